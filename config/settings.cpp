@@ -1,0 +1,27 @@
+#include "config/settings.hpp"
+
+#include <stdexcept>
+
+namespace weft::config {
+
+const node_settings& settings::master() const {
+  for (const auto& n : nodes)
+    if (n.role == node_role::master) return n;
+  throw std::logic_error("validated settings without a master");
+}
+
+int settings::extension_merge_engines() const {
+  int sum = 0;
+  for (const auto& n : nodes)
+    if (n.role == node_role::extension) sum += n.merge_engines;
+  return sum;
+}
+
+int settings::extension_weaver_engines() const {
+  int sum = 0;
+  for (const auto& n : nodes)
+    if (n.role == node_role::extension) sum += n.weaver_engines;
+  return sum;
+}
+
+}  // namespace weft::config

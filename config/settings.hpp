@@ -1,0 +1,135 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace weft::config {
+
+/// Durations are kept in milliseconds; the TOML spelling is "250ms", "15m", "24h".
+using duration = std::chrono::milliseconds;
+
+/// A host and a port, as written in `listen` and `advertise` ("10.0.0.10:4242").
+struct endpoint {
+  std::string host;
+  uint16_t port = 0;
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+enum class node_role { master, extension };
+
+/// One `[[node]]` entry of the topology.
+struct node_settings {
+  std::string name;
+  node_role role = node_role::extension;
+  endpoint listen;
+  endpoint advertise;
+  int merge_engines = 1;
+  int weaver_engines = 1;
+  bool database_sweep = false;
+};
+
+/// `[cluster]`.
+struct cluster_settings {
+  std::string name;
+  std::string secret_file;  ///< path; the secret itself is in `secret`
+  std::string secret;       ///< contents of secret_file, trailing newline stripped
+  duration heartbeat{250};
+  duration node_timeout{1000};
+  /// Join back-off: retry every `retry_initial` for `retry_threshold` attempts,
+  /// then every `retry_prolonged`.
+  duration retry_initial{500};
+  int retry_threshold = 20;
+  duration retry_prolonged{5000};
+  duration request_timeout{5000};  ///< upper bound for any request between nodes
+};
+
+/// `[database]`; absent means the embedded SQLite default under `[files].root`.
+struct database_settings {
+  bool embedded = true;     ///< true: SQLite file `sqlite_path`
+  std::string sqlite_path;  ///< for the embedded default: <files.root>/weft.db
+  std::string url;          ///< as written, e.g. "mariadb://weft@10.0.0.5:3306/weft"
+  std::string user;
+  std::string host;
+  uint16_t port = 3306;
+  std::string name;  ///< database (schema) name
+  std::string password_file;
+  std::string password;  ///< contents of password_file, trailing newline stripped
+  int pool_size = 4;
+  duration connect_timeout{3000};
+};
+
+/// `[files]`.
+struct files_settings {
+  std::string root;  ///< shared file store seen by every node
+};
+
+/// Job classes by record count (`small <= max_records_small`, `large >= min_records_large`).
+enum class job_class { small, medium, large };
+
+/// Per engine type: `[scheduler.merge]` and `[scheduler.weaver]`.
+struct engine_scheduling {
+  /// Expected number of remote engines; unset means the sum over the extensions.
+  std::optional<int> expected_remote;
+  int parallel_medium = 2;
+  int parallel_large = 8;
+  int reserved_small = 0;
+  int reserved_medium = 0;
+  int reserved_large = 0;
+  int additional_engine_every = 100;
+};
+
+/// `[scheduler]`, read by the master only.
+struct scheduler_settings {
+  int64_t max_records_small = 100;
+  int64_t min_records_large = 10000;
+  engine_scheduling merge;
+  engine_scheduling weaver;
+  int min_batch_size = 10;    ///< adaptive batch sizing lower bound (records)
+  int max_batch_size = 1000;  ///< adaptive batch sizing upper bound (records)
+  int batches_per_engine = 4; ///< aim for this many batches per granted engine
+};
+
+/// `[cleanup]`.
+struct cleanup_settings {
+  std::string schedule;            ///< cron expression; empty when `interval` is used
+  std::optional<duration> interval;
+  bool run_at_startup = false;
+  duration lock_at_most{10 * 60 * 1000};
+  duration lock_at_least{30 * 1000};
+  int batch_size = 1000;
+  duration retain_jobs{24 * 3600 * 1000};
+  duration retain_content{6 * 3600 * 1000};
+  duration retain_outputs{24 * 3600 * 1000};
+  duration orphan_min_age{3600 * 1000};
+};
+
+/// `[log]`.
+struct log_settings {
+  std::string level = "info";  ///< trace, debug, info, warn, error
+  std::string file;            ///< optional; empty means stderr only
+};
+
+/// The whole topology file, validated, plus the node this process runs as.
+struct settings {
+  std::string source_file;  ///< the topology file these settings came from
+  cluster_settings cluster;
+  database_settings database;
+  files_settings files;
+  scheduler_settings scheduler;
+  cleanup_settings cleanup;
+  log_settings log;
+  std::vector<node_settings> nodes;
+  std::size_t self = 0;  ///< index into `nodes` of the node this process runs as
+
+  const node_settings& this_node() const { return nodes.at(self); }
+  const node_settings& master() const;
+  /// Sum of `merge_engines` (or `weaver_engines`) over the extensions.
+  int extension_merge_engines() const;
+  int extension_weaver_engines() const;
+};
+
+}  // namespace weft::config
