@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# A disposable MariaDB server for tests: no systemd, its own data directory,
+# a free loopback port, a real user with a password and rights on one database.
+#
+#   scripts/mariadb.sh start DIR   # prints `export WEFT_TEST_MARIADB_...=` lines
+#   scripts/mariadb.sh stop DIR    # stops the server by its recorded PID
+#
+# The test command evals the output of `start` and always calls `stop`.
+set -euo pipefail
+
+cmd=${1:?usage: mariadb.sh start|stop DIR}
+dir=${2:?usage: mariadb.sh start|stop DIR}
+
+free_port() {
+  python3 - <<'PY' 2>/dev/null || echo $((20000 + RANDOM % 20000))
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
+PY
+}
+
+case "$cmd" in
+start)
+  command -v mariadbd >/dev/null || { echo "mariadb.sh: mariadbd not installed (run scripts/setup.sh)" >&2; exit 1; }
+  rm -rf "$dir" && mkdir -p "$dir/data"
+  dir=$(cd "$dir" && pwd)
+  mariadb-install-db --no-defaults --user=root --datadir="$dir/data" \
+    --auth-root-authentication-method=socket --skip-test-db >"$dir/install.log" 2>&1 ||
+    { echo "mariadb.sh: mariadb-install-db failed, see $dir/install.log" >&2; cat "$dir/install.log" >&2; exit 1; }
+  port=$(free_port)
+  mariadbd --no-defaults --user=root --datadir="$dir/data" --socket="$dir/sock" \
+    --pid-file="$dir/pid" --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
+    --max-connections=500 --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 \
+    --log-error="$dir/err" >/dev/null 2>&1 &
+  echo $! >"$dir/mariadbd.pid"
+  for _ in $(seq 1 300); do
+    if mariadb-admin --no-defaults --socket="$dir/sock" --user=root ping >/dev/null 2>&1; then break; fi
+    if ! kill -0 "$(cat "$dir/mariadbd.pid")" 2>/dev/null; then
+      echo "mariadb.sh: mariadbd exited during start-up:" >&2; tail -20 "$dir/err" >&2; exit 1
+    fi
+    sleep 0.1
+  done
+  mariadb-admin --no-defaults --socket="$dir/sock" --user=root ping >/dev/null 2>&1 ||
+    { echo "mariadb.sh: mariadbd did not answer within 30 s" >&2; tail -20 "$dir/err" >&2; exit 1; }
+  password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  printf '%s\n' "$password" >"$dir/password"
+  chmod 600 "$dir/password"
+  mariadb --no-defaults --socket="$dir/sock" --user=root <<SQL
+CREATE USER 'weft'@'127.0.0.1' IDENTIFIED BY '$password';
+GRANT ALL PRIVILEGES ON \`weft\\_%\`.* TO 'weft'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON \`weft\`.* TO 'weft'@'127.0.0.1';
+CREATE DATABASE weft CHARACTER SET utf8mb4;
+SQL
+  echo "export WEFT_TEST_MARIADB_URL=mariadb://weft@127.0.0.1:$port/weft"
+  echo "export WEFT_TEST_MARIADB_PASSWORD_FILE=$dir/password"
+  echo "export WEFT_TEST_MARIADB_ROOT_SOCKET=$dir/sock"
+  ;;
+stop)
+  [ -f "$dir/mariadbd.pid" ] || exit 0
+  pid=$(cat "$dir/mariadbd.pid")
+  kill -TERM "$pid" 2>/dev/null || exit 0
+  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.1; done
+  echo "mariadb.sh: mariadbd $pid did not stop in 30 s; killing it" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+  ;;
+*) echo "usage: mariadb.sh start|stop DIR" >&2; exit 2 ;;
+esac
