@@ -1,0 +1,243 @@
+#include "actors/scheduling_policy.hpp"
+
+#include <algorithm>
+
+namespace weft::actors {
+
+const char* to_string(engine_type t) { return t == engine_type::merge ? "merge" : "weaver"; }
+
+const char* to_string(job_class c) {
+  switch (c) {
+    case job_class::small:
+      return "small";
+    case job_class::medium:
+      return "medium";
+    case job_class::large:
+      return "large";
+  }
+  return "?";
+}
+
+namespace {
+int idx(engine_type t) { return static_cast<int>(t); }
+}  // namespace
+
+scheduling_policy::scheduling_policy(scheduling_limits limits) : limits_(limits) {}
+
+void scheduling_policy::set_limits(const scheduling_limits& limits) {
+  limits_ = limits;
+  rebalance_standby(engine_type::merge);
+  rebalance_standby(engine_type::weaver);
+}
+
+// -- engines ------------------------------------------------------------------
+
+void scheduling_policy::add_engine(const std::string& id, engine_type type, const std::string& node,
+                                   bool local) {
+  engine_info e;
+  e.id = id;
+  e.type = type;
+  e.node = node;
+  e.local = local;
+  engines_[id] = e;
+  if (!local) registration_[id] = next_registration_++;
+  rebalance_standby(type);
+}
+
+std::vector<batch> scheduling_policy::remove_node(const std::string& node) {
+  std::vector<batch> requeued;
+  for (auto i = engines_.begin(); i != engines_.end();) {
+    if (i->second.node != node) {
+      ++i;
+      continue;
+    }
+    if (i->second.current) {
+      auto b = *i->second.current;
+      auto j = jobs_.find(b.job_id);
+      if (j != jobs_.end()) {
+        --j->second.running[idx(b.type)];
+        ++b.attempt;
+        j->second.queue[idx(b.type)].push_front(b);
+        requeued.push_back(b);
+      }
+    }
+    registration_.erase(i->first);
+    i = engines_.erase(i);
+  }
+  draining_.erase(node);
+  rebalance_standby(engine_type::merge);
+  rebalance_standby(engine_type::weaver);
+  return requeued;
+}
+
+void scheduling_policy::set_draining(const std::string& node, bool draining) {
+  if (draining)
+    draining_.insert(node);
+  else
+    draining_.erase(node);
+}
+
+// Remote engines are active in registration order up to the expected total;
+// the rest stand by and are promoted when an active one goes away. A standby
+// engine that is still finishing a batch keeps it.
+void scheduling_policy::rebalance_standby(engine_type type) {
+  std::vector<std::pair<uint64_t, engine_info*>> remote;
+  for (auto& [id, e] : engines_)
+    if (e.type == type && !e.local) remote.emplace_back(registration_[id], &e);
+  std::sort(remote.begin(), remote.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  int expected = limits_.of(type).expected_remote;
+  for (std::size_t i = 0; i < remote.size(); ++i)
+    remote[i].second->standby = static_cast<int>(i) >= expected;
+}
+
+capacity_report scheduling_policy::capacity(engine_type type) const {
+  capacity_report r;
+  r.expected_remote = limits_.of(type).expected_remote;
+  for (const auto& [id, e] : engines_) {
+    if (e.type != type) continue;
+    if (e.local)
+      ++r.local;
+    else
+      ++r.registered_remote;
+    if (e.standby)
+      ++r.standby;
+    else
+      ++r.active;
+  }
+  return r;
+}
+
+int scheduling_policy::active_engines(engine_type type) const {
+  int n = 0;
+  for (const auto& [id, e] : engines_)
+    if (e.type == type && !e.standby && !draining_.count(e.node)) ++n;
+  return n;
+}
+
+// -- jobs ---------------------------------------------------------------------
+
+void scheduling_policy::add_job(int64_t job_id, int64_t records) {
+  auto& j = jobs_[job_id];
+  j.records = records;
+  j.order = next_order_++;
+}
+
+void scheduling_policy::add_batches(const std::vector<batch>& batches) {
+  for (const auto& b : batches) {
+    auto j = jobs_.find(b.job_id);
+    if (j != jobs_.end()) j->second.queue[idx(b.type)].push_back(b);
+  }
+}
+
+void scheduling_policy::remove_job(int64_t job_id) {
+  jobs_.erase(job_id);
+  for (auto& [id, e] : engines_)
+    if (e.current && e.current->job_id == job_id) e.current.reset();
+}
+
+job_class scheduling_policy::classify(int64_t records) const {
+  if (records <= limits_.max_records_small) return job_class::small;
+  if (records >= limits_.min_records_large) return job_class::large;
+  return job_class::medium;
+}
+
+job_class scheduling_policy::class_of(int64_t job_id) const {
+  auto j = jobs_.find(job_id);
+  return j == jobs_.end() ? job_class::small : classify(j->second.records);
+}
+
+// min(parallel_per_job[class], ceil(records / additional_engine_every)),
+// never more than the engines that exist and never less than one.
+int scheduling_policy::allowed(const job_entry& job, engine_type type) const {
+  const auto& l = limits_.of(type);
+  auto cls = classify(job.records);
+  int64_t n = 1;
+  if (cls == job_class::medium) n = l.parallel_medium;
+  if (cls == job_class::large) n = l.parallel_large;
+  if (l.additional_engine_every > 0) {
+    int64_t by_size = (job.records + l.additional_engine_every - 1) / l.additional_engine_every;
+    n = std::min(n, std::max<int64_t>(1, by_size));
+  }
+  n = std::min<int64_t>(n, std::max(1, active_engines(type)));
+  return static_cast<int>(std::max<int64_t>(1, n));
+}
+
+int scheduling_policy::engines_allowed(int64_t job_id, engine_type type) const {
+  auto j = jobs_.find(job_id);
+  return j == jobs_.end() ? 0 : allowed(j->second, type);
+}
+
+int scheduling_policy::engines_granted(int64_t job_id, engine_type type) const {
+  auto j = jobs_.find(job_id);
+  return j == jobs_.end() ? 0 : static_cast<int>(j->second.running[idx(type)]);
+}
+
+std::size_t scheduling_policy::queued(int64_t job_id, engine_type type) const {
+  auto j = jobs_.find(job_id);
+  return j == jobs_.end() ? 0 : j->second.queue[idx(type)].size();
+}
+
+std::size_t scheduling_policy::running(int64_t job_id, engine_type type) const {
+  return static_cast<std::size_t>(engines_granted(job_id, type));
+}
+
+// Engines reserved for a class serve that class only; the rest float. A job
+// of class `cls` may take one more engine if its class is below its
+// reservation, or if a floating engine is free.
+bool scheduling_policy::reservation_allows(engine_type type, job_class cls) const {
+  const auto& l = limits_.of(type);
+  int busy[3] = {0, 0, 0};
+  for (const auto& [id, j] : jobs_)
+    busy[static_cast<int>(classify(j.records))] += static_cast<int>(j.running[idx(type)]);
+  int c = static_cast<int>(cls);
+  if (busy[c] < l.reserved[c]) return true;
+  int reserved_total = l.reserved[0] + l.reserved[1] + l.reserved[2];
+  int floating = std::max(0, active_engines(type) - reserved_total);
+  int floating_used = 0;
+  for (int k = 0; k < 3; ++k) floating_used += std::max(0, busy[k] - l.reserved[k]);
+  return floating_used < floating;
+}
+
+// -- dispatch -----------------------------------------------------------------
+
+std::optional<batch> scheduling_policy::next_for(const std::string& engine_id) {
+  auto e = engines_.find(engine_id);
+  if (e == engines_.end() || e->second.standby || draining_.count(e->second.node))
+    return std::nullopt;
+  if (e->second.current) return e->second.current;  // still running: hand it out again
+  auto type = e->second.type;
+  // Jobs in submission order: the oldest job with queued work and room for
+  // one more engine of this type gets the engine.
+  std::vector<std::pair<uint64_t, int64_t>> order;
+  for (const auto& [id, j] : jobs_)
+    if (!j.queue[idx(type)].empty()) order.emplace_back(j.order, id);
+  std::sort(order.begin(), order.end());
+  for (const auto& [ord, id] : order) {
+    auto& j = jobs_[id];
+    if (static_cast<int>(j.running[idx(type)]) >= allowed(j, type)) continue;
+    if (!reservation_allows(type, classify(j.records))) continue;
+    auto b = j.queue[idx(type)].front();
+    j.queue[idx(type)].pop_front();
+    ++j.running[idx(type)];
+    e->second.current = b;
+    return b;
+  }
+  return std::nullopt;
+}
+
+bool scheduling_policy::complete(const std::string& engine_id, const batch& b) {
+  auto e = engines_.find(engine_id);
+  if (e == engines_.end() || !e->second.current) return false;
+  const auto& cur = *e->second.current;
+  if (cur.job_id != b.job_id || cur.type != b.type || cur.batch_no != b.batch_no ||
+      cur.attempt != b.attempt)
+    return false;
+  e->second.current.reset();
+  ++e->second.batches_done;
+  auto j = jobs_.find(b.job_id);
+  if (j != jobs_.end()) --j->second.running[idx(b.type)];
+  return true;
+}
+
+}  // namespace weft::actors

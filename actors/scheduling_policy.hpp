@@ -1,0 +1,155 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace weft::actors {
+
+/// The two kinds of engine the scheduler drives.
+enum class engine_type { merge = 0, weaver = 1 };
+const char* to_string(engine_type t);
+
+/// Job classes by record count (SPEC.md §3).
+enum class job_class { small = 0, medium = 1, large = 2 };
+const char* to_string(job_class c);
+
+/// The scheduler's limits for one engine type.
+struct type_limits {
+  int parallel_medium = 2;
+  int parallel_large = 8;
+  int reserved[3] = {0, 0, 0};  ///< by job_class
+  int additional_engine_every = 100;
+  int expected_remote = 0;  ///< the enforced total of remote engines
+};
+
+/// All limits the policy applies; can change while jobs run (`set`).
+struct scheduling_limits {
+  int64_t max_records_small = 100;
+  int64_t min_records_large = 10000;
+  type_limits merge;
+  type_limits weaver;
+  const type_limits& of(engine_type t) const { return t == engine_type::merge ? merge : weaver; }
+};
+
+/// One unit of work: records [first_seq, last_seq] of a job for a merge
+/// engine, or one output segment for a weaver engine.
+struct batch {
+  int64_t job_id = 0;
+  engine_type type = engine_type::merge;
+  int batch_no = 0;
+  int attempt = 0;  ///< fencing: only this attempt's result is accepted
+  int64_t first_seq = 0;
+  int64_t last_seq = 0;
+};
+
+/// What the policy knows of one engine.
+struct engine_info {
+  std::string id;  ///< "node/merge/0"
+  engine_type type = engine_type::merge;
+  std::string node;
+  bool local = true;
+  bool standby = false;  ///< beyond the expected remote total: gets no work
+  std::optional<batch> current;
+  int64_t batches_done = 0;
+};
+
+/// Capacity of one engine type for `capacity` and the logs.
+struct capacity_report {
+  int local = 0;
+  int expected_remote = 0;
+  int registered_remote = 0;
+  int active = 0;
+  int standby = 0;
+  bool degraded() const { return registered_remote < expected_remote; }
+};
+
+/// The scheduler's decisions, free of actors and I/O so that they can be
+/// tested alone: which engine runs which batch, job classes, engines per job,
+/// reservations and the expected-remote-engine totals (SPEC.md §3). The
+/// scheduler actor persists what this decides; this class holds no state that
+/// the database does not also hold, except who is running what right now.
+class scheduling_policy {
+ public:
+  explicit scheduling_policy(scheduling_limits limits = {});
+
+  /// Changes the limits; running jobs are reclassified at once and standby
+  /// engines re-evaluated.
+  void set_limits(const scheduling_limits& limits);
+  const scheduling_limits& limits() const { return limits_; }
+
+  // -- engines ----------------------------------------------------------------
+
+  /// Registers an engine. Remote engines beyond the expected total go on standby.
+  void add_engine(const std::string& id, engine_type type, const std::string& node, bool local);
+  /// Removes every engine of `node` (lost or left); their batches go back to
+  /// their job's queue with the next attempt number, which is returned so that
+  /// the caller can persist it before anything is dispatched again.
+  std::vector<batch> remove_node(const std::string& node);
+  /// A draining node gets no new work; running batches finish.
+  void set_draining(const std::string& node, bool draining);
+  bool draining(const std::string& node) const { return draining_.count(node) > 0; }
+  const std::map<std::string, engine_info>& engines() const { return engines_; }
+  capacity_report capacity(engine_type type) const;
+
+  // -- jobs -------------------------------------------------------------------
+
+  /// Adds a job (in submission order) with its record count.
+  void add_job(int64_t job_id, int64_t records);
+  /// Queues batches of a job (merge batches after mapping, segments for weaving).
+  void add_batches(const std::vector<batch>& batches);
+  /// Forgets a job (done, failed, cancelled); batches running on engines are
+  /// abandoned: their results will be refused.
+  void remove_job(int64_t job_id);
+  bool has_job(int64_t job_id) const { return jobs_.count(job_id) > 0; }
+  job_class class_of(int64_t job_id) const;
+  /// Engines of `type` a job may use at once right now.
+  int engines_allowed(int64_t job_id, engine_type type) const;
+  /// Engines of `type` working on the job right now.
+  int engines_granted(int64_t job_id, engine_type type) const;
+  /// Batches of `type` queued (not running) for the job.
+  std::size_t queued(int64_t job_id, engine_type type) const;
+  /// Batches of `type` running for the job.
+  std::size_t running(int64_t job_id, engine_type type) const;
+
+  // -- dispatch ---------------------------------------------------------------
+
+  /// An idle engine asks for work: the batch it should run, if any. The
+  /// engine is busy with it until complete() or the engine's node is removed.
+  /// An engine that asks while it still counts as busy (its assignment or its
+  /// completion message was lost on the way) gets the same batch and attempt
+  /// again: completion is fenced in the database, so running it twice is
+  /// harmless.
+  std::optional<batch> next_for(const std::string& engine_id);
+  /// The engine finished `b` (or gave it up). Returns false when this is not
+  /// the attempt the policy handed out (a late result from an old attempt).
+  bool complete(const std::string& engine_id, const batch& b);
+
+ private:
+  struct job_entry {
+    int64_t records = 0;
+    uint64_t order = 0;
+    std::deque<batch> queue[2];
+    std::size_t running[2] = {0, 0};
+  };
+
+  job_class classify(int64_t records) const;
+  int allowed(const job_entry& job, engine_type type) const;
+  int active_engines(engine_type type) const;
+  bool reservation_allows(engine_type type, job_class cls) const;
+  void rebalance_standby(engine_type type);
+
+  scheduling_limits limits_;
+  std::map<std::string, engine_info> engines_;
+  std::map<int64_t, job_entry> jobs_;
+  std::set<std::string> draining_;
+  uint64_t next_order_ = 0;
+  uint64_t next_registration_ = 0;
+  std::map<std::string, uint64_t> registration_;  ///< remote engines: first come, first active
+};
+
+}  // namespace weft::actors
