@@ -16,7 +16,11 @@ using duration = std::chrono::milliseconds;
 struct endpoint {
   std::string host;
   uint16_t port = 0;
-  std::string to_string() const { return host + ":" + std::to_string(port); }
+  /// "HOST:PORT"; an IPv6 host is written in brackets ("[::1]:4242").
+  std::string to_string() const {
+    const bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
 };
 
 enum class node_role { master, extension };
@@ -88,15 +92,15 @@ struct scheduler_settings {
   int64_t min_records_large = 10000;
   engine_scheduling merge;
   engine_scheduling weaver;
-  int min_batch_size = 10;    ///< adaptive batch sizing lower bound (records)
-  int max_batch_size = 1000;  ///< adaptive batch sizing upper bound (records)
-  int batches_per_engine = 4; ///< aim for this many batches per granted engine
+  int min_batch_size = 10;     ///< adaptive batch sizing lower bound (records)
+  int max_batch_size = 1000;   ///< adaptive batch sizing upper bound (records)
+  int batches_per_engine = 4;  ///< aim for this many batches per granted engine
 };
 
 /// `[cleanup]`.
 struct cleanup_settings {
-  std::string schedule;            ///< cron expression; empty when `interval` is used
-  std::optional<duration> interval;
+  std::string schedule = "*/15 * * * *";  ///< cron expression; empty when `interval` is used
+  std::optional<duration> interval;       ///< set instead of `schedule`
   bool run_at_startup = false;
   duration lock_at_most{10 * 60 * 1000};
   duration lock_at_least{30 * 1000};

@@ -1,0 +1,459 @@
+#include "config/topology.hpp"
+
+#include <sys/stat.h>
+#include <toml++/toml.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include "config/cron.hpp"
+#include "config/detail/table_reader.hpp"
+
+namespace weft::config {
+
+namespace {
+
+namespace fs = std::filesystem;
+using detail::table_reader;
+
+constexpr int int_max = INT_MAX;
+constexpr int64_t int64_max = std::numeric_limits<int64_t>::max();
+constexpr duration positive{1};
+constexpr duration non_negative{0};
+
+std::string resolve(const fs::path& base, const std::string& path) {
+  fs::path p(path);
+  if (p.is_relative()) p = base / p;
+  return p.lexically_normal().string();
+}
+
+/// Reads a secret or password file named by `key` of `r`: it must exist, be a regular file
+/// private to its owner (mode & 077 == 0), be readable and not be empty once the trailing
+/// newline is stripped.
+std::string read_private_file(const table_reader& r, std::string_view key,
+                              const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    r.fail(key, "cannot read " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) r.fail(key, path + " is not a regular file");
+  if ((st.st_mode & 077) != 0) {
+    std::ostringstream mode;
+    mode << std::oct << (st.st_mode & 0777);
+    r.fail(key, path + " is readable or writable by group or others (mode 0" + mode.str() +
+                    "); run: chmod 600 " + path);
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) r.fail(key, "cannot read " + path + ": " + std::strerror(errno));
+  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) r.fail(key, "cannot read " + path);
+  while (!contents.empty() && (contents.back() == '\n' || contents.back() == '\r'))
+    contents.pop_back();
+  if (contents.empty()) r.fail(key, path + " is empty");
+  return contents;
+}
+
+void read_cluster(const table_reader& root, const fs::path& base, cluster_settings& c) {
+  auto t = root.get_table("cluster", "cluster");
+  if (!t) root.fail("cluster", "the [cluster] table is required (name, secret_file)");
+  t->reject_unknown_keys();
+  c.name = t->required_string("name");
+  if (auto v = t->get_duration("heartbeat", positive)) c.heartbeat = *v;
+  if (auto v = t->get_duration("node_timeout", positive)) c.node_timeout = *v;
+  if (c.node_timeout <= c.heartbeat)
+    t->fail(t->find("node_timeout") ? "node_timeout" : "heartbeat",
+            "node_timeout (" + format_duration(c.node_timeout) +
+                ") must be longer than heartbeat (" + format_duration(c.heartbeat) + ")");
+  if (auto v = t->get_duration("retry_initial", positive)) c.retry_initial = *v;
+  if (auto v = t->get_int("retry_threshold", 0, int_max)) c.retry_threshold = *v;
+  if (auto v = t->get_duration("retry_prolonged", positive)) c.retry_prolonged = *v;
+  if (c.retry_prolonged < c.retry_initial)
+    t->fail(t->find("retry_prolonged") ? "retry_prolonged" : "retry_initial",
+            "retry_prolonged (" + format_duration(c.retry_prolonged) +
+                ") must not be shorter than retry_initial (" + format_duration(c.retry_initial) +
+                ")");
+  if (auto v = t->get_duration("request_timeout", positive)) c.request_timeout = *v;
+  c.secret_file = resolve(base, t->required_string("secret_file"));
+  c.secret = read_private_file(*t, "secret_file", c.secret_file);
+}
+
+/// Splits `mariadb://USER@HOST[:PORT]/DB` (or mysql://) into `db`; returns what is wrong.
+std::optional<std::string> parse_database_url(const std::string& url, database_settings& db) {
+  const std::string form = "expected mariadb://USER@HOST[:PORT]/DB (or mysql://...)";
+  std::string_view rest = url;
+  if (rest.rfind("mariadb://", 0) == 0) {
+    rest.remove_prefix(10);
+  } else if (rest.rfind("mysql://", 0) == 0) {
+    rest.remove_prefix(8);
+  } else {
+    return "unsupported database URL `" + url + "`: " + form;
+  }
+  const auto at = rest.find('@');
+  if (at == std::string_view::npos || at == 0) return "the URL names no USER: " + form;
+  const auto user = rest.substr(0, at);
+  if (user.find(':') != std::string_view::npos)
+    return "the URL must not contain a password (it would be shown in logs); put it in "
+           "database.password_file";
+  rest.remove_prefix(at + 1);
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return "the URL names no database: " + form;
+  const auto address = rest.substr(0, slash);
+  const auto name = rest.substr(slash + 1);
+  if (name.empty() || name.find_first_of("/?#@: ") != std::string_view::npos)
+    return "bad database name `" + std::string(name) + "`: " + form;
+  std::string host_port(address);
+  const bool has_port =
+      !address.empty() && address.back() != ']' && address.find(':') != std::string_view::npos;
+  if (!has_port) host_port += ":3306";
+  try {
+    const auto ep = parse_endpoint(host_port);
+    db.host = ep.host;
+    db.port = ep.port;
+  } catch (const config_error& e) {
+    return "bad host or port in the URL: " + e.reason;
+  }
+  db.url = url;
+  db.user = std::string(user);
+  db.name = std::string(name);
+  return std::nullopt;
+}
+
+void read_database(const table_reader& root, const fs::path& base, const files_settings& files,
+                   database_settings& db) {
+  auto t = root.get_table("database", "database");
+  if (!t) {
+    db.embedded = true;
+    db.sqlite_path = (fs::path(files.root) / "weft.db").string();
+    return;
+  }
+  t->reject_unknown_keys();
+  db.embedded = false;
+  db.sqlite_path.clear();
+  const auto url = t->required_string("url");
+  if (auto problem = parse_database_url(url, db)) t->fail("url", *problem);
+  if (auto v = t->get_int("pool_size", 1, 1000)) db.pool_size = *v;
+  if (auto v = t->get_duration("connect_timeout", positive)) db.connect_timeout = *v;
+  if (auto pf = t->get_string("password_file")) {
+    if (pf->empty()) t->fail("password_file", "must not be empty");
+    db.password_file = resolve(base, *pf);
+    db.password = read_private_file(*t, "password_file", db.password_file);
+  }
+}
+
+void read_files(const table_reader& root, const fs::path& base, files_settings& files) {
+  auto t = root.get_table("files", "files");
+  if (!t) root.fail("files", "the [files] table is required (root)");
+  t->reject_unknown_keys();
+  files.root = resolve(base, t->required_string("root"));
+}
+
+void read_engine_scheduling(const table_reader& scheduler, const std::string& engine,
+                            engine_scheduling& e) {
+  const std::string schema = "scheduler." + engine;
+  auto t = scheduler.get_table(engine, schema);
+  if (!t) return;
+  t->reject_unknown_keys();
+  if (auto v = t->get_int("expected_remote", 0, int_max)) e.expected_remote = *v;
+  if (auto p = t->get_table("parallel_per_job", schema + ".parallel_per_job")) {
+    p->reject_unknown_keys();
+    if (auto v = p->get_int("medium", 1, int_max)) e.parallel_medium = *v;
+    if (auto v = p->get_int("large", 1, int_max)) e.parallel_large = *v;
+  }
+  if (auto r = t->get_table("reserved", schema + ".reserved")) {
+    r->reject_unknown_keys();
+    if (auto v = r->get_int("small", 0, int_max)) e.reserved_small = *v;
+    if (auto v = r->get_int("medium", 0, int_max)) e.reserved_medium = *v;
+    if (auto v = r->get_int("large", 0, int_max)) e.reserved_large = *v;
+  }
+  if (auto v = t->get_int("additional_engine_every", 1, int_max)) e.additional_engine_every = *v;
+}
+
+void read_scheduler(const table_reader& root, scheduler_settings& s) {
+  auto t = root.get_table("scheduler", "scheduler");
+  if (!t) return;
+  t->reject_unknown_keys();
+  if (auto v = t->get_integer("max_records_small", 0, int64_max)) s.max_records_small = *v;
+  if (auto v = t->get_integer("min_records_large", 1, int64_max)) s.min_records_large = *v;
+  if (s.max_records_small >= s.min_records_large)
+    t->fail(t->find("min_records_large") ? "min_records_large" : "max_records_small",
+            "max_records_small (" + std::to_string(s.max_records_small) +
+                ") must be less than min_records_large (" + std::to_string(s.min_records_large) +
+                ")");
+  if (auto v = t->get_int("min_batch_size", 1, int_max)) s.min_batch_size = *v;
+  if (auto v = t->get_int("max_batch_size", 1, int_max)) s.max_batch_size = *v;
+  if (s.max_batch_size < s.min_batch_size)
+    t->fail(t->find("max_batch_size") ? "max_batch_size" : "min_batch_size",
+            "max_batch_size (" + std::to_string(s.max_batch_size) +
+                ") must not be less than min_batch_size (" + std::to_string(s.min_batch_size) +
+                ")");
+  if (auto v = t->get_int("batches_per_engine", 1, int_max)) s.batches_per_engine = *v;
+  read_engine_scheduling(*t, "merge", s.merge);
+  read_engine_scheduling(*t, "weaver", s.weaver);
+}
+
+void read_cleanup(const table_reader& root, cleanup_settings& c) {
+  auto t = root.get_table("cleanup", "cleanup");
+  if (!t) return;
+  t->reject_unknown_keys();
+  const auto schedule = t->get_string("schedule");
+  const auto interval = t->get_duration("interval", positive);
+  if (schedule && interval) t->fail("interval", "set either schedule (cron) or interval, not both");
+  if (schedule) {
+    if (auto problem = check_cron(*schedule)) t->fail("schedule", *problem);
+    c.schedule = *schedule;
+    c.interval.reset();
+  } else if (interval) {
+    c.schedule.clear();
+    c.interval = interval;
+  }
+  if (auto v = t->get_boolean("run_at_startup")) c.run_at_startup = *v;
+  if (auto v = t->get_duration("lock_at_most", positive)) c.lock_at_most = *v;
+  if (auto v = t->get_duration("lock_at_least", non_negative)) c.lock_at_least = *v;
+  if (c.lock_at_least > c.lock_at_most)
+    t->fail(t->find("lock_at_least") ? "lock_at_least" : "lock_at_most",
+            "lock_at_least (" + format_duration(c.lock_at_least) +
+                ") must not be longer than lock_at_most (" + format_duration(c.lock_at_most) + ")");
+  if (auto v = t->get_int("batch_size", 1, int_max)) c.batch_size = *v;
+  if (auto r = t->get_table("retain", "cleanup.retain")) {
+    r->reject_unknown_keys();
+    if (auto v = r->get_duration("jobs", positive)) c.retain_jobs = *v;
+    if (auto v = r->get_duration("content", positive)) c.retain_content = *v;
+    if (auto v = r->get_duration("outputs", positive)) c.retain_outputs = *v;
+  }
+  if (auto v = t->get_duration("orphan_min_age", positive)) c.orphan_min_age = *v;
+}
+
+void read_log(const table_reader& root, const fs::path& base, log_settings& l) {
+  auto t = root.get_table("log", "log");
+  if (!t) return;
+  t->reject_unknown_keys();
+  if (auto level = t->get_string("level")) {
+    if (*level != "trace" && *level != "debug" && *level != "info" && *level != "warn" &&
+        *level != "error")
+      t->fail("level",
+              "unknown level \"" + *level + "\"; use one of trace, debug, info, warn, error");
+    l.level = *level;
+  }
+  if (auto file = t->get_string("file")) {
+    if (file->empty()) t->fail("file", "must not be empty (leave the key out for stderr only)");
+    l.file = resolve(base, *file);
+  }
+}
+
+/// A node as read, with the readers needed to point cross-node errors at the right line.
+struct node_entry {
+  node_settings settings;
+  table_reader reader;
+  bool advertise_set = false;
+  bool sweep_set = false;
+};
+
+bool valid_node_name(const std::string& name) {
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return !name.empty();
+}
+
+node_entry read_node(const table_reader& r) {
+  r.reject_unknown_keys();
+  node_entry e{node_settings{}, r};
+  auto& n = e.settings;
+  n.name = r.required_string("name");
+  if (!valid_node_name(n.name))
+    r.fail("name", "node names may use letters, digits, `.`, `_` and `-` only");
+  const auto role = r.required_string("role");
+  if (role == "master") {
+    n.role = node_role::master;
+  } else if (role == "extension") {
+    n.role = node_role::extension;
+  } else {
+    r.fail("role", "unknown role \"" + role + "\"; use \"master\" or \"extension\"");
+  }
+  if (!r.find("listen")) r.fail("listen", "required key `listen` is missing in [[node]]");
+  n.listen = *r.get_endpoint("listen");
+  if (auto a = r.get_endpoint("advertise")) {
+    n.advertise = *a;
+    e.advertise_set = true;
+  } else {
+    n.advertise = n.listen;
+  }
+  if (auto v = r.get_int("merge_engines", 0, 1024)) n.merge_engines = *v;
+  if (auto v = r.get_int("weaver_engines", 0, 1024)) n.weaver_engines = *v;
+  if (auto v = r.get_boolean("database_sweep")) {
+    n.database_sweep = *v;
+    e.sweep_set = true;
+  }
+  return e;
+}
+
+std::vector<node_entry> read_nodes(const table_reader& root) {
+  const auto* node = root.find("node");
+  if (!node) root.fail("node", "the topology has no [[node]] entries; add at least the master");
+  if (node->is_table())
+    root.fail("node", "write each node as [[node]] (an array of tables), not [node]");
+  const auto* array = node->as_array();
+  if (!array) root.fail("node", "expected [[node]] tables, found " + detail::describe_value(*node));
+  if (array->empty())
+    root.fail("node", "the topology has no [[node]] entries; add at least the master");
+  std::vector<node_entry> entries;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const auto& element = *array->get(i);
+    const std::string key = "node[" + std::to_string(i) + "]";
+    const auto* t = element.as_table();
+    if (!t)
+      root.fail_at(element.source(), key,
+                   "expected a [[node]] table, found " + detail::describe_value(element));
+    entries.push_back(read_node(table_reader(root.file(), *t, key, "node")));
+  }
+  return entries;
+}
+
+std::string known_names(const std::vector<node_settings>& nodes) {
+  std::string out;
+  for (const auto& n : nodes) out += (out.empty() ? "" : ", ") + n.name;
+  return out;
+}
+
+std::string host_name() {
+  char buffer[256] = {};
+  if (::gethostname(buffer, sizeof(buffer) - 1) != 0) return {};
+  return buffer;
+}
+
+void check_nodes(const std::vector<node_entry>& entries) {
+  std::map<std::string, std::size_t> names;
+  std::optional<std::size_t> master;
+  std::optional<std::size_t> sweeper;
+  std::map<std::string, std::size_t> addresses;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    const auto& n = e.settings;
+    if (auto [it, fresh] = names.emplace(n.name, i); !fresh)
+      e.reader.fail(
+          "name", "duplicate node name \"" + n.name + "\" (also node[" +
+                      std::to_string(it->second) + "], line " +
+                      std::to_string(entries[it->second].reader.find("name")->source().begin.line) +
+                      ")");
+    if (n.role == node_role::master) {
+      if (master)
+        e.reader.fail("role", "two masters: \"" + entries[*master].settings.name + "\" and \"" +
+                                  n.name + "\"; a cluster has exactly one master");
+      master = i;
+    }
+    if (n.database_sweep) {
+      if (sweeper)
+        e.reader.fail("database_sweep", "database_sweep = true on both \"" +
+                                            entries[*sweeper].settings.name + "\" and \"" + n.name +
+                                            "\"; at most one node runs the database sweep");
+      sweeper = i;
+    }
+    if (e.advertise_set && !is_wildcard_host(n.advertise.host)) {
+      const auto address = n.advertise.to_string();
+      if (auto [it, fresh] = addresses.emplace(address, i); !fresh)
+        e.reader.fail("advertise", "node \"" + entries[it->second].settings.name +
+                                       "\" already advertises " + address);
+    }
+  }
+  if (!master) {
+    std::vector<node_settings> nodes;
+    for (const auto& e : entries) nodes.push_back(e.settings);
+    const auto& first = entries.front().reader.table().source().begin;
+    throw config_error(entries.front().reader.file(), static_cast<int>(first.line),
+                       static_cast<int>(first.column), "node",
+                       "no node has role = \"master\"; a cluster has exactly one master (nodes: " +
+                           known_names(nodes) + ")");
+  }
+}
+
+std::size_t select_node(const std::string& file, const std::vector<node_settings>& nodes,
+                        const std::optional<std::string>& node_name) {
+  if (node_name) {
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      if (nodes[i].name == *node_name) return i;
+    throw config_error(file, 0, 0, "node",
+                       "no node named \"" + *node_name + "\"; known nodes: " + known_names(nodes));
+  }
+  if (nodes.size() == 1) return 0;
+  const auto host = host_name();
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (!host.empty() && nodes[i].name == host) return i;
+  throw config_error(file, 0, 0, "node",
+                     "the topology has " + std::to_string(nodes.size()) +
+                         " nodes and none is named after this host (\"" + host +
+                         "\"); choose one with --node NAME (known nodes: " + known_names(nodes) +
+                         ")");
+}
+
+}  // namespace
+
+settings load_topology(const std::string& path, const std::optional<std::string>& node_name) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw config_error(path, 0, 0, "",
+                       fs::exists(path, ec) ? "the topology is not a regular file"
+                                            : "cannot read the topology file: no such file");
+  toml::table root_table;
+  try {
+    root_table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw config_error(path, static_cast<int>(e.source().begin.line),
+                       static_cast<int>(e.source().begin.column), "",
+                       "TOML syntax error: " + std::string(e.description()));
+  }
+  const fs::path base = fs::absolute(fs::path(path), ec).parent_path();
+  const table_reader root(path, root_table, "", "");
+  root.reject_unknown_keys();
+
+  settings s;
+  s.source_file = path;
+  read_cluster(root, base, s.cluster);
+  read_files(root, base, s.files);
+  read_database(root, base, s.files, s.database);
+  read_scheduler(root, s.scheduler);
+  read_cleanup(root, s.cleanup);
+  read_log(root, base, s.log);
+
+  const auto entries = read_nodes(root);
+  check_nodes(entries);
+  for (const auto& e : entries) s.nodes.push_back(e.settings);
+  bool any_sweeper = false;
+  for (const auto& n : s.nodes) any_sweeper = any_sweeper || n.database_sweep;
+  if (!any_sweeper)
+    for (auto& n : s.nodes)
+      if (n.role == node_role::master) n.database_sweep = true;
+
+  s.self = select_node(path, s.nodes, node_name);
+
+  // An extension dials the master's advertised address: it must be one another machine
+  // can reach.
+  if (s.this_node().role == node_role::extension) {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const auto& e = entries[i];
+      if (e.settings.role != node_role::master) continue;
+      if (!is_wildcard_host(e.settings.advertise.host)) break;
+      const auto& m = e.settings;
+      const auto reason =
+          "extension \"" + s.this_node().name + "\" cannot reach the master \"" + m.name + "\": " +
+          (e.advertise_set
+               ? "its advertise address " + m.advertise.to_string() + " is a wildcard"
+               : "it listens on " + m.listen.to_string() + " and has no advertise address") +
+          "; set node[" + std::to_string(i) +
+          "].advertise to an address the extensions can dial, e.g. \"10.0.0.10:" +
+          std::to_string(m.listen.port) + "\"";
+      const auto* where = e.reader.find(e.advertise_set ? "advertise" : "listen");
+      e.reader.fail_at(where->source(), "advertise", reason);
+    }
+  }
+  return s;
+}
+
+}  // namespace weft::config
