@@ -62,6 +62,9 @@ class session_pool {
   /// acknowledged that was not committed, and only work that certainly was
   /// not committed is re-run (once, and only for unit::transaction).
   ///
+  /// `work` must not call `run` (or with_session) again: that would take a
+  /// second session and, with all of them taken, wait for ever.
+  ///
   /// @throws storage_error (translated); exceptions of other types thrown
   ///   by `work` itself pass through unchanged after the rollback.
   void run(const std::function<void(soci::session&)>& work, unit kind);
