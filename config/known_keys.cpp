@@ -15,7 +15,7 @@ void add_engine_scheduling(std::vector<key_info>& keys, std::string_view table,
                                      : "sum of the extensions' weaver_engines",
                   "Remote engines of this type the master plans with and enforces: extra "
                   "registered engines go on standby, missing ones make the cluster degraded.",
-                  "6"});
+                  engines == "merge" ? "6" : "2"});
   keys.push_back({table, "parallel_per_job", "table", "{ medium = 2, large = 8 }",
                   "Most engines of this type one job may use, per job class (small jobs always "
                   "use one).",
@@ -118,9 +118,10 @@ std::vector<key_info> make_known_keys() {
                         "scheduler.weaver.reserved", "weaver");
 
   // [cleanup]
-  k.push_back({"cleanup", "schedule", "cron", "\"*/15 * * * *\" (when interval is not set)",
+  k.push_back({"cleanup", "schedule", "cron", "\"*/15 * * * *\"",
                "When sweeps run: five cron fields (minute hour day-of-month month "
-               "day-of-week). Not together with interval.",
+               "day-of-week). Not together with interval; the default applies when neither "
+               "is set.",
                "\"*/15 * * * *\""});
   k.push_back({"cleanup", "interval", "duration > 0", "none",
                "Run sweeps at this interval instead of a cron schedule.", "\"15m\""});

@@ -1,20 +1,16 @@
 #include "config/topology.hpp"
 
-#include <sys/stat.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <climits>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <map>
-#include <sstream>
 
 #include "config/cron.hpp"
 #include "config/detail/table_reader.hpp"
+#include "config/secret_file.hpp"
 
 namespace weft::config {
 
@@ -34,29 +30,15 @@ std::string resolve(const fs::path& base, const std::string& path) {
   return p.lexically_normal().string();
 }
 
-/// Reads a secret or password file named by `key` of `r`: it must exist, be a regular file
-/// private to its owner (mode & 077 == 0), be readable and not be empty once the trailing
-/// newline is stripped.
+/// Reads the secret or password file named by `key` of `r` (see read_secret_file), reporting
+/// a problem at the key's line.
 std::string read_private_file(const table_reader& r, std::string_view key,
                               const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    r.fail(key, "cannot read " + path + ": " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) r.fail(key, path + " is not a regular file");
-  if ((st.st_mode & 077) != 0) {
-    std::ostringstream mode;
-    mode << std::oct << (st.st_mode & 0777);
-    r.fail(key, path + " is readable or writable by group or others (mode 0" + mode.str() +
-                    "); run: chmod 600 " + path);
+  try {
+    return read_secret_file(path);
+  } catch (const config_error& e) {
+    r.fail(key, e.reason);
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) r.fail(key, "cannot read " + path + ": " + std::strerror(errno));
-  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) r.fail(key, "cannot read " + path);
-  while (!contents.empty() && (contents.back() == '\n' || contents.back() == '\r'))
-    contents.pop_back();
-  if (contents.empty()) r.fail(key, path + " is empty");
-  return contents;
 }
 
 void read_cluster(const table_reader& root, const fs::path& base, cluster_settings& c) {
@@ -356,11 +338,13 @@ void check_nodes(const std::vector<node_entry>& entries) {
                                             "\"; at most one node runs the database sweep");
       sweeper = i;
     }
-    if (e.advertise_set && !is_wildcard_host(n.advertise.host)) {
+    // Two nodes dialled at the same address cannot both be reached.
+    if (!is_wildcard_host(n.advertise.host)) {
       const auto address = n.advertise.to_string();
       if (auto [it, fresh] = addresses.emplace(address, i); !fresh)
-        e.reader.fail("advertise", "node \"" + entries[it->second].settings.name +
-                                       "\" already advertises " + address);
+        e.reader.fail(e.advertise_set ? "advertise" : "listen",
+                      "node \"" + entries[it->second].settings.name + "\" already advertises " +
+                          address + "; every node needs its own address");
     }
   }
   if (!master) {
