@@ -1,0 +1,160 @@
+#include "runtime/client.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <fstream>
+
+#include "actors/actors.hpp"
+#include "actors/auth.hpp"
+#include "actors/protocol.hpp"
+#include "runtime/exit_code.hpp"
+#include "weft/version.hpp"
+
+namespace weft::runtime {
+
+using namespace actors;
+
+struct client::impl {
+  client_options options;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::unique_ptr<caf::scoped_actor> self;
+  caf::actor session;
+  std::string cluster;
+  std::string node;
+
+  impl() {
+    cfg.load<caf::io::middleman>();
+    cfg.set("logger.console", caf::atom("none"));
+    cfg.set("scheduler.max-threads", size_t{2});
+  }
+
+  ~impl() {
+    if (session) caf::anon_send_exit(session, caf::exit_reason::user_shutdown);
+    self.reset();
+  }
+
+  [[noreturn]] void raise(const caf::error& err, const std::string& what) {
+    auto text = error_text(*sys, err);
+    if (err == caf::sec::request_timeout)
+      throw client_error(exit_failure, what + ": node " + options.host + ":" +
+                                           std::to_string(options.port) +
+                                           " did not answer within " +
+                                           std::to_string(options.timeout.count()) + " ms");
+    int code = text.rfind("refused", 0) == 0 ? exit_usage : exit_failure;
+    throw client_error(code, what + ": " + text);
+  }
+
+  /// Sends a request to the session and waits for one reply of type T.
+  template <class T, class... Ts>
+  T ask(const std::string& what, Ts&&... xs) {
+    std::optional<T> out;
+    (*self)
+        ->request(session, options.timeout, std::forward<Ts>(xs)...)
+        .receive([&](T& x) { out = std::move(x); }, [&](caf::error& err) { raise(err, what); });
+    return std::move(*out);
+  }
+};
+
+client::client(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+client::~client() = default;
+
+const std::string& client::cluster() const { return impl_->cluster; }
+const std::string& client::node() const { return impl_->node; }
+
+std::unique_ptr<client> client::connect(const client_options& options) {
+  auto p = std::make_unique<impl>();
+  p->options = options;
+  p->sys = std::make_unique<caf::actor_system>(p->cfg);
+  p->self = std::make_unique<caf::scoped_actor>(*p->sys);
+  auto& self = *p->self;
+  auto where = options.host + ":" + std::to_string(options.port);
+  // Connect through the middleman actor: unlike remote_actor(), a request to
+  // it has a timeout, so a hung node cannot hang us.
+  caf::actor gateway;
+  self->request(p->sys->middleman().actor_handle(), options.timeout, caf::connect_atom::value,
+                options.host, options.port)
+      .receive([&](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                   const std::set<std::string>&) { gateway = caf::actor_cast<caf::actor>(ptr); },
+               [&](caf::error& err) { p->raise(err, "cannot connect to " + where); });
+  if (!gateway)
+    throw client_error(exit_failure, "cannot connect to " + where + ": no Weft node there");
+
+  auto my_nonce = make_nonce();
+  std::string node_nonce, node_proof, cluster, version, node;
+  self->request(gateway, options.timeout, hello_atom::value, std::string{"client"}, options.name,
+                std::string{weft::version}, my_nonce)
+      .receive(
+          [&](hello_atom, std::string& n, std::string& proof, std::string& c, std::string& v,
+              std::string& name) {
+            node_nonce = std::move(n);
+            node_proof = std::move(proof);
+            cluster = std::move(c);
+            version = std::move(v);
+            node = std::move(name);
+          },
+          [&](caf::error& err) { p->raise(err, where); });
+  // The node must know the secret too, or it is not our cluster.
+  if (!proofs_equal(node_proof, auth_proof(options.secret, cluster, "node", node, my_nonce)))
+    throw client_error(exit_usage, where + ": refused: the node '" + node +
+                                       "' does not know our cluster secret (wrong secret file?)");
+  auto proof = auth_proof(options.secret, cluster, "client", options.name, node_nonce);
+  self->request(gateway, options.timeout, auth_atom::value, node_nonce, proof, caf::actor{self})
+      .receive([&](welcome_atom, caf::actor& session) { p->session = std::move(session); },
+               [&](caf::error& err) { p->raise(err, where); });
+  p->cluster = cluster;
+  p->node = node;
+  return std::unique_ptr<client>(new client(std::move(p)));
+}
+
+void client::upload(const std::string& name, const std::string& path,
+                    const std::function<void(int64_t)>& progress) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw client_error(exit_usage, path + ": cannot read");
+  std::string chunk(1u << 20, '\0');
+  int64_t offset = 0;
+  for (;;) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    auto n = static_cast<std::size_t>(in.gcount());
+    if (n == 0 && offset > 0) break;
+    std::string piece = chunk.substr(0, n);
+    offset = impl_->ask<int64_t>("upload " + path, upload_atom::value, name, offset, piece);
+    if (progress) progress(offset);
+    if (n < chunk.size()) break;
+  }
+}
+
+int64_t client::submit(const std::string& spec_json) {
+  return impl_->ask<int64_t>("submit", submit_atom::value, spec_json);
+}
+
+std::string client::status(int64_t job) {
+  return impl_->ask<std::string>("job " + std::to_string(job), status_atom::value, job);
+}
+
+std::string client::wait(int64_t job, int max_ms) {
+  return impl_->ask<std::string>("job " + std::to_string(job), wait_atom::value, job,
+                                 static_cast<int32_t>(max_ms));
+}
+
+std::string client::cancel(int64_t job) {
+  return impl_->ask<std::string>("cancel " + std::to_string(job), cancel_atom::value, job);
+}
+
+void client::fetch(int64_t job, int segment, const std::string& path) {
+  std::ofstream out(path + ".part", std::ios::binary | std::ios::trunc);
+  if (!out) throw client_error(exit_failure, path + ": cannot write");
+  int64_t offset = 0;
+  for (;;) {
+    auto chunk = impl_->ask<std::string>("download " + path, fetch_atom::value, job,
+                                         static_cast<int32_t>(segment), offset);
+    if (chunk.empty()) break;
+    out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    offset += static_cast<int64_t>(chunk.size());
+  }
+  out.close();
+  if (!out || std::rename((path + ".part").c_str(), path.c_str()) != 0)
+    throw client_error(exit_failure, path + ": cannot write");
+}
+
+}  // namespace weft::runtime

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace weft::runtime {
+
+/// `caf-node submit` (SPEC.md §1).
+struct submit_args {
+  std::string connect;      ///< HOST:PORT
+  std::string secret_file;  ///< or:
+  std::string config_file;  ///< read the secret from the topology
+  std::string data;
+  std::string data_format;  ///< csv, ndjson; empty: from the extension
+  std::string template_file;
+  std::string format = "pdf";
+  std::string sort_by;
+  std::string group_by;
+  int64_t split_every = 0;
+  std::string name;  ///< base name of the outputs; default: the template's
+  bool wait = false;
+  std::string out_dir;
+  int timeout_ms = 10000;
+};
+int cmd_submit(const submit_args& args);
+
+/// `caf-node render`: one record through the template, no node needed.
+struct render_args {
+  std::string template_file;
+  std::string data;
+  std::string data_format;
+  std::string format = "txt";  ///< decides the escaping of {{x}}: html escapes, pdf/txt do not
+  int64_t record = 1;
+};
+int cmd_render(const render_args& args);
+
+}  // namespace weft::runtime

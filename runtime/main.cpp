@@ -1,0 +1,133 @@
+// caf-node: the one Weft binary (SPEC.md §1). This file only parses the
+// command line and dispatches; each command lives in its own file.
+
+#include <mysql.h>
+#include <soci/version.h>
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <CLI/CLI.hpp>
+#include <caf/config.hpp>
+#include <iostream>
+#include <optional>
+
+#include "config/topology.hpp"
+#include "runtime/commands.hpp"
+#include "runtime/exit_code.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/node.hpp"
+#include "weft/version.hpp"
+
+namespace {
+
+using namespace weft;
+using runtime::exit_code;
+
+std::optional<std::string> opt(const std::string& s) {
+  return s.empty() ? std::nullopt : std::optional<std::string>{s};
+}
+
+int cmd_version() {
+  std::cout << "caf-node (Weft) " << weft::version << "\n"
+            << "git revision: " << weft::git_revision << "\n"
+            << "CAF: " << CAF_MAJOR_VERSION << "." << CAF_MINOR_VERSION << "." << CAF_PATCH_VERSION
+            << "\n"
+            << "SOCI: " << SOCI_VERSION / 100000 << "." << SOCI_VERSION / 100 % 1000 << "."
+            << SOCI_VERSION % 100 << "\n"
+            << "MariaDB Connector/C: " << mysql_get_client_info() << "\n"
+            << "SQLite: " << sqlite3_libversion() << "\n";
+  return runtime::exit_ok;
+}
+
+int cmd_check(const std::string& config_file, const std::string& node) {
+  try {
+    auto s = config::load_topology(config_file, opt(node));
+    std::cout << config::describe(s);
+    return runtime::exit_ok;
+  } catch (const config::config_error& e) {
+    std::cerr << "caf-node: config error: " << e.what() << "\n";
+    return runtime::exit_usage;
+  }
+}
+
+int cmd_run(const std::string& config_file, const std::string& node) {
+  config::settings s;
+  try {
+    s = config::load_topology(config_file, opt(node));
+  } catch (const config::config_error& e) {
+    std::cerr << "caf-node: config error: " << e.what() << "\n";
+    return runtime::exit_usage;
+  }
+  try {
+    runtime::init_logging(s.log, s.this_node().name);
+  } catch (const std::exception& e) {
+    std::cerr << "caf-node: " << e.what() << "\n";
+    return runtime::exit_usage;
+  }
+  int code = runtime::run_node(s);
+  runtime::shutdown_logging();
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"caf-node: the Weft document-processing node and its clients"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string{"caf-node (Weft) "} + weft::version);
+
+  std::string config_file, node;
+  auto* run = app.add_subcommand("run", "run this machine's node until SIGTERM/SIGINT");
+  run->add_option("--config", config_file, "the topology file")->required();
+  run->add_option("--node", node, "this node's name in the topology");
+
+  auto* check = app.add_subcommand("check", "validate the config and print the effective settings");
+  check->add_option("--config", config_file, "the topology file")->required();
+  check->add_option("--node", node, "this node's name in the topology");
+
+  auto* version = app.add_subcommand("version", "print versions of Weft and its libraries");
+
+  runtime::submit_args sub;
+  auto* submit = app.add_subcommand("submit", "submit a job to a node");
+  submit->add_option("--connect", sub.connect, "the node, HOST:PORT")->required();
+  submit->add_option("--secret-file", sub.secret_file, "the cluster secret");
+  submit->add_option("--config", sub.config_file, "read the cluster secret from this topology");
+  submit->add_option("--data", sub.data, "the data file (.csv, .ndjson, .jsonl)")->required();
+  submit->add_option("--data-format", sub.data_format, "csv or ndjson (default: by extension)");
+  submit->add_option("--template", sub.template_file, "the Mustache template")->required();
+  submit->add_option("--format", sub.format, "pdf, txt or html")->capture_default_str();
+  submit->add_option("--sort-by", sub.sort_by, "sort documents by this field");
+  submit->add_option("--group-by", sub.group_by, "a new output file whenever this field changes");
+  submit->add_option("--split-every", sub.split_every, "documents per output file");
+  submit->add_option("--name", sub.name, "base name of the output files");
+  submit->add_flag("--wait", sub.wait, "show progress until the job is finished");
+  submit->add_option("--out", sub.out_dir,
+                     "download the outputs into this directory (implies --wait)");
+  submit->add_option("--timeout-ms", sub.timeout_ms, "limit of every request to the node")
+      ->capture_default_str();
+
+  runtime::render_args ren;
+  auto* render = app.add_subcommand("render", "render one record locally (template preview)");
+  render->add_option("--template", ren.template_file, "the Mustache template")->required();
+  render->add_option("--data", ren.data, "the data file")->required();
+  render->add_option("--data-format", ren.data_format, "csv or ndjson (default: by extension)");
+  render->add_option("--format", ren.format, "escaping as for pdf, txt or html")
+      ->capture_default_str();
+  render->add_option("--record", ren.record, "which record, from 1")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? runtime::exit_ok : runtime::exit_usage;
+  }
+  if (*version) return cmd_version();
+  if (*check) return cmd_check(config_file, node);
+  if (*run) return cmd_run(config_file, node);
+  if (*submit) {
+    runtime::init_client_logging();
+    return runtime::cmd_submit(sub);
+  }
+  if (*render) return runtime::cmd_render(ren);
+  return runtime::exit_usage;
+}

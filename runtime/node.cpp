@@ -1,0 +1,104 @@
+#include "runtime/node.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <chrono>
+
+#include "actors/actors.hpp"
+#include "runtime/exit_code.hpp"
+#include "runtime/signal_waiter.hpp"
+#include "runtime/storage_spec.hpp"
+#include "storage/database.hpp"
+#include "storage/storage_error.hpp"
+#include "weft/version.hpp"
+
+namespace weft::runtime {
+
+namespace {
+
+caf::timespan to_timespan(config::duration d) {
+  return std::chrono::duration_cast<caf::timespan>(d);
+}
+
+/// CAF's own settings, derived from the topology: the middleman heartbeat
+/// detects a hung peer (STACK.md), the scheduler uses the machine's cores.
+void configure_caf(caf::actor_system_config& cfg, const config::settings& s) {
+  cfg.load<caf::io::middleman>();
+  auto threads = std::max(2u, std::thread::hardware_concurrency());
+  cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
+  cfg.set("middleman.heartbeat-interval", to_timespan(s.cluster.heartbeat));
+  cfg.set("middleman.connection-timeout", to_timespan(s.cluster.node_timeout));
+  cfg.set("logger.console", caf::atom("none"));
+}
+
+}  // namespace
+
+int run_node(const config::settings& s) {
+  const auto& self = s.this_node();
+  signal_waiter signals;  // before any thread starts: every thread inherits the mask
+  spdlog::info("weft {} ({}) starting node '{}' as {} of cluster '{}'", version, git_revision,
+               self.name, self.role == config::node_role::master ? "master" : "extension",
+               s.cluster.name);
+
+  std::unique_ptr<storage::database> db;
+  try {
+    auto spec = storage_spec(s.database);
+    spdlog::info("database: {}", storage::describe(spec));
+    db = storage::database::open(spec, std::chrono::seconds(30));
+  } catch (const storage::storage_error& e) {
+    spdlog::error("database: {}", e.what());
+    return exit_failure;
+  }
+
+  int code = exit_ok;
+  {
+    caf::actor_system_config cfg;
+    configure_caf(cfg, s);
+    caf::actor_system sys{cfg};
+    actors::node_context ctx;
+    ctx.settings = &s;
+    ctx.db = db.get();
+    std::vector<caf::actor> spawned;
+    caf::actor scheduler;
+    if (self.role == config::node_role::master) {
+      scheduler = actors::spawn_scheduler(sys, ctx);
+      spawned.push_back(scheduler);
+      for (int i = 0; i < self.merge_engines; ++i)
+        spawned.push_back(actors::spawn_engine(sys, ctx, actors::engine_type::merge, i, scheduler));
+      for (int i = 0; i < self.weaver_engines; ++i)
+        spawned.push_back(
+            actors::spawn_engine(sys, ctx, actors::engine_type::weaver, i, scheduler));
+    } else {
+      spdlog::warn(
+          "node '{}' is an extension: joining a master is not built yet; it serves no work",
+          self.name);
+    }
+    auto gateway = actors::spawn_gateway(sys, ctx, scheduler);
+    spawned.push_back(gateway);
+    auto stop_all = [&] {
+      ctx.stopping->store(true);
+      for (auto& a : spawned) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    };
+    auto port = sys.middleman().publish(gateway, self.listen.port, self.listen.host.c_str(), true);
+    if (!port) {
+      spdlog::error("node.listen: cannot listen on {}: {}", self.listen.to_string(),
+                    sys.render(port.error()));
+      stop_all();
+      return exit_failure;
+    }
+    spdlog::info("node '{}' listening on {}:{}", self.name, self.listen.host, *port);
+
+    int sig = signals.wait();
+    if (sig == SIGUSR1) code = requested_exit_code();
+    spdlog::info("stopping node '{}' ({})", self.name,
+                 sig == SIGUSR1 ? "requested" : strsignal(sig));
+    sys.middleman().close(*port);
+    stop_all();
+  }
+  spdlog::info("node '{}' stopped", self.name);
+  return code;
+}
+
+}  // namespace weft::runtime

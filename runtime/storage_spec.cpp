@@ -1,0 +1,23 @@
+#include "runtime/storage_spec.hpp"
+
+namespace weft::runtime {
+
+storage::database_spec storage_spec(const config::database_settings& db) {
+  storage::database_spec spec;
+  if (db.embedded) {
+    spec.kind = storage::backend_kind::sqlite;
+    spec.sqlite_path = db.sqlite_path;
+  } else {
+    spec.kind = storage::backend_kind::mariadb;
+    spec.host = db.host;
+    spec.port = db.port;
+    spec.user = db.user;
+    spec.password = db.password;
+    spec.name = db.name;
+  }
+  spec.pool_size = db.pool_size;
+  spec.connect_timeout = db.connect_timeout;
+  return spec;
+}
+
+}  // namespace weft::runtime

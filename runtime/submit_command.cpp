@@ -1,0 +1,173 @@
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "actors/document/output_format.hpp"
+#include "actors/document/template_engine.hpp"
+#include "actors/document/template_error.hpp"
+#include "config/config_error.hpp"
+#include "config/secret_file.hpp"
+#include "config/topology.hpp"
+#include "runtime/client.hpp"
+#include "runtime/commands.hpp"
+#include "runtime/exit_code.hpp"
+
+namespace weft::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_secret(const submit_args& a) {
+  if (!a.secret_file.empty()) return config::read_secret_file(a.secret_file);
+  if (!a.config_file.empty()) {
+    auto s = config::load_topology(a.config_file, std::nullopt);
+    return s.cluster.secret;
+  }
+  throw client_error(exit_usage,
+                     "say how to prove the cluster secret: --secret-file F or --config F");
+}
+
+/// The progress of a job on one line: a bar on a terminal, plain text otherwise.
+class progress_printer {
+ public:
+  progress_printer() : tty_(::isatty(STDERR_FILENO) != 0) {}
+
+  void show(const nlohmann::json& job) {
+    std::string state = job.value("state", "?");
+    int64_t records = job.value("records", int64_t{0});
+    auto merge = job["merge"], weave = job["weave"];
+    int total = merge.value("total", 0) + weave.value("total", 0);
+    int done = merge.value("done", 0) + weave.value("done", 0);
+    // Weaving starts once merging is done: count its batches as a second half.
+    double fraction = 0;
+    if (state == "merging" && merge.value("total", 0) > 0)
+      fraction = 0.5 * merge.value("done", 0) / merge.value("total", 1);
+    else if (state == "weaving" && weave.value("total", 0) > 0)
+      fraction = 0.5 + 0.5 * weave.value("done", 0) / weave.value("total", 1);
+    else if (state == "done")
+      fraction = 1;
+    int percent = static_cast<int>(fraction * 100);
+    if (tty_) {
+      const int width = 30;
+      int filled = static_cast<int>(fraction * width);
+      std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, '.') << "] "
+                << percent << "% " << state << " (" << records << " records, " << done << "/"
+                << total << " batches)   " << std::flush;
+    } else if (state != last_state_ || percent / 10 != last_percent_ / 10) {
+      std::cerr << "job " << job.value("id", int64_t{0}) << ": " << state << " " << percent << "% ("
+                << records << " records)\n";
+    }
+    last_state_ = state;
+    last_percent_ = percent;
+  }
+
+  void end() {
+    if (tty_) std::cerr << "\n";
+  }
+
+ private:
+  bool tty_;
+  std::string last_state_;
+  int last_percent_ = -1;
+};
+
+bool finished(const std::string& state) {
+  return state == "done" || state == "failed" || state == "cancelled";
+}
+
+}  // namespace
+
+int cmd_submit(const submit_args& a) {
+  try {
+    // Refuse what we can refuse here, before anything crosses the wire.
+    auto format = document::parse_output_format(a.format);
+    if (!format)
+      throw client_error(exit_usage, "unknown format '" + a.format + "' (use pdf, txt or html)");
+    if (!fs::is_regular_file(a.data))
+      throw client_error(exit_usage, a.data + ": no such data file");
+    if (fs::file_size(a.data) == 0)
+      throw client_error(exit_usage, a.data + ": the data file is empty");
+    if (a.split_every < 0) throw client_error(exit_usage, "--split-every must be positive");
+    document::template_engine engine(document::template_escape_for(*format));
+    auto tmpl = engine.compile_file(a.template_file);
+
+    client_options options;
+    auto colon = a.connect.rfind(':');
+    if (colon == std::string::npos) throw client_error(exit_usage, "--connect wants HOST:PORT");
+    options.host = a.connect.substr(0, colon);
+    try {
+      options.port = static_cast<uint16_t>(std::stoi(a.connect.substr(colon + 1)));
+    } catch (const std::exception&) {
+      throw client_error(exit_usage, "--connect wants HOST:PORT, not '" + a.connect + "'");
+    }
+    options.secret = read_secret(a);
+    options.timeout = std::chrono::milliseconds(a.timeout_ms);
+    auto c = client::connect(options);
+
+    // The template, its partials and the data go to the node's file store.
+    auto template_name = fs::path(a.template_file).filename().string();
+    c->upload(template_name, a.template_file);
+    auto dir = fs::path(a.template_file).parent_path();
+    for (const auto& partial : tmpl.partials())
+      c->upload(partial + ".mustache", (dir / (partial + ".mustache")).string());
+    auto data_name = fs::path(a.data).filename().string();
+    if (data_name == template_name) data_name = "data-" + data_name;
+    c->upload(data_name, a.data);
+
+    nlohmann::json spec{{"data", data_name},           {"template", template_name},
+                        {"format", a.format},          {"data_format", a.data_format},
+                        {"sort_by", a.sort_by},        {"group_by", a.group_by},
+                        {"split_every", a.split_every}};
+    if (!a.name.empty()) spec["name"] = a.name;
+    auto id = c->submit(spec.dump());
+    std::cout << id << std::endl;
+    if (!a.wait && a.out_dir.empty()) return exit_ok;
+
+    progress_printer progress;
+    nlohmann::json job;
+    for (;;) {
+      job = nlohmann::json::parse(c->wait(id, 250));
+      progress.show(job);
+      if (finished(job.value("state", ""))) break;
+    }
+    progress.end();
+    auto state = job.value("state", "");
+    if (state != "done") {
+      std::cerr << "caf-node: job " << id << " " << state << ": " << job.value("error", "") << "\n";
+      return exit_failure;
+    }
+    int64_t pages = 0;
+    for (const auto& o : job["outputs"]) {
+      pages += o.value("pages", int64_t{0});
+      std::string path = o.value("path", "");
+      if (!a.out_dir.empty()) {
+        fs::create_directories(a.out_dir);
+        auto local = (fs::path(a.out_dir) / fs::path(path).filename()).string();
+        c->fetch(id, o.value("segment", 0), local);
+        path = local;
+      }
+      std::cout << path << "\t" << o.value("documents", int64_t{0}) << " documents\t"
+                << o.value("pages", int64_t{0}) << " pages\n";
+    }
+    std::cerr << "job " << id << " done: " << job.value("records", int64_t{0}) << " records, "
+              << job["outputs"].size() << " files, " << pages << " pages\n";
+    return exit_ok;
+  } catch (const client_error& e) {
+    std::cerr << "caf-node: " << e.what() << "\n";
+    return e.exit_code;
+  } catch (const document::template_error& e) {
+    std::cerr << "caf-node: template error: " << e.what() << "\n";
+    return exit_usage;
+  } catch (const config::config_error& e) {
+    std::cerr << "caf-node: config error: " << e.what() << "\n";
+    return exit_usage;
+  } catch (const std::exception& e) {
+    std::cerr << "caf-node: " << e.what() << "\n";
+    return exit_failure;
+  }
+}
+
+}  // namespace weft::runtime

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Configures and builds Weft into build/ (or $WEFT_BUILD_DIR). Extra arguments
+# go to the configure step, e.g. -DWEFT_SANITIZE=ON.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${WEFT_BUILD_DIR:-$root/build}
+"$root/scripts/setup.sh"
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >&2
+elif [ $# -gt 0 ]; then
+  cmake "$build" "$@" >&2
+fi
+cmake --build "$build" -j"${WEFT_JOBS:-$(nproc)}" >&2
