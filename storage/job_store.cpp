@@ -1,0 +1,477 @@
+#include "storage/job_store.hpp"
+
+#include "storage/bulk_insert.hpp"
+#include "storage/detail/session.hpp"
+
+namespace weft::storage {
+
+namespace {
+
+using detail::with_session;
+using detail::with_transaction;
+
+constexpr const char* job_states[] = {"queued", "mapping", "merging",  "weaving",
+                                      "done",   "failed",  "cancelled"};
+
+/// Timestamps come back as text on both backends: "YYYY-MM-DD HH:MM:SS.ffffff".
+std::string ts(const std::string& column) { return "COALESCE(CAST(" + column + " AS CHAR), '')"; }
+
+const std::string job_columns =
+    "id, state, COALESCE(job_class, ''), format, template_path, data_path, data_format, "
+    "options, record_count, records_done, batch_count, batches_done, COALESCE(error, ''), " +
+    ts("submitted_at") + ", " + ts("started_at") + ", " + ts("finished_at") + ", granted_engines";
+
+/// Reads jobs selected with job_columns, in vectors, chunk by chunk.
+std::vector<job_row> fetch_jobs(soci::session& s, const std::string& where_order, int limit,
+                                const std::string& bind_state, int64_t bind_id) {
+  const std::size_t chunk = 200;
+  std::vector<long long> id(chunk), record_count(chunk), records_done(chunk), batch_count(chunk),
+      batches_done(chunk), granted(chunk);
+  std::vector<std::string> state(chunk), cls(chunk), format(chunk), tpath(chunk), dpath(chunk),
+      dformat(chunk), options(chunk), error(chunk), submitted(chunk), started(chunk),
+      finished(chunk);
+  std::string sql = "SELECT " + job_columns + " FROM jobs " + where_order;
+  if (limit > 0) sql += " LIMIT " + std::to_string(limit);
+  long long bid = bind_id;
+  std::string bstate = bind_state;
+  soci::statement st(s);
+  st.alloc();
+  st.prepare(sql);
+  if (sql.find(":state") != std::string::npos) st.exchange(soci::use(bstate, "state"));
+  if (sql.find(":id") != std::string::npos) st.exchange(soci::use(bid, "id"));
+  st.exchange(soci::into(id));
+  st.exchange(soci::into(state));
+  st.exchange(soci::into(cls));
+  st.exchange(soci::into(format));
+  st.exchange(soci::into(tpath));
+  st.exchange(soci::into(dpath));
+  st.exchange(soci::into(dformat));
+  st.exchange(soci::into(options));
+  st.exchange(soci::into(record_count));
+  st.exchange(soci::into(records_done));
+  st.exchange(soci::into(batch_count));
+  st.exchange(soci::into(batches_done));
+  st.exchange(soci::into(error));
+  st.exchange(soci::into(submitted));
+  st.exchange(soci::into(started));
+  st.exchange(soci::into(finished));
+  st.exchange(soci::into(granted));
+  st.define_and_bind();
+  std::vector<job_row> out;
+  if (!st.execute(true)) return out;
+  do {
+    for (std::size_t i = 0; i < id.size(); ++i) {
+      job_row r;
+      r.id = id[i];
+      r.state = job_state_from(state[i]);
+      r.job_class = cls[i];
+      r.format = format[i];
+      r.template_path = tpath[i];
+      r.data_path = dpath[i];
+      r.data_format = dformat[i];
+      r.options_json = options[i];
+      r.record_count = record_count[i];
+      r.records_done = records_done[i];
+      r.batch_count = static_cast<int>(batch_count[i]);
+      r.batches_done = static_cast<int>(batches_done[i]);
+      r.error = error[i];
+      r.submitted_at = submitted[i];
+      r.started_at = started[i];
+      r.finished_at = finished[i];
+      r.granted_engines = std::to_string(granted[i]);
+      out.push_back(std::move(r));
+    }
+    for (auto* v : {&id, &record_count, &records_done, &batch_count, &batches_done, &granted})
+      v->resize(chunk);
+    for (auto* v : {&state, &cls, &format, &tpath, &dpath, &dformat, &options, &error, &submitted,
+                    &started, &finished})
+      v->resize(chunk);
+  } while (st.fetch());
+  return out;
+}
+
+bulk_rows batch_rows_of(const std::vector<batch_row>& batches) {
+  bulk_rows rows;
+  rows.table = "batches";
+  rows.columns = {"job_id", "phase", "batch_no", "first_seq", "last_seq", "state", "attempt"};
+  rows.rows.reserve(batches.size());
+  for (const auto& b : batches)
+    rows.rows.push_back({static_cast<long long>(b.job_id), std::string{to_string(b.phase)},
+                         static_cast<long long>(b.batch_no), static_cast<long long>(b.first_seq),
+                         static_cast<long long>(b.last_seq), std::string{"queued"},
+                         static_cast<long long>(b.attempt)});
+  return rows;
+}
+
+}  // namespace
+
+const char* to_string(job_state s) noexcept { return job_states[static_cast<int>(s)]; }
+
+job_state job_state_from(const std::string& name) {
+  for (int i = 0; i < 7; ++i)
+    if (name == job_states[i]) return static_cast<job_state>(i);
+  throw storage_error(errc::corrupt, "unknown job state '" + name + "'");
+}
+
+const char* to_string(phase p) noexcept { return p == phase::merge ? "merge" : "weave"; }
+
+// -- jobs -----------------------------------------------------------------------
+
+int64_t job_store::create_job(const new_job& job) {
+  auto now = detail::sql_now(db_.backend());
+  return with_transaction(db_, [&](soci::session& s) {
+    std::string format = job.format, tpath = job.template_path, dpath = job.data_path,
+                dformat = job.data_format, options = job.options_json;
+    s << "INSERT INTO jobs (state, format, template_path, data_path, data_format, options, "
+         "submitted_at, updated_at) VALUES ('queued', :f, :t, :d, :df, :o, " +
+             now + ", " + now + ")",
+        soci::use(format, "f"), soci::use(tpath, "t"), soci::use(dpath, "d"),
+        soci::use(dformat, "df"), soci::use(options, "o");
+    long long id = 0;
+    if (db_.backend() == backend_kind::mariadb)
+      s << "SELECT LAST_INSERT_ID()", soci::into(id);
+    else
+      s << "SELECT last_insert_rowid()", soci::into(id);
+    return static_cast<int64_t>(id);
+  });
+}
+
+job_row job_store::job(int64_t id) {
+  auto rows = with_session(
+      db_, [&](soci::session& s) { return fetch_jobs(s, "WHERE id = :id", 0, "", id); });
+  if (rows.empty()) throw storage_error(errc::not_found, "no job " + std::to_string(id));
+  return rows.front();
+}
+
+std::vector<job_row> job_store::jobs(const std::optional<job_state>& state, int limit) {
+  return with_session(db_, [&](soci::session& s) {
+    if (state)
+      return fetch_jobs(s, "WHERE state = :state ORDER BY id DESC", limit, to_string(*state), 0);
+    return fetch_jobs(s, "ORDER BY id DESC", limit, "", 0);
+  });
+}
+
+std::vector<job_row> job_store::unfinished_jobs() {
+  return with_session(db_, [&](soci::session& s) {
+    return fetch_jobs(s, "WHERE state IN ('queued', 'mapping', 'merging', 'weaving') ORDER BY id",
+                      0, "", 0);
+  });
+}
+
+bool job_store::set_state(int64_t id, job_state state, const std::string& error) {
+  auto now = detail::sql_now(db_.backend());
+  return with_transaction(db_, [&](soci::session& s) {
+    long long jid = id;
+    std::string st = to_string(state), err = error;
+    std::string extra;
+    if (finished(state)) extra = ", finished_at = " + now;
+    if (state == job_state::mapping) extra = ", started_at = COALESCE(started_at, " + now + ")";
+    soci::statement upd =
+        (s.prepare << "UPDATE jobs SET state = :s, error = :e, updated_at = " + now + extra +
+                          " WHERE id = :id AND state NOT IN ('done', 'failed', 'cancelled')",
+         soci::use(st, "s"), soci::use(err, "e"), soci::use(jid, "id"));
+    upd.execute(true);
+    return upd.get_affected_rows() > 0;
+  });
+}
+
+void job_store::set_class(int64_t id, const std::string& job_class, const std::string& granted) {
+  with_session(db_, [&](soci::session& s) {
+    long long jid = id;
+    long long g = granted.empty() ? 0 : std::stoll(granted);
+    std::string c = job_class;
+    s << "UPDATE jobs SET job_class = :c, granted_engines = :g WHERE id = :id", soci::use(c, "c"),
+        soci::use(g, "g"), soci::use(jid, "id");
+  });
+}
+
+void job_store::set_paths(int64_t id, const std::string& template_path,
+                          const std::string& data_path) {
+  with_session(db_, [&](soci::session& s) {
+    long long jid = id;
+    std::string t = template_path, d = data_path;
+    s << "UPDATE jobs SET template_path = :t, data_path = :d WHERE id = :id", soci::use(t, "t"),
+        soci::use(d, "d"), soci::use(jid, "id");
+  });
+}
+
+// -- mapping ----------------------------------------------------------------------
+
+void job_store::reset_mapping(int64_t id) {
+  with_transaction(db_, [&](soci::session& s) {
+    long long jid = id;
+    s << "DELETE FROM records WHERE job_id = :id", soci::use(jid, "id");
+    s << "DELETE FROM batches WHERE job_id = :id", soci::use(jid, "id");
+    s << "DELETE FROM content WHERE job_id = :id", soci::use(jid, "id");
+    s << "DELETE FROM outputs WHERE job_id = :id", soci::use(jid, "id");
+  });
+}
+
+void job_store::insert_records(int64_t id, const std::vector<record_row>& rows) {
+  bulk_rows bulk;
+  bulk.table = "records";
+  bulk.columns = {"job_id", "seq", "body"};
+  bulk.rows.reserve(rows.size());
+  for (const auto& r : rows)
+    bulk.rows.push_back({static_cast<long long>(id), static_cast<long long>(r.seq), r.body});
+  bulk_insert(db_, bulk);
+}
+
+void job_store::finish_mapping(int64_t id, int64_t record_count,
+                               const std::vector<batch_row>& batches) {
+  auto rows = batch_rows_of(batches);
+  auto now = detail::sql_now(db_.backend());
+  auto kind = db_.backend();
+  with_transaction(db_, [&](soci::session& s) {
+    long long jid = id, n = record_count, nb = static_cast<long long>(batches.size());
+    s << "DELETE FROM batches WHERE job_id = :id", soci::use(jid, "id");
+    detail::bulk_insert(s, kind, rows);
+    s << "UPDATE jobs SET state = 'merging', record_count = :n, batch_count = :nb, "
+         "updated_at = " +
+             now + " WHERE id = :id",
+        soci::use(n, "n"), soci::use(nb, "nb"), soci::use(jid, "id");
+  });
+}
+
+std::vector<record_row> job_store::records(int64_t id, int64_t first, int64_t last) {
+  return with_session(db_, [&](soci::session& s) {
+    std::vector<record_row> out;
+    if (last < first) return out;
+    auto n = static_cast<std::size_t>(std::min<int64_t>(last - first + 1, 1000));
+    std::vector<long long> seq(n);
+    std::vector<std::string> body(n);
+    long long jid = id, a = first, b = last;
+    soci::statement st = (s.prepare << "SELECT seq, body FROM records WHERE job_id = :id AND seq "
+                                       "BETWEEN :a AND :b ORDER BY seq",
+                          soci::use(jid, "id"), soci::use(a, "a"), soci::use(b, "b"),
+                          soci::into(seq), soci::into(body));
+    if (!st.execute(true)) return out;
+    do {
+      for (std::size_t i = 0; i < seq.size(); ++i) out.push_back({seq[i], std::move(body[i])});
+      seq.resize(n);
+      body.resize(n);
+    } while (st.fetch());
+    return out;
+  });
+}
+
+// -- batches ------------------------------------------------------------------------
+
+std::vector<batch_row> job_store::open_batches(int64_t id, phase p) {
+  return with_session(db_, [&](soci::session& s) {
+    std::vector<batch_row> out;
+    const std::size_t n = 500;
+    std::vector<long long> no(n), first(n), last(n), attempt(n);
+    std::vector<std::string> state(n), engine(n), node(n);
+    long long jid = id;
+    std::string ph = to_string(p);
+    soci::statement st =
+        (s.prepare << "SELECT batch_no, first_seq, last_seq, state, attempt, COALESCE(engine, ''), "
+                      "COALESCE(node, '') FROM batches WHERE job_id = :id AND phase = :p AND "
+                      "state <> 'done' ORDER BY batch_no",
+         soci::use(jid, "id"), soci::use(ph, "p"), soci::into(no), soci::into(first),
+         soci::into(last), soci::into(state), soci::into(attempt), soci::into(engine),
+         soci::into(node));
+    if (!st.execute(true)) return out;
+    do {
+      for (std::size_t i = 0; i < no.size(); ++i) {
+        batch_row b;
+        b.job_id = id;
+        b.phase = p;
+        b.batch_no = static_cast<int>(no[i]);
+        b.first_seq = first[i];
+        b.last_seq = last[i];
+        b.state = state[i];
+        b.attempt = static_cast<int>(attempt[i]);
+        b.engine = engine[i];
+        b.node = node[i];
+        out.push_back(std::move(b));
+      }
+      for (auto* v : {&no, &first, &last, &attempt}) v->resize(n);
+      for (auto* v : {&state, &engine, &node}) v->resize(n);
+    } while (st.fetch());
+    return out;
+  });
+}
+
+void job_store::start_weaving(int64_t id, const std::vector<batch_row>& segments) {
+  auto rows = batch_rows_of(segments);
+  auto now = detail::sql_now(db_.backend());
+  auto kind = db_.backend();
+  with_transaction(db_, [&](soci::session& s) {
+    long long jid = id;
+    s << "DELETE FROM batches WHERE job_id = :id AND phase = 'weave'", soci::use(jid, "id");
+    detail::bulk_insert(s, kind, rows);
+    s << "UPDATE jobs SET state = 'weaving', updated_at = " + now +
+             " WHERE id = :id AND state = 'merging'",
+        soci::use(jid, "id");
+  });
+}
+
+void job_store::mark_running(const batch_row& b) {
+  auto now = detail::sql_now(db_.backend());
+  with_session(db_, [&](soci::session& s) {
+    long long jid = b.job_id, no = b.batch_no, attempt = b.attempt;
+    std::string ph = to_string(b.phase), engine = b.engine, node = b.node;
+    s << "UPDATE batches SET state = 'running', engine = :e, node = :n, started_at = " + now +
+             " WHERE job_id = :id AND phase = :p AND batch_no = :b AND state <> 'done' AND "
+             "attempt <= :a",
+        soci::use(engine, "e"), soci::use(node, "n"), soci::use(jid, "id"), soci::use(ph, "p"),
+        soci::use(no, "b"), soci::use(attempt, "a");
+  });
+}
+
+void job_store::set_attempt(int64_t id, phase p, int batch_no, int attempt) {
+  with_session(db_, [&](soci::session& s) {
+    long long jid = id, no = batch_no, a = attempt;
+    std::string ph = to_string(p);
+    s << "UPDATE batches SET attempt = :a, state = 'queued' WHERE job_id = :id AND phase = :p "
+         "AND batch_no = :b AND state <> 'done' AND attempt < :a2",
+        soci::use(a, "a"), soci::use(jid, "id"), soci::use(ph, "p"), soci::use(no, "b"),
+        soci::use(a, "a2");
+  });
+}
+
+// The fence: a result is taken only while its batch is not done, its
+// attempt is not older than the batch's current one, and the job still runs.
+// Whoever commits first wins; every later result changes nothing.
+bool job_store::complete_merge(const content_row& c, const std::string& engine,
+                               const std::string& node) {
+  auto now = detail::sql_now(db_.backend());
+  return with_transaction(db_, [&](soci::session& s) {
+    long long jid = c.job_id, no = c.batch_no, a = c.attempt, bytes = c.bytes, recs = c.records;
+    std::string e = engine, n = node, path = c.path;
+    soci::statement upd =
+        (s.prepare << "UPDATE batches SET state = 'done', attempt = :a, engine = :e, node = :n, "
+                      "finished_at = " +
+                          now +
+                          " WHERE job_id = :id AND phase = 'merge' AND batch_no = :b AND state "
+                          "<> 'done' AND attempt <= :a2 AND EXISTS (SELECT 1 FROM jobs WHERE "
+                          "jobs.id = :id2 AND jobs.state = 'merging')",
+         soci::use(a, "a"), soci::use(e, "e"), soci::use(n, "n"), soci::use(jid, "id"),
+         soci::use(no, "b"), soci::use(a, "a2"), soci::use(jid, "id2"));
+    upd.execute(true);
+    if (upd.get_affected_rows() == 0) return false;
+    s << "DELETE FROM content WHERE job_id = :id AND batch_no = :b", soci::use(jid, "id"),
+        soci::use(no, "b");
+    s << "INSERT INTO content (job_id, batch_no, attempt, path, bytes, records, created_at) "
+         "VALUES (:id, :b, :a, :p, :y, :r, " +
+             now + ")",
+        soci::use(jid, "id"), soci::use(no, "b"), soci::use(a, "a"), soci::use(path, "p"),
+        soci::use(bytes, "y"), soci::use(recs, "r");
+    s << "UPDATE jobs SET records_done = records_done + :r, batches_done = batches_done + 1 "
+         "WHERE id = :id",
+        soci::use(recs, "r"), soci::use(jid, "id");
+    return true;
+  });
+}
+
+bool job_store::complete_weave(const output_row& o, int attempt, const std::string& engine,
+                               const std::string& node) {
+  auto now = detail::sql_now(db_.backend());
+  return with_transaction(db_, [&](soci::session& s) {
+    long long jid = o.job_id, no = o.segment_no, a = attempt, docs = o.documents, pages = o.pages,
+              bytes = o.bytes;
+    std::string e = engine, n = node, path = o.path, format = o.format;
+    soci::statement upd =
+        (s.prepare << "UPDATE batches SET state = 'done', attempt = :a, engine = :e, node = :n, "
+                      "finished_at = " +
+                          now +
+                          " WHERE job_id = :id AND phase = 'weave' AND batch_no = :b AND state "
+                          "<> 'done' AND attempt <= :a2 AND EXISTS (SELECT 1 FROM jobs WHERE "
+                          "jobs.id = :id2 AND jobs.state = 'weaving')",
+         soci::use(a, "a"), soci::use(e, "e"), soci::use(n, "n"), soci::use(jid, "id"),
+         soci::use(no, "b"), soci::use(a, "a2"), soci::use(jid, "id2"));
+    upd.execute(true);
+    if (upd.get_affected_rows() == 0) return false;
+    s << "DELETE FROM outputs WHERE job_id = :id AND segment_no = :b", soci::use(jid, "id"),
+        soci::use(no, "b");
+    s << "INSERT INTO outputs (job_id, segment_no, path, format, documents, pages, bytes, "
+         "created_at) VALUES (:id, :b, :p, :f, :d, :g, :y, " +
+             now + ")",
+        soci::use(jid, "id"), soci::use(no, "b"), soci::use(path, "p"), soci::use(format, "f"),
+        soci::use(docs, "d"), soci::use(pages, "g"), soci::use(bytes, "y");
+    return true;
+  });
+}
+
+std::vector<content_row> job_store::contents(int64_t id) {
+  return with_session(db_, [&](soci::session& s) {
+    std::vector<content_row> out;
+    const std::size_t n = 500;
+    std::vector<long long> no(n), attempt(n), bytes(n), recs(n), first(n), last(n);
+    std::vector<std::string> path(n);
+    long long jid = id;
+    soci::statement st =
+        (s.prepare << "SELECT c.batch_no, c.attempt, c.path, c.bytes, c.records, b.first_seq, "
+                      "b.last_seq FROM content c JOIN batches b ON b.job_id = c.job_id AND "
+                      "b.phase = 'merge' AND b.batch_no = c.batch_no WHERE c.job_id = :id "
+                      "ORDER BY b.first_seq",
+         soci::use(jid, "id"), soci::into(no), soci::into(attempt), soci::into(path),
+         soci::into(bytes), soci::into(recs), soci::into(first), soci::into(last));
+    if (!st.execute(true)) return out;
+    do {
+      for (std::size_t i = 0; i < no.size(); ++i) {
+        content_row c;
+        c.job_id = id;
+        c.batch_no = static_cast<int>(no[i]);
+        c.attempt = static_cast<int>(attempt[i]);
+        c.path = path[i];
+        c.bytes = bytes[i];
+        c.records = recs[i];
+        c.first_seq = first[i];
+        c.last_seq = last[i];
+        out.push_back(std::move(c));
+      }
+      for (auto* v : {&no, &attempt, &bytes, &recs, &first, &last}) v->resize(n);
+      path.resize(n);
+    } while (st.fetch());
+    return out;
+  });
+}
+
+std::vector<output_row> job_store::outputs(int64_t id) {
+  return with_session(db_, [&](soci::session& s) {
+    std::vector<output_row> out;
+    const std::size_t n = 500;
+    std::vector<long long> no(n), docs(n), pages(n), bytes(n);
+    std::vector<std::string> path(n), format(n);
+    long long jid = id;
+    soci::statement st =
+        (s.prepare << "SELECT segment_no, path, format, documents, pages, bytes FROM outputs "
+                      "WHERE job_id = :id ORDER BY segment_no",
+         soci::use(jid, "id"), soci::into(no), soci::into(path), soci::into(format),
+         soci::into(docs), soci::into(pages), soci::into(bytes));
+    if (!st.execute(true)) return out;
+    do {
+      for (std::size_t i = 0; i < no.size(); ++i) {
+        output_row o;
+        o.job_id = id;
+        o.segment_no = static_cast<int>(no[i]);
+        o.path = path[i];
+        o.format = format[i];
+        o.documents = docs[i];
+        o.pages = pages[i];
+        o.bytes = bytes[i];
+        out.push_back(std::move(o));
+      }
+      for (auto* v : {&no, &docs, &pages, &bytes}) v->resize(n);
+      path.resize(n);
+      format.resize(n);
+    } while (st.fetch());
+    return out;
+  });
+}
+
+std::pair<int, int> job_store::progress(int64_t id, phase p) {
+  return with_session(db_, [&](soci::session& s) {
+    long long jid = id, done = 0, total = 0;
+    std::string ph = to_string(p);
+    s << "SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END), 0) FROM "
+         "batches WHERE job_id = :id AND phase = :p",
+        soci::use(jid, "id"), soci::use(ph, "p"), soci::into(total), soci::into(done);
+    return std::make_pair(static_cast<int>(done), static_cast<int>(total));
+  });
+}
+
+}  // namespace weft::storage

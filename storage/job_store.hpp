@@ -1,0 +1,162 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/database.hpp"
+
+namespace weft::storage {
+
+/// Job states (SPEC.md §2): queued → mapping → merging → weaving → done, or
+/// failed / cancelled.
+enum class job_state { queued, mapping, merging, weaving, done, failed, cancelled };
+const char* to_string(job_state s) noexcept;
+/// @throws storage_error corrupt for an unknown name.
+job_state job_state_from(const std::string& name);
+inline bool finished(job_state s) {
+  return s == job_state::done || s == job_state::failed || s == job_state::cancelled;
+}
+
+/// What a client submits, after its files are in the file store.
+struct new_job {
+  std::string format = "pdf";  ///< pdf, txt, html
+  std::string template_path;   ///< in the file store
+  std::string data_path;       ///< in the file store
+  std::string data_format;     ///< csv, ndjson
+  std::string options_json;    ///< sort_by, group_by, split_every, name...
+};
+
+/// One row of `jobs`.
+struct job_row {
+  int64_t id = 0;
+  job_state state = job_state::queued;
+  std::string job_class;
+  std::string format;
+  std::string template_path;
+  std::string data_path;
+  std::string data_format;
+  std::string options_json;
+  int64_t record_count = 0;
+  int64_t records_done = 0;
+  int batch_count = 0;
+  int batches_done = 0;
+  std::string error;
+  std::string submitted_at;  ///< database clock, ISO 8601
+  std::string started_at;
+  std::string finished_at;
+  std::string granted_engines;
+};
+
+/// The two phases whose work is cut into batches.
+enum class phase { merge, weave };
+const char* to_string(phase p) noexcept;
+
+/// One row of `batches`: a record range to merge, or a segment to weave.
+struct batch_row {
+  int64_t job_id = 0;
+  storage::phase phase = phase::merge;
+  int batch_no = 0;
+  int64_t first_seq = 0;
+  int64_t last_seq = 0;
+  std::string state = "queued";  ///< queued, running, done
+  int attempt = 1;
+  std::string engine;
+  std::string node;
+};
+
+/// One mapped record: its 1-based sequence number and its JSON text.
+struct record_row {
+  int64_t seq = 0;
+  std::string body;
+};
+
+/// The content of one merge batch, written by the attempt that won.
+struct content_row {
+  int64_t job_id = 0;
+  int batch_no = 0;
+  int attempt = 0;
+  std::string path;
+  int64_t bytes = 0;
+  int64_t records = 0;
+  int64_t first_seq = 0;  ///< the batch's record range (read only, from `batches`)
+  int64_t last_seq = 0;
+};
+
+/// One output file of a job.
+struct output_row {
+  int64_t job_id = 0;
+  int segment_no = 0;
+  std::string path;
+  std::string format;
+  int64_t documents = 0;
+  int64_t pages = 0;
+  int64_t bytes = 0;
+};
+
+/// Jobs, their records, batches, content and outputs (docs/storage.md).
+///
+/// Every call blocks the calling thread on the database: call it from a
+/// detached actor or a worker thread, never from a cooperative actor. Every
+/// failure is a storage_error. Completions are fenced by attempt number: a
+/// result from an attempt that is no longer current changes nothing.
+class job_store {
+ public:
+  explicit job_store(database& db) : db_(db) {}
+
+  // -- jobs -------------------------------------------------------------------
+  int64_t create_job(const new_job& job);
+  /// @throws storage_error not_found
+  job_row job(int64_t id);
+  /// Newest first; an empty state lists all.
+  std::vector<job_row> jobs(const std::optional<job_state>& state, int limit);
+  /// Jobs that are neither done, failed nor cancelled, oldest first.
+  std::vector<job_row> unfinished_jobs();
+  /// Sets the state; `done`, `failed` and `cancelled` also set finished_at.
+  /// A finished job is never moved again (returns false then).
+  bool set_state(int64_t id, job_state state, const std::string& error = "");
+  void set_class(int64_t id, const std::string& job_class, const std::string& granted);
+  void set_paths(int64_t id, const std::string& template_path, const std::string& data_path);
+
+  // -- mapping ----------------------------------------------------------------
+  /// Removes a job's records and batches (before mapping starts again).
+  void reset_mapping(int64_t id);
+  /// Appends records in one transaction with multi-row statements.
+  void insert_records(int64_t id, const std::vector<record_row>& rows);
+  /// Ends mapping in one transaction: stores the record count, the merge
+  /// batches, and moves the job to `merging`.
+  void finish_mapping(int64_t id, int64_t record_count, const std::vector<batch_row>& batches);
+  /// Records [first, last] of a job in sequence order.
+  std::vector<record_row> records(int64_t id, int64_t first, int64_t last);
+
+  // -- batches ----------------------------------------------------------------
+  /// Batches of a phase that are not done, in batch order.
+  std::vector<batch_row> open_batches(int64_t id, phase p);
+  /// Adds the weave segments and moves the job to `weaving`, in one transaction.
+  void start_weaving(int64_t id, const std::vector<batch_row>& segments);
+  /// Records who runs a batch now (informative; not needed for correctness).
+  void mark_running(const batch_row& b);
+  /// Sets a batch's attempt (a new attempt after a node was lost). Results of
+  /// older attempts are refused from then on.
+  void set_attempt(int64_t id, phase p, int batch_no, int attempt);
+  /// Fenced completion of a merge batch: in one transaction, if the batch is
+  /// not done and its attempt is `c.attempt`, marks it done and stores the
+  /// content row. Returns whether this result was accepted.
+  bool complete_merge(const content_row& c, const std::string& engine, const std::string& node);
+  /// Fenced completion of a weave segment, storing its output row.
+  bool complete_weave(const output_row& o, int attempt, const std::string& engine,
+                      const std::string& node);
+  /// The content rows of every done merge batch of a job, in batch order,
+  /// with each batch's record range.
+  std::vector<content_row> contents(int64_t id);
+  std::vector<output_row> outputs(int64_t id);
+  /// Batch counts: {done, total} for a phase.
+  std::pair<int, int> progress(int64_t id, phase p);
+
+ private:
+  database& db_;
+};
+
+}  // namespace weft::storage
