@@ -1,0 +1,286 @@
+// Merge and weaver engines.
+//
+// Each engine is a detached actor: it blocks on the database, the template
+// and the file store, never on the cooperative scheduler's threads. It
+// registers with the scheduler and then pulls: "want" (reporting the batch it
+// just finished) → a batch or "idle" → work → "want" again. Results reach the
+// database before the scheduler hears of them, and the database refuses a
+// result of an attempt that is no longer current, so a lost message or a
+// late engine can never put a record into an output twice.
+
+#include <spdlog/spdlog.h>
+
+#include <caf/all.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "actors/actors.hpp"
+#include "actors/content_file.hpp"
+#include "actors/document/output_format.hpp"
+#include "actors/document/output_writer.hpp"
+#include "actors/document/template_engine.hpp"
+#include "actors/document/template_error.hpp"
+#include "actors/job_json.hpp"
+#include "actors/protocol.hpp"
+#include "storage/job_store.hpp"
+#include "storage/storage_error.hpp"
+
+namespace weft::actors {
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+/// A job's data the engine needs, loaded once per job.
+struct job_view {
+  int64_t id = 0;
+  document::output_format format = document::output_format::pdf;
+  job_options options;
+  std::unique_ptr<document::compiled_template> tmpl;  // merge engines only
+  std::vector<storage::content_row> contents;         // weaver engines only
+};
+
+/// A batch the engine could not finish for a reason that is the job's fault
+/// (its template, its content): the job fails.
+struct job_fault : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct engine_state {
+  node_context ctx;
+  std::string id;
+  engine_type type = engine_type::merge;
+  caf::actor scheduler;
+  std::unique_ptr<storage::job_store> store;
+  std::unique_ptr<job_view> job;
+  bool registered = false;
+  // The batch finished last, reported with the next "want".
+  batch last;
+  bool has_last = false;
+  bool last_accepted = false;
+  std::chrono::milliseconds backoff{100};
+  static inline const char* name = "engine";
+};
+
+using engine_actor = caf::stateful_actor<engine_state>;
+
+std::string job_dir(const node_context& ctx, int64_t job) {
+  return (fs::path(ctx.files_root()) / "jobs" / std::to_string(job)).string();
+}
+
+job_view& load_job(engine_state& st, int64_t job_id) {
+  if (st.job && st.job->id == job_id) return *st.job;
+  auto row = st.store->job(job_id);
+  auto view = std::make_unique<job_view>();
+  view->id = job_id;
+  auto format = document::parse_output_format(row.format);
+  if (!format) throw job_fault("unknown output format '" + row.format + "'");
+  view->format = *format;
+  view->options = parse_job_options(row.options_json);
+  if (st.type == engine_type::merge) {
+    try {
+      document::template_engine engine(document::template_escape_for(*format));
+      view->tmpl =
+          std::make_unique<document::compiled_template>(engine.compile_file(row.template_path));
+    } catch (const document::template_error& e) {
+      throw job_fault(e.what());
+    }
+  } else {
+    view->contents = st.store->contents(job_id);
+  }
+  st.job = std::move(view);
+  return *st.job;
+}
+
+/// Renders records [first, last] into one content file; true if accepted.
+bool run_merge(engine_state& st, const batch& b) {
+  auto& job = load_job(st, b.job_id);
+  auto records = st.store->records(b.job_id, b.first_seq, b.last_seq);
+  auto path = job_dir(st.ctx, b.job_id) + "/content/m" + std::to_string(b.batch_no) + ".a" +
+              std::to_string(b.attempt) + ".bin";
+  content_writer out(path);
+  std::string text;
+  for (const auto& r : records) {
+    text.clear();
+    try {
+      job.tmpl->render(nlohmann::json::parse(r.body), text);
+    } catch (const std::exception& e) {
+      throw job_fault("record " + std::to_string(r.seq) + ": " + e.what());
+    }
+    out.add(r.seq, text);
+  }
+  storage::content_row c;
+  c.job_id = b.job_id;
+  c.batch_no = b.batch_no;
+  c.attempt = b.attempt;
+  c.path = path;
+  c.bytes = out.finish();
+  c.records = static_cast<int64_t>(records.size());
+  bool accepted = st.store->complete_merge(c, st.id, st.ctx.node().name);
+  if (!accepted) fs::remove(path);
+  return accepted;
+}
+
+std::string segment_file(const job_view& job, const batch& b) {
+  char num[16];
+  std::snprintf(num, sizeof num, "%04d", b.batch_no + 1);
+  std::string name = job.options.name + "-" + num;
+  if (b.attempt > 1) name += ".a" + std::to_string(b.attempt);
+  return name + std::string{document::extension(job.format)};
+}
+
+/// Writes documents [first, last] of a job into one output file; true if accepted.
+bool run_weave(engine_state& st, const batch& b) {
+  auto& job = load_job(st, b.job_id);
+  auto path = job_dir(st.ctx, b.job_id) + "/out/" + segment_file(job, b);
+  fs::create_directories(fs::path(path).parent_path());
+  auto writer = document::make_output_writer(job.format, path);
+  int64_t seq = 0;
+  std::string text;
+  int64_t expected = b.first_seq;
+  for (const auto& c : job.contents) {
+    // content rows come in batch order, each a contiguous range of records
+    if (c.last_seq < b.first_seq) continue;
+    if (c.first_seq > b.last_seq) break;
+    content_reader in(c.path);
+    while (in.next(seq, text)) {
+      if (seq < b.first_seq) continue;
+      if (seq > b.last_seq) break;
+      if (seq != expected)
+        throw job_fault("content of job " + std::to_string(b.job_id) + " misses record " +
+                        std::to_string(expected));
+      writer->add_document(text);
+      ++expected;
+    }
+    if (expected > b.last_seq) break;
+  }
+  if (expected != b.last_seq + 1)
+    throw job_fault("content of job " + std::to_string(b.job_id) + " ends before record " +
+                    std::to_string(expected));
+  auto stats = writer->finish();
+  storage::output_row o;
+  o.job_id = b.job_id;
+  o.segment_no = b.batch_no;
+  o.path = stats.path.string();
+  o.format = std::string{document::to_string(job.format)};
+  o.documents = static_cast<int64_t>(stats.documents);
+  o.pages = static_cast<int64_t>(stats.pages);
+  o.bytes = static_cast<int64_t>(stats.bytes);
+  bool accepted = st.store->complete_weave(o, b.attempt, st.id, st.ctx.node().name);
+  if (!accepted) fs::remove(path);
+  return accepted;
+}
+
+void ask(engine_actor* self);
+
+void retry_later(engine_actor* self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.backoff, tick_atom::value);
+  st.backoff = std::min(st.backoff * 2, std::chrono::milliseconds(2000));
+}
+
+void run(engine_actor* self, const batch& b) {
+  auto& st = self->state;
+  try {
+    bool accepted = st.type == engine_type::merge ? run_merge(st, b) : run_weave(st, b);
+    st.last = b;
+    st.has_last = true;
+    st.last_accepted = accepted;
+    if (!accepted)
+      spdlog::info("{}: result of job {} batch {} attempt {} refused (another attempt won)", st.id,
+                   b.job_id, b.batch_no, b.attempt);
+    ask(self);
+  } catch (const job_fault& e) {
+    spdlog::warn("{}: job {} batch {}: {}", st.id, b.job_id, b.batch_no, e.what());
+    self->send(st.scheduler, fail_atom::value, b.job_id, std::string{e.what()});
+    st.job.reset();
+    ask(self);
+  } catch (const storage::storage_error& e) {
+    // The database is unreachable: acknowledge nothing; the scheduler hands
+    // the same batch out again when we ask next.
+    spdlog::warn("{}: job {} batch {}: {}; retrying", st.id, b.job_id, b.batch_no, e.what());
+    st.job.reset();
+    retry_later(self);
+  } catch (const std::exception& e) {
+    spdlog::error("{}: job {} batch {}: {}", st.id, b.job_id, b.batch_no, e.what());
+    self->send(st.scheduler, fail_atom::value, b.job_id, std::string{e.what()});
+    st.job.reset();
+    ask(self);
+  }
+}
+
+void do_register(engine_actor* self) {
+  auto& st = self->state;
+  auto timeout = st.ctx.settings->cluster.request_timeout;
+  self->request(st.scheduler, timeout, register_atom::value, st.id, static_cast<int32_t>(st.type),
+                st.ctx.node().name, st.ctx.node().role == config::node_role::master,
+                caf::actor{self})
+      .then(
+          [=](bool) {
+            self->state.registered = true;
+            self->state.backoff = std::chrono::milliseconds(100);
+            ask(self);
+          },
+          [=](caf::error& err) {
+            spdlog::debug("{}: register failed: {}", self->state.id,
+                          error_text(self->system(), err));
+            retry_later(self);
+          });
+}
+
+void ask(engine_actor* self) {
+  auto& st = self->state;
+  if (!st.registered) {
+    do_register(self);
+    return;
+  }
+  auto timeout = st.ctx.settings->cluster.request_timeout + std::chrono::seconds(1);
+  batch done = st.has_last ? st.last : batch{};
+  self->request(st.scheduler, timeout, want_atom::value, st.id,
+                st.has_last ? done.job_id : int64_t{0}, static_cast<int32_t>(done.type),
+                static_cast<int32_t>(done.batch_no), static_cast<int32_t>(done.attempt),
+                st.last_accepted)
+      .then(
+          [=](batch_atom, int64_t job, int32_t type, int32_t batch_no, int32_t attempt,
+              int64_t first, int64_t last) {
+            auto& s = self->state;
+            s.has_last = false;
+            if (job == 0) {  // nothing to do for now: ask again
+              ask(self);
+              return;
+            }
+            s.backoff = std::chrono::milliseconds(100);
+            batch b{job, static_cast<engine_type>(type), batch_no, attempt, first, last};
+            run(self, b);
+          },
+          [=](caf::error& err) {
+            auto text = error_text(self->system(), err);
+            if (text.find("unknown engine") != std::string::npos) self->state.registered = false;
+            spdlog::debug("{}: asking for work failed: {}", self->state.id, text);
+            retry_later(self);
+          });
+}
+
+caf::behavior engine(engine_actor* self, node_context ctx, engine_type type, int index,
+                     caf::actor scheduler) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.type = type;
+  st.id = ctx.node().name + "/" + to_string(type) + "/" + std::to_string(index);
+  st.scheduler = std::move(scheduler);
+  st.store = std::make_unique<storage::job_store>(*ctx.db);
+  self->send(self, tick_atom::value);
+  return {
+      [=](tick_atom) { ask(self); },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_engine(caf::actor_system& sys, const node_context& ctx, engine_type type,
+                        int index, const caf::actor& scheduler) {
+  return sys.spawn<caf::detached>(engine, ctx, type, index, scheduler);
+}
+
+}  // namespace weft::actors

@@ -1,0 +1,300 @@
+// The node's front door and the client sessions behind it.
+//
+// The gateway is the only actor a node publishes. It answers nothing but the
+// handshake: version check, then mutual challenge and response with the
+// cluster secret. A client that passes gets a session actor of its own,
+// which only answers messages from the client's node and ends when the
+// client goes away. Sessions are detached: they write uploads and read
+// outputs from the file store and query the database.
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <caf/all.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "actors/actors.hpp"
+#include "actors/auth.hpp"
+#include "actors/document/data_format.hpp"
+#include "actors/document/output_format.hpp"
+#include "actors/document/template_engine.hpp"
+#include "actors/document/template_error.hpp"
+#include "actors/job_json.hpp"
+#include "actors/protocol.hpp"
+#include "storage/job_store.hpp"
+#include "storage/storage_error.hpp"
+#include "weft/version.hpp"
+
+namespace weft::actors {
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr std::size_t max_chunk = 4u << 20;        ///< largest upload or download chunk
+constexpr int64_t max_upload = int64_t{64} << 30;  ///< largest uploaded file
+constexpr auto challenge_lifetime = std::chrono::seconds(30);
+
+caf::error refused(const std::string& why) {
+  return caf::make_error(caf::sec::runtime_error, "refused: " + why);
+}
+
+caf::error failed(const std::string& why) { return caf::make_error(caf::sec::runtime_error, why); }
+
+bool safe_name(const std::string& name) {
+  if (name.empty() || name.size() > 200 || name[0] == '.') return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'))
+      return false;
+  return true;
+}
+
+// -- session -------------------------------------------------------------------
+
+struct session_state {
+  node_context ctx;
+  caf::actor scheduler;
+  caf::node_id client_node;
+  std::string client_name;
+  std::string upload_dir;
+  std::unique_ptr<storage::job_store> store;
+  static inline const char* name = "session";
+};
+
+using session_actor = caf::stateful_actor<session_state>;
+
+/// Refuses messages that do not come from the authenticated client's node.
+bool from_client(session_actor* self) {
+  auto& sender = self->current_sender();
+  return sender && sender->node() == self->state.client_node;
+}
+
+caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
+  auto& st = self->state;
+  auto spec = nlohmann::json::parse(spec_json, nullptr, false);
+  if (!spec.is_object()) return refused("submit: the job spec is not a JSON object");
+  auto data_name = spec.value("data", "");
+  auto template_name = spec.value("template", "");
+  auto data_path = fs::path(st.upload_dir) / data_name;
+  auto template_path = fs::path(st.upload_dir) / template_name;
+  if (!safe_name(data_name) || !fs::is_regular_file(data_path))
+    return refused("submit: no data file was uploaded");
+  if (!safe_name(template_name) || !fs::is_regular_file(template_path))
+    return refused("submit: no template was uploaded");
+  auto format_name = spec.value("format", "pdf");
+  auto format = document::parse_output_format(format_name);
+  if (!format) return refused("unknown format '" + format_name + "' (use pdf, txt or html)");
+  auto data_format_name = spec.value("data_format", "");
+  std::optional<document::data_format> data_format =
+      data_format_name.empty() ? document::data_format_from_extension(data_name)
+                               : document::parse_data_format(data_format_name);
+  if (!data_format)
+    return refused(data_name +
+                   ": unknown data format (use .csv, .ndjson or .jsonl, or --data-format)");
+  if (fs::file_size(data_path) == 0) return refused(data_name + ": the data file is empty");
+  try {
+    document::template_engine engine(document::template_escape_for(*format));
+    engine.compile_file(template_path);
+  } catch (const document::template_error& e) {
+    return refused(e.what());
+  }
+  job_options options;
+  options.name = spec.value("name", fs::path(template_name).stem().string());
+  if (!safe_name(options.name)) options.name = "job";
+  options.sort_by = spec.value("sort_by", "");
+  options.group_by = spec.value("group_by", "");
+  options.split_every = spec.value("split_every", int64_t{0});
+  if (options.split_every < 0) return refused("split_every must be positive");
+  if (!options.sort_by.empty() || !options.group_by.empty())
+    return refused("sort_by and group_by are not supported by this Weft version yet");
+  try {
+    storage::new_job job;
+    job.format = std::string{document::to_string(*format)};
+    job.data_format = *data_format == document::data_format::csv ? "csv" : "ndjson";
+    job.options_json = to_json(options);
+    auto id = st.store->create_job(job);
+    // The job's inputs move from the session's upload area to the job's folder.
+    auto input = fs::path(st.ctx.files_root()) / "jobs" / std::to_string(id) / "input";
+    fs::create_directories(input);
+    for (const auto& entry : fs::directory_iterator(st.upload_dir))
+      fs::rename(entry.path(), input / entry.path().filename());
+    st.store->set_paths(id, (input / template_name).string(), (input / data_name).string());
+    self->send(st.scheduler, submitted_atom::value, id, options.split_every);
+    spdlog::info("job {} submitted by {} ({}, {})", id, st.client_name, data_name, job.format);
+    return id;
+  } catch (const std::exception& e) {
+    return failed(std::string{"submit: "} + e.what());
+  }
+}
+
+caf::behavior session(session_actor* self, node_context ctx, caf::actor scheduler,
+                      caf::actor client, std::string client_name) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.scheduler = std::move(scheduler);
+  st.client_node = client.node();
+  st.client_name = std::move(client_name);
+  st.store = std::make_unique<storage::job_store>(*ctx.db);
+  st.upload_dir = (fs::path(ctx.files_root()) / "uploads" / make_nonce().substr(0, 16)).string();
+  self->monitor(client);
+  self->set_down_handler([=](caf::down_msg&) { self->quit(); });
+  self->set_exit_handler([=](caf::exit_msg& msg) { self->quit(msg.reason); });
+  // An idle session ends: clients keep theirs busy while they need it.
+  self->set_default_handler(caf::drop);
+  auto cleanup_uploads = [=] {
+    std::error_code ec;
+    fs::remove_all(self->state.upload_dir, ec);
+  };
+  self->attach_functor(cleanup_uploads);
+  return {
+      [=](upload_atom, const std::string& name, int64_t offset,
+          const std::string& bytes) -> caf::result<int64_t> {
+        if (!from_client(self)) return refused("not your session");
+        if (!safe_name(name)) return refused("upload: bad file name '" + name + "'");
+        if (bytes.size() > max_chunk) return refused("upload: chunk too large");
+        auto path = fs::path(self->state.upload_dir) / name;
+        fs::create_directories(path.parent_path());
+        std::error_code ec;
+        auto size = fs::exists(path) ? static_cast<int64_t>(fs::file_size(path, ec)) : 0;
+        if (offset != size)
+          return refused("upload: " + name + " has " + std::to_string(size) +
+                         " bytes, chunk starts at " + std::to_string(offset));
+        if (size + static_cast<int64_t>(bytes.size()) > max_upload)
+          return refused("upload: " + name + " is larger than 64 GiB");
+        std::ofstream out(path, std::ios::binary | std::ios::app);
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        out.flush();
+        if (!out) return failed("upload: cannot write " + path.string());
+        return size + static_cast<int64_t>(bytes.size());
+      },
+      [=](submit_atom, const std::string& spec) -> caf::result<int64_t> {
+        if (!from_client(self)) return refused("not your session");
+        return submit(self, spec);
+      },
+      [=](status_atom, int64_t job) -> caf::result<std::string> {
+        if (!from_client(self)) return refused("not your session");
+        try {
+          return job_json(*self->state.store, job);
+        } catch (const storage::storage_error& e) {
+          return failed(e.what());
+        }
+      },
+      [=](wait_atom, int64_t job, int32_t max_ms) -> caf::result<caf::message> {
+        if (!from_client(self)) return refused("not your session");
+        return self->delegate(self->state.scheduler, wait_atom::value, job, max_ms);
+      },
+      [=](cancel_atom, int64_t job) -> caf::result<caf::message> {
+        if (!from_client(self)) return refused("not your session");
+        return self->delegate(self->state.scheduler, cancel_atom::value, job);
+      },
+      [=](fetch_atom, int64_t job, int32_t segment, int64_t offset) -> caf::result<std::string> {
+        if (!from_client(self)) return refused("not your session");
+        try {
+          for (const auto& o : self->state.store->outputs(job)) {
+            if (o.segment_no != segment) continue;
+            std::ifstream in(o.path, std::ios::binary);
+            if (!in) return failed("fetch: cannot read " + o.path);
+            in.seekg(offset);
+            std::string chunk(1u << 20, '\0');
+            in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+            chunk.resize(static_cast<std::size_t>(in.gcount()));
+            return chunk;
+          }
+          return failed("fetch: job " + std::to_string(job) + " has no output " +
+                        std::to_string(segment));
+        } catch (const std::exception& e) {
+          return failed(e.what());
+        }
+      },
+  };
+}
+
+// -- gateway -------------------------------------------------------------------
+
+struct challenge {
+  std::string role;
+  std::string name;
+  std::chrono::steady_clock::time_point expires;
+};
+
+struct gateway_state {
+  node_context ctx;
+  caf::actor scheduler;
+  /// Live sessions: they end with the gateway (the node's shutdown).
+  std::shared_ptr<std::map<caf::actor_addr, caf::actor>> sessions =
+      std::make_shared<std::map<caf::actor_addr, caf::actor>>();
+  std::map<std::string, challenge> challenges;  ///< by the nonce we sent
+  static inline const char* name = "gateway";
+};
+
+using gateway_actor = caf::stateful_actor<gateway_state>;
+
+caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor scheduler) {
+  self->state.ctx = ctx;
+  self->state.scheduler = std::move(scheduler);
+  auto sessions = self->state.sessions;
+  self->attach_functor([sessions] {
+    for (auto& [addr, s] : *sessions) caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+  });
+  self->set_down_handler([sessions](caf::down_msg& msg) { sessions->erase(msg.source); });
+  return {
+      // (hello, role, name, version, client_nonce) →
+      // (hello, our_nonce, our_proof_over_client_nonce, cluster, version)
+      [=](hello_atom, const std::string& role, const std::string& name,
+          const std::string& peer_version,
+          const std::string& client_nonce) -> caf::result<caf::message> {
+        auto& st = self->state;
+        const auto& s = *st.ctx.settings;
+        if (peer_version != weft::version) {
+          spdlog::warn("refused {} '{}': version mismatch: this node runs Weft {}, it runs {}",
+                       role, name, weft::version, peer_version);
+          return refused("version mismatch: node '" + st.ctx.node().name + "' runs Weft " +
+                         weft::version + ", you run Weft " + peer_version);
+        }
+        if (role != "client") return refused("unknown role '" + role + "'");
+        if (client_nonce.size() < 32) return refused("bad challenge");
+        auto now = std::chrono::steady_clock::now();
+        for (auto i = st.challenges.begin(); i != st.challenges.end();)
+          i = i->second.expires < now ? st.challenges.erase(i) : std::next(i);
+        if (st.challenges.size() > 10000) return refused("too many pending handshakes");
+        auto nonce = make_nonce();
+        st.challenges[nonce] = challenge{role, name, now + challenge_lifetime};
+        auto proof =
+            auth_proof(s.cluster.secret, s.cluster.name, "node", st.ctx.node().name, client_nonce);
+        return caf::make_message(hello_atom::value, nonce, proof, s.cluster.name,
+                                 std::string{weft::version}, st.ctx.node().name);
+      },
+      // (auth, our_nonce, proof, client) → (welcome, session)
+      [=](auth_atom, const std::string& nonce, const std::string& proof,
+          const caf::actor& client) -> caf::result<caf::message> {
+        auto& st = self->state;
+        const auto& s = *st.ctx.settings;
+        auto c = st.challenges.find(nonce);
+        if (c == st.challenges.end()) return refused("unknown or expired challenge");
+        auto ch = c->second;
+        st.challenges.erase(c);
+        auto expected = auth_proof(s.cluster.secret, s.cluster.name, ch.role, ch.name, nonce);
+        if (!proofs_equal(proof, expected) || !client) {
+          spdlog::warn("refused {} '{}': it does not know the cluster secret", ch.role, ch.name);
+          return refused("authentication failed: wrong cluster secret");
+        }
+        auto sess = self->spawn<caf::detached>(session, st.ctx, st.scheduler, client, ch.name);
+        self->monitor(sess);
+        (*st.sessions)[sess.address()] = sess;
+        spdlog::info("client '{}' authenticated", ch.name);
+        return caf::make_message(welcome_atom::value, sess);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_gateway(caf::actor_system& sys, const node_context& ctx,
+                         const caf::actor& scheduler) {
+  return sys.spawn(gateway, ctx, scheduler);
+}
+
+}  // namespace weft::actors

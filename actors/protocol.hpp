@@ -1,0 +1,66 @@
+#pragma once
+
+// The messages between Weft's actors, within a node and across nodes
+// (docs/protocol.md). Only CAF's built-in types cross the wire (atoms,
+// integers, strings, actor handles), so no type registration can be
+// forgotten on one side: structured payloads travel as JSON text.
+
+#include <caf/atom.hpp>
+
+namespace weft::actors {
+
+// -- engines and the scheduler -------------------------------------------------
+
+/// engine → scheduler: (register, engine_id, type, node, local?) → ok.
+using register_atom = caf::atom_constant<caf::atom("register")>;
+/// engine → scheduler: (want, engine_id, done_job, done_type, done_batch,
+/// done_attempt, accepted) → (batch, …). `done_job` 0: nothing done.
+using want_atom = caf::atom_constant<caf::atom("want")>;
+/// scheduler → engine: (batch, job, type, batch_no, attempt, first, last);
+/// job 0 means nothing to do now: ask again.
+using batch_atom = caf::atom_constant<caf::atom("batch")>;
+/// scheduler → itself: an idle engine's long poll has lasted long enough.
+using poll_atom = caf::atom_constant<caf::atom("poll")>;
+/// engine → scheduler: (failed, job, reason) a batch cannot be processed.
+using fail_atom = caf::atom_constant<caf::atom("fail")>;
+
+// -- jobs ------------------------------------------------------------------------
+
+/// session → scheduler: (submitted, job_id) a job row exists in state queued.
+using submitted_atom = caf::atom_constant<caf::atom("submitted")>;
+/// mapper → scheduler: (mapped, job_id, records) or (mapped, job_id, -1, reason).
+using mapped_atom = caf::atom_constant<caf::atom("mapped")>;
+/// (status, job_id) → JSON text of the job.
+using status_atom = caf::atom_constant<caf::atom("status")>;
+/// (wait, job_id) → JSON text, answered when the job is finished or after a while.
+using wait_atom = caf::atom_constant<caf::atom("wait")>;
+/// (cancel, job_id) → JSON text of the job.
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+/// (jobs, state) → JSON array.
+using jobs_atom = caf::atom_constant<caf::atom("jobs")>;
+
+// -- clients -------------------------------------------------------------------
+
+/// client → gateway: (hello, role, name, version) → (challenge, nonce).
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+/// client → gateway: (auth, nonce, hmac_hex) → (welcome, session) | error.
+using auth_atom = caf::atom_constant<caf::atom("auth")>;
+using welcome_atom = caf::atom_constant<caf::atom("welcome")>;
+/// client → session: (upload, name, offset, bytes) → offset after the write.
+using upload_atom = caf::atom_constant<caf::atom("upload")>;
+/// client → session: (submit, spec_json) → job id | error.
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+/// client → session: (fetch, job, segment, offset) → bytes ("" at the end).
+using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
+
+// -- internal ------------------------------------------------------------------
+
+/// store worker requests, local only.
+using load_atom = caf::atom_constant<caf::atom("load")>;
+using plan_atom = caf::atom_constant<caf::atom("plan")>;
+using finish_atom = caf::atom_constant<caf::atom("finish")>;
+using attempt_atom = caf::atom_constant<caf::atom("attempt")>;
+using running_atom = caf::atom_constant<caf::atom("running")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+}  // namespace weft::actors

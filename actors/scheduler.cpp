@@ -1,0 +1,628 @@
+// The master's scheduler, its store worker and the job mapper.
+//
+// The scheduler is a cooperative actor: it decides, and never blocks. Every
+// database call runs in the detached store worker (one at a time, in order)
+// or in a detached mapper per job. Engines pull work with a long poll: an
+// idle engine's request is held until a batch is available or the poll
+// interval ends. State that must survive a crash is in the database before
+// anything depends on it; the scheduler's memory is rebuilt from it at start.
+
+#include <spdlog/spdlog.h>
+
+#include <caf/all.hpp>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "actors/actors.hpp"
+#include "actors/document/data_error.hpp"
+#include "actors/document/data_format.hpp"
+#include "actors/document/record_reader.hpp"
+#include "actors/job_json.hpp"
+#include "actors/protocol.hpp"
+#include "storage/job_store.hpp"
+#include "storage/storage_error.hpp"
+
+namespace weft::actors {
+/// Local-only payloads between the scheduler and its store worker.
+using job_rows_ptr = std::shared_ptr<const std::vector<storage::job_row>>;
+using batch_rows_ptr = std::shared_ptr<const std::vector<storage::batch_row>>;
+}  // namespace weft::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::actors::job_rows_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::actors::batch_rows_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::storage::batch_row)
+
+namespace weft::actors {
+
+namespace {
+
+using storage::job_state;
+using storage::phase;
+using namespace std::chrono_literals;
+
+constexpr auto long_poll = 1s;  ///< an idle engine's request is answered within this
+constexpr int64_t default_segment_cap = 10000;  ///< documents per output file by default
+constexpr std::size_t mapping_chunk = 1000;     ///< records per insert transaction
+
+caf::error fail(const std::string& what) { return caf::make_error(caf::sec::runtime_error, what); }
+
+phase phase_of(engine_type t) { return t == engine_type::merge ? phase::merge : phase::weave; }
+
+// -- the store worker ----------------------------------------------------------
+
+/// Runs the scheduler's database work, one request at a time, off the
+/// cooperative threads. Storage errors become CAF errors carrying the text.
+caf::behavior store_worker(caf::event_based_actor*, node_context ctx) {
+  auto store = std::make_shared<storage::job_store>(*ctx.db);
+  auto guarded = [](auto&& f) -> caf::result<caf::message> {
+    try {
+      return f();
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    }
+  };
+  return {
+      // Unfinished jobs, with their open batches, for the restart.
+      [=](load_atom) {
+        return guarded([&] {
+          auto rows = store->unfinished_jobs();
+          return caf::make_message(
+              job_rows_ptr{std::make_shared<const std::vector<storage::job_row>>(rows)});
+        });
+      },
+      [=](load_atom, int64_t job, int32_t p) {
+        return guarded([&] {
+          auto open = store->open_batches(job, static_cast<phase>(p));
+          auto progress = store->progress(job, static_cast<phase>(p));
+          return caf::make_message(
+              batch_rows_ptr{
+                  std::make_shared<const std::vector<storage::batch_row>>(std::move(open))},
+              int32_t{progress.first}, int32_t{progress.second});
+        });
+      },
+      [=](finish_atom, int64_t job, int64_t records, batch_rows_ptr batches,
+          std::string job_class) {
+        return guarded([&] {
+          store->finish_mapping(job, records, *batches);
+          store->set_class(job, job_class, "");
+          return caf::make_message(true);
+        });
+      },
+      [=](plan_atom, int64_t job, batch_rows_ptr segs) {
+        return guarded([&] {
+          store->start_weaving(job, *segs);
+          return caf::make_message(true);
+        });
+      },
+      [=](finish_atom, int64_t job, int32_t state, std::string error) {
+        return guarded([&] {
+          bool moved = store->set_state(job, static_cast<job_state>(state), error);
+          return caf::make_message(moved);
+        });
+      },
+      [=](attempt_atom, int64_t job, int32_t p, int32_t batch_no, int32_t attempt) {
+        return guarded([&] {
+          store->set_attempt(job, static_cast<phase>(p), batch_no, attempt);
+          return caf::make_message(true);
+        });
+      },
+      [=](running_atom, const storage::batch_row& b) {
+        try {
+          store->mark_running(b);
+        } catch (const std::exception& e) {
+          spdlog::warn("scheduler: could not record batch {}/{} as running: {}", b.job_id,
+                       b.batch_no, e.what());
+        }
+      },
+      [=](status_atom, int64_t job) {
+        return guarded([&] { return caf::make_message(job_json(*store, job)); });
+      },
+  };
+}
+
+// -- the mapper ----------------------------------------------------------------
+
+/// Streams a job's data file into `records` in chunks, then tells the
+/// scheduler how many records there are. Detached: it blocks on the file and
+/// the database. A malformed row fails the job with its row number.
+void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::actor scheduler) {
+  storage::job_store store(*ctx.db);
+  try {
+    auto job = store.job(job_id);
+    if (storage::finished(job.state)) return;
+    store.reset_mapping(job_id);
+    store.set_state(job_id, job_state::mapping);
+    auto format = document::parse_data_format(job.data_format);
+    document::reader_options options;
+    options.source_name = std::filesystem::path(job.data_path).filename().string();
+    auto reader = document::open_record_reader(job.data_path, format, options);
+    std::vector<storage::record_row> chunk;
+    // Stopping the node stops mapping between chunks; the job stays in
+    // `mapping` and starts over when the master starts again.
+    chunk.reserve(mapping_chunk);
+    document::record r;
+    int64_t count = 0;
+    while (reader->next(r)) {
+      chunk.push_back({++count, r.value.dump()});
+      if (chunk.size() == mapping_chunk) {
+        if (ctx.stopping->load()) return;
+        store.insert_records(job_id, chunk);
+        chunk.clear();
+      }
+    }
+    if (!chunk.empty()) store.insert_records(job_id, chunk);
+    if (count == 0) throw document::data_error(options.source_name, 0, 0, "no records");
+    self->send(scheduler, mapped_atom::value, job_id, count, std::string{});
+  } catch (const document::data_error& e) {
+    self->send(scheduler, mapped_atom::value, job_id, int64_t{-1}, std::string{e.what()});
+  } catch (const storage::storage_error& e) {
+    // The database is down: leave the job as it is; the scheduler retries.
+    self->send(scheduler, mapped_atom::value, job_id, int64_t{-2}, std::string{e.what()});
+  } catch (const std::exception& e) {
+    self->send(scheduler, mapped_atom::value, job_id, int64_t{-1}, std::string{e.what()});
+  }
+}
+
+// -- the scheduler -------------------------------------------------------------
+
+struct job_progress {
+  int64_t records = 0;
+  job_state state = job_state::queued;
+  int64_t split_every = 0;
+  std::set<int> remaining[2];  ///< batch numbers not yet done, by engine type
+};
+
+struct watcher {
+  caf::response_promise promise;
+  uint64_t token = 0;  ///< of its max-wait timer; 0: none
+};
+
+struct waiting_engine {
+  caf::response_promise promise;
+  uint64_t token = 0;
+};
+
+struct scheduler_state {
+  node_context ctx;
+  scheduling_policy policy;
+  caf::actor store;
+  std::map<std::string, caf::actor> engines;
+  std::map<caf::actor_addr, std::string> engine_by_addr;
+  std::map<std::string, waiting_engine> waiting;
+  uint64_t next_token = 0;
+  std::map<int64_t, job_progress> jobs;
+  std::map<int64_t, std::vector<watcher>> watchers;
+  static inline const char* name = "scheduler";
+};
+
+using scheduler_actor = caf::stateful_actor<scheduler_state>;
+
+scheduling_limits limits_from(const config::settings& s) {
+  scheduling_limits l;
+  l.max_records_small = s.scheduler.max_records_small;
+  l.min_records_large = s.scheduler.min_records_large;
+  auto fill = [](type_limits& t, const config::engine_scheduling& e, int remote_default) {
+    t.parallel_medium = e.parallel_medium;
+    t.parallel_large = e.parallel_large;
+    t.reserved[0] = e.reserved_small;
+    t.reserved[1] = e.reserved_medium;
+    t.reserved[2] = e.reserved_large;
+    t.additional_engine_every = e.additional_engine_every;
+    t.expected_remote = e.expected_remote.value_or(remote_default);
+  };
+  fill(l.merge, s.scheduler.merge, s.extension_merge_engines());
+  fill(l.weaver, s.scheduler.weaver, s.extension_weaver_engines());
+  return l;
+}
+
+caf::message batch_message(const batch& b) {
+  return caf::make_message(batch_atom::value, b.job_id, static_cast<int32_t>(b.type),
+                           static_cast<int32_t>(b.batch_no), static_cast<int32_t>(b.attempt),
+                           b.first_seq, b.last_seq);
+}
+
+storage::batch_row row_of(const batch& b) {
+  storage::batch_row r;
+  r.job_id = b.job_id;
+  r.phase = phase_of(b.type);
+  r.batch_no = b.batch_no;
+  r.first_seq = b.first_seq;
+  r.last_seq = b.last_seq;
+  r.attempt = b.attempt;
+  return r;
+}
+
+batch batch_of(const storage::batch_row& r) {
+  batch b;
+  b.job_id = r.job_id;
+  b.type = r.phase == phase::merge ? engine_type::merge : engine_type::weaver;
+  b.batch_no = r.batch_no;
+  b.attempt = r.attempt;
+  b.first_seq = r.first_seq;
+  b.last_seq = r.last_seq;
+  return b;
+}
+
+/// Hands batches to the engines whose long poll is waiting.
+void dispatch(scheduler_actor* self) {
+  auto& st = self->state;
+  for (auto i = st.waiting.begin(); i != st.waiting.end();) {
+    auto b = st.policy.next_for(i->first);
+    if (!b) {
+      ++i;
+      continue;
+    }
+    i->second.promise.deliver(batch_message(*b));
+    auto row = row_of(*b);
+    row.engine = i->first;
+    row.node = st.policy.engines().at(i->first).node;
+    self->send(st.store, running_atom::value, row);
+    i = st.waiting.erase(i);
+  }
+}
+
+void notify_watchers(scheduler_actor* self, int64_t job) {
+  auto& st = self->state;
+  auto w = st.watchers.find(job);
+  if (w == st.watchers.end()) return;
+  auto promises = std::move(w->second);
+  st.watchers.erase(w);
+  for (auto& watching : promises) {
+    auto rp = watching.promise;
+    self->request(st.store, caf::infinite, status_atom::value, job)
+        .then([rp](std::string json) mutable { rp.deliver(std::move(json)); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  }
+}
+
+/// Ends a job: no more work is handed out for it at once; the job leaves the
+/// scheduler's memory (and its watchers are answered) once its final state is
+/// stored, so that nobody is told it is finished before it is.
+void finish_job(scheduler_actor* self, int64_t job, job_state state, const std::string& error) {
+  auto& st = self->state;
+  st.policy.remove_job(job);
+  auto j = st.jobs.find(job);
+  if (j != st.jobs.end()) {
+    if (storage::finished(j->second.state)) return;  // already ending
+    j->second.state = state;
+  }
+  self->request(st.store, caf::infinite, finish_atom::value, job, static_cast<int32_t>(state),
+                error)
+      .then(
+          [=](bool) {
+            self->state.jobs.erase(job);
+            if (state == job_state::failed)
+              spdlog::warn("job {} failed: {}", job, error);
+            else
+              spdlog::info("job {} {}", job, storage::to_string(state));
+            notify_watchers(self, job);
+          },
+          [=](caf::error& err) {
+            self->state.jobs.erase(job);
+            spdlog::error("job {}: could not store state {}: {}", job, storage::to_string(state),
+                          error_text(self->system(), err));
+            notify_watchers(self, job);
+          });
+}
+
+/// Output segments: consecutive record ranges of `split_every` documents (or
+/// the default cap, which bounds a weaver's memory and lets weavers share a
+/// job).
+std::vector<storage::batch_row> plan_segments(int64_t job, int64_t records, int64_t split) {
+  int64_t size = split > 0 ? split : default_segment_cap;
+  std::vector<storage::batch_row> out;
+  int n = 0;
+  for (int64_t first = 1; first <= records; first += size) {
+    storage::batch_row r;
+    r.job_id = job;
+    r.phase = phase::weave;
+    r.batch_no = n++;
+    r.first_seq = first;
+    r.last_seq = std::min(records, first + size - 1);
+    r.attempt = 1;
+    out.push_back(r);
+  }
+  return out;
+}
+
+void start_weaving(scheduler_actor* self, int64_t job) {
+  auto& st = self->state;
+  auto& jp = st.jobs[job];
+  batch_rows_ptr segs = std::make_shared<const std::vector<storage::batch_row>>(
+      plan_segments(job, jp.records, jp.split_every));
+  self->request(st.store, caf::infinite, plan_atom::value, job, segs)
+      .then(
+          [=](bool) {
+            auto& s = self->state;
+            auto j = s.jobs.find(job);
+            if (j == s.jobs.end()) return;
+            j->second.state = job_state::weaving;
+            std::vector<batch> bs;
+            for (const auto& r : *segs) {
+              bs.push_back(batch_of(r));
+              j->second.remaining[1].insert(r.batch_no);
+            }
+            s.policy.add_batches(bs);
+            dispatch(self);
+          },
+          [=](caf::error& err) {
+            finish_job(self, job, job_state::failed, error_text(self->system(), err));
+          });
+}
+
+/// An engine finished a batch (accepted: the database took its result; or
+/// not: another attempt had already finished it).
+void on_done(scheduler_actor* self, const std::string& engine, const batch& b, bool accepted) {
+  auto& st = self->state;
+  bool current = st.policy.complete(engine, b);
+  if (!current && !accepted) return;  // a late result of an attempt nobody waits for
+  auto j = st.jobs.find(b.job_id);
+  if (j == st.jobs.end()) return;
+  auto& jp = j->second;
+  auto& remaining = jp.remaining[static_cast<int>(b.type)];
+  if (remaining.erase(b.batch_no) == 0 || !remaining.empty()) return;
+  if (b.type == engine_type::merge && jp.state == job_state::merging)
+    start_weaving(self, b.job_id);
+  else if (b.type == engine_type::weaver && jp.state == job_state::weaving)
+    finish_job(self, b.job_id, job_state::done, "");
+}
+
+int64_t batch_size_for(const scheduler_state& st, int64_t job, int64_t records) {
+  const auto& s = st.ctx.settings->scheduler;
+  int64_t engines = std::max(1, st.policy.engines_allowed(job, engine_type::merge));
+  int64_t wanted = engines * std::max(1, s.batches_per_engine);
+  int64_t size = (records + wanted - 1) / wanted;
+  return std::clamp<int64_t>(size, s.min_batch_size, s.max_batch_size);
+}
+
+void on_mapped(scheduler_actor* self, int64_t job, int64_t records) {
+  auto& st = self->state;
+  st.policy.add_job(job, records);
+  auto size = batch_size_for(st, job, records);
+  auto batches = std::make_shared<std::vector<storage::batch_row>>();
+  int n = 0;
+  for (int64_t first = 1; first <= records; first += size) {
+    storage::batch_row r;
+    r.job_id = job;
+    r.phase = phase::merge;
+    r.batch_no = n++;
+    r.first_seq = first;
+    r.last_seq = std::min(records, first + size - 1);
+    r.attempt = 1;
+    batches->push_back(r);
+  }
+  std::string cls = to_string(st.policy.class_of(job));
+  batch_rows_ptr cbatches = batches;
+  self->request(st.store, caf::infinite, finish_atom::value, job, records, cbatches, cls)
+      .then(
+          [=](bool) {
+            auto& s = self->state;
+            auto& jp = s.jobs[job];
+            jp.records = records;
+            jp.state = job_state::merging;
+            std::vector<batch> bs;
+            for (const auto& r : *cbatches) {
+              bs.push_back(batch_of(r));
+              jp.remaining[0].insert(r.batch_no);
+            }
+            s.policy.add_batches(bs);
+            spdlog::info("job {}: {} records, {} class, {} merge batches of {}", job, records, cls,
+                         bs.size(), size);
+            dispatch(self);
+          },
+          [=](caf::error& err) {
+            finish_job(self, job, job_state::failed, error_text(self->system(), err));
+          });
+}
+
+void start_mapping(scheduler_actor* self, int64_t job) {
+  self->state.jobs[job].state = job_state::mapping;
+  self->spawn<caf::detached>(mapper, self->state.ctx, job, caf::actor{self});
+}
+
+/// Resumes a job found unfinished in the database at start.
+void resume(scheduler_actor* self, const storage::job_row& row) {
+  auto& st = self->state;
+  auto& jp = st.jobs[row.id];
+  jp.records = row.record_count;
+  jp.state = row.state;
+  jp.split_every = split_every_of(row.options_json);
+  if (row.state == job_state::queued || row.state == job_state::mapping) {
+    start_mapping(self, row.id);
+    return;
+  }
+  st.policy.add_job(row.id, row.record_count);
+  // merging: reload the merge batches; weaving: the weave segments.
+  auto p = row.state == job_state::merging ? phase::merge : phase::weave;
+  int t = row.state == job_state::merging ? 0 : 1;
+  self->request(st.store, caf::infinite, load_atom::value, row.id, static_cast<int32_t>(p))
+      .then(
+          [=](batch_rows_ptr open, int32_t done, int32_t total) {
+            auto& s = self->state;
+            auto j = s.jobs.find(row.id);
+            if (j == s.jobs.end()) return;
+            std::vector<batch> bs;
+            for (const auto& r : *open) {
+              auto b = batch_of(r);
+              j->second.remaining[t].insert(r.batch_no);
+              if (r.state == "running") {
+                // Whoever ran it before the restart may still finish: fence it.
+                ++b.attempt;
+                self->send(s.store, attempt_atom::value, b.job_id, static_cast<int32_t>(p),
+                           static_cast<int32_t>(b.batch_no), static_cast<int32_t>(b.attempt));
+              }
+              bs.push_back(b);
+            }
+            s.policy.add_batches(bs);
+            spdlog::info("job {} resumed while {}: {} of {} batches open", row.id,
+                         storage::to_string(row.state), bs.size(), total);
+            if (bs.empty() && done >= total) {
+              if (p == phase::merge)
+                start_weaving(self, row.id);
+              else
+                finish_job(self, row.id, job_state::done, "");
+            }
+            dispatch(self);
+          },
+          [=](caf::error& err) {
+            spdlog::error("job {}: cannot resume: {}", row.id, error_text(self->system(), err));
+          });
+}
+
+caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.policy.set_limits(limits_from(*ctx.settings));
+  st.store = self->spawn<caf::detached + caf::linked>(store_worker, ctx);
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& s = self->state;
+    auto e = s.engine_by_addr.find(msg.source);
+    if (e == s.engine_by_addr.end()) return;
+    auto id = e->second;
+    s.engine_by_addr.erase(e);
+    s.engines.erase(id);
+    s.waiting.erase(id);
+    spdlog::warn("engine {} is gone: {}", id, error_text(self->system(), msg.reason));
+  });
+  // Resume every unfinished job.
+  self->request(st.store, caf::infinite, load_atom::value)
+      .then(
+          [=](job_rows_ptr rows) {
+            for (const auto& r : *rows) resume(self, r);
+          },
+          [=](caf::error& err) {
+            spdlog::error("scheduler: cannot load unfinished jobs: {}",
+                          error_text(self->system(), err));
+          });
+  return {
+      [=](register_atom, const std::string& id, int32_t type, const std::string& node, bool local,
+          const caf::actor& engine) {
+        auto& s = self->state;
+        s.policy.add_engine(id, static_cast<engine_type>(type), node, local);
+        s.engines[id] = engine;
+        s.engine_by_addr[engine.address()] = id;
+        self->monitor(engine);
+        spdlog::debug("engine {} registered", id);
+        return true;
+      },
+      [=](want_atom, const std::string& engine, int64_t done_job, int32_t done_type,
+          int32_t done_batch, int32_t done_attempt, bool accepted) {
+        auto& s = self->state;
+        auto rp = self->make_response_promise();
+        if (!s.engines.count(engine)) {
+          rp.deliver(fail("unknown engine " + engine + ": register first"));
+          return;
+        }
+        if (done_job != 0) {
+          batch b;
+          b.job_id = done_job;
+          b.type = static_cast<engine_type>(done_type);
+          b.batch_no = done_batch;
+          b.attempt = done_attempt;
+          on_done(self, engine, b, accepted);
+        }
+        auto old = s.waiting.find(engine);
+        if (old != s.waiting.end()) {
+          old->second.promise.deliver(batch_message(batch{}));
+          s.waiting.erase(old);
+        }
+        auto token = ++s.next_token;
+        s.waiting[engine] = waiting_engine{rp, token};
+        dispatch(self);
+        if (s.waiting.count(engine))
+          self->delayed_send(self, long_poll, poll_atom::value, engine, token);
+      },
+      [=](poll_atom, const std::string& engine, uint64_t token) {
+        auto& s = self->state;
+        auto w = s.waiting.find(engine);
+        if (w == s.waiting.end() || w->second.token != token) return;
+        w->second.promise.deliver(batch_message(batch{}));
+        s.waiting.erase(w);
+      },
+      [=](fail_atom, int64_t job, const std::string& reason) {
+        finish_job(self, job, job_state::failed, reason);
+      },
+      [=](submitted_atom, int64_t job, int64_t split_every) {
+        self->state.jobs[job].split_every = split_every;
+        start_mapping(self, job);
+      },
+      [=](mapped_atom, int64_t job, int64_t records, const std::string& reason) {
+        auto j = self->state.jobs.find(job);
+        if (j == self->state.jobs.end() || storage::finished(j->second.state))
+          return;  // cancelled meanwhile
+        if (records == -2) {
+          spdlog::warn("job {}: mapping interrupted ({}); retrying", job, reason);
+          self->delayed_send(self, 1s, submitted_atom::value, job,
+                             self->state.jobs[job].split_every);
+          return;
+        }
+        if (records < 0) {
+          finish_job(self, job, job_state::failed, reason);
+          return;
+        }
+        on_mapped(self, job, records);
+      },
+      // Answers with the job's JSON when it is finished, or after `max_ms`
+      // with its current state, whichever comes first.
+      [=](wait_atom, int64_t job, int32_t max_ms) {
+        auto rp = self->make_response_promise();
+        auto& s = self->state;
+        if (s.jobs.count(job)) {
+          auto token = ++s.next_token;
+          s.watchers[job].push_back(watcher{rp, token});
+          self->delayed_send(self, std::chrono::milliseconds(std::max(1, max_ms)), wait_atom::value,
+                             job, token);
+          return;
+        }
+        self->request(s.store, caf::infinite, status_atom::value, job)
+            .then([rp](std::string json) mutable { rp.deliver(std::move(json)); },
+                  [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      },
+      [=](wait_atom, int64_t job, uint64_t token) {
+        auto& s = self->state;
+        auto w = s.watchers.find(job);
+        if (w == s.watchers.end()) return;
+        auto& list = w->second;
+        for (auto i = list.begin(); i != list.end(); ++i) {
+          if (i->token != token) continue;
+          auto rp = i->promise;
+          list.erase(i);
+          self->request(s.store, caf::infinite, status_atom::value, job)
+              .then([rp](std::string json) mutable { rp.deliver(std::move(json)); },
+                    [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+          break;
+        }
+      },
+      [=](cancel_atom, int64_t job) {
+        auto rp = self->make_response_promise();
+        auto& s = self->state;
+        if (s.jobs.count(job)) {
+          s.watchers[job].push_back(watcher{rp, 0});
+          finish_job(self, job, job_state::cancelled, "cancelled by request");
+          return;
+        }
+        self->request(s.store, caf::infinite, status_atom::value, job)
+            .then([rp](std::string json) mutable { rp.deliver(std::move(json)); },
+                  [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      },
+      [=](status_atom, int64_t job) {
+        return self->delegate(self->state.store, status_atom::value, job);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_scheduler(caf::actor_system& sys, const node_context& ctx) {
+  return sys.spawn(scheduler, ctx);
+}
+
+std::string error_text(caf::actor_system& sys, const caf::error& err) {
+  const auto& ctx = err.context();
+  if (ctx.size() >= 1 && ctx.match_element<std::string>(ctx.size() - 1))
+    return ctx.get_as<std::string>(ctx.size() - 1);
+  return sys.render(err);
+}
+
+}  // namespace weft::actors
