@@ -1,0 +1,11 @@
+#pragma once
+
+namespace weft::document {
+
+/// What `{{x}}` does to the value it inserts. `{{{x}}}` and `{{& x}}` never escape.
+enum class escape_mode {
+  html,  ///< & < > " ' become entities, as the Mustache specification says (HTML output)
+  none,  ///< values are inserted as they are (plain-text outputs: PDF and txt)
+};
+
+}  // namespace weft::document

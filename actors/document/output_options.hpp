@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+
+namespace weft::document {
+
+/// Options of the output writers. Fields a format does not use are ignored.
+struct output_options {
+  /// PDF base-14 font family: "Helvetica", "Courier" or "Times-Roman".
+  std::string font = "Helvetica";
+  /// PDF body font size in points (headings are 1.3 times larger).
+  double font_size = 10.0;
+  /// PDF page margins in points on all sides (56.7 pt = 20 mm).
+  double margin = 56.7;
+  /// HTML <title> and PDF title; empty means the output file's stem.
+  std::string title;
+};
+
+}  // namespace weft::document

@@ -1,0 +1,92 @@
+// weft_gen_invoices: writes N sample invoice records as NDJSON or CSV, deterministically.
+//
+//   weft_gen_invoices --count N [--format ndjson|csv] [--seed S] [--max-items M] --out FILE|-
+//
+// The format defaults to the output file's extension (.csv → CSV, else NDJSON).
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "actors/document/samples/invoice_generator.hpp"
+
+namespace {
+
+int usage(const char* why) {
+  std::cerr << "weft_gen_invoices: " << why << "\n"
+            << "usage: weft_gen_invoices --count N [--format ndjson|csv] [--seed S] "
+               "[--max-items M] --out FILE|-\n";
+  return 2;
+}
+
+bool parse_number(const char* text, unsigned long long& out) {
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtoull(text, &end, 10);
+  return errno == 0 && end != text && *end == '\0' && text[0] != '-';
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  unsigned long long count = 0;
+  unsigned long long seed = 42;
+  unsigned long long max_items = 8;
+  bool have_count = false;
+  std::string format;
+  std::string out_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i + 1 >= argc) return usage(("missing value after " + arg).c_str());
+    const char* value = argv[++i];
+    if (arg == "--count") {
+      if (!parse_number(value, count)) return usage("--count needs a number");
+      have_count = true;
+    } else if (arg == "--seed") {
+      if (!parse_number(value, seed)) return usage("--seed needs a number");
+    } else if (arg == "--max-items") {
+      if (!parse_number(value, max_items) || max_items == 0 || max_items > 1000) {
+        return usage("--max-items needs a number from 1 to 1000");
+      }
+    } else if (arg == "--format") {
+      format = value;
+    } else if (arg == "--out") {
+      out_path = value;
+    } else {
+      return usage(("unknown option " + arg).c_str());
+    }
+  }
+  if (!have_count) return usage("--count is required");
+  if (out_path.empty()) return usage("--out is required");
+  if (format.empty()) {
+    const bool csv = out_path.size() > 4 && out_path.compare(out_path.size() - 4, 4, ".csv") == 0;
+    format = csv ? "csv" : "ndjson";
+  }
+  if (format != "csv" && format != "ndjson") return usage("--format is csv or ndjson");
+
+  std::ofstream file;
+  std::ostream* out = &std::cout;
+  if (out_path != "-") {
+    file.open(out_path, std::ios::binary | std::ios::trunc);
+    if (!file) {
+      std::cerr << "weft_gen_invoices: cannot create " << out_path << ": " << std::strerror(errno)
+                << "\n";
+      return 1;
+    }
+    out = &file;
+  }
+  weft::document::samples::invoice_generator gen(seed, static_cast<int>(max_items));
+  if (format == "csv") {
+    gen.write_csv(*out, count);
+  } else {
+    gen.write_ndjson(*out, count);
+  }
+  out->flush();
+  if (!*out) {
+    std::cerr << "weft_gen_invoices: write failed\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,141 @@
+#include "actors/document/template_engine.hpp"
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+#include "actors/document/detail/compiled_template_impl.hpp"
+#include "actors/document/detail/template_scanner.hpp"
+#include "actors/document/template_error.hpp"
+
+namespace weft::document {
+
+namespace {
+
+using detail::template_token;
+
+constexpr std::size_t max_template_bytes = 4u * 1024u * 1024u;
+
+std::optional<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return text.str();
+}
+
+std::string escape_html(const std::string& s) {
+  std::string out;
+  out.reserve(s.size() + 16);
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string no_escape(const std::string& s) { return s; }
+
+std::unique_ptr<kainjow::mustache::mustache> build(const std::string& text,
+                                                   const std::vector<template_token>& tokens,
+                                                   const std::string& name, escape_mode escape) {
+  auto m = std::make_unique<kainjow::mustache::mustache>(detail::rewrite_standalone(text, tokens));
+  if (!m->is_valid()) {
+    // scan_template mirrors kainjow's parser, so this is not expected; report it anyway.
+    throw template_error(name, 1, 1, m->error_message());
+  }
+  m->set_custom_escape(escape == escape_mode::html ? escape_html : no_escape);
+  return m;
+}
+
+void check_size(const std::string& text, const std::string& name) {
+  if (text.size() > max_template_bytes) {
+    throw template_error(
+        name, 1, 1, "template is larger than " + std::to_string(max_template_bytes) + " bytes");
+  }
+}
+
+}  // namespace
+
+compiled_template template_engine::compile(const std::string& text, const std::string& name,
+                                           const partial_loader& partials) const {
+  check_size(text, name);
+  auto p = std::make_unique<compiled_template::impl>();
+  p->name = name;
+  p->escape = escape_;
+  const auto tokens = detail::scan_template(text, name);
+  p->main = build(text, tokens, name, escape_);
+
+  // Load every partial reachable from the template, breadth first, each once.
+  struct pending {
+    std::string source_name;
+    const std::string* source;
+    std::vector<template_token> tokens;
+  };
+  std::vector<pending> work;
+  work.push_back({name, &text, tokens});
+  while (!work.empty()) {
+    pending item = std::move(work.back());
+    work.pop_back();
+    for (const template_token& t : item.tokens) {
+      if (t.type != template_token::kind::partial || p->partial_sources.count(t.name) > 0) {
+        continue;
+      }
+      std::optional<std::string> source = partials ? partials(t.name) : std::nullopt;
+      if (!source) {
+        std::size_t line = 0;
+        std::size_t column = 0;
+        detail::line_and_column(*item.source, t.begin, line, column);
+        throw template_error(item.source_name, line, column,
+                             "unknown partial \"" + t.name + "\" (no " + t.name + ".mustache)");
+      }
+      const std::string file = t.name + ".mustache";
+      check_size(*source, file);
+      auto& stored = p->partial_sources[t.name] = std::move(*source);
+      auto scanned = detail::scan_template(stored, file);
+      p->partial_variants.emplace(
+          t.name, kainjow::mustache::data(detail::rewrite_standalone(stored, scanned)));
+      // kainjow parses partials at render time; make sure it will accept this one.
+      build(stored, scanned, file, escape_);
+      work.push_back({file, &stored, std::move(scanned)});
+    }
+  }
+  return compiled_template(std::move(p));
+}
+
+compiled_template template_engine::compile_file(const std::filesystem::path& path) const {
+  const std::string name = path.filename().string();
+  const auto text = read_file(path);
+  if (!text) throw template_error(name, 0, 0, "cannot read template file " + path.string());
+  return compile(*text, name, directory_partials(path.parent_path()));
+}
+
+template_engine::partial_loader template_engine::directory_partials(
+    std::filesystem::path directory) {
+  return [dir = std::move(directory)](const std::string& name) -> std::optional<std::string> {
+    // Names are restricted by the scanner (no '/', no leading '.'), so this stays in `dir`.
+    return read_file(dir / (name + ".mustache"));
+  };
+}
+
+}  // namespace weft::document

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "actors/document/compiled_template.hpp"
+#include "actors/document/escape_mode.hpp"
+
+namespace weft::document {
+
+/// Compiles Mustache templates (kainjow::mustache underneath, plus the specification's
+/// standalone-line rules for comments, set-delimiter tags and partials).
+///
+/// All partials a template names are loaded and checked at compile time: a missing or broken
+/// partial is a template_error, never a silent empty string at render time.
+class template_engine {
+ public:
+  /// Returns the source of partial `name`, or nullopt when there is none.
+  using partial_loader = std::function<std::optional<std::string>(const std::string& name)>;
+
+  explicit template_engine(escape_mode escape = escape_mode::html) : escape_(escape) {}
+
+  /// Compiles `text`. `name` appears in error messages. Partials come from `partials` (with no
+  /// loader, any partial tag is an error).
+  /// @throws template_error with the line and column of the first problem.
+  compiled_template compile(const std::string& text, const std::string& name = "template",
+                            const partial_loader& partials = {}) const;
+
+  /// Compiles the file at `path`; `{{> name}}` loads `name.mustache` from the same directory.
+  /// @throws template_error when the file or a partial cannot be read or does not compile.
+  compiled_template compile_file(const std::filesystem::path& path) const;
+
+  /// A loader reading `name.mustache` files from `directory`.
+  static partial_loader directory_partials(std::filesystem::path directory);
+
+ private:
+  escape_mode escape_;
+};
+
+}  // namespace weft::document
