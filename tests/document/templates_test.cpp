@@ -1,0 +1,294 @@
+#define BOOST_TEST_MODULE document_templates
+#include <boost/test/unit_test.hpp>
+#include <map>
+
+#include "actors/document/template_engine.hpp"
+#include "actors/document/template_error.hpp"
+#include "test_support.hpp"
+
+using namespace weft::document;
+using nlohmann::json;
+
+namespace {
+
+/// Renders like the Mustache specification's test runner: template, data, partials by name.
+std::string render(const std::string& tpl, const json& data,
+                   const std::map<std::string, std::string>& partials = {}) {
+  template_engine engine;
+  auto compiled = engine.compile(tpl, "t", [&](const std::string& name) {
+    auto it = partials.find(name);
+    return it == partials.end() ? std::nullopt : std::optional<std::string>(it->second);
+  });
+  return compiled.render(data);
+}
+
+template_error compile_error(const std::string& tpl,
+                             const std::map<std::string, std::string>& partials = {}) {
+  try {
+    render(tpl, json::object(), partials);
+  } catch (const template_error& e) {
+    return e;
+  }
+  BOOST_FAIL("template compiled: " + tpl);
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+// --- interpolation (spec: interpolation.yml) ---------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(spec_interpolation_escapes_html_unless_triple_or_ampersand) {
+  const json d = {{"forbidden", "& \" < >"}};
+  BOOST_CHECK_EQUAL(render("These characters should be HTML escaped: {{forbidden}}\n", d),
+                    "These characters should be HTML escaped: &amp; &quot; &lt; &gt;\n");
+  BOOST_CHECK_EQUAL(render("These characters should not be HTML escaped: {{{forbidden}}}\n", d),
+                    "These characters should not be HTML escaped: & \" < >\n");
+  BOOST_CHECK_EQUAL(render("These characters should not be HTML escaped: {{&forbidden}}\n", d),
+                    "These characters should not be HTML escaped: & \" < >\n");
+  BOOST_CHECK_EQUAL(
+      render("|{{ forbidden }}|{{{ forbidden }}}|{{& forbidden }}|", {{"forbidden", "x"}}),
+      "|x|x|x|");
+}
+
+BOOST_AUTO_TEST_CASE(spec_interpolation_of_numbers_booleans_and_missing_names) {
+  BOOST_CHECK_EQUAL(render("\"{{mph}} miles an hour!\"", {{"mph", 85}}), "\"85 miles an hour!\"");
+  BOOST_CHECK_EQUAL(render("\"{{power}} jiggawatts!\"", {{"power", 1.21}}), "\"1.21 jiggawatts!\"");
+  BOOST_CHECK_EQUAL(render("{{n}}", {{"n", 2.0}}), "2");
+  BOOST_CHECK_EQUAL(render("I ({{cannot}}) be seen!", json::object()), "I () be seen!");
+  BOOST_CHECK_EQUAL(render("I ({{cannot}}) be seen!", {{"cannot", nullptr}}), "I () be seen!");
+}
+
+BOOST_AUTO_TEST_CASE(spec_dotted_names_resolve_through_the_first_part) {
+  const json d = {{"person", {{"name", "Joe"}}}};
+  BOOST_CHECK_EQUAL(render("\"{{person.name}}\" == \"{{#person}}{{name}}{{/person}}\"", d),
+                    "\"Joe\" == \"Joe\"");
+  BOOST_CHECK_EQUAL(render("\"{{a.b.c.d.e.name}}\"",
+                           {{"a", {{"b", {{"c", {{"d", {{"e", {{"name", "Phil"}}}}}}}}}}}}),
+                    "\"Phil\"");
+  // Broken chains resolve to nothing, even when a lower context has the rest.
+  BOOST_CHECK_EQUAL(render("\"{{a.b.c}}\"", {{"a", {{"b", json::object()}}}, {"c", "ERROR"}}),
+                    "\"\"");
+  BOOST_CHECK_EQUAL(
+      render("\"{{#a}}{{b.c}}{{/a}}\"", {{"a", {{"b", json::object()}}}, {"b", {{"c", "ERROR"}}}}),
+      "\"\"");
+  // A CSV column literally named "a.b" is found too.
+  BOOST_CHECK_EQUAL(render("{{customer.name}}", {{"customer.name", "Ann"}}), "Ann");
+}
+
+BOOST_AUTO_TEST_CASE(spec_interpolation_keeps_surrounding_whitespace) {
+  BOOST_CHECK_EQUAL(render("| {{string}} |", {{"string", "---"}}), "| --- |");
+  BOOST_CHECK_EQUAL(render("  {{string}}\n", {{"string", "---"}}), "  ---\n");
+}
+
+// --- sections (spec: sections.yml) -------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(spec_sections_over_truthy_falsy_lists_and_objects) {
+  BOOST_CHECK_EQUAL(
+      render("\"{{#boolean}}This should be rendered.{{/boolean}}\"", {{"boolean", true}}),
+      "\"This should be rendered.\"");
+  BOOST_CHECK_EQUAL(
+      render("\"{{#boolean}}This should not be rendered.{{/boolean}}\"", {{"boolean", false}}),
+      "\"\"");
+  BOOST_CHECK_EQUAL(
+      render("\"{{#context}}Hi {{name}}.{{/context}}\"", {{"context", {{"name", "Joe"}}}}),
+      "\"Hi Joe.\"");
+  BOOST_CHECK_EQUAL(render("\"{{#list}}{{item}}{{/list}}\"",
+                           {{"list", {{{"item", 1}}, {{"item", 2}}, {{"item", 3}}}}}),
+                    "\"123\"");
+  BOOST_CHECK_EQUAL(render("\"{{#list}}Yay lists!{{/list}}\"", {{"list", json::array()}}), "\"\"");
+  BOOST_CHECK_EQUAL(render("\"{{#list}}({{.}}){{/list}}\"", {{"list", {"a", "b", 3}}}),
+                    "\"(a)(b)(3)\"");
+  BOOST_CHECK_EQUAL(render("{{#n}}null is falsy{{/n}}", {{"n", nullptr}}), "");
+}
+
+BOOST_AUTO_TEST_CASE(spec_standalone_section_lines_are_removed) {
+  const json d = {{"boolean", true}};
+  BOOST_CHECK_EQUAL(render("| This Is\n{{#boolean}}\n|\n{{/boolean}}\n| A Line\n", d),
+                    "| This Is\n|\n| A Line\n");
+  BOOST_CHECK_EQUAL(render("| This Is\n  {{#boolean}}\n|\n  {{/boolean}}\n| A Line\n", d),
+                    "| This Is\n|\n| A Line\n");
+  BOOST_CHECK_EQUAL(render("|\r\n{{#boolean}}\r\n{{/boolean}}\r\n|", d), "|\r\n|");
+  BOOST_CHECK_EQUAL(render("  {{#boolean}}\n#{{/boolean}}\n/", d), "#\n/");
+  BOOST_CHECK_EQUAL(render("#{{#boolean}}\n/\n  {{/boolean}}", d), "#\n/\n");
+  BOOST_CHECK_EQUAL(render(" | {{#boolean}}\t|\t{{/boolean}} | \n", d), " | \t|\t | \n");
+}
+
+BOOST_AUTO_TEST_CASE(spec_inverted_sections) {
+  BOOST_CHECK_EQUAL(
+      render("\"{{^boolean}}This should be rendered.{{/boolean}}\"", {{"boolean", false}}),
+      "\"This should be rendered.\"");
+  BOOST_CHECK_EQUAL(
+      render("\"{{^boolean}}This should not be rendered.{{/boolean}}\"", {{"boolean", true}}),
+      "\"\"");
+  BOOST_CHECK_EQUAL(render("\"{{^list}}Yay lists!{{/list}}\"", {{"list", json::array()}}),
+                    "\"Yay lists!\"");
+  BOOST_CHECK_EQUAL(
+      render("| This Is\n{{^boolean}}\n|\n{{/boolean}}\n| A Line\n", {{"boolean", false}}),
+      "| This Is\n|\n| A Line\n");
+}
+
+// --- comments (spec: comments.yml) -------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(spec_comments_and_standalone_comment_lines_vanish) {
+  const json d = json::object();
+  BOOST_CHECK_EQUAL(render("12345{{! Comment Block! }}67890", d), "1234567890");
+  BOOST_CHECK_EQUAL(render("Begin.\n{{! Comment Block! }}\nEnd.\n", d), "Begin.\nEnd.\n");
+  BOOST_CHECK_EQUAL(render("Begin.\n  {{! Indented Comment Block! }}\nEnd.\n", d),
+                    "Begin.\nEnd.\n");
+  BOOST_CHECK_EQUAL(render("|\r\n{{! Standalone Comment }}\r\n|", d), "|\r\n|");
+  BOOST_CHECK_EQUAL(render("  {{! I'm Still Standalone }}\n!", d), "!");
+  BOOST_CHECK_EQUAL(render("!\n  {{! I'm Still Standalone }}", d), "!\n");
+  BOOST_CHECK_EQUAL(render("Begin.\n{{!\n  Something's going on here...\n}}\nEnd.\n", d),
+                    "Begin.\nEnd.\n");
+  BOOST_CHECK_EQUAL(render("  12 {{! 34 }}\n", d), "  12 \n");
+}
+
+// --- delimiters (spec: delimiters.yml) ---------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(spec_set_delimiter_changes_tags_and_standalone_lines_vanish) {
+  BOOST_CHECK_EQUAL(render("{{=<% %>=}}(<%text%>)", {{"text", "Hey!"}}), "(Hey!)");
+  BOOST_CHECK_EQUAL(render("({{=[ ]=}}[text])", {{"text", "It worked!"}}), "(It worked!)");
+  BOOST_CHECK_EQUAL(
+      render("[\n{{#section}}\n  {{data}}\n  |data|\n{{/section}}\n\n{{= | | =}}\n|#section|\n"
+             "  {{data}}\n  |data|\n|/section|\n]\n",
+             {{"section", true}, {"data", "I got interpolated."}}),
+      "[\n  I got interpolated.\n  |data|\n\n  {{data}}\n  I got interpolated.\n]\n");
+  BOOST_CHECK_EQUAL(render("Begin.\n{{=@ @=}}\nEnd.\n", json::object()), "Begin.\nEnd.\n");
+  BOOST_CHECK_EQUAL(render("Begin.\n  {{=@ @=}}\nEnd.\n", json::object()), "Begin.\nEnd.\n");
+}
+
+// --- partials (spec: partials.yml) -------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(spec_partials_render_in_the_current_context) {
+  BOOST_CHECK_EQUAL(render("\"{{>text}}\"", json::object(), {{"text", "from partial"}}),
+                    "\"from partial\"");
+  BOOST_CHECK_EQUAL(render("\"{{>partial}}\"", {{"text", "content"}}, {{"partial", "*{{text}}*"}}),
+                    "\"*content*\"");
+  BOOST_CHECK_EQUAL(render("\"{{> partial }}\"", {{"boolean", true}}, {{"partial", "[]"}}),
+                    "\"[]\"");
+}
+
+BOOST_AUTO_TEST_CASE(spec_recursive_partials_follow_the_data) {
+  const json d = {{"content", "X"}, {"nodes", {{{"content", "Y"}, {"nodes", json::array()}}}}};
+  BOOST_CHECK_EQUAL(
+      render("{{>node}}", d, {{"node", "{{content}}<{{#nodes}}{{>node}}{{/nodes}}>"}}), "X<Y<>>");
+}
+
+BOOST_AUTO_TEST_CASE(spec_standalone_partials_are_indented_and_lose_their_line) {
+  BOOST_CHECK_EQUAL(render("| {{>partial}}\n", json::object(), {{"partial", ">\n>"}}), "| >\n>\n");
+  BOOST_CHECK_EQUAL(render("|\n{{>partial}}\n|", json::object(), {{"partial", ">\n"}}), "|\n>\n|");
+  BOOST_CHECK_EQUAL(render("|\r\n{{>partial}}\r\n|", json::object(), {{"partial", ">"}}),
+                    "|\r\n>|");
+  BOOST_CHECK_EQUAL(render("  {{>partial}}\n>", json::object(), {{"partial", ">\n>"}}),
+                    "  >\n  >>");
+  BOOST_CHECK_EQUAL(render(">\n  {{>partial}}", json::object(), {{"partial", ">\n>"}}),
+                    ">\n  >\n  >");
+  BOOST_CHECK_EQUAL(render("\\\n {{>partial}}\n/\n", {{"content", "<\n->"}},
+                           {{"partial", "|\n{{{content}}}\n|\n"}}),
+                    "\\\n |\n <\n->\n |\n/\n");
+}
+
+BOOST_AUTO_TEST_CASE(partials_load_from_the_template_directory) {
+  weft::document::test::temp_dir dir("tpl");
+  weft::document::test::write_file(dir / "main.mustache", "Hello {{> greeting}}!\n");
+  weft::document::test::write_file(dir / "greeting.mustache", "{{name}} from a partial");
+  auto tpl = template_engine().compile_file(dir / "main.mustache");
+  BOOST_CHECK_EQUAL(tpl.render({{"name", "Ann"}}), "Hello Ann from a partial!\n");
+  BOOST_CHECK_EQUAL(tpl.partials().size(), 1u);
+  BOOST_CHECK_EQUAL(tpl.name(), "main.mustache");
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_partial_is_a_compile_error_naming_it) {
+  const auto e = compile_error("line one\n  {{> footer}}\n");
+  BOOST_CHECK_EQUAL(e.line(), 2u);
+  BOOST_CHECK_EQUAL(e.column(), 3u);
+  BOOST_CHECK_EQUAL(std::string(e.what()),
+                    "t:2:3: unknown partial \"footer\" (no footer.mustache)");
+}
+
+BOOST_AUTO_TEST_CASE(an_error_inside_a_partial_names_the_partial_file) {
+  const auto e = compile_error("{{> box}}", {{"box", "ok\n{{#open}}"}});
+  BOOST_CHECK_EQUAL(e.template_name(), "box.mustache");
+  BOOST_CHECK_EQUAL(e.line(), 2u);
+  BOOST_CHECK_EQUAL(e.column(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(partial_names_cannot_leave_the_template_directory) {
+  BOOST_CHECK(compile_error("{{> ../secret}}").reason().find("invalid partial name") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_partial_that_includes_itself_forever_fails_instead_of_crashing) {
+  BOOST_CHECK_THROW(render("{{>loop}}", {{"on", true}}, {{"loop", "x{{#on}}{{>loop}}{{/on}}"}}),
+                    template_error);
+}
+
+// --- compile errors with line and column -------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(an_unclosed_section_points_at_its_opening_tag) {
+  const auto e = compile_error("Dear {{name}},\n\n  {{#items}}\n  - {{qty}}\n");
+  BOOST_CHECK_EQUAL(e.line(), 3u);
+  BOOST_CHECK_EQUAL(e.column(), 3u);
+  BOOST_CHECK(e.reason().find("unclosed section {{#items}}") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_mismatched_closing_tag_points_at_itself_and_names_both) {
+  const auto e = compile_error("{{#a}}\n{{#b}}x{{/a}}\n{{/b}}");
+  BOOST_CHECK_EQUAL(e.line(), 2u);
+  BOOST_CHECK_EQUAL(e.column(), 8u);
+  BOOST_CHECK_EQUAL(e.reason(), "closing tag {{/a}} does not match {{#b}} opened at 2:1");
+  const auto stray = compile_error("text {{/x}}");
+  BOOST_CHECK_EQUAL(stray.column(), 6u);
+  BOOST_CHECK(stray.reason().find("without an open section") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_unclosed_tag_points_at_its_start) {
+  auto e = compile_error("ab\ncd {{name\nmore");
+  BOOST_CHECK_EQUAL(e.line(), 2u);
+  BOOST_CHECK_EQUAL(e.column(), 4u);
+  BOOST_CHECK(e.reason().find("unclosed tag") == 0);
+  e = compile_error("Gr\xC3\xBC\xC3\x9F\x65 {{{raw}}");
+  BOOST_CHECK_EQUAL(e.line(), 1u);
+  BOOST_CHECK_EQUAL(e.column(), 7u);  // counted in characters, not bytes
+}
+
+BOOST_AUTO_TEST_CASE(an_invalid_set_delimiter_tag_is_an_error) {
+  const auto e = compile_error("x\n{{=<% =}}");
+  BOOST_CHECK_EQUAL(e.line(), 2u);
+  BOOST_CHECK(e.reason().find("invalid set-delimiter tag") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_template_file_is_a_template_error) {
+  BOOST_CHECK_THROW(template_engine().compile_file("/nonexistent/x.mustache"), template_error);
+}
+
+// --- escaping and reuse -----------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(plain_text_mode_inserts_values_unescaped) {
+  auto tpl = template_engine(escape_mode::none).compile("{{name}}");
+  BOOST_CHECK_EQUAL(tpl.render({{"name", "Smith & Sons <Ltd>"}}), "Smith & Sons <Ltd>");
+}
+
+BOOST_AUTO_TEST_CASE(one_compiled_template_renders_many_records) {
+  auto tpl = template_engine().compile("Invoice {{invoice}}\n{{#items}}- {{qty}}\n{{/items}}");
+  std::string out;
+  for (int i = 0; i < 100; ++i) {
+    out.clear();
+    tpl.render({{"invoice", "INV-" + std::to_string(i)}, {"items", {{{"qty", i}}}}}, out);
+    BOOST_CHECK_EQUAL(out, "Invoice INV-" + std::to_string(i) + "\n- " + std::to_string(i) + "\n");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_sample_invoice_template_compiles_and_renders) {
+  auto tpl =
+      template_engine(escape_mode::none)
+          .compile_file(std::string(WEFT_SOURCE_DIR) + "/actors/document/samples/invoice.mustache");
+  const std::string out =
+      tpl.render({{"invoice", "INV-000123"},
+                  {"customer", {{"name", "Ann"}}},
+                  {"items", {{{"qty", 2}, {"description", "Widget"}, {"amount", "3.00"}}}},
+                  {"paid", true}});
+  BOOST_CHECK(out.find("# Invoice INV-000123\n") == 0);
+  BOOST_CHECK(out.find("2 x Widget") != std::string::npos);
+  BOOST_CHECK(out.find("Paid - thank you.") != std::string::npos);
+  BOOST_CHECK(out.find("{{") == std::string::npos);
+}

@@ -1,0 +1,93 @@
+#pragma once
+
+// Helpers shared by the document suites.
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <streambuf>
+#include <string>
+#include <vector>
+
+#include "actors/document/data_error.hpp"
+#include "actors/document/record_reader.hpp"
+
+namespace weft::document::test {
+
+/// Reads every record; rethrows the reader's data_error.
+inline std::vector<record> read_all(record_reader& reader) {
+  std::vector<record> out;
+  record r;
+  while (reader.next(r)) out.push_back(r);
+  return out;
+}
+
+/// A fresh directory under the temporary directory, removed at scope exit.
+class temp_dir {
+ public:
+  explicit temp_dir(const std::string& tag) {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() /
+            ("weft-" + tag + "-" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~temp_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline void write_file(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+}
+
+/// A stream of `prefix`, then `count` copies of `fill`, then `suffix`, made on the fly so that
+/// tests can feed huge inputs without holding them; counts the bytes handed out.
+class generated_buf : public std::streambuf {
+ public:
+  generated_buf(std::string prefix, char fill, std::uint64_t count, std::string suffix)
+      : prefix_(std::move(prefix)), fill_(fill), count_(count), suffix_(std::move(suffix)) {}
+  std::uint64_t produced() const { return produced_; }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    chunk_.clear();
+    while (chunk_.size() < 4096) {
+      if (prefix_pos_ < prefix_.size()) {
+        chunk_.push_back(prefix_[prefix_pos_++]);
+      } else if (count_ > 0) {
+        chunk_.push_back(fill_);
+        --count_;
+      } else if (suffix_pos_ < suffix_.size()) {
+        chunk_.push_back(suffix_[suffix_pos_++]);
+      } else {
+        break;
+      }
+    }
+    if (chunk_.empty()) return traits_type::eof();
+    produced_ += chunk_.size();
+    setg(chunk_.data(), chunk_.data(), chunk_.data() + chunk_.size());
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  std::string prefix_;
+  char fill_;
+  std::uint64_t count_;
+  std::string suffix_;
+  std::size_t prefix_pos_ = 0;
+  std::size_t suffix_pos_ = 0;
+  std::string chunk_;
+  std::uint64_t produced_ = 0;
+};
+
+}  // namespace weft::document::test
