@@ -63,7 +63,13 @@ int main(int argc, char** argv) {
   }
   report("read NDJSON", records.size(), seconds_since(t0));
 
-  for (auto format : {wd::output_format::txt, wd::output_format::html, wd::output_format::pdf}) {
+  struct run {
+    wd::output_format format;
+    bool compress;
+  };
+  for (auto [format, compress] :
+       {run{wd::output_format::txt, true}, run{wd::output_format::html, true},
+        run{wd::output_format::pdf, true}, run{wd::output_format::pdf, false}}) {
     auto tpl = wd::template_engine(wd::template_escape_for(format)).compile_file(tpl_path);
     std::string text;
     if (format == wd::output_format::txt) {
@@ -84,8 +90,11 @@ int main(int argc, char** argv) {
     std::unique_ptr<wd::output_writer> writer;
     for (std::size_t i = 0; i < records.size(); ++i) {
       if (!writer) {
+        wd::output_options options;
+        options.compress = compress;
         writer = wd::make_output_writer(
-            format, dir / ("out-" + std::to_string(files++) + std::string(wd::extension(format))));
+            format, dir / ("out-" + std::to_string(files++) + std::string(wd::extension(format))),
+            options);
       }
       text.clear();
       tpl.render(records[i], text);
@@ -96,7 +105,9 @@ int main(int argc, char** argv) {
       }
     }
     const double s = seconds_since(t0);
-    const std::string label = "render + " + std::string(wd::to_string(format));
+    const std::string label =
+        "render + " + std::string(wd::to_string(format)) +
+        (format == wd::output_format::pdf && !compress ? " (uncompressed)" : "");
     report(label.c_str(), records.size(), s);
     std::printf("%-34s %8.0f pages/s (%llu pages)\n", "", static_cast<double>(pages) / s,
                 static_cast<unsigned long long>(pages));

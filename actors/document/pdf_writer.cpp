@@ -140,7 +140,7 @@ pdf_writer::pdf_writer(const std::filesystem::path& path, const output_options& 
   }
   s_->pdf = HPDF_New(on_error, &s_->last_error);
   if (s_->pdf == nullptr) throw output_error("PDF: libharu could not start (out of memory?)");
-  HPDF_SetCompressionMode(s_->pdf, HPDF_COMP_ALL);
+  HPDF_SetCompressionMode(s_->pdf, options.compress ? HPDF_COMP_ALL : HPDF_COMP_NONE);
   const std::string title =
       detail::utf8_to_winansi(options.title.empty() ? path.stem().string() : options.title);
   HPDF_SetInfoAttr(s_->pdf, HPDF_INFO_TITLE, title.c_str());

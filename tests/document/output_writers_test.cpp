@@ -73,6 +73,16 @@ BOOST_AUTO_TEST_CASE(a_short_document_is_one_pdf_page) {
   BOOST_CHECK_EQUAL(count(text, "page 1 of 1"), 1u);
 }
 
+BOOST_AUTO_TEST_CASE(an_uncompressed_pdf_is_valid_too) {
+  temp_dir dir("pdfnc");
+  output_options options;
+  options.compress = false;
+  auto w = make_output_writer(output_format::pdf, dir / "plain.pdf", options);
+  w->add_document("Invoice INV-000009\n");
+  w->finish();
+  BOOST_CHECK_EQUAL(count(checked_pdf_text(dir / "plain.pdf"), "Invoice INV-000009"), 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_long_document_flows_over_several_pages_with_page_numbers) {
   temp_dir dir("pdf2");
   auto w = make_output_writer(output_format::pdf, dir / "long.pdf");
