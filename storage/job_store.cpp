@@ -1,5 +1,7 @@
 #include "storage/job_store.hpp"
 
+#include <algorithm>
+
 #include "storage/bulk_insert.hpp"
 #include "storage/detail/session.hpp"
 
@@ -90,17 +92,34 @@ std::vector<job_row> fetch_jobs(soci::session& s, const std::string& where_order
   return out;
 }
 
-bulk_rows batch_rows_of(const std::vector<batch_row>& batches) {
+/// The batches of job `id` in phase `p`: the job and phase come from the
+/// call, not from the rows, so that a row cannot land under another job.
+bulk_rows batch_rows_of(int64_t id, phase p, const std::vector<batch_row>& batches) {
   bulk_rows rows;
   rows.table = "batches";
   rows.columns = {"job_id", "phase", "batch_no", "first_seq", "last_seq", "state", "attempt"};
   rows.rows.reserve(batches.size());
   for (const auto& b : batches)
-    rows.rows.push_back({static_cast<long long>(b.job_id), std::string{to_string(b.phase)},
+    rows.rows.push_back({static_cast<long long>(id), std::string{to_string(p)},
                          static_cast<long long>(b.batch_no), static_cast<long long>(b.first_seq),
                          static_cast<long long>(b.last_seq), std::string{"queued"},
                          static_cast<long long>(b.attempt)});
   return rows;
+}
+
+/// The state of job `id`, locked until the transaction ends (MariaDB: FOR
+/// UPDATE; SQLite: BEGIN IMMEDIATE already holds the database's write lock).
+/// @throws storage_error not_found when there is no such job.
+job_state locked_job_state(soci::session& s, backend_kind kind, int64_t id) {
+  long long jid = id;
+  std::string state;
+  soci::indicator ind = soci::i_null;
+  s << std::string("SELECT state FROM jobs WHERE id = :id") +
+           (kind == backend_kind::mariadb ? " FOR UPDATE" : ""),
+      soci::use(jid, "id"), soci::into(state, ind);
+  if (!s.got_data() || ind != soci::i_ok)
+    throw storage_error(errc::not_found, "no job " + std::to_string(id));
+  return job_state_from(state);
 }
 
 }  // namespace
@@ -204,6 +223,10 @@ void job_store::reset_mapping(int64_t id) {
     s << "DELETE FROM batches WHERE job_id = :id", soci::use(jid, "id");
     s << "DELETE FROM content WHERE job_id = :id", soci::use(jid, "id");
     s << "DELETE FROM outputs WHERE job_id = :id", soci::use(jid, "id");
+    // The counters count what was just removed.
+    s << "UPDATE jobs SET record_count = 0, records_done = 0, batch_count = 0, batches_done = 0 "
+         "WHERE id = :id",
+        soci::use(jid, "id");
   });
 }
 
@@ -219,15 +242,23 @@ void job_store::insert_records(int64_t id, const std::vector<record_row>& rows) 
 
 void job_store::finish_mapping(int64_t id, int64_t record_count,
                                const std::vector<batch_row>& batches) {
-  auto rows = batch_rows_of(batches);
+  auto rows = batch_rows_of(id, phase::merge, batches);
   auto now = detail::sql_now(db_.backend());
   auto kind = db_.backend();
   with_transaction(db_, [&](soci::session& s) {
+    // A job cancelled (or failed) while it was being mapped stays finished.
+    const auto state = locked_job_state(s, kind, id);
+    if (finished(state))
+      throw storage_error(errc::conflict, "job " + std::to_string(id) + " is " + to_string(state) +
+                                              "; its mapping is not stored");
     long long jid = id, n = record_count, nb = static_cast<long long>(batches.size());
+    // The new plan replaces any earlier one, with the results taken for it.
     s << "DELETE FROM batches WHERE job_id = :id", soci::use(jid, "id");
+    s << "DELETE FROM content WHERE job_id = :id", soci::use(jid, "id");
+    s << "DELETE FROM outputs WHERE job_id = :id", soci::use(jid, "id");
     detail::bulk_insert(s, kind, rows);
     s << "UPDATE jobs SET state = 'merging', record_count = :n, batch_count = :nb, "
-         "updated_at = " +
+         "records_done = 0, batches_done = 0, updated_at = " +
              now + " WHERE id = :id",
         soci::use(n, "n"), soci::use(nb, "nb"), soci::use(jid, "id");
   });
@@ -237,7 +268,9 @@ std::vector<record_row> job_store::records(int64_t id, int64_t first, int64_t la
   return with_session(db_, [&](soci::session& s) {
     std::vector<record_row> out;
     if (last < first) return out;
-    auto n = static_cast<std::size_t>(std::min<int64_t>(last - first + 1, 1000));
+    // At least 2: SOCI's SQLite backend fills a bound vector of size 1 with
+    // no rows at all, so a one-record range came back empty.
+    auto n = static_cast<std::size_t>(std::clamp<int64_t>(last - first + 1, 2, 1000));
     std::vector<long long> seq(n);
     std::vector<std::string> body(n);
     long long jid = id, a = first, b = last;
@@ -295,15 +328,21 @@ std::vector<batch_row> job_store::open_batches(int64_t id, phase p) {
 }
 
 void job_store::start_weaving(int64_t id, const std::vector<batch_row>& segments) {
-  auto rows = batch_rows_of(segments);
+  auto rows = batch_rows_of(id, phase::weave, segments);
   auto now = detail::sql_now(db_.backend());
   auto kind = db_.backend();
   with_transaction(db_, [&](soci::session& s) {
+    // Segments and state change together or not at all: a job that is no
+    // longer merging (cancelled, failed, already weaving) keeps what it has.
+    const auto state = locked_job_state(s, kind, id);
+    if (state != job_state::merging)
+      throw storage_error(errc::conflict, "job " + std::to_string(id) + " is " + to_string(state) +
+                                              ", not merging; not weaving it");
     long long jid = id;
     s << "DELETE FROM batches WHERE job_id = :id AND phase = 'weave'", soci::use(jid, "id");
+    s << "DELETE FROM outputs WHERE job_id = :id", soci::use(jid, "id");
     detail::bulk_insert(s, kind, rows);
-    s << "UPDATE jobs SET state = 'weaving', updated_at = " + now +
-             " WHERE id = :id AND state = 'merging'",
+    s << "UPDATE jobs SET state = 'weaving', updated_at = " + now + " WHERE id = :id",
         soci::use(jid, "id");
   });
 }

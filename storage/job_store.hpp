@@ -121,20 +121,28 @@ class job_store {
   void set_paths(int64_t id, const std::string& template_path, const std::string& data_path);
 
   // -- mapping ----------------------------------------------------------------
-  /// Removes a job's records and batches (before mapping starts again).
+  /// Removes a job's records, batches, content and outputs and sets its
+  /// record and batch counters to zero (before mapping starts again).
   void reset_mapping(int64_t id);
   /// Appends records in one transaction with multi-row statements.
   void insert_records(int64_t id, const std::vector<record_row>& rows);
   /// Ends mapping in one transaction: stores the record count, the merge
-  /// batches, and moves the job to `merging`.
+  /// batches, and moves the job to `merging`. The batches are stored as job
+  /// `id`'s merge batches whatever their `job_id` and `phase` say; they replace
+  /// any earlier batches, content and outputs of the job.
+  /// @throws storage_error not_found for an unknown job; conflict when the job
+  ///   has finished (e.g. was cancelled while mapping): nothing is changed.
   void finish_mapping(int64_t id, int64_t record_count, const std::vector<batch_row>& batches);
-  /// Records [first, last] of a job in sequence order.
+  /// Records [first, last] of a job in sequence order (empty when last < first).
   std::vector<record_row> records(int64_t id, int64_t first, int64_t last);
 
   // -- batches ----------------------------------------------------------------
   /// Batches of a phase that are not done, in batch order.
   std::vector<batch_row> open_batches(int64_t id, phase p);
-  /// Adds the weave segments and moves the job to `weaving`, in one transaction.
+  /// Adds the weave segments and moves the job to `weaving`, in one
+  /// transaction. The segments are stored as job `id`'s weave batches.
+  /// @throws storage_error not_found for an unknown job; conflict when the job
+  ///   is not `merging` (cancelled, failed, already weaving): nothing is changed.
   void start_weaving(int64_t id, const std::vector<batch_row>& segments);
   /// Records who runs a batch now (informative; not needed for correctness).
   void mark_running(const batch_row& b);

@@ -1,7 +1,7 @@
 // One suite, two CTest entries: WEFT_TEST_BACKEND=sqlite (a temporary file)
 // or mariadb (WEFT_TEST_MARIADB_URL + WEFT_TEST_MARIADB_PASSWORD_FILE; every
 // test fails with a clear message when they are missing). Each test case
-// gets its own fresh database and drops it afterwards.
+// gets its own fresh database and drops it afterwards (backend_fixture.hpp).
 
 #define BOOST_TEST_MODULE storage
 #include <arpa/inet.h>
@@ -29,146 +29,21 @@
 #include "storage/bulk_insert.hpp"
 #include "storage/database.hpp"
 #include "storage/detail/session.hpp"
+#include "tests/storage/backend_fixture.hpp"
 
 extern char** environ;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using namespace weft::storage;
+using namespace weft::storage::testing;
 using steady = std::chrono::steady_clock;
 
 namespace {
 
-backend_kind selected_backend() {
-  const char* b = std::getenv("WEFT_TEST_BACKEND");
-  return b != nullptr && std::string(b) == "mariadb" ? backend_kind::mariadb : backend_kind::sqlite;
-}
-
-std::string read_first_line(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-/// The server the mariadb entry runs against; throws a clear message when the
-/// environment does not name one (the test then fails, it never skips).
-database_spec mariadb_base() {
-  const char* url = std::getenv("WEFT_TEST_MARIADB_URL");
-  const char* password_file = std::getenv("WEFT_TEST_MARIADB_PASSWORD_FILE");
-  if (url == nullptr || password_file == nullptr || !*url || !*password_file) {
-    throw std::runtime_error(
-        "storage_mariadb needs WEFT_TEST_MARIADB_URL (mariadb://weft@127.0.0.1:PORT/weft) and "
-        "WEFT_TEST_MARIADB_PASSWORD_FILE; start a server with "
-        "eval \"$(scripts/mariadb.sh start /tmp/weft-mdb)\"");
-  }
-  return parse_database_url(url, read_first_line(password_file));
-}
-
-std::string admin_connect_string(const database_spec& s, const std::string& db) {
-  return "db=" + db + " user=" + s.user + " password='" + s.password + "' host=" + s.host +
-         " port=" + std::to_string(s.port);
-}
-
-int next_database_number() {
-  static std::atomic<int> n{0};
-  return ++n;
-}
-
-/// A fresh, empty database for one test case, dropped in the destructor.
-struct fresh_database {
-  backend_kind kind = selected_backend();
-  database_spec spec;
-  database_spec base;  // mariadb: the `weft` database the user may always use
-  fs::path dir;
-  std::string url;  // for weft_migrate_probe
-  std::string password_file;
-
-  fresh_database() {
-    const std::string name =
-        "weft_t" + std::to_string(::getpid()) + "_" + std::to_string(next_database_number());
-    if (kind == backend_kind::sqlite) {
-      dir = fs::path(WEFT_BINARY_DIR) / "tests" / "storage-tmp" / name;
-      fs::remove_all(dir);
-      spec.kind = backend_kind::sqlite;
-      spec.sqlite_path = (dir / "nested" / "weft.db").string();  // open() creates "nested"
-      url = "sqlite:" + spec.sqlite_path;
-    } else {
-      base = mariadb_base();
-      {
-        soci::session admin(soci::mysql, admin_connect_string(base, base.name));
-        admin << "CREATE DATABASE " + name + " CHARACTER SET utf8mb4";
-      }
-      spec = base;
-      spec.name = name;
-      url =
-          "mariadb://" + spec.user + "@" + spec.host + ":" + std::to_string(spec.port) + "/" + name;
-      password_file = std::getenv("WEFT_TEST_MARIADB_PASSWORD_FILE");
-    }
-  }
-
-  ~fresh_database() {
-    try {
-      if (kind == backend_kind::sqlite) {
-        fs::remove_all(dir);
-      } else {
-        soci::session admin(soci::mysql, admin_connect_string(base, base.name));
-        admin << "DROP DATABASE IF EXISTS " + spec.name;
-      }
-    } catch (const std::exception& e) {
-      std::cerr << "could not drop test database " << spec.name << ": " << e.what() << "\n";
-    }
-  }
-
-  std::unique_ptr<database> open(std::chrono::milliseconds give_up = 10s) {
-    return database::open(spec, give_up);
-  }
-
-  /// A plain SOCI session on the same database, outside the pool (MariaDB).
-  std::unique_ptr<soci::session> side_session() {
-    return std::make_unique<soci::session>(soci::mysql, admin_connect_string(spec, spec.name));
-  }
-};
-
-boost::test_tools::assertion_result only_on_mariadb(boost::unit_test::test_unit_id) {
-  boost::test_tools::assertion_result r(selected_backend() == backend_kind::mariadb);
-  r.message() << "MariaDB-only case; this entry runs SQLite";
-  return r;
-}
-
-long long count_rows(database& db, const std::string& sql) {
-  return detail::with_session(db, [&](soci::session& s) {
-    long long n = 0;
-    s << sql, soci::into(n);
-    return n;
-  });
-}
-
 const std::vector<std::string> all_tables = {"schema_migrations", "settings", "leases",  "nodes",
                                              "engines",           "jobs",     "records", "batches",
                                              "content",           "outputs",  "sweeps"};
-
-template <class F>
-storage_error expect_storage_error(F&& f) {
-  try {
-    f();
-  } catch (const storage_error& e) {
-    return e;
-  }
-  BOOST_FAIL("expected a storage_error");
-  throw std::logic_error("unreachable");
-}
-
-/// Waits until `condition()` holds, polling, or fails the test at `deadline`.
-template <class F>
-void wait_until(F&& condition, std::chrono::milliseconds deadline, const std::string& what) {
-  const auto until = steady::now() + deadline;
-  while (!condition()) {
-    if (steady::now() > until) BOOST_FAIL("timed out waiting for " + what);
-    std::this_thread::sleep_for(5ms);
-  }
-}
 
 }  // namespace
 
