@@ -122,6 +122,7 @@ int cmd_submit(const submit_args& a) {
                         {"sort_by", a.sort_by},        {"group_by", a.group_by},
                         {"split_every", a.split_every}};
     if (!a.name.empty()) spec["name"] = a.name;
+    auto submitted = std::chrono::steady_clock::now();
     auto id = c->submit(spec.dump());
     std::cout << id << std::endl;
     if (!a.wait && a.out_dir.empty()) return exit_ok;
@@ -134,6 +135,8 @@ int cmd_submit(const submit_args& a) {
       if (finished(job.value("state", ""))) break;
     }
     progress.end();
+    auto seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - submitted).count();
     auto state = job.value("state", "");
     if (state != "done") {
       std::cerr << "caf-node: job " << id << " " << state << ": " << job.value("error", "") << "\n";
@@ -152,7 +155,11 @@ int cmd_submit(const submit_args& a) {
       std::cout << path << "\t" << o.value("documents", int64_t{0}) << " documents\t"
                 << o.value("pages", int64_t{0}) << " pages\n";
     }
-    std::cerr << "job " << id << " done: " << job.value("records", int64_t{0}) << " records, "
+    auto records = job.value("records", int64_t{0});
+    char rate[64];
+    std::snprintf(rate, sizeof rate, "%.3f s (%.0f records/s)", seconds,
+                  seconds > 0 ? static_cast<double>(records) / seconds : 0.0);
+    std::cerr << "job " << id << " done: " << records << " records in " << rate << ", "
               << job["outputs"].size() << " files, " << pages << " pages\n";
     return exit_ok;
   } catch (const client_error& e) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Configures and builds Weft into build/ (or $WEFT_BUILD_DIR). Extra arguments
-# go to the configure step, e.g. -DWEFT_SANITIZE=ON.
+# go to the configure step, e.g. -DWEFT_SANITIZE=ON. WEFT_TARGETS="a b" builds
+# only those targets (the demo needs no tests).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${WEFT_BUILD_DIR:-$root/build}
@@ -10,4 +11,6 @@ if [ ! -f "$build/build.ninja" ]; then
 elif [ $# -gt 0 ]; then
   cmake "$build" "$@" >&2
 fi
-cmake --build "$build" -j"${WEFT_JOBS:-$(nproc)}" >&2
+targets=()
+for t in ${WEFT_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$build" -j"${WEFT_JOBS:-$(nproc)}" "${targets[@]}" >&2

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The benchmark command (README, docs/benchmark.md). Measures, in one run on
+# the same data and machine:
+#   (a) the machine's limit: records/s of the render+layout code in a bare
+#       loop on one core (weft_bare_loop), times the engines that fit the cores;
+#   (b) records/s of an N-record PDF job through a real node, submit to done;
+#   (c) their ratio;
+#   (d) p50 and p99 submit-to-output latency of one-record jobs;
+#   (e) the node's peak memory (VmHWM) for the N-record job and, with
+#       --million, for a 1,000,000-record job.
+#
+#   scripts/bench.sh [--records N] [--latency-jobs M] [--million]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${WEFT_BUILD_DIR:-$root/build}
+records=100000
+latency_jobs=200
+million=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --records) records=$2; shift 2 ;;
+    --latency-jobs) latency_jobs=$2; shift 2 ;;
+    --million) million=1; shift ;;
+    *) echo "usage: bench.sh [--records N] [--latency-jobs M] [--million]" >&2; exit 2 ;;
+  esac
+done
+WEFT_TARGETS="caf-node weft_gen_invoices weft_bare_loop" "$root/scripts/build.sh"
+
+node="$build/runtime/caf-node"
+tmpl="$root/actors/document/samples/invoice.mustache"
+work=$(mktemp -d /tmp/weft-bench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+cores=$(nproc)
+
+# A single node on the embedded default with one merge and one weaver engine
+# per core: the engines that fit the cores.
+start_node() {  # start_node DIR -> sets node_pid, node_port
+  local dir=$1
+  mkdir -p "$dir"
+  (umask 077; echo "bench-secret-$RANDOM$RANDOM" >"$dir/cluster.secret")
+  node_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  cat >"$dir/weft.toml" <<TOML
+[cluster]
+name = "bench"
+secret_file = "cluster.secret"
+[files]
+root = "files"
+[log]
+level = "warn"
+[[node]]
+name = "bench"
+role = "master"
+listen = "127.0.0.1:$node_port"
+merge_engines = $cores
+weaver_engines = $cores
+TOML
+  "$node" run --config "$dir/weft.toml" 2>"$dir/node.log" &
+  node_pid=$!
+  pids+=("$node_pid")
+  for _ in $(seq 1 200); do
+    grep -q "listening on" "$dir/node.log" 2>/dev/null && return 0
+    python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1',$node_port)))" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "bench: node did not start" >&2; cat "$dir/node.log" >&2; exit 1
+}
+peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+submit() {  # submit DIR DATA -> prints "seconds records_per_s"
+  "$node" submit --connect "127.0.0.1:$node_port" --config "$1/weft.toml" --data "$2" \
+    --template "$tmpl" --format pdf --wait --timeout-ms 60000 2>&1 >/dev/null |
+    sed -n 's/.* records in \([0-9.]*\) s (\([0-9]*\) records\/s).*/\1 \2/p'
+}
+
+echo "bench: generating $records invoices"
+"$build/actors/document/weft_gen_invoices" --count "$records" --out "$work/data.ndjson"
+echo "bench: (a) bare loop on one core"
+bare=$("$build/tests/bench/weft_bare_loop" --data "$work/data.ndjson" --template "$tmpl" --out "$work/bare" |
+  sed -n 's/bare_loop_records_per_s=//p')
+limit=$((bare * cores))
+
+echo "bench: (b) $records-record PDF job through a node"
+start_node "$work/n1"
+read -r job_s job_rate < <(submit "$work/n1" "$work/data.ndjson")
+peak_100k=$(peak_kib "$node_pid")
+
+echo "bench: (d) $latency_jobs one-record jobs"
+head -n 1 "$work/data.ndjson" >"$work/one.ndjson"
+: >"$work/lat.txt"
+for _ in $(seq 1 "$latency_jobs"); do
+  read -r s _ < <(submit "$work/n1" "$work/one.ndjson")
+  echo "$s" >>"$work/lat.txt"
+done
+kill -TERM "$node_pid"; wait "$node_pid" || true
+
+peak_1m="(not measured: add --million)"
+if [ "$million" = 1 ]; then
+  echo "bench: (e) 1000000-record job"
+  "$build/actors/document/weft_gen_invoices" --count 1000000 --out "$work/million.ndjson"
+  start_node "$work/n2"
+  read -r m_s m_rate < <(submit "$work/n2" "$work/million.ndjson")
+  peak_1m="$(( $(peak_kib "$node_pid") / 1024 )) MiB (job: $m_s s, $m_rate records/s)"
+  kill -TERM "$node_pid"; wait "$node_pid" || true
+fi
+
+sort -n "$work/lat.txt" >"$work/lat.sorted"
+n=$(wc -l <"$work/lat.sorted")
+p50=$(sed -n "$(( (n + 1) / 2 ))p" "$work/lat.sorted")
+p99=$(sed -n "$(( (n * 99 + 99) / 100 ))p" "$work/lat.sorted")
+ratio=$(python3 -c "print(f'{$job_rate / $limit:.2f}')")
+
+cat <<REPORT
+
+Weft benchmark — $(date -u +%FT%TZ), $cores cores, $(git -C "$root" rev-parse --short HEAD)
+(a) bare loop, render+layout (pdf), one core:   $bare records/s; limit x$cores engines = $limit records/s
+(b) $records-record PDF job through the node:   $job_rate records/s ($job_s s submit to done)
+(c) ratio node / limit:                          $ratio   (target >= 0.9)
+(d) one-record job latency, submit to done:      p50 $(python3 -c "print(f'{$p50*1000:.1f}')") ms, p99 $(python3 -c "print(f'{$p99*1000:.1f}')") ms over $n jobs (target p50 < 10 ms)
+(e) node peak memory (VmHWM):                    $((peak_100k / 1024)) MiB after the $records-record job and $n small jobs; 1M records: $peak_1m
+REPORT

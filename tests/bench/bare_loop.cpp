@@ -1,0 +1,92 @@
+// weft_bare_loop: the machine's limit for the benchmark (scripts/bench.sh).
+//
+//   weft_bare_loop --data FILE --template FILE [--format pdf] [--per-file N] [--out DIR]
+//
+// Renders every record of FILE through the template and lays the documents
+// out into output files of N documents — the same code the merge and weaver
+// engines run — in a plain loop on one core, with nothing else: no actors,
+// no database, no content files. Parsing the data is not timed. Prints
+// "bare_loop_records_per_s=X".
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "actors/document/data_format.hpp"
+#include "actors/document/output_format.hpp"
+#include "actors/document/output_writer.hpp"
+#include "actors/document/record_reader.hpp"
+#include "actors/document/template_engine.hpp"
+
+namespace wd = weft::document;
+
+int main(int argc, char** argv) {
+  std::string data, tmpl, format = "pdf", out = "/tmp/weft-bare-loop";
+  long per_file = 10000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--data")
+      data = v;
+    else if (k == "--template")
+      tmpl = v;
+    else if (k == "--format")
+      format = v;
+    else if (k == "--per-file")
+      per_file = std::stol(v);
+    else if (k == "--out")
+      out = v;
+  }
+  if (data.empty() || tmpl.empty()) {
+    std::fprintf(stderr,
+                 "usage: weft_bare_loop --data FILE --template FILE [--format F] "
+                 "[--per-file N] [--out DIR]\n");
+    return 2;
+  }
+  auto fmt = wd::parse_output_format(format);
+  if (!fmt) return 2;
+  std::filesystem::create_directories(out);
+  wd::template_engine engine(wd::template_escape_for(*fmt));
+  auto compiled = engine.compile_file(tmpl);
+  auto reader = wd::open_record_reader(data);
+
+  using clock = std::chrono::steady_clock;
+  clock::duration busy{};
+  std::vector<wd::record> chunk(1000);
+  std::unique_ptr<wd::output_writer> writer;
+  long in_file = 0, files = 0, total = 0;
+  std::string text;
+  for (;;) {
+    std::size_t n = 0;
+    while (n < chunk.size() && reader->next(chunk[n])) ++n;  // parsing: not timed
+    if (n == 0) break;
+    auto t0 = clock::now();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!writer) {
+        auto path = out + "/bare-" + std::to_string(++files) + std::string{wd::extension(*fmt)};
+        writer = wd::make_output_writer(*fmt, path);
+      }
+      text.clear();
+      compiled.render(chunk[i].value, text);
+      writer->add_document(text);
+      if (++in_file == per_file) {
+        writer->finish();
+        writer.reset();
+        in_file = 0;
+      }
+    }
+    if (writer && n < chunk.size()) {
+      writer->finish();
+      writer.reset();
+    }
+    busy += clock::now() - t0;
+    total += static_cast<long>(n);
+  }
+  if (writer) writer->finish();
+  double s = std::chrono::duration<double>(busy).count();
+  std::printf("bare_loop_records=%ld\nbare_loop_seconds=%.3f\nbare_loop_records_per_s=%.0f\n",
+              total, s, total / s);
+  std::filesystem::remove_all(out);
+  return 0;
+}
