@@ -38,7 +38,6 @@ struct job_view {
   document::output_format format = document::output_format::pdf;
   job_options options;
   std::unique_ptr<document::compiled_template> tmpl;  // merge engines only
-  std::vector<storage::content_row> contents;         // weaver engines only
 };
 
 /// A batch the engine could not finish for a reason that is the job's fault
@@ -86,8 +85,6 @@ job_view& load_job(engine_state& st, int64_t job_id) {
     } catch (const document::template_error& e) {
       throw job_fault(e.what());
     }
-  } else {
-    view->contents = st.store->contents(job_id);
   }
   st.job = std::move(view);
   return *st.job;
@@ -139,7 +136,8 @@ bool run_weave(engine_state& st, const batch& b) {
   int64_t seq = 0;
   std::string text;
   int64_t expected = b.first_seq;
-  for (const auto& c : job.contents) {
+  // Read afresh for every segment: segments are woven while merging goes on.
+  for (const auto& c : st.store->contents(b.job_id)) {
     // content rows come in batch order, each a contiguous range of records
     if (c.last_seq < b.first_seq) continue;
     if (c.first_seq > b.last_seq) break;

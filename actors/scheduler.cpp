@@ -82,9 +82,9 @@ caf::behavior store_worker(caf::event_based_actor*, node_context ctx) {
         });
       },
       [=](finish_atom, int64_t job, int64_t records, batch_rows_ptr batches,
-          std::string job_class) {
+          batch_rows_ptr segments, std::string job_class) {
         return guarded([&] {
-          store->finish_mapping(job, records, *batches);
+          store->finish_mapping(job, records, *batches, *segments);
           store->set_class(job, job_class, "");
           return caf::make_message(true);
         });
@@ -144,7 +144,7 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
     document::record r;
     int64_t count = 0;
     while (reader->next(r)) {
-      chunk.push_back({++count, r.value.dump()});
+      chunk.push_back({++count, r.text.empty() ? r.value.dump() : std::move(r.text)});
       if (chunk.size() == mapping_chunk) {
         if (ctx.stopping->load()) return;
         store.insert_records(job_id, chunk);
@@ -171,6 +171,11 @@ struct job_progress {
   job_state state = job_state::queued;
   int64_t split_every = 0;
   std::set<int> remaining[2];  ///< batch numbers not yet done, by engine type
+  /// Record ranges of the merge batches not yet done, by batch number.
+  std::map<int, std::pair<int64_t, int64_t>> open_merge;
+  /// Weave segments held back until every merge batch they cover is done:
+  /// weaving overlaps merging, so both kinds of engine work at once.
+  std::vector<batch> held;
 };
 
 struct watcher {
@@ -326,25 +331,45 @@ std::vector<storage::batch_row> plan_segments(int64_t job, int64_t records, int6
   return out;
 }
 
-void start_weaving(scheduler_actor* self, int64_t job) {
+/// Hands out the held weave segments whose merge batches are all done.
+void release_segments(scheduler_actor* self, int64_t job) {
   auto& st = self->state;
   auto& jp = st.jobs[job];
-  batch_rows_ptr segs = std::make_shared<const std::vector<storage::batch_row>>(
-      plan_segments(job, jp.records, jp.split_every));
-  self->request(st.store, caf::infinite, plan_atom::value, job, segs)
+  std::vector<batch> ready;
+  for (auto i = jp.held.begin(); i != jp.held.end();) {
+    bool covered = true;
+    for (const auto& [no, range] : jp.open_merge)
+      if (range.first <= i->last_seq && range.second >= i->first_seq) {
+        covered = false;
+        break;
+      }
+    if (covered) {
+      ready.push_back(*i);
+      i = jp.held.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  if (!ready.empty()) st.policy.add_batches(ready);
+}
+
+/// Every merge batch is done: the job is weaving (its segments exist since
+/// mapping ended; some may be woven already).
+void start_weaving(scheduler_actor* self, int64_t job) {
+  auto& st = self->state;
+  auto none = batch_rows_ptr{std::make_shared<const std::vector<storage::batch_row>>()};
+  self->request(st.store, caf::infinite, plan_atom::value, job, none)
       .then(
           [=](bool) {
             auto& s = self->state;
             auto j = s.jobs.find(job);
-            if (j == s.jobs.end()) return;
+            if (j == s.jobs.end() || storage::finished(j->second.state)) return;
             j->second.state = job_state::weaving;
-            std::vector<batch> bs;
-            for (const auto& r : *segs) {
-              bs.push_back(batch_of(r));
-              j->second.remaining[1].insert(r.batch_no);
-            }
-            s.policy.add_batches(bs);
-            dispatch(self);
+            release_segments(self, job);
+            if (j->second.remaining[1].empty())
+              finish_job(self, job, job_state::done, "");
+            else
+              dispatch(self);
           },
           [=](caf::error& err) {
             finish_job(self, job, job_state::failed, error_text(self->system(), err));
@@ -361,11 +386,14 @@ void on_done(scheduler_actor* self, const std::string& engine, const batch& b, b
   if (j == st.jobs.end()) return;
   auto& jp = j->second;
   auto& remaining = jp.remaining[static_cast<int>(b.type)];
-  if (remaining.erase(b.batch_no) == 0 || !remaining.empty()) return;
-  if (b.type == engine_type::merge && jp.state == job_state::merging)
-    start_weaving(self, b.job_id);
-  else if (b.type == engine_type::weaver && jp.state == job_state::weaving)
+  if (remaining.erase(b.batch_no) == 0) return;
+  if (b.type == engine_type::merge) {
+    jp.open_merge.erase(b.batch_no);
+    release_segments(self, b.job_id);
+    if (remaining.empty() && jp.state == job_state::merging) start_weaving(self, b.job_id);
+  } else if (remaining.empty() && jp.state == job_state::weaving) {
     finish_job(self, b.job_id, job_state::done, "");
+  }
 }
 
 int64_t batch_size_for(const scheduler_state& st, int64_t job, int64_t records) {
@@ -394,7 +422,9 @@ void on_mapped(scheduler_actor* self, int64_t job, int64_t records) {
   }
   std::string cls = to_string(st.policy.class_of(job));
   batch_rows_ptr cbatches = batches;
-  self->request(st.store, caf::infinite, finish_atom::value, job, records, cbatches, cls)
+  batch_rows_ptr segments = std::make_shared<const std::vector<storage::batch_row>>(
+      plan_segments(job, records, st.jobs[job].split_every));
+  self->request(st.store, caf::infinite, finish_atom::value, job, records, cbatches, segments, cls)
       .then(
           [=](bool) {
             auto& s = self->state;
@@ -405,6 +435,11 @@ void on_mapped(scheduler_actor* self, int64_t job, int64_t records) {
             for (const auto& r : *cbatches) {
               bs.push_back(batch_of(r));
               jp.remaining[0].insert(r.batch_no);
+              jp.open_merge[r.batch_no] = {r.first_seq, r.last_seq};
+            }
+            for (const auto& r : *segments) {
+              jp.held.push_back(batch_of(r));
+              jp.remaining[1].insert(r.batch_no);
             }
             s.policy.add_batches(bs);
             spdlog::info("job {}: {} records, {} class, {} merge batches of {}", job, records, cls,
@@ -424,50 +459,67 @@ void start_mapping(scheduler_actor* self, int64_t job) {
 /// Resumes a job found unfinished in the database at start.
 void resume(scheduler_actor* self, const storage::job_row& row) {
   auto& st = self->state;
-  auto& jp = st.jobs[row.id];
-  jp.records = row.record_count;
-  jp.state = row.state;
-  jp.split_every = split_every_of(row.options_json);
+  auto& entry = st.jobs[row.id];
+  entry.records = row.record_count;
+  entry.state = row.state;
+  entry.split_every = split_every_of(row.options_json);
   if (row.state == job_state::queued || row.state == job_state::mapping) {
     start_mapping(self, row.id);
     return;
   }
   st.policy.add_job(row.id, row.record_count);
-  // merging: reload the merge batches; weaving: the weave segments.
-  auto p = row.state == job_state::merging ? phase::merge : phase::weave;
-  int t = row.state == job_state::merging ? 0 : 1;
-  self->request(st.store, caf::infinite, load_atom::value, row.id, static_cast<int32_t>(p))
-      .then(
-          [=](batch_rows_ptr open, int32_t done, int32_t total) {
-            auto& s = self->state;
-            auto j = s.jobs.find(row.id);
-            if (j == s.jobs.end()) return;
-            std::vector<batch> bs;
-            for (const auto& r : *open) {
-              auto b = batch_of(r);
-              j->second.remaining[t].insert(r.batch_no);
-              if (r.state == "running") {
-                // Whoever ran it before the restart may still finish: fence it.
-                ++b.attempt;
-                self->send(s.store, attempt_atom::value, b.job_id, static_cast<int32_t>(p),
-                           static_cast<int32_t>(b.batch_no), static_cast<int32_t>(b.attempt));
+  // Both phases' open batches come back: merge batches are queued; weave
+  // segments are queued when the merge batches they cover are done.
+  auto load = [=](phase p, auto next) {
+    self->request(self->state.store, caf::infinite, load_atom::value, row.id,
+                  static_cast<int32_t>(p))
+        .then(
+            [=](batch_rows_ptr open, int32_t, int32_t) {
+              auto& s = self->state;
+              auto j = s.jobs.find(row.id);
+              if (j == s.jobs.end()) return;
+              auto& jp = j->second;
+              std::vector<batch> bs;
+              for (const auto& r : *open) {
+                auto b = batch_of(r);
+                if (r.state == "running") {
+                  // Whoever ran it before the restart may still finish: fence it.
+                  ++b.attempt;
+                  self->send(s.store, attempt_atom::value, b.job_id, static_cast<int32_t>(p),
+                             static_cast<int32_t>(b.batch_no), static_cast<int32_t>(b.attempt));
+                }
+                jp.remaining[p == phase::merge ? 0 : 1].insert(b.batch_no);
+                if (p == phase::merge) jp.open_merge[b.batch_no] = {b.first_seq, b.last_seq};
+                bs.push_back(b);
               }
-              bs.push_back(b);
-            }
-            s.policy.add_batches(bs);
-            spdlog::info("job {} resumed while {}: {} of {} batches open", row.id,
-                         storage::to_string(row.state), bs.size(), total);
-            if (bs.empty() && done >= total) {
               if (p == phase::merge)
-                start_weaving(self, row.id);
+                s.policy.add_batches(bs);
               else
-                finish_job(self, row.id, job_state::done, "");
-            }
-            dispatch(self);
-          },
-          [=](caf::error& err) {
-            spdlog::error("job {}: cannot resume: {}", row.id, error_text(self->system(), err));
-          });
+                jp.held.insert(jp.held.end(), bs.begin(), bs.end());
+              next();
+            },
+            [=](caf::error& err) {
+              spdlog::error("job {}: cannot resume: {}", row.id, error_text(self->system(), err));
+            });
+  };
+  load(phase::merge, [=] {
+    load(phase::weave, [=] {
+      auto& s = self->state;
+      auto j = s.jobs.find(row.id);
+      if (j == s.jobs.end()) return;
+      auto& jp = j->second;
+      spdlog::info("job {} resumed while {}: {} merge and {} weave batches open", row.id,
+                   storage::to_string(row.state), jp.remaining[0].size(), jp.remaining[1].size());
+      if (jp.remaining[0].empty() && jp.state == job_state::merging) {
+        start_weaving(self, row.id);
+        return;
+      }
+      release_segments(self, row.id);
+      if (jp.state == job_state::weaving && jp.remaining[1].empty())
+        finish_job(self, row.id, job_state::done, "");
+      dispatch(self);
+    });
+  });
 }
 
 caf::behavior scheduler(scheduler_actor* self, node_context ctx) {

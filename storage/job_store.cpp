@@ -241,8 +241,10 @@ void job_store::insert_records(int64_t id, const std::vector<record_row>& rows) 
 }
 
 void job_store::finish_mapping(int64_t id, int64_t record_count,
-                               const std::vector<batch_row>& batches) {
+                               const std::vector<batch_row>& batches,
+                               const std::vector<batch_row>& segments) {
   auto rows = batch_rows_of(id, phase::merge, batches);
+  auto weave_rows = batch_rows_of(id, phase::weave, segments);
   auto now = detail::sql_now(db_.backend());
   auto kind = db_.backend();
   with_transaction(db_, [&](soci::session& s) {
@@ -257,6 +259,7 @@ void job_store::finish_mapping(int64_t id, int64_t record_count,
     s << "DELETE FROM content WHERE job_id = :id", soci::use(jid, "id");
     s << "DELETE FROM outputs WHERE job_id = :id", soci::use(jid, "id");
     detail::bulk_insert(s, kind, rows);
+    if (!weave_rows.rows.empty()) detail::bulk_insert(s, kind, weave_rows);
     s << "UPDATE jobs SET state = 'merging', record_count = :n, batch_count = :nb, "
          "records_done = 0, batches_done = 0, updated_at = " +
              now + " WHERE id = :id",
@@ -339,9 +342,11 @@ void job_store::start_weaving(int64_t id, const std::vector<batch_row>& segments
       throw storage_error(errc::conflict, "job " + std::to_string(id) + " is " + to_string(state) +
                                               ", not merging; not weaving it");
     long long jid = id;
-    s << "DELETE FROM batches WHERE job_id = :id AND phase = 'weave'", soci::use(jid, "id");
-    s << "DELETE FROM outputs WHERE job_id = :id", soci::use(jid, "id");
-    detail::bulk_insert(s, kind, rows);
+    if (!rows.rows.empty()) {
+      s << "DELETE FROM batches WHERE job_id = :id AND phase = 'weave'", soci::use(jid, "id");
+      s << "DELETE FROM outputs WHERE job_id = :id", soci::use(jid, "id");
+      detail::bulk_insert(s, kind, rows);
+    }
     s << "UPDATE jobs SET state = 'weaving', updated_at = " + now + " WHERE id = :id",
         soci::use(jid, "id");
   });
@@ -418,7 +423,7 @@ bool job_store::complete_weave(const output_row& o, int attempt, const std::stri
                           now +
                           " WHERE job_id = :id AND phase = 'weave' AND batch_no = :b AND state "
                           "<> 'done' AND attempt <= :a2 AND EXISTS (SELECT 1 FROM jobs WHERE "
-                          "jobs.id = :id2 AND jobs.state = 'weaving')",
+                          "jobs.id = :id2 AND jobs.state IN ('merging', 'weaving'))",
          soci::use(a, "a"), soci::use(e, "e"), soci::use(n, "n"), soci::use(jid, "id"),
          soci::use(no, "b"), soci::use(a, "a2"), soci::use(jid, "id2"));
     upd.execute(true);

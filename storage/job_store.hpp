@@ -127,20 +127,24 @@ class job_store {
   /// Appends records in one transaction with multi-row statements.
   void insert_records(int64_t id, const std::vector<record_row>& rows);
   /// Ends mapping in one transaction: stores the record count, the merge
-  /// batches, and moves the job to `merging`. The batches are stored as job
-  /// `id`'s merge batches whatever their `job_id` and `phase` say; they replace
-  /// any earlier batches, content and outputs of the job.
+  /// batches and (when the outputs can be planned before merging: no
+  /// sort_by/group_by) the weave segments, and moves the job to `merging`.
+  /// The batches are stored as job `id`'s, whatever their `job_id` and
+  /// `phase` say; they replace any earlier batches, content and outputs.
   /// @throws storage_error not_found for an unknown job; conflict when the job
   ///   has finished (e.g. was cancelled while mapping): nothing is changed.
-  void finish_mapping(int64_t id, int64_t record_count, const std::vector<batch_row>& batches);
+  void finish_mapping(int64_t id, int64_t record_count, const std::vector<batch_row>& batches,
+                      const std::vector<batch_row>& segments = {});
   /// Records [first, last] of a job in sequence order (empty when last < first).
   std::vector<record_row> records(int64_t id, int64_t first, int64_t last);
 
   // -- batches ----------------------------------------------------------------
   /// Batches of a phase that are not done, in batch order.
   std::vector<batch_row> open_batches(int64_t id, phase p);
-  /// Adds the weave segments and moves the job to `weaving`, in one
-  /// transaction. The segments are stored as job `id`'s weave batches.
+  /// Moves the job to `weaving`, in one transaction with its weave segments
+  /// when `segments` is not empty (they replace any earlier ones); with none,
+  /// the segments stored by finish_mapping stay. The segments are stored as
+  /// job `id`'s weave batches.
   /// @throws storage_error not_found for an unknown job; conflict when the job
   ///   is not `merging` (cancelled, failed, already weaving): nothing is changed.
   void start_weaving(int64_t id, const std::vector<batch_row>& segments);
@@ -153,7 +157,9 @@ class job_store {
   /// not done and its attempt is `c.attempt`, marks it done and stores the
   /// content row. Returns whether this result was accepted.
   bool complete_merge(const content_row& c, const std::string& engine, const std::string& node);
-  /// Fenced completion of a weave segment, storing its output row.
+  /// Fenced completion of a weave segment, storing its output row. A segment
+  /// may be woven while the job is still merging (once the merge batches it
+  /// covers are done) or weaving.
   bool complete_weave(const output_row& o, int attempt, const std::string& engine,
                       const std::string& node);
   /// The content rows of every done merge batch of a job, in batch order,

@@ -147,6 +147,7 @@ bool ndjson_reader::next(record& out) {
   if (!value.is_object()) fail(std::string("not a JSON object (found ") + type_name(value) + ")");
   out.number = row_;
   out.value = std::move(value);
+  out.text.assign(line_);
   return true;
 }
 

@@ -12,6 +12,9 @@ struct record {
   /// The row as a JSON object: CSV values are strings keyed by header names, NDJSON objects are
   /// kept as written (nested objects and arrays included).
   nlohmann::json value;
+  /// The row's JSON text exactly as read, when the format has one (NDJSON); empty for CSV.
+  /// Lets the mapper store a record without serialising `value` again.
+  std::string text;
 };
 
 }  // namespace weft::document

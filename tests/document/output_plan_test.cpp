@@ -12,7 +12,7 @@ std::vector<output_plan::key> keys_of(const std::vector<json>& rows,
                                       const output_plan::options& opts) {
   std::vector<output_plan::key> keys;
   std::int64_t n = 0;
-  for (const auto& row : rows) keys.push_back(output_plan::key_of(record{++n, row}, opts));
+  for (const auto& row : rows) keys.push_back(output_plan::key_of(record{++n, row, {}}, opts));
   return keys;
 }
 
