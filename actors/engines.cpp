@@ -13,6 +13,8 @@
 #include <caf/all.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <unordered_map>
 
 #include "actors/actors.hpp"
 #include "actors/content_file.hpp"
@@ -21,6 +23,7 @@
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
 #include "actors/job_json.hpp"
+#include "actors/output_planning.hpp"
 #include "actors/protocol.hpp"
 #include "storage/job_store.hpp"
 #include "storage/storage_error.hpp"
@@ -64,10 +67,6 @@ struct engine_state {
 
 using engine_actor = caf::stateful_actor<engine_state>;
 
-std::string job_dir(const node_context& ctx, int64_t job) {
-  return (fs::path(ctx.files_root()) / "jobs" / std::to_string(job)).string();
-}
-
 job_view& load_job(engine_state& st, int64_t job_id) {
   if (st.job && st.job->id == job_id) return *st.job;
   auto row = st.store->job(job_id);
@@ -94,8 +93,8 @@ job_view& load_job(engine_state& st, int64_t job_id) {
 bool run_merge(engine_state& st, const batch& b) {
   auto& job = load_job(st, b.job_id);
   auto records = st.store->records(b.job_id, b.first_seq, b.last_seq);
-  auto path = job_dir(st.ctx, b.job_id) + "/content/m" + std::to_string(b.batch_no) + ".a" +
-              std::to_string(b.attempt) + ".bin";
+  auto path = job_dir(st.ctx.files_root(), b.job_id) + "/content/m" + std::to_string(b.batch_no) +
+              ".a" + std::to_string(b.attempt) + ".bin";
   content_writer out(path);
   std::string text;
   for (const auto& r : records) {
@@ -119,26 +118,20 @@ bool run_merge(engine_state& st, const batch& b) {
   return accepted;
 }
 
-std::string segment_file(const job_view& job, const batch& b) {
-  char num[16];
-  std::snprintf(num, sizeof num, "%04d", b.batch_no + 1);
-  std::string name = job.options.name + "-" + num;
+std::string segment_file(const job_view& job, const batch& b, const std::string& segment_name) {
+  std::string name = job.options.name + "-" + segment_name;
   if (b.attempt > 1) name += ".a" + std::to_string(b.attempt);
   return name + std::string{document::extension(job.format)};
 }
 
-/// Writes documents [first, last] of a job into one output file; true if accepted.
-bool run_weave(engine_state& st, const batch& b) {
-  auto& job = load_job(st, b.job_id);
-  auto path = job_dir(st.ctx, b.job_id) + "/out/" + segment_file(job, b);
-  fs::create_directories(fs::path(path).parent_path());
-  auto writer = document::make_output_writer(job.format, path);
+/// Documents [first, last] in record order: a job without sort_by/group_by.
+void weave_range(engine_state& st, const batch& b, document::output_writer& writer) {
   int64_t seq = 0;
   std::string text;
   int64_t expected = b.first_seq;
   // Read afresh for every segment: segments are woven while merging goes on.
   for (const auto& c : st.store->contents(b.job_id)) {
-    // content rows come in batch order, each a contiguous range of records
+    // content rows come in record order, each a contiguous range of records
     if (c.last_seq < b.first_seq) continue;
     if (c.first_seq > b.last_seq) break;
     content_reader in(c.path);
@@ -148,7 +141,7 @@ bool run_weave(engine_state& st, const batch& b) {
       if (seq != expected)
         throw job_fault("content of job " + std::to_string(b.job_id) + " misses record " +
                         std::to_string(expected));
-      writer->add_document(text);
+      writer.add_document(text);
       ++expected;
     }
     if (expected > b.last_seq) break;
@@ -156,6 +149,57 @@ bool run_weave(engine_state& st, const batch& b) {
   if (expected != b.last_seq + 1)
     throw job_fault("content of job " + std::to_string(b.job_id) + " ends before record " +
                     std::to_string(expected));
+}
+
+/// The documents of a planned segment (sorted/grouped job) in plan order: one
+/// pass over the job's content collects them (at most one segment in memory).
+void weave_planned(engine_state& st, const batch& b, const planned_segment& seg,
+                   document::output_writer& writer) {
+  std::unordered_map<int64_t, std::size_t> index;
+  index.reserve(seg.records.size());
+  for (std::size_t i = 0; i < seg.records.size(); ++i) index[seg.records[i]] = i;
+  std::vector<std::string> texts(seg.records.size());
+  std::vector<bool> found(seg.records.size(), false);
+  int64_t seq = 0;
+  std::string text;
+  for (const auto& c : st.store->contents(b.job_id)) {
+    content_reader in(c.path);
+    while (in.next(seq, text)) {
+      auto at = index.find(seq);
+      if (at == index.end()) continue;
+      texts[at->second] = std::move(text);
+      found[at->second] = true;
+    }
+  }
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    if (!found[i])
+      throw job_fault("content of job " + std::to_string(b.job_id) + " misses record " +
+                      std::to_string(seg.records[i]));
+    writer.add_document(texts[i]);
+    std::string().swap(texts[i]);
+  }
+}
+
+/// Writes one output segment; true if accepted.
+bool run_weave(engine_state& st, const batch& b) {
+  auto& job = load_job(st, b.job_id);
+  std::optional<planned_segment> planned;
+  std::string segment_name;
+  if (planned_after_merge(job.options)) {
+    planned = read_planned_segment(st.ctx.files_root(), b.job_id, b.batch_no);
+    segment_name = planned->name;
+  } else {
+    char num[16];
+    std::snprintf(num, sizeof num, "%04d", b.batch_no + 1);
+    segment_name = num;
+  }
+  auto path = job_dir(st.ctx.files_root(), b.job_id) + "/out/" + segment_file(job, b, segment_name);
+  fs::create_directories(fs::path(path).parent_path());
+  auto writer = document::make_output_writer(job.format, path);
+  if (planned)
+    weave_planned(st, b, *planned, *writer);
+  else
+    weave_range(st, b, *writer);
   auto stats = writer->finish();
   storage::output_row o;
   o.job_id = b.job_id;

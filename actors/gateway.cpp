@@ -108,8 +108,6 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
   options.group_by = spec.value("group_by", "");
   options.split_every = spec.value("split_every", int64_t{0});
   if (options.split_every < 0) return refused("split_every must be positive");
-  if (!options.sort_by.empty() || !options.group_by.empty())
-    return refused("sort_by and group_by are not supported by this Weft version yet");
   try {
     storage::new_job job;
     job.format = std::string{document::to_string(*format)};
@@ -122,7 +120,7 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
     for (const auto& entry : fs::directory_iterator(st.upload_dir))
       fs::rename(entry.path(), input / entry.path().filename());
     st.store->set_paths(id, (input / template_name).string(), (input / data_name).string());
-    self->send(st.scheduler, submitted_atom::value, id, options.split_every);
+    self->send(st.scheduler, submitted_atom::value, id, job.options_json);
     spdlog::info("job {} submitted by {} ({}, {})", id, st.client_name, data_name, job.format);
     return id;
   } catch (const std::exception& e) {

@@ -26,7 +26,7 @@ using fail_atom = caf::atom_constant<caf::atom("fail")>;
 
 // -- jobs ------------------------------------------------------------------------
 
-/// session → scheduler: (submitted, job_id) a job row exists in state queued.
+/// session → scheduler: (submitted, job_id, options_json) a job row exists, queued.
 using submitted_atom = caf::atom_constant<caf::atom("submitted")>;
 /// mapper → scheduler: (mapped, job_id, records) or (mapped, job_id, -1, reason).
 using mapped_atom = caf::atom_constant<caf::atom("mapped")>;

@@ -19,6 +19,7 @@
 #include "actors/document/data_format.hpp"
 #include "actors/document/record_reader.hpp"
 #include "actors/job_json.hpp"
+#include "actors/output_planning.hpp"
 #include "actors/protocol.hpp"
 #include "storage/job_store.hpp"
 #include "storage/storage_error.hpp"
@@ -137,6 +138,10 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
     document::reader_options options;
     options.source_name = std::filesystem::path(job.data_path).filename().string();
     auto reader = document::open_record_reader(job.data_path, format, options);
+    auto job_opts = parse_job_options(job.options_json);
+    std::optional<key_writer> keys;
+    if (planned_after_merge(job_opts))
+      keys.emplace(ctx.files_root(), job_id, job_opts, options.source_name);
     std::vector<storage::record_row> chunk;
     // Stopping the node stops mapping between chunks; the job stays in
     // `mapping` and starts over when the master starts again.
@@ -144,7 +149,9 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
     document::record r;
     int64_t count = 0;
     while (reader->next(r)) {
-      chunk.push_back({++count, r.text.empty() ? r.value.dump() : std::move(r.text)});
+      ++count;
+      if (keys) keys->add(count, r);
+      chunk.push_back({count, r.text.empty() ? r.value.dump() : std::move(r.text)});
       if (chunk.size() == mapping_chunk) {
         if (ctx.stopping->load()) return;
         store.insert_records(job_id, chunk);
@@ -152,6 +159,7 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
       }
     }
     if (!chunk.empty()) store.insert_records(job_id, chunk);
+    if (keys) keys->finish();
     if (count == 0) throw document::data_error(options.source_name, 0, 0, "no records");
     self->send(scheduler, mapped_atom::value, job_id, count, std::string{});
   } catch (const document::data_error& e) {
@@ -164,12 +172,26 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
   }
 }
 
+/// Plans the outputs of a sorted or grouped job once all its records are
+/// merged (detached: it reads the job's keys file).
+void planner(caf::blocking_actor* self, node_context ctx, int64_t job_id, job_options options,
+             caf::actor scheduler) {
+  try {
+    auto rows = plan_outputs(ctx.files_root(), job_id, options);
+    self->send(scheduler, plan_atom::value, job_id,
+               batch_rows_ptr{std::make_shared<const std::vector<storage::batch_row>>(rows)},
+               std::string{});
+  } catch (const std::exception& e) {
+    self->send(scheduler, plan_atom::value, job_id, batch_rows_ptr{}, std::string{e.what()});
+  }
+}
+
 // -- the scheduler -------------------------------------------------------------
 
 struct job_progress {
   int64_t records = 0;
   job_state state = job_state::queued;
-  int64_t split_every = 0;
+  job_options options;
   std::set<int> remaining[2];  ///< batch numbers not yet done, by engine type
   /// Record ranges of the merge batches not yet done, by batch number.
   std::map<int, std::pair<int64_t, int64_t>> open_merge;
@@ -353,20 +375,35 @@ void release_segments(scheduler_actor* self, int64_t job) {
   if (!ready.empty()) st.policy.add_batches(ready);
 }
 
-/// Every merge batch is done: the job is weaving (its segments exist since
-/// mapping ended; some may be woven already).
-void start_weaving(scheduler_actor* self, int64_t job) {
+/// Every merge batch is done: the job is weaving. Its segments either exist
+/// since mapping ended (some may be woven already) or, for sorted and grouped
+/// jobs, are `planned` now and stored with the state change.
+void start_weaving(scheduler_actor* self, int64_t job, batch_rows_ptr planned = nullptr) {
   auto& st = self->state;
-  auto none = batch_rows_ptr{std::make_shared<const std::vector<storage::batch_row>>()};
-  self->request(st.store, caf::infinite, plan_atom::value, job, none)
+  auto j = st.jobs.find(job);
+  if (j == st.jobs.end() || storage::finished(j->second.state)) return;
+  if (!planned && planned_after_merge(j->second.options)) {
+    self->spawn<caf::detached>(planner, st.ctx, job, j->second.options, caf::actor{self});
+    return;
+  }
+  auto segments =
+      planned ? planned : batch_rows_ptr{std::make_shared<const std::vector<storage::batch_row>>()};
+  self->request(st.store, caf::infinite, plan_atom::value, job, segments)
       .then(
           [=](bool) {
             auto& s = self->state;
-            auto j = s.jobs.find(job);
-            if (j == s.jobs.end() || storage::finished(j->second.state)) return;
-            j->second.state = job_state::weaving;
+            auto jj = s.jobs.find(job);
+            if (jj == s.jobs.end() || storage::finished(jj->second.state)) return;
+            auto& jp = jj->second;
+            jp.state = job_state::weaving;
+            std::vector<batch> bs;
+            for (const auto& r : *segments) {
+              bs.push_back(batch_of(r));
+              jp.remaining[1].insert(r.batch_no);
+            }
+            s.policy.add_batches(bs);
             release_segments(self, job);
-            if (j->second.remaining[1].empty())
+            if (jp.remaining[1].empty())
               finish_job(self, job, job_state::done, "");
             else
               dispatch(self);
@@ -423,7 +460,9 @@ void on_mapped(scheduler_actor* self, int64_t job, int64_t records) {
   std::string cls = to_string(st.policy.class_of(job));
   batch_rows_ptr cbatches = batches;
   batch_rows_ptr segments = std::make_shared<const std::vector<storage::batch_row>>(
-      plan_segments(job, records, st.jobs[job].split_every));
+      planned_after_merge(st.jobs[job].options)
+          ? std::vector<storage::batch_row>{}
+          : plan_segments(job, records, st.jobs[job].options.split_every));
   self->request(st.store, caf::infinite, finish_atom::value, job, records, cbatches, segments, cls)
       .then(
           [=](bool) {
@@ -462,7 +501,7 @@ void resume(scheduler_actor* self, const storage::job_row& row) {
   auto& entry = st.jobs[row.id];
   entry.records = row.record_count;
   entry.state = row.state;
-  entry.split_every = split_every_of(row.options_json);
+  entry.options = parse_job_options(row.options_json);
   if (row.state == job_state::queued || row.state == job_state::mapping) {
     start_mapping(self, row.id);
     return;
@@ -595,8 +634,8 @@ caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
       [=](fail_atom, int64_t job, const std::string& reason) {
         finish_job(self, job, job_state::failed, reason);
       },
-      [=](submitted_atom, int64_t job, int64_t split_every) {
-        self->state.jobs[job].split_every = split_every;
+      [=](submitted_atom, int64_t job, const std::string& options_json) {
+        self->state.jobs[job].options = parse_job_options(options_json);
         start_mapping(self, job);
       },
       [=](mapped_atom, int64_t job, int64_t records, const std::string& reason) {
@@ -606,7 +645,7 @@ caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
         if (records == -2) {
           spdlog::warn("job {}: mapping interrupted ({}); retrying", job, reason);
           self->delayed_send(self, 1s, submitted_atom::value, job,
-                             self->state.jobs[job].split_every);
+                             to_json(self->state.jobs[job].options));
           return;
         }
         if (records < 0) {
@@ -617,6 +656,13 @@ caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
       },
       // Answers with the job's JSON when it is finished, or after `max_ms`
       // with its current state, whichever comes first.
+      [=](plan_atom, int64_t job, batch_rows_ptr segments, const std::string& error) {
+        if (!segments) {
+          finish_job(self, job, job_state::failed, "planning the outputs: " + error);
+          return;
+        }
+        start_weaving(self, job, segments);
+      },
       [=](wait_atom, int64_t job, int32_t max_ms) {
         auto rp = self->make_response_promise();
         auto& s = self->state;

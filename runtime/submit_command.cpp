@@ -4,7 +4,11 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "actors/document/data_error.hpp"
+#include "actors/document/data_format.hpp"
 #include "actors/document/output_format.hpp"
+#include "actors/document/output_plan.hpp"
+#include "actors/document/record_reader.hpp"
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
 #include "config/config_error.hpp"
@@ -74,6 +78,25 @@ class progress_printer {
   int last_percent_ = -1;
 };
 
+/// Refuses a sort_by/group_by field the first record does not have, before
+/// uploading anything (the node checks it again while mapping).
+void check_fields(const submit_args& a) {
+  if (a.sort_by.empty() && a.group_by.empty()) return;
+  std::optional<document::data_format> format;
+  if (!a.data_format.empty()) format = document::parse_data_format(a.data_format);
+  auto reader = document::open_record_reader(a.data, format);
+  document::record first;
+  if (!reader->next(first)) return;
+  document::output_plan::options o;
+  o.sort_by = a.sort_by;
+  o.group_by = a.group_by;
+  auto key = document::output_plan::key_of(first, o);
+  if (!a.sort_by.empty() && !key.sort_value)
+    throw client_error(exit_usage, a.data + ": unknown --sort-by field '" + a.sort_by + "'");
+  if (!a.group_by.empty() && !key.group_value)
+    throw client_error(exit_usage, a.data + ": unknown --group-by field '" + a.group_by + "'");
+}
+
 bool finished(const std::string& state) {
   return state == "done" || state == "failed" || state == "cancelled";
 }
@@ -93,6 +116,7 @@ int cmd_submit(const submit_args& a) {
     if (a.split_every < 0) throw client_error(exit_usage, "--split-every must be positive");
     document::template_engine engine(document::template_escape_for(*format));
     auto tmpl = engine.compile_file(a.template_file);
+    check_fields(a);
 
     client_options options;
     auto colon = a.connect.rfind(':');
@@ -167,6 +191,9 @@ int cmd_submit(const submit_args& a) {
     return e.exit_code;
   } catch (const document::template_error& e) {
     std::cerr << "caf-node: template error: " << e.what() << "\n";
+    return exit_usage;
+  } catch (const document::data_error& e) {
+    std::cerr << "caf-node: data error: " << e.what() << "\n";
     return exit_usage;
   } catch (const config::config_error& e) {
     std::cerr << "caf-node: config error: " << e.what() << "\n";
