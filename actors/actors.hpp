@@ -5,6 +5,7 @@
 
 #include <caf/fwd.hpp>
 #include <string>
+#include <vector>
 
 #include "actors/node_context.hpp"
 #include "actors/scheduling_policy.hpp"
@@ -16,14 +17,26 @@ namespace weft::actors {
 caf::actor spawn_scheduler(caf::actor_system& sys, const node_context& ctx);
 
 /// A merge or weaver engine (actors/engines.cpp), detached: it blocks on the
-/// database and the file store. It registers with `scheduler` and pulls work.
+/// database and the file store. It registers with `scheduler` and pulls work;
+/// an extension's engines start with none and get it from the agent.
 caf::actor spawn_engine(caf::actor_system& sys, const node_context& ctx, engine_type type,
                         int index, const caf::actor& scheduler);
+
+/// The master's membership (actors/cluster.cpp): which extensions are
+/// connected, their heartbeats, and who is lost (told to `scheduler`).
+caf::actor spawn_membership(caf::actor_system& sys, const node_context& ctx,
+                            const caf::actor& scheduler);
+
+/// An extension's agent (actors/cluster.cpp): joins the master at its
+/// advertised address, retrying with back-off forever, and hands the master's
+/// scheduler to `engines`; rejoins when the master comes back.
+caf::actor spawn_agent(caf::actor_system& sys, const node_context& ctx,
+                       const std::vector<caf::actor>& engines);
 
 /// The node's published front door (actors/gateway.cpp): authenticates
 /// clients by challenge and response and hands them a session.
 caf::actor spawn_gateway(caf::actor_system& sys, const node_context& ctx,
-                         const caf::actor& scheduler);
+                         const caf::actor& scheduler, const caf::actor& membership);
 
 /// Text of a CAF error for people: the message a Weft actor put in it, or
 /// CAF's rendering of the error code.

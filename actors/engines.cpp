@@ -57,6 +57,8 @@ struct engine_state {
   std::unique_ptr<storage::job_store> store;
   std::unique_ptr<job_view> job;
   bool registered = false;
+  bool in_flight = false;   ///< a register or want request is out
+  uint64_t generation = 0;  ///< bumped on (joined)/(left): older replies are ignored
   // The batch finished last, reported with the next "want".
   batch last;
   bool has_last = false;
@@ -255,16 +257,22 @@ void run(engine_actor* self, const batch& b) {
 void do_register(engine_actor* self) {
   auto& st = self->state;
   auto timeout = st.ctx.settings->cluster.request_timeout;
+  auto gen = st.generation;
+  st.in_flight = true;
   self->request(st.scheduler, timeout, register_atom::value, st.id, static_cast<int32_t>(st.type),
                 st.ctx.node().name, st.ctx.node().role == config::node_role::master,
                 caf::actor{self})
       .then(
           [=](bool) {
+            if (self->state.generation != gen) return;
+            self->state.in_flight = false;
             self->state.registered = true;
             self->state.backoff = std::chrono::milliseconds(100);
             ask(self);
           },
           [=](caf::error& err) {
+            if (self->state.generation != gen) return;
+            self->state.in_flight = false;
             spdlog::debug("{}: register failed: {}", self->state.id,
                           error_text(self->system(), err));
             retry_later(self);
@@ -273,12 +281,15 @@ void do_register(engine_actor* self) {
 
 void ask(engine_actor* self) {
   auto& st = self->state;
+  if (!st.scheduler || st.in_flight) return;  // no master yet, or already asking
   if (!st.registered) {
     do_register(self);
     return;
   }
   auto timeout = st.ctx.settings->cluster.request_timeout + std::chrono::seconds(1);
   batch done = st.has_last ? st.last : batch{};
+  auto gen = st.generation;
+  st.in_flight = true;
   self->request(st.scheduler, timeout, want_atom::value, st.id,
                 st.has_last ? done.job_id : int64_t{0}, static_cast<int32_t>(done.type),
                 static_cast<int32_t>(done.batch_no), static_cast<int32_t>(done.attempt),
@@ -287,6 +298,8 @@ void ask(engine_actor* self) {
           [=](batch_atom, int64_t job, int32_t type, int32_t batch_no, int32_t attempt,
               int64_t first, int64_t last) {
             auto& s = self->state;
+            if (s.generation != gen) return;
+            s.in_flight = false;
             s.has_last = false;
             if (job == 0) {  // nothing to do for now: ask again
               ask(self);
@@ -297,6 +310,8 @@ void ask(engine_actor* self) {
             run(self, b);
           },
           [=](caf::error& err) {
+            if (self->state.generation != gen) return;
+            self->state.in_flight = false;
             auto text = error_text(self->system(), err);
             if (text.find("unknown engine") != std::string::npos) self->state.registered = false;
             spdlog::debug("{}: asking for work failed: {}", self->state.id, text);
@@ -313,8 +328,22 @@ caf::behavior engine(engine_actor* self, node_context ctx, engine_type type, int
   st.scheduler = std::move(scheduler);
   st.store = std::make_unique<storage::job_store>(*ctx.db);
   self->send(self, tick_atom::value);
+  auto reset = [=](caf::actor scheduler_handle) {
+    auto& s = self->state;
+    s.scheduler = std::move(scheduler_handle);
+    s.registered = false;
+    s.in_flight = false;
+    ++s.generation;
+  };
   return {
       [=](tick_atom) { ask(self); },
+      // An extension's agent joined the master: drive work from its scheduler.
+      [=](joined_atom, const caf::actor& scheduler_handle) {
+        reset(scheduler_handle);
+        ask(self);
+      },
+      // The master is gone: wait for the next (joined).
+      [=](left_atom) { reset(caf::actor{}); },
   };
 }
 

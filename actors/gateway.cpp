@@ -74,6 +74,9 @@ bool from_client(session_actor* self) {
 
 caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
   auto& st = self->state;
+  if (!st.scheduler)
+    return refused("node '" + st.ctx.node().name + "' is an extension: submit jobs to the master " +
+                   st.ctx.settings->master().advertise.to_string());
   auto spec = nlohmann::json::parse(spec_json, nullptr, false);
   if (!spec.is_object()) return refused("submit: the job spec is not a JSON object");
   auto data_name = spec.value("data", "");
@@ -220,7 +223,8 @@ struct challenge {
 
 struct gateway_state {
   node_context ctx;
-  caf::actor scheduler;
+  caf::actor scheduler;   ///< the master's; null on an extension
+  caf::actor membership;  ///< the master's; null on an extension
   /// Live sessions: they end with the gateway (the node's shutdown).
   std::shared_ptr<std::map<caf::actor_addr, caf::actor>> sessions =
       std::make_shared<std::map<caf::actor_addr, caf::actor>>();
@@ -230,9 +234,11 @@ struct gateway_state {
 
 using gateway_actor = caf::stateful_actor<gateway_state>;
 
-caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor scheduler) {
+caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor scheduler,
+                      caf::actor membership) {
   self->state.ctx = ctx;
   self->state.scheduler = std::move(scheduler);
+  self->state.membership = std::move(membership);
   auto sessions = self->state.sessions;
   self->attach_functor([sessions] {
     for (auto& [addr, s] : *sessions) caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
@@ -252,7 +258,24 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
           return refused("version mismatch: node '" + st.ctx.node().name + "' runs Weft " +
                          weft::version + ", you run Weft " + peer_version);
         }
-        if (role != "client") return refused("unknown role '" + role + "'");
+        if (role == "node") {
+          if (!st.membership)
+            return refused("node '" + st.ctx.node().name + "' is not the master; join " +
+                           s.master().advertise.to_string());
+          bool known = false;
+          for (const auto& n : s.nodes)
+            known = known || (n.name == name && n.role == config::node_role::extension);
+          if (!known) {
+            spdlog::warn(
+                "refused node '{}': unknown node name: no extension of that name in the "
+                "topology",
+                name);
+            return refused("unknown node name '" + name +
+                           "': the master's topology has no extension of that name");
+          }
+        } else if (role != "client") {
+          return refused("unknown role '" + role + "'");
+        }
         if (client_nonce.size() < 32) return refused("bad challenge");
         auto now = std::chrono::steady_clock::now();
         for (auto i = st.challenges.begin(); i != st.challenges.end();)
@@ -279,6 +302,25 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
           spdlog::warn("refused {} '{}': it does not know the cluster secret", ch.role, ch.name);
           return refused("authentication failed: wrong cluster secret");
         }
+        if (ch.role == "node") {
+          // The node joins once membership has taken it (not already connected).
+          auto rp = self->make_response_promise();
+          std::string address;
+          for (const auto& n : st.ctx.settings->nodes)
+            if (n.name == ch.name) address = n.advertise.to_string();
+          self->request(st.membership, st.ctx.settings->cluster.request_timeout, join_atom::value,
+                        ch.name, client, address)
+              .then(
+                  [=](bool) mutable {
+                    rp.deliver(welcome_atom::value, self->state.scheduler, self->state.membership);
+                  },
+                  [=](caf::error& err) mutable {
+                    auto why = error_text(self->system(), err);
+                    spdlog::warn("refused node '{}': {}", ch.name, why);
+                    rp.deliver(std::move(err));
+                  });
+          return caf::message{};
+        }
         auto sess = self->spawn<caf::detached>(session, st.ctx, st.scheduler, client, ch.name);
         self->monitor(sess);
         (*st.sessions)[sess.address()] = sess;
@@ -291,8 +333,8 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
 }  // namespace
 
 caf::actor spawn_gateway(caf::actor_system& sys, const node_context& ctx,
-                         const caf::actor& scheduler) {
-  return sys.spawn(gateway, ctx, scheduler);
+                         const caf::actor& scheduler, const caf::actor& membership) {
+  return sys.spawn(gateway, ctx, scheduler, membership);
 }
 
 }  // namespace weft::actors

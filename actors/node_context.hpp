@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,9 @@ struct node_context {
   /// Set when the node begins to stop: long-running blocking work (mapping a
   /// data file) checks it and gives up, leaving its state for the restart.
   std::shared_ptr<std::atomic<bool>> stopping = std::make_shared<std::atomic<bool>>(false);
+  /// Ends the node with an exit code (an extension refused for good: another
+  /// version, a wrong secret, a name the master does not know).
+  std::function<void(int)> stop_node = [](int) {};
 
   const config::node_settings& node() const { return settings->this_node(); }
   const std::string& files_root() const { return settings->files.root; }

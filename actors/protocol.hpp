@@ -53,6 +53,23 @@ using submit_atom = caf::atom_constant<caf::atom("submit")>;
 /// client → session: (fetch, job, segment, offset) → bytes ("" at the end).
 using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
 
+// -- the cluster -----------------------------------------------------------------
+
+/// gateway → membership: (join, name, agent, address) → true | error.
+using join_atom = caf::atom_constant<caf::atom("join")>;
+/// agent → membership: (heartbeat, name), every `heartbeat`.
+using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
+/// membership → scheduler: (lost, node) the node died or hangs.
+using lost_atom = caf::atom_constant<caf::atom("lost")>;
+/// agent → its engines: (joined, scheduler) drive work from this scheduler;
+/// (left) the master is gone: wait for the next (joined).
+using joined_atom = caf::atom_constant<caf::atom("joined")>;
+using left_atom = caf::atom_constant<caf::atom("left")>;
+/// (drain, node, on?) → true: no new work for the node / work again.
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+/// (nodes) → JSON array of the cluster's nodes and their engines.
+using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
+
 // -- internal ------------------------------------------------------------------
 
 /// store worker requests, local only.

@@ -21,6 +21,7 @@
 #include "actors/job_json.hpp"
 #include "actors/output_planning.hpp"
 #include "actors/protocol.hpp"
+#include "storage/cluster_store.hpp"
 #include "storage/job_store.hpp"
 #include "storage/storage_error.hpp"
 
@@ -118,6 +119,15 @@ caf::behavior store_worker(caf::event_based_actor*, node_context ctx) {
       },
       [=](status_atom, int64_t job) {
         return guarded([&] { return caf::make_message(job_json(*store, job)); });
+      },
+      // The engines table: informative (the shell shows it), never fatal.
+      [=](register_atom, const std::string& id, const std::string& node, const std::string& type,
+          const std::string& state) {
+        try {
+          storage::cluster_store(*ctx.db).engine_registered({id, node, type, state, 0});
+        } catch (const std::exception& e) {
+          spdlog::warn("scheduler: cannot store engine {}: {}", id, e.what());
+        }
       },
   };
 }
@@ -220,6 +230,9 @@ struct scheduler_state {
   uint64_t next_token = 0;
   std::map<int64_t, job_progress> jobs;
   std::map<int64_t, std::vector<watcher>> watchers;
+  /// What the logs last said about capacity, per engine type.
+  std::string capacity_said[2];
+  bool standby_warned[2] = {false, false};
   static inline const char* name = "scheduler";
 };
 
@@ -561,6 +574,57 @@ void resume(scheduler_actor* self, const storage::job_row& row) {
   });
 }
 
+/// Persists the new attempts of batches handed back (a lost engine or node):
+/// from then on the old attempts' results are refused.
+void requeued(scheduler_actor* self, const std::vector<batch>& batches) {
+  for (const auto& b : batches) {
+    spdlog::info("job {} {} batch {} goes back to the queue as attempt {}", b.job_id,
+                 to_string(b.type), b.batch_no, b.attempt);
+    self->send(self->state.store, attempt_atom::value, b.job_id,
+               static_cast<int32_t>(phase_of(b.type)), static_cast<int32_t>(b.batch_no),
+               static_cast<int32_t>(b.attempt));
+  }
+}
+
+/// Logs the expected-remote-engine totals when they change: degraded (fewer
+/// registered than expected: jobs run on what exists) and standby (more: the
+/// extra ones wait; warned once with the fix).
+void report_capacity(scheduler_actor* self) {
+  auto& st = self->state;
+  for (auto type : {engine_type::merge, engine_type::weaver}) {
+    auto t = static_cast<int>(type);
+    auto c = st.policy.capacity(type);
+    auto said = std::string{to_string(type)} + " " + std::to_string(c.registered_remote) + "/" +
+                std::to_string(c.expected_remote) + " remote engines";
+    if (said == st.capacity_said[t]) continue;
+    st.capacity_said[t] = said;
+    if (c.degraded())
+      spdlog::warn("{}: degraded; jobs run on the {} engines that exist", said, c.active);
+    else
+      spdlog::info("{} ({} local, {} active, {} on standby)", said, c.local, c.active, c.standby);
+    if (c.standby > 0 && !st.standby_warned[t]) {
+      st.standby_warned[t] = true;
+      spdlog::warn(
+          "{}: {} remote {} engines registered but expected_remote is {}: {} on standby "
+          "(they take over when an active engine is lost); set "
+          "[scheduler.{}].expected_remote = {} to use them all",
+          to_string(type), c.registered_remote, to_string(type), c.expected_remote, c.standby,
+          to_string(type), c.registered_remote);
+    }
+  }
+}
+
+/// Forgets an engine whose actor is gone or whose node is lost.
+void forget_engine(scheduler_actor* self, const std::string& id) {
+  auto& s = self->state;
+  auto e = s.engines.find(id);
+  if (e == s.engines.end()) return;
+  s.engine_by_addr.erase(e->second.address());
+  s.engines.erase(e);
+  s.waiting.erase(id);
+  if (auto b = s.policy.remove_engine(id)) requeued(self, {*b});
+}
+
 caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
   auto& st = self->state;
   st.ctx = ctx;
@@ -571,11 +635,22 @@ caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
     auto e = s.engine_by_addr.find(msg.source);
     if (e == s.engine_by_addr.end()) return;
     auto id = e->second;
-    s.engine_by_addr.erase(e);
-    s.engines.erase(id);
-    s.waiting.erase(id);
     spdlog::warn("engine {} is gone: {}", id, error_text(self->system(), msg.reason));
+    forget_engine(self, id);
+    report_capacity(self);
+    dispatch(self);
   });
+  {
+    auto note = [&](engine_type t, const std::optional<int>& explicit_total, int sum) {
+      if (explicit_total && *explicit_total != sum)
+        spdlog::info("{}: expected_remote = {} (the topology's extensions have {})", to_string(t),
+                     *explicit_total, sum);
+    };
+    note(engine_type::merge, ctx.settings->scheduler.merge.expected_remote,
+         ctx.settings->extension_merge_engines());
+    note(engine_type::weaver, ctx.settings->scheduler.weaver.expected_remote,
+         ctx.settings->extension_weaver_engines());
+  }
   // Resume every unfinished job.
   self->request(st.store, caf::infinite, load_atom::value)
       .then(
@@ -590,11 +665,18 @@ caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
       [=](register_atom, const std::string& id, int32_t type, const std::string& node, bool local,
           const caf::actor& engine) {
         auto& s = self->state;
+        forget_engine(self, id);  // registering again (after a rejoin) replaces the old one
         s.policy.add_engine(id, static_cast<engine_type>(type), node, local);
         s.engines[id] = engine;
         s.engine_by_addr[engine.address()] = id;
         self->monitor(engine);
-        spdlog::debug("engine {} registered", id);
+        bool standby = s.policy.engines().at(id).standby;
+        self->send(s.store, register_atom::value, id, node,
+                   std::string{to_string(static_cast<engine_type>(type))},
+                   std::string{standby ? "standby" : "idle"});
+        spdlog::debug("engine {} registered{}", id, standby ? " (standby)" : "");
+        report_capacity(self);
+        dispatch(self);
         return true;
       },
       [=](want_atom, const std::string& engine, int64_t done_job, int32_t done_type,
@@ -630,6 +712,30 @@ caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
         if (w == s.waiting.end() || w->second.token != token) return;
         w->second.promise.deliver(batch_message(batch{}));
         s.waiting.erase(w);
+      },
+      [=](lost_atom, const std::string& node) {
+        auto& s = self->state;
+        std::vector<std::string> gone;
+        for (const auto& [id, e] : s.policy.engines())
+          if (e.node == node) gone.push_back(id);
+        for (const auto& id : gone) {
+          auto e = s.engines.find(id);
+          if (e != s.engines.end()) {
+            self->demonitor(e->second);
+            s.engine_by_addr.erase(e->second.address());
+            s.engines.erase(e);
+          }
+          s.waiting.erase(id);
+        }
+        requeued(self, s.policy.remove_node(node));
+        report_capacity(self);
+        dispatch(self);
+      },
+      [=](drain_atom, const std::string& node, bool on) {
+        self->state.policy.set_draining(node, on);
+        spdlog::info("node '{}' {}", node, on ? "draining: no new work" : "undrained");
+        if (!on) dispatch(self);
+        return true;
       },
       [=](fail_atom, int64_t job, const std::string& reason) {
         finish_job(self, job, job_state::failed, reason);

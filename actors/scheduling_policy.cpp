@@ -44,6 +44,20 @@ void scheduling_policy::add_engine(const std::string& id, engine_type type, cons
   rebalance_standby(type);
 }
 
+// The batch an engine held goes back to the front of its job's queue, with
+// the next attempt: the old attempt's result will be refused.
+std::optional<batch> scheduling_policy::release(engine_info& e) {
+  if (!e.current) return std::nullopt;
+  auto b = *e.current;
+  e.current.reset();
+  auto j = jobs_.find(b.job_id);
+  if (j == jobs_.end()) return std::nullopt;
+  --j->second.running[idx(b.type)];
+  ++b.attempt;
+  j->second.queue[idx(b.type)].push_front(b);
+  return b;
+}
+
 std::vector<batch> scheduling_policy::remove_node(const std::string& node) {
   std::vector<batch> requeued;
   for (auto i = engines_.begin(); i != engines_.end();) {
@@ -51,23 +65,25 @@ std::vector<batch> scheduling_policy::remove_node(const std::string& node) {
       ++i;
       continue;
     }
-    if (i->second.current) {
-      auto b = *i->second.current;
-      auto j = jobs_.find(b.job_id);
-      if (j != jobs_.end()) {
-        --j->second.running[idx(b.type)];
-        ++b.attempt;
-        j->second.queue[idx(b.type)].push_front(b);
-        requeued.push_back(b);
-      }
-    }
+    if (auto b = release(i->second)) requeued.push_back(*b);
     registration_.erase(i->first);
     i = engines_.erase(i);
   }
-  draining_.erase(node);
+  // A draining node stays draining when it comes back (maintenance goes on).
   rebalance_standby(engine_type::merge);
   rebalance_standby(engine_type::weaver);
   return requeued;
+}
+
+std::optional<batch> scheduling_policy::remove_engine(const std::string& id) {
+  auto e = engines_.find(id);
+  if (e == engines_.end()) return std::nullopt;
+  auto b = release(e->second);
+  auto type = e->second.type;
+  registration_.erase(id);
+  engines_.erase(e);
+  rebalance_standby(type);
+  return b;
 }
 
 void scheduling_policy::set_draining(const std::string& node, bool draining) {

@@ -90,6 +90,9 @@ class scheduling_policy {
   /// their job's queue with the next attempt number, which is returned so that
   /// the caller can persist it before anything is dispatched again.
   std::vector<batch> remove_node(const std::string& node);
+  /// Removes one engine (its actor is gone); its batch, if any, goes back to
+  /// its job's queue with the next attempt, which is returned.
+  std::optional<batch> remove_engine(const std::string& id);
   /// A draining node gets no new work; running batches finish.
   void set_draining(const std::string& node, bool draining);
   bool draining(const std::string& node) const { return draining_.count(node) > 0; }
@@ -141,6 +144,7 @@ class scheduling_policy {
   int allowed(const job_entry& job, engine_type type) const;
   int active_engines(engine_type type) const;
   bool reservation_allows(engine_type type, job_class cls) const;
+  std::optional<batch> release(engine_info& e);
   void rebalance_standby(engine_type type);
 
   scheduling_limits limits_;

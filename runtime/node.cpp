@@ -60,22 +60,25 @@ int run_node(const config::settings& s) {
     actors::node_context ctx;
     ctx.settings = &s;
     ctx.db = db.get();
+    ctx.stop_node = [](int exit_code) { request_stop(exit_code); };
     std::vector<caf::actor> spawned;
+    std::vector<caf::actor> engines;
     caf::actor scheduler;
+    caf::actor membership;
     if (self.role == config::node_role::master) {
       scheduler = actors::spawn_scheduler(sys, ctx);
+      membership = actors::spawn_membership(sys, ctx, scheduler);
       spawned.push_back(scheduler);
-      for (int i = 0; i < self.merge_engines; ++i)
-        spawned.push_back(actors::spawn_engine(sys, ctx, actors::engine_type::merge, i, scheduler));
-      for (int i = 0; i < self.weaver_engines; ++i)
-        spawned.push_back(
-            actors::spawn_engine(sys, ctx, actors::engine_type::weaver, i, scheduler));
-    } else {
-      spdlog::warn(
-          "node '{}' is an extension: joining a master is not built yet; it serves no work",
-          self.name);
+      spawned.push_back(membership);
     }
-    auto gateway = actors::spawn_gateway(sys, ctx, scheduler);
+    for (int i = 0; i < self.merge_engines; ++i)
+      engines.push_back(actors::spawn_engine(sys, ctx, actors::engine_type::merge, i, scheduler));
+    for (int i = 0; i < self.weaver_engines; ++i)
+      engines.push_back(actors::spawn_engine(sys, ctx, actors::engine_type::weaver, i, scheduler));
+    spawned.insert(spawned.end(), engines.begin(), engines.end());
+    if (self.role == config::node_role::extension)
+      spawned.push_back(actors::spawn_agent(sys, ctx, engines));
+    auto gateway = actors::spawn_gateway(sys, ctx, scheduler, membership);
     spawned.push_back(gateway);
     auto stop_all = [&] {
       ctx.stopping->store(true);

@@ -216,3 +216,32 @@ BOOST_AUTO_TEST_CASE(a_removed_job_refuses_the_results_of_its_running_batches) {
   BOOST_TEST(!p.complete("master/merge/0", *b));
   BOOST_TEST(!p.next_for("master/merge/0").has_value());
 }
+
+BOOST_AUTO_TEST_CASE(a_gone_engine_gives_its_batch_back_and_promotes_a_standby) {
+  scheduling_policy p(limits(1));
+  p.add_engine("ext1/merge/0", engine_type::merge, "ext1", false);
+  p.add_engine("ext2/merge/0", engine_type::merge, "ext2", false);
+  p.add_job(1, 20000);
+  p.add_batches(merge_batches(1, 2));
+  auto a = p.next_for("ext1/merge/0");
+  BOOST_REQUIRE(a);
+  auto back = p.remove_engine("ext1/merge/0");
+  BOOST_REQUIRE(back);
+  BOOST_TEST(back->attempt == a->attempt + 1);
+  BOOST_TEST(!p.engines().at("ext2/merge/0").standby);
+  auto again = p.next_for("ext2/merge/0");
+  BOOST_REQUIRE(again);
+  BOOST_TEST(again->batch_no == a->batch_no);
+  BOOST_TEST(!p.complete("ext1/merge/0", *a));
+}
+
+BOOST_AUTO_TEST_CASE(a_draining_node_stays_draining_when_it_comes_back) {
+  scheduling_policy p(limits(1));
+  p.add_engine("ext1/merge/0", engine_type::merge, "ext1", false);
+  p.set_draining("ext1", true);
+  p.remove_node("ext1");
+  p.add_engine("ext1/merge/0", engine_type::merge, "ext1", false);
+  p.add_job(1, 50);
+  p.add_batches(merge_batches(1, 1));
+  BOOST_TEST(!p.next_for("ext1/merge/0").has_value());
+}

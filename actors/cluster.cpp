@@ -1,0 +1,310 @@
+// Membership (on the master) and the agent (on each extension).
+//
+// An extension's agent connects to the master's advertised address through
+// the middleman actor (a request with a timeout: a hung master cannot hang
+// it), runs the handshake as role "node", and hands the master's scheduler to
+// the extension's engines. It retries forever with back-off: every
+// `retry_initial` for `retry_threshold` attempts, then every
+// `retry_prolonged`, so nodes start in any order and come back by themselves
+// after a master restart. Refusals that waiting cannot fix (another version,
+// a wrong secret, a name the master does not know) end the node with exit
+// code 2.
+//
+// Membership on the master knows which extensions are connected. A node is
+// lost when its connection closes (a down message from its agent, ~1 ms) or
+// when its heartbeats stop for `node_timeout` (a hung process: SIGSTOP, a
+// pulled cable; CAF's middleman heartbeat closes such a connection too). The
+// scheduler is told at once and hands the node's batches out again.
+
+#include <spdlog/spdlog.h>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/actors.hpp"
+#include "actors/auth.hpp"
+#include "actors/protocol.hpp"
+#include "storage/cluster_store.hpp"
+#include "weft/version.hpp"
+
+namespace weft::actors {
+
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+// -- membership (master) -------------------------------------------------------
+
+struct member {
+  caf::actor agent;
+  steady::time_point last_seen;
+  steady::time_point last_stored;
+};
+
+struct membership_state {
+  node_context ctx;
+  caf::actor scheduler;
+  std::map<std::string, member> members;  ///< connected extensions
+  std::unique_ptr<storage::cluster_store> store;
+  static inline const char* name = "membership";
+};
+
+using membership_actor = caf::stateful_actor<membership_state>;
+
+/// Database writes of membership are informative (the shell reads them): a
+/// failure is logged, never fatal.
+template <class F>
+void store_quietly(membership_actor* self, const char* what, F f) {
+  try {
+    f(*self->state.store);
+  } catch (const std::exception& e) {
+    spdlog::warn("cluster: cannot store {}: {}", what, e.what());
+  }
+}
+
+void lose(membership_actor* self, const std::string& name, const std::string& why) {
+  auto& st = self->state;
+  auto m = st.members.find(name);
+  if (m == st.members.end()) return;
+  self->demonitor(m->second.agent);
+  st.members.erase(m);
+  spdlog::warn("node '{}' lost: {}", name, why);
+  self->send(st.scheduler, lost_atom::value, name);
+  store_quietly(self, "the lost node", [&](storage::cluster_store& s) {
+    s.set_node_state(name, "lost");
+    s.set_node_engines_state(name, "lost");
+  });
+}
+
+caf::behavior membership(membership_actor* self, node_context ctx, caf::actor scheduler) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.scheduler = std::move(scheduler);
+  st.store = std::make_unique<storage::cluster_store>(*ctx.db);
+  const auto& self_node = ctx.node();
+  storage::node_row me;
+  me.name = self_node.name;
+  me.role = "master";
+  me.version = weft::version;
+  me.address = self_node.advertise.to_string();
+  me.merge_engines = self_node.merge_engines;
+  me.weaver_engines = self_node.weaver_engines;
+  store_quietly(self, "the master", [&](storage::cluster_store& s) { s.node_joined(me); });
+  self->set_down_handler([=](caf::down_msg& msg) {
+    for (const auto& [name, m] : self->state.members)
+      if (m.agent.address() == msg.source) {
+        auto who = name;  // lose() erases the entry
+        lose(self, who, "connection closed (" + error_text(self->system(), msg.reason) + ")");
+        return;
+      }
+  });
+  self->send(self, tick_atom::value);
+  return {
+      [=](join_atom, const std::string& name, const caf::actor& agent,
+          const std::string& address) -> caf::result<bool> {
+        auto& s = self->state;
+        if (s.members.count(name))
+          return caf::make_error(caf::sec::runtime_error,
+                                 "refused: node '" + name + "' is already connected");
+        auto now = steady::now();
+        s.members[name] = member{agent, now, now};
+        self->monitor(agent);
+        const config::node_settings* cfg = nullptr;
+        for (const auto& n : s.ctx.settings->nodes)
+          if (n.name == name) cfg = &n;
+        storage::node_row row;
+        row.name = name;
+        row.role = "extension";
+        row.version = weft::version;
+        row.address = address;
+        row.merge_engines = cfg ? cfg->merge_engines : 0;
+        row.weaver_engines = cfg ? cfg->weaver_engines : 0;
+        store_quietly(self, "the joined node",
+                      [&](storage::cluster_store& cs) { cs.node_joined(row); });
+        spdlog::info("node '{}' joined from {}", name, address);
+        return true;
+      },
+      [=](heartbeat_atom, const std::string& name) {
+        auto& s = self->state;
+        auto m = s.members.find(name);
+        if (m == s.members.end()) return;
+        auto now = steady::now();
+        m->second.last_seen = now;
+        if (now - m->second.last_stored >= 1s) {
+          m->second.last_stored = now;
+          store_quietly(self, "a heartbeat",
+                        [&](storage::cluster_store& cs) { cs.heartbeat(name); });
+        }
+      },
+      [=](tick_atom) {
+        auto& s = self->state;
+        auto now = steady::now();
+        std::vector<std::string> silent;
+        for (const auto& [name, m] : s.members)
+          if (now - m.last_seen > s.ctx.settings->cluster.node_timeout) silent.push_back(name);
+        for (const auto& name : silent)
+          lose(self, name, "no heartbeat for longer than node_timeout");
+        self->delayed_send(self, s.ctx.settings->cluster.heartbeat / 2, tick_atom::value);
+      },
+      [=](drain_atom, const std::string& name, bool on) {
+        store_quietly(self, "the drain state", [&](storage::cluster_store& cs) {
+          cs.set_node_state(name, on ? "draining" : "up");
+        });
+        return self->delegate(self->state.scheduler, drain_atom::value, name, on);
+      },
+  };
+}
+
+// -- agent (extension) ---------------------------------------------------------
+
+struct agent_state {
+  node_context ctx;
+  std::vector<caf::actor> engines;
+  caf::actor gateway;
+  caf::actor membership;
+  caf::actor scheduler;
+  int attempts = 0;
+  std::string last_problem;
+  static inline const char* name = "agent";
+};
+
+using agent_actor = caf::stateful_actor<agent_state>;
+
+void connect(agent_actor* self);
+
+void retry(agent_actor* self, const std::string& problem) {
+  auto& st = self->state;
+  const auto& c = st.ctx.settings->cluster;
+  auto delay = st.attempts < c.retry_threshold ? c.retry_initial : c.retry_prolonged;
+  // Say it once per kind of problem, not once per attempt.
+  if (problem != st.last_problem) {
+    spdlog::warn("cannot join the master at {}: {}; retrying every {} ms",
+                 st.ctx.settings->master().advertise.to_string(), problem, delay.count());
+    st.last_problem = problem;
+  }
+  self->delayed_send(self, delay, tick_atom::value);
+}
+
+void refuse_for_good(agent_actor* self, const std::string& why) {
+  spdlog::error("the master refused this node: {}", why);
+  self->state.ctx.stop_node(2);
+}
+
+void handle_refusal(agent_actor* self, const std::string& text) {
+  // Refusals waiting cannot fix end the node; the rest are retried.
+  if (text.find("version mismatch") != std::string::npos ||
+      text.find("authentication failed") != std::string::npos ||
+      text.find("unknown node") != std::string::npos ||
+      text.find("other cluster") != std::string::npos)
+    refuse_for_good(self, text);
+  else
+    retry(self, text);
+}
+
+void authenticate(agent_actor* self) {
+  auto& st = self->state;
+  const auto& s = *st.ctx.settings;
+  auto timeout = s.cluster.request_timeout;
+  auto my_nonce = make_nonce();
+  auto name = st.ctx.node().name;
+  self->request(st.gateway, timeout, hello_atom::value, std::string{"node"}, name,
+                std::string{weft::version}, my_nonce)
+      .then(
+          [=](hello_atom, const std::string& nonce, const std::string& proof,
+              const std::string& cluster, const std::string&, const std::string& master) {
+            const auto& cs = self->state.ctx.settings->cluster;
+            if (cluster != cs.name) {
+              refuse_for_good(self, "the node at the master's address belongs to other cluster '" +
+                                        cluster + "', not '" + cs.name + "'");
+              return;
+            }
+            if (!proofs_equal(proof, auth_proof(cs.secret, cluster, "node", master, my_nonce))) {
+              refuse_for_good(self, "authentication failed: the master '" + master +
+                                        "' does not know our cluster secret");
+              return;
+            }
+            auto mine = auth_proof(cs.secret, cluster, "node", name, nonce);
+            self->request(self->state.gateway, cs.request_timeout, auth_atom::value, nonce, mine,
+                          caf::actor{self})
+                .then(
+                    [=](welcome_atom, const caf::actor& scheduler, const caf::actor& members) {
+                      auto& a = self->state;
+                      a.scheduler = scheduler;
+                      a.membership = members;
+                      a.attempts = 0;
+                      a.last_problem.clear();
+                      self->monitor(members);
+                      spdlog::info("joined the master '{}' at {}", master,
+                                   a.ctx.settings->master().advertise.to_string());
+                      for (auto& e : a.engines) self->send(e, joined_atom::value, scheduler);
+                      self->send(self, heartbeat_atom::value);
+                    },
+                    [=](caf::error& err) {
+                      handle_refusal(self, error_text(self->system(), err));
+                    });
+          },
+          [=](caf::error& err) { handle_refusal(self, error_text(self->system(), err)); });
+}
+
+void connect(agent_actor* self) {
+  auto& st = self->state;
+  ++st.attempts;
+  const auto& master = st.ctx.settings->master().advertise;
+  auto mm = self->system().middleman().actor_handle();
+  self->request(mm, st.ctx.settings->cluster.request_timeout, caf::connect_atom::value, master.host,
+                master.port)
+      .then(
+          [=](const caf::node_id&, caf::strong_actor_ptr& gw, const std::set<std::string>&) {
+            if (!gw) {
+              retry(self, "no Weft node at that address");
+              return;
+            }
+            self->state.gateway = caf::actor_cast<caf::actor>(gw);
+            authenticate(self);
+          },
+          [=](caf::error& err) { retry(self, error_text(self->system(), err)); });
+}
+
+caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor> engines) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.engines = std::move(engines);
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& a = self->state;
+    if (msg.source != a.membership.address()) return;
+    spdlog::warn("lost the master ({}); rejoining", error_text(self->system(), msg.reason));
+    a.membership = nullptr;
+    a.scheduler = nullptr;
+    a.gateway = nullptr;
+    for (auto& e : a.engines) self->send(e, left_atom::value);
+    self->send(self, tick_atom::value);
+  });
+  self->send(self, tick_atom::value);
+  return {
+      [=](tick_atom) {
+        if (!self->state.membership) connect(self);
+      },
+      [=](heartbeat_atom) {
+        auto& a = self->state;
+        if (!a.membership) return;
+        self->send(a.membership, heartbeat_atom::value, a.ctx.node().name);
+        self->delayed_send(self, a.ctx.settings->cluster.heartbeat, heartbeat_atom::value);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_membership(caf::actor_system& sys, const node_context& ctx,
+                            const caf::actor& scheduler) {
+  // Detached: it writes the nodes table.
+  return sys.spawn<caf::detached>(membership, ctx, scheduler);
+}
+
+caf::actor spawn_agent(caf::actor_system& sys, const node_context& ctx,
+                       const std::vector<caf::actor>& engines) {
+  return sys.spawn(agent, ctx, engines);
+}
+
+}  // namespace weft::actors
