@@ -1,0 +1,49 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+
+#include "storage/database.hpp"
+#include "storage/sweep_store.hpp"
+
+namespace weft::storage {
+
+/// How long finished jobs and their data are kept, counted from the job's `finished_at`
+/// on the database clock (docs/cleanup.md "What is deleted").
+struct retention_policy {
+  std::chrono::milliseconds jobs{24 * 3600 * 1000};
+  std::chrono::milliseconds content{6 * 3600 * 1000};
+  std::chrono::milliseconds outputs{24 * 3600 * 1000};
+  int batch_size = 1000;  ///< most rows deleted by one transaction (>= 1)
+};
+
+/// The database sweep: deletes finished jobs past their retention with their rows, in
+/// transactions of at most `batch_size` rows.
+///
+/// Only jobs whose state is done, failed or cancelled and whose finished_at is older
+/// than the retention are touched; a job that has not finished is never touched (its
+/// state is terminal once set, and the final delete of the job row checks it again).
+/// Children go before their parent, so an interrupted sweep leaves a finished job with
+/// fewer rows, never a row without its job.
+class database_sweeper {
+ public:
+  database_sweeper(database& db, retention_policy policy) : db_(db), policy_(policy) {}
+
+  /// Runs the sweep, adding what it deletes to `counts` as each transaction commits (so
+  /// `counts` is right even when this throws). `keep_going` is asked before every
+  /// transaction; when it answers false the sweep stops there.
+  /// @return true when the sweep finished, false when `keep_going` stopped it.
+  /// @throws storage_error
+  bool run(sweep_counts& counts, const std::function<bool()>& keep_going);
+
+ private:
+  bool sweep_jobs(sweep_counts& counts, const std::function<bool()>& keep_going);
+  bool sweep_children(const char* table, const char* key, std::chrono::milliseconds retain,
+                      int64_t sweep_counts::*counter, sweep_counts& counts,
+                      const std::function<bool()>& keep_going);
+
+  database& db_;
+  retention_policy policy_;
+};
+
+}  // namespace weft::storage

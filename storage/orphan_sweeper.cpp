@@ -1,0 +1,270 @@
+#include "storage/orphan_sweeper.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "storage/detail/session.hpp"
+
+namespace weft::storage {
+
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::system_clock;
+
+/// What the database says about one job directory.
+struct job_refs {
+  bool exists = false;
+  bool finished = false;
+  std::set<std::string> referenced;  // paths relative to the job directory
+  std::map<int, int> merge_attempt;  // batch_no → current attempt
+  std::map<int, int> weave_attempt;  // segment (batch_no) → current attempt
+};
+
+/// The part of a stored path below "jobs/<id>/", or "" when it lies elsewhere.
+std::string relative_to_job(const std::string& stored, int64_t job) {
+  const std::string marker = "jobs/" + std::to_string(job) + "/";
+  const auto at = stored.rfind(marker);
+  if (at == std::string::npos || (at > 0 && stored[at - 1] != '/')) return "";
+  return fs::path(stored.substr(at + marker.size())).lexically_normal().string();
+}
+
+job_refs load_refs(database& db, int64_t job) {
+  return detail::with_session(db, [&](soci::session& s) {
+    job_refs r;
+    long long id = job;
+    std::string state, tpath, dpath;
+    s << "SELECT state, template_path, data_path FROM jobs WHERE id = :id", soci::use(id, "id"),
+        soci::into(state), soci::into(tpath), soci::into(dpath);
+    if (!s.got_data()) return r;
+    r.exists = true;
+    r.finished = state == "done" || state == "failed" || state == "cancelled";
+    for (const auto& p : {tpath, dpath})
+      if (auto rel = relative_to_job(p, job); !rel.empty()) r.referenced.insert(rel);
+    std::string path;
+    for (const char* table : {"content", "outputs"}) {
+      soci::statement st =
+          (s.prepare << "SELECT path FROM " + std::string(table) + " WHERE job_id = :id",
+           soci::use(id, "id"), soci::into(path));
+      if (st.execute(true)) {
+        do {
+          if (auto rel = relative_to_job(path, job); !rel.empty()) r.referenced.insert(rel);
+        } while (st.fetch());
+      }
+    }
+    if (!r.finished) {
+      std::string phase;
+      int batch_no = 0, attempt = 0;
+      soci::statement st =
+          (s.prepare << "SELECT phase, batch_no, attempt FROM batches WHERE job_id = :id",
+           soci::use(id, "id"), soci::into(phase), soci::into(batch_no), soci::into(attempt));
+      if (st.execute(true)) {
+        do {
+          (phase == "merge" ? r.merge_attempt : r.weave_attempt)[batch_no] = attempt;
+        } while (st.fetch());
+      }
+    }
+    return r;
+  });
+}
+
+/// Digits only, not empty, fits an int.
+std::optional<int> number(const std::string& text) {
+  if (text.empty() || text.size() > 9) return std::nullopt;
+  for (char c : text)
+    if (c < '0' || c > '9') return std::nullopt;
+  return std::stoi(text);
+}
+
+std::string strip_part(std::string name) {
+  const std::string part = ".part";
+  if (name.size() > part.size() && name.compare(name.size() - part.size(), part.size(), part) == 0)
+    name.resize(name.size() - part.size());
+  return name;
+}
+
+/// "m<B>.a<A>.bin[.part]" → {B, A}.
+std::optional<std::pair<int, int>> parse_content_name(const std::string& file) {
+  const std::string name = strip_part(file);
+  if (name.size() < 8 || name[0] != 'm' || name.compare(name.size() - 4, 4, ".bin") != 0)
+    return std::nullopt;
+  const std::string core = name.substr(1, name.size() - 5);  // "<B>.a<A>"
+  const auto dot = core.find(".a");
+  if (dot == std::string::npos) return std::nullopt;
+  auto b = number(core.substr(0, dot));
+  auto a = number(core.substr(dot + 2));
+  if (!b || !a) return std::nullopt;
+  return std::make_pair(*b, *a);
+}
+
+/// "<name>-<NNNN>[.a<A>].<ext>[.part]" → {segment batch_no = NNNN - 1, A (1 when absent)}.
+std::optional<std::pair<int, int>> parse_output_name(const std::string& file) {
+  std::string name = strip_part(file);
+  const auto ext = name.rfind('.');
+  if (ext == std::string::npos) return std::nullopt;
+  name.resize(ext);
+  int attempt = 1;
+  if (const auto a = name.rfind(".a"); a != std::string::npos) {
+    if (auto n = number(name.substr(a + 2))) {
+      attempt = *n;
+      name.resize(a);
+    }
+  }
+  const auto dash = name.rfind('-');
+  if (dash == std::string::npos) return std::nullopt;
+  auto seg = number(name.substr(dash + 1));
+  if (!seg || *seg < 1) return std::nullopt;
+  return std::make_pair(*seg - 1, attempt);
+}
+
+/// The rule for one old-enough file of an existing job (see the class comment).
+bool removable(const job_refs& r, const fs::path& rel) {
+  if (!r.exists) return true;
+  const std::string rel_text = rel.lexically_normal().string();
+  if (r.referenced.count(rel_text) != 0) return false;
+  auto it = rel.begin();
+  if (it == rel.end()) return false;
+  const std::string top = it->string();
+  if (top != "content" && top != "out") return false;  // input/ and the rest stay
+  if (++it == rel.end()) return false;
+  if (r.finished) return true;
+  // A running job: only files of attempts that are no longer current, directly in the
+  // folder.
+  const std::string file = it->string();
+  if (++it != rel.end()) return false;
+  const auto parsed = top == "content" ? parse_content_name(file) : parse_output_name(file);
+  if (!parsed) return false;
+  const auto& attempts = top == "content" ? r.merge_attempt : r.weave_attempt;
+  const auto current = attempts.find(parsed->first);
+  return current != attempts.end() && parsed->second < current->second;
+}
+
+struct entry_info {
+  bool is_dir = false;
+  bool old = false;
+  int64_t bytes = 0;
+};
+
+std::optional<entry_info> inspect(const fs::path& p, system_clock::time_point cutoff) {
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) != 0) return std::nullopt;
+  entry_info e;
+  e.is_dir = S_ISDIR(st.st_mode);
+  e.bytes = S_ISREG(st.st_mode) ? static_cast<int64_t>(st.st_size) : 0;
+  const auto mtime =
+      system_clock::from_time_t(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+  e.old = mtime < cutoff;
+  return e;
+}
+
+bool remove_file(const fs::path& p, int64_t bytes, sweep_counts& counts) {
+  if (::unlink(p.c_str()) == 0) {
+    ++counts.files;
+    counts.bytes += bytes;
+    return true;
+  }
+  if (errno != ENOENT) ++counts.file_errors;
+  return false;
+}
+
+/// Removes the empty directories among `dirs` (deepest first); rmdir refuses non-empty ones.
+void remove_empty_dirs(std::vector<std::pair<std::size_t, fs::path>>& dirs) {
+  std::sort(dirs.begin(), dirs.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (const auto& d : dirs) ::rmdir(d.second.c_str());
+}
+
+}  // namespace
+
+bool orphan_sweeper::run(sweep_counts& counts, const std::function<bool()>& keep_going) {
+  std::error_code ec;
+  const fs::path jobs = fs::path(root_) / "jobs";
+  if (fs::is_directory(fs::symlink_status(jobs, ec))) {
+    fs::directory_iterator it(jobs, fs::directory_options::skip_permission_denied, ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      if (!keep_going()) return false;
+      if (!fs::is_directory(it->symlink_status(ec))) continue;
+      const auto id = number(it->path().filename().string());
+      if (!id) continue;  // not a job directory: left alone
+      if (!sweep_job_dir(*id, it->path().string(), counts, keep_going)) return false;
+    }
+  }
+  const fs::path uploads = fs::path(root_) / "uploads";
+  if (fs::is_directory(fs::symlink_status(uploads, ec))) {
+    fs::directory_iterator it(uploads, fs::directory_options::skip_permission_denied, ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      if (!keep_going()) return false;
+      if (!sweep_upload_dir(it->path().string(), counts, keep_going)) return false;
+    }
+  }
+  return true;
+}
+
+bool orphan_sweeper::sweep_job_dir(int64_t job, const std::string& dir, sweep_counts& counts,
+                                   const std::function<bool()>& keep_going) {
+  const auto cutoff = system_clock::now() - min_age_;
+  std::optional<job_refs> refs;  // loaded when the first old file is met
+  std::vector<std::pair<std::size_t, fs::path>> dirs;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+  int seen = 0;
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (++seen % 64 == 0 && !keep_going()) return false;
+    const auto info = inspect(it->path(), cutoff);
+    if (!info) continue;
+    if (info->is_dir) {  // never a symlink: lstat said directory
+      dirs.emplace_back(static_cast<std::size_t>(it.depth()), it->path());
+      continue;
+    }
+    if (!info->old) continue;
+    if (!refs) refs = load_refs(db_, job);
+    if (removable(*refs, it->path().lexically_relative(dir)))
+      remove_file(it->path(), info->bytes, counts);
+  }
+  if (refs && !refs->exists) {
+    // The job row is gone: its directory goes too once empty.
+    remove_empty_dirs(dirs);
+    ::rmdir(dir.c_str());
+  }
+  return true;
+}
+
+bool orphan_sweeper::sweep_upload_dir(const std::string& dir, sweep_counts& counts,
+                                      const std::function<bool()>& keep_going) {
+  const auto cutoff = system_clock::now() - min_age_;
+  std::vector<std::pair<std::size_t, fs::path>> dirs;
+  const auto top = inspect(dir, cutoff);
+  if (!top) return true;
+  if (!top->is_dir) {
+    if (top->old) remove_file(dir, top->bytes, counts);
+    return true;
+  }
+  if (top->old) dirs.emplace_back(0, dir);
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+  int seen = 0;
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (++seen % 64 == 0 && !keep_going()) return false;
+    const auto info = inspect(it->path(), cutoff);
+    if (!info) continue;
+    if (info->is_dir) {
+      // Judged before its files go (removing them makes it young again).
+      if (info->old) dirs.emplace_back(static_cast<std::size_t>(it.depth()) + 1, it->path());
+      continue;
+    }
+    if (info->old) remove_file(it->path(), info->bytes, counts);
+  }
+  remove_empty_dirs(dirs);
+  return true;
+}
+
+}  // namespace weft::storage
