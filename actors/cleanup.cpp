@@ -1,0 +1,282 @@
+// The clean-up service: a detached actor per node that sweeps on a staggered schedule
+// under the cluster-wide `cleanup` lease (docs/cleanup.md).
+//
+// The sweep itself (sweep_now) is plain blocking code: the actor is detached so that it
+// may block, and the runtime can call sweep_now directly for a one-off command.
+
+#include "actors/cleanup.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "config/cron.hpp"
+#include "storage/database_sweeper.hpp"
+#include "storage/lease_store.hpp"
+#include "storage/orphan_sweeper.hpp"
+#include "storage/sweep_store.hpp"
+
+namespace weft::actors {
+
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::system_clock;
+using sweep_tick_atom = caf::atom_constant<caf::atom("sweeptick")>;
+
+constexpr const char* lease_name = "cleanup";
+
+nlohmann::json to_json(const storage::sweep_row& r) {
+  return {{"id", r.id},
+          {"node", r.node},
+          {"token", r.token},
+          {"started_at", r.started_at},
+          {"finished_at", r.finished_at},
+          {"status", r.status},
+          {"error", r.error},
+          {"jobs_deleted", r.counts.jobs},
+          {"records_deleted", r.counts.records},
+          {"content_deleted", r.counts.content},
+          {"outputs_deleted", r.counts.outputs},
+          {"files_removed", r.counts.files},
+          {"bytes_freed", r.counts.bytes}};
+}
+
+/// Who holds the lease: the node's name and this process, for people reading `leases`.
+std::string holder_name(const node_context& ctx) {
+  return ctx.node().name + " pid " + std::to_string(::getpid());
+}
+
+milliseconds since_epoch(system_clock::time_point t) {
+  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch());
+}
+
+}  // namespace
+
+system_clock::time_point next_sweep(const config::settings& settings,
+                                    system_clock::time_point now) {
+  const auto& c = settings.cleanup;
+  const auto nodes = static_cast<int64_t>(std::max<std::size_t>(settings.nodes.size(), 1));
+  const auto index = static_cast<int64_t>(settings.self);
+  if (c.interval && c.interval->count() > 0) {
+    const int64_t interval = c.interval->count();
+    const int64_t offset = interval * index / nodes;
+    const int64_t t = since_epoch(now).count() - offset;
+    // floor division: the last slot at or before now, then the next one.
+    int64_t k = t / interval;
+    if (t % interval < 0) --k;
+    return system_clock::time_point(milliseconds((k + 1) * interval + offset));
+  }
+  // Cron: each fire time f, moved by index/nodes of the gap to the following one. Start
+  // one gap back so that a slot whose offset still lies ahead of `now` is not missed.
+  const auto never = system_clock::time_point::max();
+  const auto first = config::next_fire(c.schedule, now);
+  if (first == never) return never;
+  const auto second = config::next_fire(c.schedule, first);
+  auto f = second == never ? first : config::next_fire(c.schedule, now - (second - first));
+  for (int i = 0; i < 1000 && f != never; ++i) {
+    const auto g = config::next_fire(c.schedule, f);
+    const auto gap = g == never ? milliseconds(0) : std::chrono::duration_cast<milliseconds>(g - f);
+    const auto at = f + gap * index / nodes;
+    if (at > now) return at;
+    f = g;
+  }
+  return never;
+}
+
+std::string sweep_now(const node_context& ctx) {
+  const auto& settings = *ctx.settings;
+  const auto& c = settings.cleanup;
+  const auto& node = ctx.node();
+  const std::string holder = holder_name(ctx);
+  storage::lease_store leases(*ctx.db);
+  storage::sweep_store sweeps(*ctx.db);
+
+  std::optional<int64_t> token;
+  try {
+    token = leases.try_acquire(lease_name, holder, c.lock_at_most);
+  } catch (const std::exception& e) {
+    spdlog::warn("clean-up: cannot take the lease: {}", e.what());
+    return nlohmann::json{{"status", "failed"}, {"node", node.name}, {"error", e.what()}}.dump();
+  }
+  if (!token) {
+    nlohmann::json skipped{{"status", "skipped"}, {"node", node.name}};
+    try {
+      if (auto info = leases.describe(lease_name)) {
+        skipped["holder"] = info->holder;
+        skipped["token"] = info->token;
+        skipped["lock_until"] = info->lock_until;
+      }
+    } catch (const std::exception&) {
+      // informative only
+    }
+    spdlog::info("clean-up: skipped, the lease is held by {} until {}",
+                 skipped.value("holder", std::string{"?"}),
+                 skipped.value("lock_until", std::string{"?"}));
+    return skipped.dump();
+  }
+
+  storage::sweep_counts counts;
+  std::string status = "done";
+  std::string error;
+  int64_t id = 0;
+  const bool database_sweep = node.database_sweep;
+  try {
+    id = sweeps.begin(node.name, *token);
+    spdlog::info("clean-up: sweep {} started (token {}{})", id, *token,
+                 database_sweep ? ", database and files" : ", files");
+    // Asked between transactions and every few dozen files: stop when the node stops,
+    // renew the lease now and then (the renewal is also the fence check).
+    const auto renew_every = std::max(c.lock_at_most / 4, milliseconds(1));
+    auto renewed = std::chrono::steady_clock::now();
+    auto keep_going = [&]() -> bool {
+      if (ctx.stopping->load()) {
+        status = "stopped";
+        return false;
+      }
+      if (std::chrono::steady_clock::now() - renewed >= renew_every) {
+        if (!leases.renew(lease_name, holder, *token, c.lock_at_most)) {
+          status = "lost_lease";
+          return false;
+        }
+        renewed = std::chrono::steady_clock::now();
+      }
+      return true;
+    };
+    bool complete = true;
+    if (database_sweep) {
+      storage::retention_policy policy;
+      policy.jobs = c.retain_jobs;
+      policy.content = c.retain_content;
+      policy.outputs = c.retain_outputs;
+      policy.batch_size = c.batch_size;
+      complete = storage::database_sweeper(*ctx.db, policy).run(counts, keep_going);
+    }
+    if (complete)
+      storage::orphan_sweeper(*ctx.db, ctx.files_root(), c.orphan_min_age).run(counts, keep_going);
+  } catch (const std::exception& e) {
+    status = "failed";
+    error = e.what();
+  }
+  nlohmann::json result;
+  try {
+    if (id != 0) {
+      sweeps.finish(id, counts, status, error);
+      result = to_json(sweeps.sweep(id));
+    }
+  } catch (const std::exception& e) {
+    if (error.empty()) error = e.what();
+    status = "failed";
+  }
+  try {
+    leases.release(lease_name, holder, *token, c.lock_at_least);
+  } catch (const std::exception& e) {
+    spdlog::warn("clean-up: cannot release the lease (it expires by itself): {}", e.what());
+  }
+  if (result.is_null()) {
+    result = {
+        {"id", id}, {"node", node.name}, {"token", *token}, {"status", status}, {"error", error}};
+  }
+  result["batches_deleted"] = counts.batches;
+  result["transactions"] = counts.transactions;
+  result["file_errors"] = counts.file_errors;
+  result["database_sweep"] = database_sweep;
+  if (status == "failed")
+    spdlog::error("clean-up: sweep {} failed: {}", id, error);
+  else
+    spdlog::info(
+        "clean-up: sweep {} {}: {} jobs, {} records, {} content, {} outputs deleted; {} files "
+        "({} bytes) removed",
+        id, status, counts.jobs, counts.records, counts.content, counts.outputs, counts.files,
+        counts.bytes);
+  return result.dump();
+}
+
+std::string sweep_history(const node_context& ctx, int limit) {
+  auto rows = storage::sweep_store(*ctx.db).history(limit);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rows) out.push_back(to_json(r));
+  return out.dump();
+}
+
+std::string lease_table(const node_context& ctx) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& l : storage::lease_store(*ctx.db).describe())
+    out.push_back({{"name", l.name},
+                   {"holder", l.holder},
+                   {"token", l.token},
+                   {"lock_until", l.lock_until},
+                   {"acquired_at", l.acquired_at},
+                   {"expired", l.expired}});
+  return out.dump();
+}
+
+namespace {
+
+struct cleanup_state {
+  node_context ctx;
+  system_clock::time_point last_target{};  ///< the slot the pending tick is for
+  static inline const char* name = "cleanup";
+};
+
+using cleanup_actor = caf::stateful_actor<cleanup_state>;
+
+caf::error failure(const std::string& what) {
+  return caf::make_error(caf::sec::runtime_error, what);
+}
+
+/// Arms the timer for the next slot after the current one (never the same slot twice,
+/// even when the timer fires a little early).
+void schedule_next(cleanup_actor* self) {
+  auto& st = self->state;
+  const auto now = system_clock::now();
+  const auto next = next_sweep(*st.ctx.settings, std::max(now, st.last_target));
+  if (next == system_clock::time_point::max()) {
+    spdlog::warn("clean-up: the schedule \"{}\" never fires; only manual sweeps will run",
+                 st.ctx.settings->cleanup.schedule);
+    return;
+  }
+  st.last_target = next;
+  const auto delay = std::chrono::duration_cast<milliseconds>(next - now) + milliseconds(1);
+  self->delayed_send(self, delay, sweep_tick_atom::value);
+}
+
+caf::behavior cleanup(cleanup_actor* self, node_context ctx) {
+  self->state.ctx = ctx;
+  if (ctx.settings->cleanup.run_at_startup) self->send(self, sweep_tick_atom::value, false);
+  schedule_next(self);
+  return {
+      [=](sweep_tick_atom) {
+        sweep_now(self->state.ctx);
+        schedule_next(self);
+      },
+      [=](sweep_tick_atom, bool) { sweep_now(self->state.ctx); },  // run_at_startup
+      [=](cleanup_atom, run_atom) -> caf::result<std::string> {
+        return sweep_now(self->state.ctx);
+      },
+      [=](cleanup_atom, history_atom, int32_t limit) -> caf::result<std::string> {
+        try {
+          return sweep_history(self->state.ctx, limit);
+        } catch (const std::exception& e) {
+          return failure(std::string{"clean-up history: "} + e.what());
+        }
+      },
+      [=](cleanup_atom, leases_atom) -> caf::result<std::string> {
+        try {
+          return lease_table(self->state.ctx);
+        } catch (const std::exception& e) {
+          return failure(std::string{"leases: "} + e.what());
+        }
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_cleanup(caf::actor_system& sys, const node_context& ctx) {
+  return sys.spawn<caf::detached>(cleanup, ctx);
+}
+
+}  // namespace weft::actors
