@@ -86,7 +86,7 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
   storage::node_row me;
   me.name = self_node.name;
   me.role = "master";
-  me.version = weft::version;
+  me.version = weft::announced_version();
   me.address = self_node.advertise.to_string();
   me.merge_engines = self_node.merge_engines;
   me.weaver_engines = self_node.weaver_engines;
@@ -116,7 +116,7 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
         storage::node_row row;
         row.name = name;
         row.role = "extension";
-        row.version = weft::version;
+        row.version = weft::announced_version();
         row.address = address;
         row.merge_engines = cfg ? cfg->merge_engines : 0;
         row.weaver_engines = cfg ? cfg->weaver_engines : 0;
@@ -209,7 +209,7 @@ void authenticate(agent_actor* self) {
   auto my_nonce = make_nonce();
   auto name = st.ctx.node().name;
   self->request(st.gateway, timeout, hello_atom::value, std::string{"node"}, name,
-                std::string{weft::version}, my_nonce)
+                weft::announced_version(), my_nonce)
       .then(
           [=](hello_atom, const std::string& nonce, const std::string& proof,
               const std::string& cluster, const std::string&, const std::string& master) {
@@ -219,12 +219,13 @@ void authenticate(agent_actor* self) {
                                         cluster + "', not '" + cs.name + "'");
               return;
             }
-            if (!proofs_equal(proof, auth_proof(cs.secret, cluster, "node", master, my_nonce))) {
-              refuse_for_good(self, "authentication failed: the master '" + master +
-                                        "' does not know our cluster secret");
-              return;
-            }
-            auto mine = auth_proof(cs.secret, cluster, "node", name, nonce);
+            // A master that does not prove our secret gets no proof of ours, only an
+            // empty one, which it refuses (and logs): the refusal shows on both sides.
+            bool master_ok =
+                proofs_equal(proof, auth_proof(cs.secret, cluster, "node", master, my_nonce));
+            auto mine = master_ok ? auth_proof(cs.secret, cluster, "node", name, nonce) : "";
+            if (!master_ok)
+              spdlog::error("the master '{}' does not prove our cluster secret", master);
             self->request(self->state.gateway, cs.request_timeout, auth_atom::value, nonce, mine,
                           caf::actor{self})
                 .then(

@@ -56,7 +56,8 @@ bool safe_name(const std::string& name) {
 
 struct session_state {
   node_context ctx;
-  caf::actor scheduler;
+  caf::actor scheduler;   ///< null on an extension
+  caf::actor membership;  ///< null on an extension
   caf::node_id client_node;
   std::string client_name;
   std::string upload_dir;
@@ -132,10 +133,11 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
 }
 
 caf::behavior session(session_actor* self, node_context ctx, caf::actor scheduler,
-                      caf::actor client, std::string client_name) {
+                      caf::actor membership, caf::actor client, std::string client_name) {
   auto& st = self->state;
   st.ctx = ctx;
   st.scheduler = std::move(scheduler);
+  st.membership = std::move(membership);
   st.client_node = client.node();
   st.client_name = std::move(client_name);
   st.store = std::make_unique<storage::job_store>(*ctx.db);
@@ -177,6 +179,10 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
       },
       [=](status_atom, int64_t job) -> caf::result<std::string> {
         if (!from_client(self)) return refused("not your session");
+        if (!self->state.scheduler)
+          return refused("node '" + self->state.ctx.node().name +
+                         "' is an extension: ask the master " +
+                         self->state.ctx.settings->master().advertise.to_string());
         try {
           return job_json(*self->state.store, job);
         } catch (const storage::storage_error& e) {
@@ -185,10 +191,23 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
       },
       [=](wait_atom, int64_t job, int32_t max_ms) -> caf::result<caf::message> {
         if (!from_client(self)) return refused("not your session");
+        if (!self->state.scheduler) return refused("this node is an extension: ask the master");
         return self->delegate(self->state.scheduler, wait_atom::value, job, max_ms);
+      },
+      [=](drain_atom, const std::string& node, bool on) -> caf::result<caf::message> {
+        if (!from_client(self)) return refused("not your session");
+        auto& s = self->state;
+        if (!s.membership)
+          return refused("node '" + s.ctx.node().name + "' is an extension: ask the master " +
+                         s.ctx.settings->master().advertise.to_string());
+        bool known = false;
+        for (const auto& n : s.ctx.settings->nodes) known = known || n.name == node;
+        if (!known) return refused("no node '" + node + "' in the topology");
+        return self->delegate(s.membership, drain_atom::value, node, on);
       },
       [=](cancel_atom, int64_t job) -> caf::result<caf::message> {
         if (!from_client(self)) return refused("not your session");
+        if (!self->state.scheduler) return refused("this node is an extension: ask the master");
         return self->delegate(self->state.scheduler, cancel_atom::value, job);
       },
       [=](fetch_atom, int64_t job, int32_t segment, int64_t offset) -> caf::result<std::string> {
@@ -252,11 +271,11 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
           const std::string& client_nonce) -> caf::result<caf::message> {
         auto& st = self->state;
         const auto& s = *st.ctx.settings;
-        if (peer_version != weft::version) {
+        if (peer_version != weft::announced_version()) {
           spdlog::warn("refused {} '{}': version mismatch: this node runs Weft {}, it runs {}",
-                       role, name, weft::version, peer_version);
+                       role, name, weft::announced_version(), peer_version);
           return refused("version mismatch: node '" + st.ctx.node().name + "' runs Weft " +
-                         weft::version + ", you run Weft " + peer_version);
+                         weft::announced_version() + ", you run Weft " + peer_version);
         }
         if (role == "node") {
           if (!st.membership)
@@ -286,7 +305,7 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
         auto proof =
             auth_proof(s.cluster.secret, s.cluster.name, "node", st.ctx.node().name, client_nonce);
         return caf::make_message(hello_atom::value, nonce, proof, s.cluster.name,
-                                 std::string{weft::version}, st.ctx.node().name);
+                                 weft::announced_version(), st.ctx.node().name);
       },
       // (auth, our_nonce, proof, client) → (welcome, session)
       [=](auth_atom, const std::string& nonce, const std::string& proof,
@@ -299,8 +318,10 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
         st.challenges.erase(c);
         auto expected = auth_proof(s.cluster.secret, s.cluster.name, ch.role, ch.name, nonce);
         if (!proofs_equal(proof, expected) || !client) {
-          spdlog::warn("refused {} '{}': it does not know the cluster secret", ch.role, ch.name);
-          return refused("authentication failed: wrong cluster secret");
+          spdlog::warn(
+              "refused {} '{}': authentication failed: its cluster secret differs from ours",
+              ch.role, ch.name);
+          return refused("authentication failed: the cluster secrets differ");
         }
         if (ch.role == "node") {
           // The node joins once membership has taken it (not already connected).
@@ -321,7 +342,8 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
                   });
           return caf::message{};
         }
-        auto sess = self->spawn<caf::detached>(session, st.ctx, st.scheduler, client, ch.name);
+        auto sess = self->spawn<caf::detached>(session, st.ctx, st.scheduler, st.membership, client,
+                                               ch.name);
         self->monitor(sess);
         (*st.sessions)[sess.address()] = sess;
         spdlog::info("client '{}' authenticated", ch.name);

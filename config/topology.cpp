@@ -379,7 +379,10 @@ std::size_t select_node(const std::string& file, const std::vector<node_settings
 
 }  // namespace
 
-settings load_topology(const std::string& path, const std::optional<std::string>& node_name) {
+namespace {
+
+settings load(const std::string& path, const std::optional<std::string>& node_name,
+              bool for_client) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec))
     throw config_error(path, 0, 0, "",
@@ -415,6 +418,11 @@ settings load_topology(const std::string& path, const std::optional<std::string>
     for (auto& n : s.nodes)
       if (n.role == node_role::master) n.database_sweep = true;
 
+  if (for_client) {
+    for (std::size_t i = 0; i < s.nodes.size(); ++i)
+      if (s.nodes[i].role == node_role::master) s.self = i;
+    return s;
+  }
   s.self = select_node(path, s.nodes, node_name);
 
   // An extension dials the master's advertised address: it must be one another machine
@@ -438,6 +446,16 @@ settings load_topology(const std::string& path, const std::optional<std::string>
     }
   }
   return s;
+}
+
+}  // namespace
+
+settings load_topology(const std::string& path, const std::optional<std::string>& node_name) {
+  return load(path, node_name, false);
+}
+
+settings load_topology_for_client(const std::string& path) {
+  return load(path, std::nullopt, true);
 }
 
 }  // namespace weft::config

@@ -26,4 +26,9 @@ namespace weft::config {
 ///         back to a default silently; absent keys take their documented defaults.
 settings load_topology(const std::string& path, const std::optional<std::string>& node_name);
 
+/// Loads the topology for a client command (`--config` of submit, job, drain):
+/// validated like a node's, but no node is chosen: `self` is the master.
+/// @throws config_error as load_topology does.
+settings load_topology_for_client(const std::string& path);
+
 }  // namespace weft::config

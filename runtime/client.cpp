@@ -83,7 +83,7 @@ std::unique_ptr<client> client::connect(const client_options& options) {
   auto my_nonce = make_nonce();
   std::string node_nonce, node_proof, cluster, version, node;
   self->request(gateway, options.timeout, hello_atom::value, std::string{"client"}, options.name,
-                std::string{weft::version}, my_nonce)
+                weft::announced_version(), my_nonce)
       .receive(
           [&](hello_atom, std::string& n, std::string& proof, std::string& c, std::string& v,
               std::string& name) {
@@ -139,6 +139,10 @@ std::string client::wait(int64_t job, int max_ms) {
 
 std::string client::cancel(int64_t job) {
   return impl_->ask<std::string>("cancel " + std::to_string(job), cancel_atom::value, job);
+}
+
+void client::drain(const std::string& node, bool on) {
+  impl_->ask<bool>(std::string{on ? "drain " : "undrain "} + node, drain_atom::value, node, on);
 }
 
 void client::fetch(int64_t job, int segment, const std::string& path) {

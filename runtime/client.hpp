@@ -24,6 +24,13 @@ struct client_options {
   std::chrono::milliseconds timeout{10000};  ///< every request's limit
 };
 
+struct connect_args;
+
+/// The options for `args`: parses HOST:PORT, reads the secret (from
+/// --secret-file, or from the topology of --config).
+/// @throws client_error (exit code 2) for bad arguments or secret files.
+client_options client_options_from(const connect_args& args);
+
 /// An authenticated connection to a node (`submit`, later the shell).
 ///
 /// Connecting runs the handshake: versions must match, and both sides prove
@@ -49,6 +56,8 @@ class client {
   std::string status(int64_t job);
   std::string wait(int64_t job, int max_ms);
   std::string cancel(int64_t job);
+  /// Drains a node (no new work; running batches finish) or undrains it.
+  void drain(const std::string& node, bool on);
   /// Downloads output `segment` of a job to `path`.
   void fetch(int64_t job, int segment, const std::string& path);
 

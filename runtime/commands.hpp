@@ -5,11 +5,16 @@
 
 namespace weft::runtime {
 
-/// `caf-node submit` (SPEC.md §1).
-struct submit_args {
+/// How a client command reaches a node and proves the cluster secret.
+struct connect_args {
   std::string connect;      ///< HOST:PORT
   std::string secret_file;  ///< or:
   std::string config_file;  ///< read the secret from the topology
+  int timeout_ms = 10000;   ///< every request's limit
+};
+
+/// `caf-node submit` (SPEC.md §1).
+struct submit_args : connect_args {
   std::string data;
   std::string data_format;  ///< csv, ndjson; empty: from the extension
   std::string template_file;
@@ -20,9 +25,14 @@ struct submit_args {
   std::string name;  ///< base name of the outputs; default: the template's
   bool wait = false;
   std::string out_dir;
-  int timeout_ms = 10000;
 };
 int cmd_submit(const submit_args& args);
+
+/// `caf-node job ID [--wait]`: a job's state and outputs as JSON.
+int cmd_job(const connect_args& args, int64_t id, bool wait);
+
+/// `caf-node drain --node NAME [--off]`: maintenance (until the shell offers it).
+int cmd_drain(const connect_args& args, const std::string& node, bool on);
 
 /// `caf-node render`: one record through the template, no node needed.
 struct render_args {

@@ -70,6 +70,14 @@ int cmd_run(const std::string& config_file, const std::string& node) {
   return code;
 }
 
+void add_connect_options(CLI::App* cmd, runtime::connect_args& a) {
+  cmd->add_option("--connect", a.connect, "the node, HOST:PORT")->required();
+  cmd->add_option("--secret-file", a.secret_file, "the cluster secret");
+  cmd->add_option("--config", a.config_file, "read the cluster secret from this topology");
+  cmd->add_option("--timeout-ms", a.timeout_ms, "limit of every request to the node")
+      ->capture_default_str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,9 +103,7 @@ int main(int argc, char** argv) {
 
   runtime::submit_args sub;
   auto* submit = app.add_subcommand("submit", "submit a job to a node");
-  submit->add_option("--connect", sub.connect, "the node, HOST:PORT")->required();
-  submit->add_option("--secret-file", sub.secret_file, "the cluster secret");
-  submit->add_option("--config", sub.config_file, "read the cluster secret from this topology");
+  add_connect_options(submit, sub);
   submit->add_option("--data", sub.data, "the data file (.csv, .ndjson, .jsonl)")->required();
   submit->add_option("--data-format", sub.data_format, "csv or ndjson (default: by extension)");
   submit->add_option("--template", sub.template_file, "the Mustache template")->required();
@@ -109,8 +115,22 @@ int main(int argc, char** argv) {
   submit->add_flag("--wait", sub.wait, "show progress until the job is finished");
   submit->add_option("--out", sub.out_dir,
                      "download the outputs into this directory (implies --wait)");
-  submit->add_option("--timeout-ms", sub.timeout_ms, "limit of every request to the node")
-      ->capture_default_str();
+
+  runtime::connect_args job_conn;
+  int64_t job_id = 0;
+  bool job_wait = false;
+  auto* job = app.add_subcommand("job", "show a job's state and outputs (JSON)");
+  add_connect_options(job, job_conn);
+  job->add_option("id", job_id, "the job id")->required();
+  job->add_flag("--wait", job_wait, "wait until the job is finished");
+
+  runtime::connect_args drain_conn;
+  std::string drain_node;
+  bool drain_off = false;
+  auto* drain = app.add_subcommand("drain", "drain a node for maintenance (no new work)");
+  add_connect_options(drain, drain_conn);
+  drain->add_option("--node", drain_node, "the node to drain")->required();
+  drain->add_flag("--off", drain_off, "undrain: give the node work again");
 
   runtime::render_args ren;
   auto* render = app.add_subcommand("render", "render one record locally (template preview)");
@@ -130,10 +150,12 @@ int main(int argc, char** argv) {
   if (*version) return cmd_version();
   if (*check) return cmd_check(config_file, node);
   if (*run) return cmd_run(config_file, node);
+  if (*submit || *job || *drain) runtime::init_client_logging();
   if (*submit) {
-    runtime::init_client_logging();
     return runtime::cmd_submit(sub);
   }
   if (*render) return runtime::cmd_render(ren);
+  if (*job) return runtime::cmd_job(job_conn, job_id, job_wait);
+  if (*drain) return runtime::cmd_drain(drain_conn, drain_node, !drain_off);
   return runtime::exit_usage;
 }

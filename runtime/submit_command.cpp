@@ -11,9 +11,6 @@
 #include "actors/document/record_reader.hpp"
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
-#include "config/config_error.hpp"
-#include "config/secret_file.hpp"
-#include "config/topology.hpp"
 #include "runtime/client.hpp"
 #include "runtime/commands.hpp"
 #include "runtime/exit_code.hpp"
@@ -23,16 +20,6 @@ namespace weft::runtime {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_secret(const submit_args& a) {
-  if (!a.secret_file.empty()) return config::read_secret_file(a.secret_file);
-  if (!a.config_file.empty()) {
-    auto s = config::load_topology(a.config_file, std::nullopt);
-    return s.cluster.secret;
-  }
-  throw client_error(exit_usage,
-                     "say how to prove the cluster secret: --secret-file F or --config F");
-}
 
 /// The progress of a job on one line: a bar on a terminal, plain text otherwise.
 class progress_printer {
@@ -118,17 +105,7 @@ int cmd_submit(const submit_args& a) {
     auto tmpl = engine.compile_file(a.template_file);
     check_fields(a);
 
-    client_options options;
-    auto colon = a.connect.rfind(':');
-    if (colon == std::string::npos) throw client_error(exit_usage, "--connect wants HOST:PORT");
-    options.host = a.connect.substr(0, colon);
-    try {
-      options.port = static_cast<uint16_t>(std::stoi(a.connect.substr(colon + 1)));
-    } catch (const std::exception&) {
-      throw client_error(exit_usage, "--connect wants HOST:PORT, not '" + a.connect + "'");
-    }
-    options.secret = read_secret(a);
-    options.timeout = std::chrono::milliseconds(a.timeout_ms);
+    auto options = client_options_from(a);
     auto c = client::connect(options);
 
     // The template, its partials and the data go to the node's file store.
@@ -194,9 +171,6 @@ int cmd_submit(const submit_args& a) {
     return exit_usage;
   } catch (const document::data_error& e) {
     std::cerr << "caf-node: data error: " << e.what() << "\n";
-    return exit_usage;
-  } catch (const config::config_error& e) {
-    std::cerr << "caf-node: config error: " << e.what() << "\n";
     return exit_usage;
   } catch (const std::exception& e) {
     std::cerr << "caf-node: " << e.what() << "\n";

@@ -1,0 +1,79 @@
+// The small client commands (`job`, `drain`) and what every client command
+// shares: reaching a node and proving the cluster secret.
+
+#include <iostream>
+
+#include "config/config_error.hpp"
+#include "config/secret_file.hpp"
+#include "config/topology.hpp"
+#include "runtime/client.hpp"
+#include "runtime/commands.hpp"
+#include "runtime/exit_code.hpp"
+
+namespace weft::runtime {
+
+client_options client_options_from(const connect_args& a) {
+  client_options options;
+  auto colon = a.connect.rfind(':');
+  if (colon == std::string::npos) throw client_error(exit_usage, "--connect wants HOST:PORT");
+  options.host = a.connect.substr(0, colon);
+  try {
+    options.port = static_cast<uint16_t>(std::stoi(a.connect.substr(colon + 1)));
+  } catch (const std::exception&) {
+    throw client_error(exit_usage, "--connect wants HOST:PORT, not '" + a.connect + "'");
+  }
+  try {
+    if (!a.secret_file.empty())
+      options.secret = config::read_secret_file(a.secret_file);
+    else if (!a.config_file.empty())
+      options.secret = config::load_topology_for_client(a.config_file).cluster.secret;
+    else
+      throw client_error(exit_usage,
+                         "say how to prove the cluster secret: --secret-file F or --config F");
+  } catch (const config::config_error& e) {
+    throw client_error(exit_usage, std::string{"config error: "} + e.what());
+  }
+  options.timeout = std::chrono::milliseconds(a.timeout_ms);
+  return options;
+}
+
+namespace {
+
+template <class F>
+int guarded(F f) {
+  try {
+    return f();
+  } catch (const client_error& e) {
+    std::cerr << "caf-node: " << e.what() << "\n";
+    return e.exit_code;
+  } catch (const std::exception& e) {
+    std::cerr << "caf-node: " << e.what() << "\n";
+    return exit_failure;
+  }
+}
+
+}  // namespace
+
+int cmd_job(const connect_args& args, int64_t id, bool wait) {
+  return guarded([&] {
+    auto c = client::connect(client_options_from(args));
+    std::string json = c->status(id);
+    while (wait && json.find("\"state\":\"done\"") == std::string::npos &&
+           json.find("\"state\":\"failed\"") == std::string::npos &&
+           json.find("\"state\":\"cancelled\"") == std::string::npos)
+      json = c->wait(id, 1000);
+    std::cout << json << std::endl;
+    return exit_ok;
+  });
+}
+
+int cmd_drain(const connect_args& args, const std::string& node, bool on) {
+  return guarded([&] {
+    auto c = client::connect(client_options_from(args));
+    c->drain(node, on);
+    std::cout << "node " << node << (on ? " draining: it gets no new work" : " undrained") << "\n";
+    return exit_ok;
+  });
+}
+
+}  // namespace weft::runtime
