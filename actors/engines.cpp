@@ -64,6 +64,10 @@ struct engine_state {
   bool has_last = false;
   bool last_accepted = false;
   std::chrono::milliseconds backoff{100};
+  /// WEFT_BENCH_NOOP_ENGINES=1 (scripts/bench.sh only): batches are completed,
+  /// durably and fenced as usual, without rendering or writing anything, so
+  /// that the scheduling overhead per batch can be measured.
+  bool noop = false;
   static inline const char* name = "engine";
 };
 
@@ -93,6 +97,14 @@ job_view& load_job(engine_state& st, int64_t job_id) {
 
 /// Renders records [first, last] into one content file; true if accepted.
 bool run_merge(engine_state& st, const batch& b) {
+  if (st.noop) {
+    storage::content_row c;
+    c.job_id = b.job_id;
+    c.batch_no = b.batch_no;
+    c.attempt = b.attempt;
+    c.records = b.last_seq - b.first_seq + 1;
+    return st.store->complete_merge(c, st.id, st.ctx.node().name);
+  }
   auto& job = load_job(st, b.job_id);
   auto records = st.store->records(b.job_id, b.first_seq, b.last_seq);
   auto path = job_dir(st.ctx.files_root(), b.job_id) + "/content/m" + std::to_string(b.batch_no) +
@@ -184,6 +196,13 @@ void weave_planned(engine_state& st, const batch& b, const planned_segment& seg,
 
 /// Writes one output segment; true if accepted.
 bool run_weave(engine_state& st, const batch& b) {
+  if (st.noop) {
+    storage::output_row o;
+    o.job_id = b.job_id;
+    o.segment_no = b.batch_no;
+    o.format = "none";
+    return st.store->complete_weave(o, b.attempt, st.id, st.ctx.node().name);
+  }
   auto& job = load_job(st, b.job_id);
   std::optional<planned_segment> planned;
   std::string segment_name;
@@ -327,6 +346,8 @@ caf::behavior engine(engine_actor* self, node_context ctx, engine_type type, int
   st.id = ctx.node().name + "/" + to_string(type) + "/" + std::to_string(index);
   st.scheduler = std::move(scheduler);
   st.store = std::make_unique<storage::job_store>(*ctx.db);
+  const char* noop = std::getenv("WEFT_BENCH_NOOP_ENGINES");
+  st.noop = noop && std::string{noop} == "1";
   self->send(self, tick_atom::value);
   auto reset = [=](caf::actor scheduler_handle) {
     auto& s = self->state;

@@ -55,8 +55,16 @@ phase phase_of(engine_type t) { return t == engine_type::merge ? phase::merge : 
 
 /// Runs the scheduler's database work, one request at a time, off the
 /// cooperative threads. Storage errors become CAF errors carrying the text.
-caf::behavior store_worker(caf::event_based_actor*, node_context ctx) {
+caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
   auto store = std::make_shared<storage::job_store>(*ctx.db);
+  // Never let a stray message or error end the worker (and, linked, the scheduler).
+  self->set_default_handler(
+      [](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
+        spdlog::error("scheduler store: unexpected message {}", to_string(x.content()));
+        return caf::message{};
+      });
+  self->set_error_handler(
+      [](caf::error& err) { spdlog::error("scheduler store: error {}", caf::to_string(err)); });
   auto guarded = [](auto&& f) -> caf::result<caf::message> {
     try {
       return f();
@@ -103,11 +111,15 @@ caf::behavior store_worker(caf::event_based_actor*, node_context ctx) {
           return caf::make_message(moved);
         });
       },
+      // Sent, not requested: nothing answers. A failure is logged; the fence
+      // (attempt <= current) keeps exactly-once even if the bump is late or lost.
       [=](attempt_atom, int64_t job, int32_t p, int32_t batch_no, int32_t attempt) {
-        return guarded([&] {
+        try {
           store->set_attempt(job, static_cast<phase>(p), batch_no, attempt);
-          return caf::make_message(true);
-        });
+        } catch (const std::exception& e) {
+          spdlog::warn("scheduler: could not store attempt {} of job {} batch {}: {}", attempt, job,
+                       batch_no, e.what());
+        }
       },
       [=](running_atom, const storage::batch_row& b) {
         try {
@@ -630,6 +642,11 @@ caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
   st.ctx = ctx;
   st.policy.set_limits(limits_from(*ctx.settings));
   st.store = self->spawn<caf::detached + caf::linked>(store_worker, ctx);
+  self->set_default_handler(
+      [](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
+        spdlog::error("scheduler: unexpected message {}", to_string(x.content()));
+        return caf::message{};
+      });
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& s = self->state;
     auto e = s.engine_by_addr.find(msg.source);

@@ -34,6 +34,12 @@ int cmd_job(const connect_args& args, int64_t id, bool wait);
 /// `caf-node drain --node NAME [--off]`: maintenance (until the shell offers it).
 int cmd_drain(const connect_args& args, const std::string& node, bool on);
 
+/// `caf-node cleanup run|history|leases --config T [--node N] [-n N]`: the
+/// clean-up service from the command line (until the shell offers it). Works
+/// on the database directly: no node needs to run.
+int cmd_cleanup(const std::string& action, const std::string& config_file, const std::string& node,
+                int limit);
+
 /// `caf-node render`: one record through the template, no node needed.
 struct render_args {
   std::string template_file;

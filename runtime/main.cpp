@@ -132,6 +132,15 @@ int main(int argc, char** argv) {
   drain->add_option("--node", drain_node, "the node to drain")->required();
   drain->add_flag("--off", drain_off, "undrain: give the node work again");
 
+  std::string cleanup_action;
+  int cleanup_limit = 20;
+  auto* cleanup =
+      app.add_subcommand("cleanup", "the clean-up service: run a sweep, its history, leases");
+  cleanup->add_option("action", cleanup_action, "run, history or leases")->required();
+  cleanup->add_option("--config", config_file, "the topology file")->required();
+  cleanup->add_option("--node", node, "this node's name in the topology");
+  cleanup->add_option("-n", cleanup_limit, "how many sweeps of the history")->capture_default_str();
+
   runtime::render_args ren;
   auto* render = app.add_subcommand("render", "render one record locally (template preview)");
   render->add_option("--template", ren.template_file, "the Mustache template")->required();
@@ -156,6 +165,10 @@ int main(int argc, char** argv) {
   }
   if (*render) return runtime::cmd_render(ren);
   if (*job) return runtime::cmd_job(job_conn, job_id, job_wait);
+  if (*cleanup) {
+    runtime::init_client_logging();
+    return runtime::cmd_cleanup(cleanup_action, config_file, node, cleanup_limit);
+  }
   if (*drain) return runtime::cmd_drain(drain_conn, drain_node, !drain_off);
   return runtime::exit_usage;
 }

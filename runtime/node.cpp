@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "actors/actors.hpp"
+#include "actors/cleanup.hpp"
 #include "runtime/exit_code.hpp"
 #include "runtime/signal_waiter.hpp"
 #include "runtime/storage_spec.hpp"
@@ -78,6 +79,7 @@ int run_node(const config::settings& s) {
     spawned.insert(spawned.end(), engines.begin(), engines.end());
     if (self.role == config::node_role::extension)
       spawned.push_back(actors::spawn_agent(sys, ctx, engines));
+    spawned.push_back(actors::spawn_cleanup(sys, ctx));
     auto gateway = actors::spawn_gateway(sys, ctx, scheduler, membership);
     spawned.push_back(gateway);
     auto stop_all = [&] {

@@ -9,18 +9,23 @@
 #   (e) the node's peak memory (VmHWM) for the N-record job and, with
 #       --million, for a 1,000,000-record job.
 #
-#   scripts/bench.sh [--records N] [--latency-jobs M] [--million]
+#   scripts/bench.sh [--records N] [--latency-jobs M] [--million] [--cluster]
+#
+# --cluster also runs scripts/bench_cluster.sh (scheduling overhead per batch,
+# failover times, one node against three).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${WEFT_BUILD_DIR:-$root/build}
 records=100000
 latency_jobs=200
 million=0
+cluster=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --records) records=$2; shift 2 ;;
     --latency-jobs) latency_jobs=$2; shift 2 ;;
     --million) million=1; shift ;;
+    --cluster) cluster=1; shift ;;
     *) echo "usage: bench.sh [--records N] [--latency-jobs M] [--million]" >&2; exit 2 ;;
   esac
 done
@@ -111,6 +116,7 @@ p99=$(sed -n "$(( (n * 99 + 99) / 100 ))p" "$work/lat.sorted")
 ratio=$(python3 -c "print(f'{$job_rate / $limit:.2f}')")
 
 cat <<REPORT
+if [ "$cluster" = 1 ]; then "$root/scripts/bench_cluster.sh" --records "$records"; fi
 
 Weft benchmark — $(date -u +%FT%TZ), $cores cores, $(git -C "$root" rev-parse --short HEAD)
 (a) bare loop, render+layout (pdf), one core:   $bare records/s; limit x$cores engines = $limit records/s
@@ -119,3 +125,4 @@ Weft benchmark — $(date -u +%FT%TZ), $cores cores, $(git -C "$root" rev-parse 
 (d) one-record job latency, submit to done:      p50 $(python3 -c "print(f'{$p50*1000:.1f}')") ms, p99 $(python3 -c "print(f'{$p99*1000:.1f}')") ms over $n jobs (target p50 < 10 ms)
 (e) node peak memory (VmHWM):                    $((peak_100k / 1024)) MiB after the $records-record job and $n small jobs; 1M records: $peak_1m
 REPORT
+if [ "$cluster" = 1 ]; then "$root/scripts/bench_cluster.sh" --records "$records"; fi

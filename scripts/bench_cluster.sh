@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The cluster part of the benchmark (scripts/bench.sh --cluster, docs/benchmark.md):
+#   (f) scheduling overhead per batch with no-op engines (durable state), on one
+#       SQLite node and on a master plus two extensions on MariaDB;
+#   (g) time from an extension's SIGKILL, and from its SIGSTOP, until its
+#       batches are handed out again;
+#   (h) an N-record job on one node against the same job on a master and two
+#       extensions on the same machine (same cores: the cost of clustering).
+# Starts its own disposable MariaDB server (scripts/mariadb.sh).
+#
+#   scripts/bench_cluster.sh [--records N] [--batches B]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${WEFT_BUILD_DIR:-$root/build}
+records=100000
+batches=3000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --records) records=$2; shift 2 ;;
+    --batches) batches=$2; shift 2 ;;
+    *) echo "usage: bench_cluster.sh [--records N] [--batches B]" >&2; exit 2 ;;
+  esac
+done
+WEFT_TARGETS="caf-node weft_gen_invoices" "$root/scripts/build.sh"
+node="$build/runtime/caf-node"
+tmpl="$root/actors/document/samples/invoice.mustache"
+work=$(mktemp -d /tmp/weft-bench-cluster.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  "$root/scripts/mariadb.sh" stop "$work/mdb" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+eval "$("$root/scripts/mariadb.sh" start "$work/mdb")"
+mport=${WEFT_TEST_MARIADB_URL##*:}; mport=${mport%%/*}
+mpass=$(cat "$WEFT_TEST_MARIADB_PASSWORD_FILE")
+sql() { mariadb --no-defaults -h127.0.0.1 -P"$mport" -uweft -p"$mpass" -N -B "$1" -e "$2"; }
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+
+# topology DIR DB|sqlite EXTENSIONS BATCH_SIZE [ENGINES_PER_NODE]
+topology() {
+  local dir=$1 db=$2 exts=$3 bsize=$4 engines=${5:-1}
+  mkdir -p "$dir"
+  (umask 077; echo "bench-$RANDOM$RANDOM" >"$dir/cluster.secret")
+  {
+    printf '[cluster]\nname = "bench"\nsecret_file = "cluster.secret"\nheartbeat = "100ms"\nnode_timeout = "500ms"\nretry_initial = "100ms"\n'
+    if [ "$db" != sqlite ]; then
+      sql weft "CREATE DATABASE $db"
+      printf '[database]\nurl = "mariadb://weft@127.0.0.1:%s/%s"\npassword_file = "%s"\n' "$mport" "$db" "$WEFT_TEST_MARIADB_PASSWORD_FILE"
+    fi
+    printf '[files]\nroot = "files"\n[log]\nlevel = "info"\n'
+    printf '[scheduler]\nmin_batch_size = %s\nmax_batch_size = %s\n' "$bsize" "$bsize"
+    printf '[[node]]\nname = "master"\nrole = "master"\nlisten = "127.0.0.1:%s"\nmerge_engines = %s\nweaver_engines = %s\n' "$(freeport)" "$engines" "$engines"
+    for i in $(seq 1 "$exts"); do
+      printf '[[node]]\nname = "ext%s"\nrole = "extension"\nlisten = "127.0.0.1:%s"\nmerge_engines = %s\nweaver_engines = %s\n' "$i" "$(freeport)" "$engines" "$engines"
+    done
+  } >"$dir/weft.toml"
+}
+master_port() { sed -n '/name = "master"/,/listen/p' "$1/weft.toml" | sed -n 's/listen = "127.0.0.1:\([0-9]*\)"/\1/p'; }
+start() {  # start DIR NODE [env...] -> echo pid
+  local dir=$1 name=$2; shift 2
+  env "$@" "$node" run --config "$dir/weft.toml" --node "$name" 2>"$dir/$name.log" &
+  pids+=("$!")
+  echo "$!"
+}
+wait_log() {  # wait_log FILE PATTERN
+  for _ in $(seq 1 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+  echo "bench: timed out waiting for '$2' in $1" >&2; tail "$1" >&2; exit 1
+}
+submit() {  # submit DIR DATA [args] -> "seconds"
+  local dir=$1 data=$2; shift 2
+  "$node" submit --connect "127.0.0.1:$(master_port "$dir")" --config "$dir/weft.toml" --data "$data" \
+    --template "$tmpl" --timeout-ms 60000 --wait "$@" 2>&1 >/dev/null |
+    sed -n 's/.* records in \([0-9.]*\) s (.*/\1/p'
+}
+stop_all() { for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
+
+"$build/actors/document/weft_gen_invoices" --count "$batches" --out "$work/small.ndjson"
+"$build/actors/document/weft_gen_invoices" --count "$records" --out "$work/data.ndjson"
+
+echo "bench: (f) scheduling overhead, no-op engines, $batches batches of one record"
+# One SQLite node.
+topology "$work/f1" sqlite 0 1
+start "$work/f1" master WEFT_BENCH_NOOP_ENGINES=1 >/dev/null
+wait_log "$work/f1/master.log" "listening on"
+t=$(submit "$work/f1" "$work/small.ndjson" --format txt)
+overhead_sqlite=$(python3 -c "print(f'{$t / $batches * 1e6:.0f}')")
+stop_all
+# Master and two extensions, MariaDB.
+topology "$work/f3" weft_f3 2 1
+start "$work/f3" master WEFT_BENCH_NOOP_ENGINES=1 >/dev/null
+wait_log "$work/f3/master.log" "listening on"
+start "$work/f3" ext1 WEFT_BENCH_NOOP_ENGINES=1 >/dev/null
+start "$work/f3" ext2 WEFT_BENCH_NOOP_ENGINES=1 >/dev/null
+wait_log "$work/f3/master.log" "node 'ext1' joined"
+wait_log "$work/f3/master.log" "node 'ext2' joined"
+t=$(submit "$work/f3" "$work/small.ndjson" --format txt)
+overhead_mariadb=$(python3 -c "print(f'{$t / $batches * 1e6:.0f}')")
+stop_all
+
+echo "bench: (g) failover: SIGKILL and SIGSTOP of an extension mid-job"
+failover() {  # failover DIR SIGNAL -> ms from the signal to the first batch handed out again
+  local dir=$1 sig=$2
+  start "$dir" master >/dev/null
+  wait_log "$dir/master.log" "listening on"
+  local e1; e1=$(start "$dir" ext1)
+  start "$dir" ext2 >/dev/null
+  wait_log "$dir/master.log" "node 'ext1' joined"
+  wait_log "$dir/master.log" "node 'ext2' joined"
+  submit "$dir" "$work/data.ndjson" --format txt >/dev/null &
+  local sub=$!
+  wait_log "$dir/master.log" "merge batches of"
+  sleep 0.3  # let ext1 take batches (a measurement pause, not synchronisation)
+  local t0; t0=$(now)
+  kill -"$sig" "$e1"
+  wait_log "$dir/master.log" "goes back to the queue as attempt"
+  local line; line=$(grep -m1 "goes back to the queue as attempt" "$dir/master.log")
+  local t1; t1=$(date -d "$(echo "$line" | cut -c1-23 | tr T ' ')" +%s.%N)
+  wait "$sub" || true
+  kill -CONT "$e1" 2>/dev/null || true
+  stop_all
+  python3 -c "print(f'{($t1 - $t0) * 1000:.0f}')"
+}
+topology "$work/g1" weft_g1 2 50
+kill_ms=$(failover "$work/g1" KILL)
+topology "$work/g2" weft_g2 2 50
+stop_ms=$(failover "$work/g2" STOP)
+
+echo "bench: (h) $records records: one node against a master and two extensions"
+topology "$work/h1" weft_h1 0 1000 2
+start "$work/h1" master >/dev/null
+wait_log "$work/h1/master.log" "listening on"
+one=$(submit "$work/h1" "$work/data.ndjson" --format pdf)
+stop_all
+topology "$work/h3" weft_h3 2 1000 1
+start "$work/h3" master >/dev/null
+wait_log "$work/h3/master.log" "listening on"
+start "$work/h3" ext1 >/dev/null
+start "$work/h3" ext2 >/dev/null
+wait_log "$work/h3/master.log" "node 'ext2' joined"
+wait_log "$work/h3/master.log" "node 'ext1' joined"
+three=$(submit "$work/h3" "$work/data.ndjson" --format pdf)
+stop_all
+
+cat <<REPORT
+
+Weft cluster benchmark — $(date -u +%FT%TZ), $(nproc) cores, $(git -C "$root" rev-parse --short HEAD)
+(f) scheduling overhead per batch, no-op engines, durable state ($batches one-record batches, submit to done / batches):
+      one node, SQLite:                 $overhead_sqlite µs   (target <= 50)
+      master + 2 extensions, MariaDB:   $overhead_mariadb µs   (target <= 200)
+(g) extension SIGKILL -> its batches handed out again:   $kill_ms ms   (target < 1000)
+    extension SIGSTOP -> its batches handed out again:   $stop_ms ms   (node_timeout 500 ms; target < 1000)
+(h) $records-record PDF job: one node (2+2 engines, MariaDB) $one s; master + 2 extensions (1+1 engines each, same machine) $three s; ratio $(python3 -c "print(f'{$three / $one:.2f}')")
+REPORT
