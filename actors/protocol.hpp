@@ -77,7 +77,6 @@ using load_atom = caf::atom_constant<caf::atom("load")>;
 using plan_atom = caf::atom_constant<caf::atom("plan")>;
 using finish_atom = caf::atom_constant<caf::atom("finish")>;
 using attempt_atom = caf::atom_constant<caf::atom("attempt")>;
-using running_atom = caf::atom_constant<caf::atom("running")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 
 }  // namespace weft::actors

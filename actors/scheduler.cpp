@@ -33,7 +33,6 @@ using batch_rows_ptr = std::shared_ptr<const std::vector<storage::batch_row>>;
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::actors::job_rows_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::actors::batch_rows_ptr)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::storage::batch_row)
 
 namespace weft::actors {
 
@@ -119,14 +118,6 @@ caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
         } catch (const std::exception& e) {
           spdlog::warn("scheduler: could not store attempt {} of job {} batch {}: {}", attempt, job,
                        batch_no, e.what());
-        }
-      },
-      [=](running_atom, const storage::batch_row& b) {
-        try {
-          store->mark_running(b);
-        } catch (const std::exception& e) {
-          spdlog::warn("scheduler: could not record batch {}/{} as running: {}", b.job_id,
-                       b.batch_no, e.what());
         }
       },
       [=](status_atom, int64_t job) {
@@ -274,17 +265,6 @@ caf::message batch_message(const batch& b) {
                            b.first_seq, b.last_seq);
 }
 
-storage::batch_row row_of(const batch& b) {
-  storage::batch_row r;
-  r.job_id = b.job_id;
-  r.phase = phase_of(b.type);
-  r.batch_no = b.batch_no;
-  r.first_seq = b.first_seq;
-  r.last_seq = b.last_seq;
-  r.attempt = b.attempt;
-  return r;
-}
-
 batch batch_of(const storage::batch_row& r) {
   batch b;
   b.job_id = r.job_id;
@@ -305,11 +285,9 @@ void dispatch(scheduler_actor* self) {
       ++i;
       continue;
     }
+    // Handing out a batch writes nothing: the result is fenced by its attempt
+    // when it is stored, and a restart gives every open batch a new attempt.
     i->second.promise.deliver(batch_message(*b));
-    auto row = row_of(*b);
-    row.engine = i->first;
-    row.node = st.policy.engines().at(i->first).node;
-    self->send(st.store, running_atom::value, row);
     i = st.waiting.erase(i);
   }
 }
@@ -546,12 +524,11 @@ void resume(scheduler_actor* self, const storage::job_row& row) {
               std::vector<batch> bs;
               for (const auto& r : *open) {
                 auto b = batch_of(r);
-                if (r.state == "running") {
-                  // Whoever ran it before the restart may still finish: fence it.
-                  ++b.attempt;
-                  self->send(s.store, attempt_atom::value, b.job_id, static_cast<int32_t>(p),
-                             static_cast<int32_t>(b.batch_no), static_cast<int32_t>(b.attempt));
-                }
+                // Any open batch may have been handed out before the restart and
+                // its engine may still finish it: fence the old attempt.
+                ++b.attempt;
+                self->send(s.store, attempt_atom::value, b.job_id, static_cast<int32_t>(p),
+                           static_cast<int32_t>(b.batch_no), static_cast<int32_t>(b.attempt));
                 jp.remaining[p == phase::merge ? 0 : 1].insert(b.batch_no);
                 if (p == phase::merge) jp.open_merge[b.batch_no] = {b.first_seq, b.last_seq};
                 bs.push_back(b);

@@ -60,11 +60,11 @@ topology() {
   } >"$dir/weft.toml"
 }
 master_port() { sed -n '/name = "master"/,/listen/p' "$1/weft.toml" | sed -n 's/listen = "127.0.0.1:\([0-9]*\)"/\1/p'; }
-start() {  # start DIR NODE [env...] -> echo pid
+start() {  # start DIR NODE [env...] -> sets last_pid
   local dir=$1 name=$2; shift 2
-  env "$@" "$node" run --config "$dir/weft.toml" --node "$name" 2>"$dir/$name.log" &
-  pids+=("$!")
-  echo "$!"
+  env "$@" "$node" run --config "$dir/weft.toml" --node "$name" >/dev/null 2>"$dir/$name.log" &
+  last_pid=$!
+  pids+=("$last_pid")
 }
 wait_log() {  # wait_log FILE PATTERN
   for _ in $(seq 1 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
@@ -84,17 +84,17 @@ stop_all() { for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill
 echo "bench: (f) scheduling overhead, no-op engines, $batches batches of one record"
 # One SQLite node.
 topology "$work/f1" sqlite 0 1
-start "$work/f1" master WEFT_BENCH_NOOP_ENGINES=1 >/dev/null
+start "$work/f1" master WEFT_BENCH_NOOP_ENGINES=1
 wait_log "$work/f1/master.log" "listening on"
 t=$(submit "$work/f1" "$work/small.ndjson" --format txt)
 overhead_sqlite=$(python3 -c "print(f'{$t / $batches * 1e6:.0f}')")
 stop_all
 # Master and two extensions, MariaDB.
 topology "$work/f3" weft_f3 2 1
-start "$work/f3" master WEFT_BENCH_NOOP_ENGINES=1 >/dev/null
+start "$work/f3" master WEFT_BENCH_NOOP_ENGINES=1
 wait_log "$work/f3/master.log" "listening on"
-start "$work/f3" ext1 WEFT_BENCH_NOOP_ENGINES=1 >/dev/null
-start "$work/f3" ext2 WEFT_BENCH_NOOP_ENGINES=1 >/dev/null
+start "$work/f3" ext1 WEFT_BENCH_NOOP_ENGINES=1
+start "$work/f3" ext2 WEFT_BENCH_NOOP_ENGINES=1
 wait_log "$work/f3/master.log" "node 'ext1' joined"
 wait_log "$work/f3/master.log" "node 'ext2' joined"
 t=$(submit "$work/f3" "$work/small.ndjson" --format txt)
@@ -102,15 +102,16 @@ overhead_mariadb=$(python3 -c "print(f'{$t / $batches * 1e6:.0f}')")
 stop_all
 
 echo "bench: (g) failover: SIGKILL and SIGSTOP of an extension mid-job"
-failover() {  # failover DIR SIGNAL -> ms from the signal to the first batch handed out again
+failover() {  # failover DIR SIGNAL -> sets failover_ms: from the signal to the first batch handed out again
   local dir=$1 sig=$2
-  start "$dir" master >/dev/null
+  start "$dir" master
   wait_log "$dir/master.log" "listening on"
-  local e1; e1=$(start "$dir" ext1)
-  start "$dir" ext2 >/dev/null
+  start "$dir" ext1
+  local e1=$last_pid
+  start "$dir" ext2
   wait_log "$dir/master.log" "node 'ext1' joined"
   wait_log "$dir/master.log" "node 'ext2' joined"
-  submit "$dir" "$work/data.ndjson" --format txt >/dev/null &
+  submit "$dir" "$work/data.ndjson" --format txt >/dev/null 2>&1 &
   local sub=$!
   wait_log "$dir/master.log" "merge batches of"
   sleep 0.3  # let ext1 take batches (a measurement pause, not synchronisation)
@@ -122,24 +123,26 @@ failover() {  # failover DIR SIGNAL -> ms from the signal to the first batch han
   wait "$sub" || true
   kill -CONT "$e1" 2>/dev/null || true
   stop_all
-  python3 -c "print(f'{($t1 - $t0) * 1000:.0f}')"
+  failover_ms=$(python3 -c "print(f'{($t1 - $t0) * 1000:.0f}')")
 }
 topology "$work/g1" weft_g1 2 50
-kill_ms=$(failover "$work/g1" KILL)
+failover "$work/g1" KILL
+kill_ms=$failover_ms
 topology "$work/g2" weft_g2 2 50
-stop_ms=$(failover "$work/g2" STOP)
+failover "$work/g2" STOP
+stop_ms=$failover_ms
 
 echo "bench: (h) $records records: one node against a master and two extensions"
 topology "$work/h1" weft_h1 0 1000 2
-start "$work/h1" master >/dev/null
+start "$work/h1" master
 wait_log "$work/h1/master.log" "listening on"
 one=$(submit "$work/h1" "$work/data.ndjson" --format pdf)
 stop_all
 topology "$work/h3" weft_h3 2 1000 1
-start "$work/h3" master >/dev/null
+start "$work/h3" master
 wait_log "$work/h3/master.log" "listening on"
-start "$work/h3" ext1 >/dev/null
-start "$work/h3" ext2 >/dev/null
+start "$work/h3" ext1
+start "$work/h3" ext2
 wait_log "$work/h3/master.log" "node 'ext2' joined"
 wait_log "$work/h3/master.log" "node 'ext1' joined"
 three=$(submit "$work/h3" "$work/data.ndjson" --format pdf)
