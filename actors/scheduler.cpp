@@ -336,17 +336,14 @@ void finish_job(scheduler_actor* self, int64_t job, job_state state, const std::
           });
 }
 
-/// Output segments: consecutive record ranges of `split_every` documents (or
-/// the default cap, which bounds a weaver's memory and lets weavers share a
-/// job).
-std::vector<storage::batch_row> plan_segments(int64_t job, int64_t records, int64_t split) {
-  int64_t size = split > 0 ? split : default_segment_cap;
+/// Records 1..records cut into consecutive ranges of `size`, as batches of phase `p`.
+std::vector<storage::batch_row> cut(int64_t job, phase p, int64_t records, int64_t size) {
   std::vector<storage::batch_row> out;
   int n = 0;
   for (int64_t first = 1; first <= records; first += size) {
     storage::batch_row r;
     r.job_id = job;
-    r.phase = phase::weave;
+    r.phase = p;
     r.batch_no = n++;
     r.first_seq = first;
     r.last_seq = std::min(records, first + size - 1);
@@ -354,6 +351,13 @@ std::vector<storage::batch_row> plan_segments(int64_t job, int64_t records, int6
     out.push_back(r);
   }
   return out;
+}
+
+/// Output segments: consecutive record ranges of `split_every` documents (or
+/// the default cap, which bounds a weaver's memory and lets weavers share a
+/// job).
+std::vector<storage::batch_row> plan_segments(int64_t job, int64_t records, int64_t split) {
+  return cut(job, phase::weave, records, split > 0 ? split : default_segment_cap);
 }
 
 /// Hands out the held weave segments whose merge batches are all done.
@@ -448,20 +452,9 @@ void on_mapped(scheduler_actor* self, int64_t job, int64_t records) {
   auto& st = self->state;
   st.policy.add_job(job, records);
   auto size = batch_size_for(st, job, records);
-  auto batches = std::make_shared<std::vector<storage::batch_row>>();
-  int n = 0;
-  for (int64_t first = 1; first <= records; first += size) {
-    storage::batch_row r;
-    r.job_id = job;
-    r.phase = phase::merge;
-    r.batch_no = n++;
-    r.first_seq = first;
-    r.last_seq = std::min(records, first + size - 1);
-    r.attempt = 1;
-    batches->push_back(r);
-  }
+  batch_rows_ptr cbatches = std::make_shared<const std::vector<storage::batch_row>>(
+      cut(job, phase::merge, records, size));
   std::string cls = to_string(st.policy.class_of(job));
-  batch_rows_ptr cbatches = batches;
   batch_rows_ptr segments = std::make_shared<const std::vector<storage::batch_row>>(
       planned_after_merge(st.jobs[job].options)
           ? std::vector<storage::batch_row>{}
