@@ -1,0 +1,588 @@
+// The clean-up service across a real cluster (cleanup_cluster_test, label mariadb): a
+// master and two extensions as `caf-node run` processes sharing one fresh MariaDB
+// database and one file store, sweeping every second (docs/cleanup.md).
+//
+// * Three nodes sweep for a while (WEFT_CLEANUP_SOAK_SECONDS, default 60, the minute of
+//   issue 5): the history shows no two sweeps overlapping in time, and every node swept.
+// * The lease holder is SIGKILLed in the middle of a long orphan sweep: another node takes
+//   the lease once `lock_at_most` has passed and finishes the work.
+// * An orphan left by a killed attempt is removed by a running node's sweep, while the files
+//   of a live job and young files stay (the rules themselves are tested at the storage
+//   level in cleanup_sweep_*; this is the end-to-end version).
+//
+// Needs WEFT_TEST_MARIADB_URL and WEFT_TEST_MARIADB_PASSWORD_FILE; without them every
+// case fails, it never skips.
+
+#define BOOST_TEST_MODULE cleanup_cluster
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/test/unit_test.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "storage/job_store.hpp"
+#include "tests/storage/backend_fixture.hpp"
+#include "tests/support/child_process.hpp"
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using steady = std::chrono::steady_clock;
+using weft::test::child_process;
+using weft::test::run_command;
+using weft::test::temp_dir;
+using weft::test::wait_until;
+
+namespace {
+
+/// How long the three nodes sweep in the first case: WEFT_CLEANUP_SOAK_SECONDS, default 60
+/// (issue 5 says "for a minute"). Waiting on the clock is that case's purpose.
+int soak_seconds() {
+  const char* v = std::getenv("WEFT_CLEANUP_SOAK_SECONDS");
+  if (v == nullptr || !*v) return 60;
+  const int n = std::atoi(v);
+  if (n < 5) throw std::runtime_error("WEFT_CLEANUP_SOAK_SECONDS must be at least 5");
+  return n;
+}
+
+long long ms_since(steady::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t).count();
+}
+
+/// One row of the sweep history.
+struct sweep {
+  int64_t id = 0;
+  std::string node;
+  int64_t token = 0;
+  std::string started_at;   ///< 'YYYY-MM-DD HH:MM:SS.ffffff', database clock
+  std::string finished_at;  ///< "" while running (or when its node died)
+  std::string status;
+  int64_t files_removed = 0;
+};
+
+std::vector<sweep> parse_history(const std::string& json) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (!j.is_array()) throw std::runtime_error("not a sweep history: " + json);
+  std::vector<sweep> out;
+  for (const auto& r : j) {
+    sweep s;
+    s.id = r.value("id", int64_t{0});
+    s.node = r.value("node", "");
+    s.token = r.value("token", int64_t{0});
+    s.started_at = r.value("started_at", "");
+    if (r.contains("finished_at") && r["finished_at"].is_string())
+      s.finished_at = r["finished_at"].get<std::string>();
+    s.status = r.value("status", "");
+    s.files_removed = r.value("files_removed", int64_t{0});
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::string describe(const sweep& s) {
+  return "#" + std::to_string(s.id) + " " + s.node + " token " + std::to_string(s.token) + " [" +
+         s.started_at + " .. " + s.finished_at + "] " + s.status;
+}
+
+/// A file of `bytes` bytes whose mtime lies `age` in the past (utimes).
+void put_file(const fs::path& p, std::size_t bytes, std::chrono::seconds age) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << std::string(bytes, 'x');
+  if (age > 0s) {
+    const auto when = std::chrono::system_clock::now() - age;
+    struct timeval tv[2];
+    tv[0].tv_sec = tv[1].tv_sec = std::chrono::system_clock::to_time_t(when);
+    tv[0].tv_usec = tv[1].tv_usec = 0;
+    if (::utimes(p.c_str(), tv) != 0) throw std::runtime_error("utimes " + p.string());
+  }
+}
+
+/// How many entries `dir` holds (0 when it does not exist).
+std::size_t entries(const fs::path& dir) {
+  std::error_code ec;
+  std::size_t n = 0;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) ++n;
+  return n;
+}
+
+/// A master ("master", database_sweep) and two extensions ("ext1", "ext2") as real
+/// `caf-node run` processes on free loopback ports, one fresh MariaDB database, one file
+/// store (`files()`), the clean-up service sweeping every second with a short lease.
+class sweeping_cluster {
+ public:
+  sweeping_cluster() {
+    ::setenv("WEFT_TEST_BACKEND", "mariadb", 1);  // the fixture's database is a MariaDB one
+    db_ = std::make_unique<weft::storage::testing::fresh_database>();
+    const auto secret = dir_.write("cluster.secret", "cleanup-cluster-test-secret-0123456789\n");
+    // A copy with mode 600, whatever the test server's file has.
+    const auto password = dir_.write(
+        "db.password", weft::storage::testing::read_first_line(db_->password_file) + "\n");
+    std::ostringstream t;
+    t << "[cluster]\nname = \"weft-cleanup-test\"\nsecret_file = \"" << secret << "\"\n"
+      << "heartbeat = \"100ms\"\nnode_timeout = \"500ms\"\nretry_initial = \"100ms\"\n"
+      << "\n[database]\nurl = \"" << db_->url << "\"\npassword_file = \"" << password << "\"\n"
+      << "\n[files]\nroot = \"" << files().string() << "\"\n"
+      << "\n[cleanup]\ninterval = \"1s\"\nrun_at_startup = true\nlock_at_least = \"100ms\"\n"
+      << "lock_at_most = \"" << lock_at_most.count() << "ms\"\norphan_min_age = \"1h\"\n";
+    for (const auto& name : names()) {
+      t << "\n[[node]]\nname = \"" << name << "\"\nrole = \""
+        << (name == "master" ? "master" : "extension")
+        << "\"\nlisten = \"127.0.0.1:" << weft::test::free_port()
+        << "\"\nmerge_engines = 1\nweaver_engines = 1\n";
+      if (name == "master") t << "database_sweep = true\n";
+    }
+    topology_ = dir_.write("weft.toml", t.str(), 0644);
+  }
+
+  ~sweeping_cluster() {
+    for (auto& [name, p] : nodes_)
+      if (p) p->signal(SIGKILL);
+    nodes_.clear();  // reaps them
+  }
+
+  static constexpr std::chrono::milliseconds lock_at_most{2000};
+
+  static std::vector<std::string> names() { return {"master", "ext1", "ext2"}; }
+  fs::path files() const { return fs::path(dir_.path()) / "files"; }
+  /// A directory outside the file store on the same file system, to prepare trees in.
+  fs::path staging() const { return fs::path(dir_.path()) / "staging"; }
+  weft::storage::testing::fresh_database& db() { return *db_; }
+
+  /// Starts the master, waits until it listens, then each extension until it joined.
+  void start_all() {
+    start("master");
+    require(wait_until([&] { return count("master", "' listening on ") > 0 || !running("master"); },
+                       30s) &&
+                running("master"),
+            "the master did not come up");
+    for (const auto& name : {"ext1", "ext2"}) {
+      start(name);
+      require(
+          wait_until([&] { return count(name, "joined the master") > 0 || !running(name); }, 30s) &&
+              running(name),
+          std::string{"extension "} + name + " did not join");
+    }
+  }
+
+  void start(const std::string& name) {
+    const int run = ++runs_[name];
+    nodes_[name] = std::make_unique<child_process>(
+        std::vector<std::string>{CAF_NODE, "run", "--config", topology_, "--node", name},
+        dir_.path() + "/" + name + ".run" + std::to_string(run));
+  }
+
+  bool running(const std::string& name) {
+    auto n = nodes_.find(name);
+    return n != nodes_.end() && n->second && n->second->running();
+  }
+  pid_t pid(const std::string& name) const { return nodes_.at(name)->pid(); }
+  void kill(const std::string& name) {
+    nodes_.at(name)->signal(SIGKILL);
+    nodes_.at(name)->wait_for(10s);
+  }
+  /// SIGTERM to every running node; their exit codes (nothing for one that did not stop).
+  std::map<std::string, std::optional<int>> stop_all() {
+    for (auto& [name, p] : nodes_)
+      if (p->running()) p->signal(SIGTERM);
+    std::map<std::string, std::optional<int>> codes;
+    for (auto& [name, p] : nodes_) codes[name] = p->wait_for(30s);
+    return codes;
+  }
+
+  std::string log(const std::string& name) const {
+    auto n = nodes_.find(name);
+    return n == nodes_.end() ? std::string{} : n->second->stderr_text();
+  }
+  int count(const std::string& name, const std::string& text) const {
+    const auto l = log(name);
+    int n = 0;
+    for (auto at = l.find(text); at != std::string::npos; at = l.find(text, at + text.size())) ++n;
+    return n;
+  }
+  /// The last lines of every node's log, for failure messages.
+  std::string logs() const {
+    std::string out;
+    for (const auto& [name, p] : nodes_) {
+      auto l = log(name);
+      std::size_t at = l.size();
+      for (int i = 0; i <= 40 && at != std::string::npos && at > 0; ++i) at = l.rfind('\n', at - 1);
+      out += "---- " + name + " ----\n" + (at == std::string::npos ? l : l.substr(at + 1)) + "\n";
+    }
+    return out;
+  }
+
+  /// `caf-node cleanup ARGS --config T`; throws with the output when it fails.
+  std::string cleanup_command(std::vector<std::string> args) const {
+    std::vector<std::string> argv{CAF_NODE, "cleanup"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--config", topology_, "--node", "master"});
+    auto r = run_command(argv, 60s);
+    if (r.exit_code != 0)
+      throw std::runtime_error("caf-node cleanup " + args.front() + " failed (exit " +
+                               std::to_string(r.exit_code) + "): " + r.out + r.err);
+    return r.out;
+  }
+  /// The newest `n` sweeps, as `caf-node cleanup history` prints them (newest first).
+  std::vector<sweep> history(int n) const {
+    return parse_history(cleanup_command({"history", "-n", std::to_string(n)}));
+  }
+  /// The `cleanup` lease as `caf-node cleanup leases` prints it (null when there is none).
+  nlohmann::json cleanup_lease() const {
+    auto j = nlohmann::json::parse(cleanup_command({"leases"}), nullptr, false);
+    if (!j.is_array()) throw std::runtime_error("caf-node cleanup leases: not an array");
+    for (const auto& l : j)
+      if (l.value("name", "") == "cleanup") return l;
+    return nullptr;
+  }
+
+  // Direct database reads, for polling: far cheaper than a caf-node process per poll.
+
+  long long scalar(const std::string& sql) {
+    try {
+      long long n = 0;
+      soci::indicator ind = soci::i_ok;
+      session() << sql, soci::into(n, ind);
+      return ind == soci::i_ok ? n : 0;
+    } catch (const std::exception&) {
+      session_.reset();  // e.g. the table does not exist yet: ask again later
+      return 0;
+    }
+  }
+  /// The sweeps with an id above `after`, oldest first.
+  std::vector<sweep> sweeps_after(int64_t after) {
+    std::vector<sweep> out;
+    try {
+      soci::rowset<std::string> rows =
+          (session().prepare
+           << "SELECT CONCAT_WS('|', id, node, token, CAST(started_at AS CHAR), "
+              "COALESCE(CAST(finished_at AS CHAR), ''), status, files_removed) FROM sweeps "
+              "WHERE id > "
+           << after << " ORDER BY id");
+      for (const auto& row : rows) {
+        std::vector<std::string> f;
+        std::stringstream in(row);
+        for (std::string part; std::getline(in, part, '|');) f.push_back(part);
+        if (f.size() < 6) continue;
+        sweep s;
+        s.id = std::stoll(f[0]);
+        s.node = f[1];
+        s.token = std::stoll(f[2]);
+        s.started_at = f[3];
+        s.finished_at = f[4];
+        s.status = f[5];
+        s.files_removed = f.size() > 6 ? std::stoll(f[6]) : 0;
+        out.push_back(s);
+      }
+    } catch (const std::exception&) {
+      session_.reset();
+    }
+    return out;
+  }
+  int64_t last_sweep_id() { return scalar("SELECT COALESCE(MAX(id), 0) FROM sweeps"); }
+
+ private:
+  static void require(bool ok, const std::string& what) {
+    if (!ok) throw std::runtime_error(what);
+  }
+  soci::session& session() {
+    if (!session_) session_ = db_->side_session();
+    return *session_;
+  }
+
+  temp_dir dir_;
+  std::unique_ptr<weft::storage::testing::fresh_database> db_;
+  std::string topology_;
+  std::map<std::string, std::unique_ptr<child_process>> nodes_;
+  std::map<std::string, int> runs_;
+  std::unique_ptr<soci::session> session_;
+};
+
+/// Moves `from` (a `jobs` tree prepared in staging) into the file store's `jobs/`, one
+/// job directory per rename.
+void move_into_store(const fs::path& from, const fs::path& jobs) {
+  fs::create_directories(jobs);
+  for (const auto& e : fs::directory_iterator(from))
+    fs::rename(e.path(), jobs / e.path().filename());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cleanup_cluster)
+
+BOOST_AUTO_TEST_CASE(three_nodes_sweeping_every_second_never_overlap_and_all_take_turns) {
+  const int seconds = soak_seconds();
+  sweeping_cluster c;
+  const auto began = steady::now();
+  c.start_all();
+
+  // Every node has a slot per second (staggered by a third): the history should reach
+  // 3 sweeps per second of the run. Skipped slots are legal; the deadline bounds the run.
+  const long long every_slot = 3LL * seconds;
+  const auto soak = steady::now();
+  const bool all_slots =
+      wait_until([&] { return c.scalar("SELECT COUNT(*) FROM sweeps") >= every_slot; },
+                 std::chrono::seconds(seconds) + 10s);
+  const auto soaked_ms = ms_since(soak);
+  auto codes = c.stop_all();
+  for (const auto& [name, code] : codes)
+    BOOST_CHECK_MESSAGE(code && *code == 0, name << " did not stop cleanly on SIGTERM (exit "
+                                                 << (code ? std::to_string(*code) : "none") << ")\n"
+                                                 << c.logs());
+
+  auto history = c.history(100000);
+  BOOST_TEST_MESSAGE(history.size() << " sweeps in " << soaked_ms << " ms of sweeping (wanted "
+                                    << every_slot << ", every slot: " << std::boolalpha << all_slots
+                                    << "); whole case " << ms_since(began) << " ms");
+  BOOST_TEST_REQUIRE(static_cast<long long>(history.size()) >= seconds,
+                     "fewer than one sweep per second: " << history.size() << "\n"
+                                                         << c.logs());
+  BOOST_TEST(static_cast<long long>(history.size()) == c.scalar("SELECT COUNT(*) FROM sweeps"));
+
+  std::map<std::string, int> by_node;
+  for (const auto& s : history) {
+    ++by_node[s.node];
+    BOOST_TEST(!s.finished_at.empty(), describe(s) << " never finished");
+    BOOST_TEST((s.status == "done" || s.status == "stopped"), describe(s));
+    BOOST_TEST(s.started_at <= s.finished_at, describe(s));
+  }
+  std::sort(history.begin(), history.end(),
+            [](const sweep& a, const sweep& b) { return a.started_at < b.started_at; });
+  int overlaps = 0;
+  for (std::size_t i = 1; i < history.size(); ++i) {
+    const auto& before = history[i - 1];
+    const auto& after = history[i];
+    if (!(before.finished_at < after.started_at) && ++overlaps <= 10)
+      BOOST_ERROR("sweeps overlap: " << describe(before) << " and " << describe(after));
+    BOOST_TEST(before.token < after.token,
+               "the fencing token did not grow: " << describe(before) << ", " << describe(after));
+  }
+  BOOST_TEST(overlaps == 0);
+
+  std::ostringstream share;
+  for (const auto& [node, n] : by_node) share << node << " " << n << "; ";
+  BOOST_TEST_MESSAGE("sweeps per node: " << share.str());
+  BOOST_TEST(by_node.size() > 1u, "only one node swept: " << share.str());
+  // lock_at_least (100 ms) is below period / nodes (333 ms): every node gets its turn,
+  // the database node in particular (docs/cleanup.md, Staggering).
+  for (const auto& name : sweeping_cluster::names())
+    BOOST_TEST(by_node[name] > 0, name << " never swept: " << share.str());
+}
+
+BOOST_AUTO_TEST_CASE(another_node_sweeps_after_lock_at_most_when_the_lease_holder_is_killed) {
+  sweeping_cluster c;
+  const auto began = steady::now();
+  // A long orphan sweep: many old directories of jobs that do not exist, each costing the
+  // sweeper a database round trip and a few unlinks. The sweep renews the lease as it goes.
+  const int dirs = 6000;
+  const int files_per_dir = 3;
+  const auto staged = c.staging() / "jobs";
+  for (int d = 0; d < dirs; ++d)
+    for (int f = 0; f < files_per_dir; ++f)
+      put_file(staged / std::to_string(500000 + d) / "content" /
+                   ("m" + std::to_string(f) + ".a1.bin.part"),
+               16, 2h);
+  BOOST_TEST_MESSAGE("staged " << dirs * files_per_dir << " orphans in " << ms_since(began)
+                               << " ms");
+  c.start_all();
+  BOOST_TEST_REQUIRE(wait_until(
+                         [&] {
+                           return c.scalar(
+                                      "SELECT COUNT(*) FROM sweeps "
+                                      "WHERE status = 'done'") > 0;
+                         },
+                         20s),
+                     "no sweep finished\n"
+                         << c.logs());
+
+  move_into_store(staged, c.files() / "jobs");
+  const auto mark = c.last_sweep_id();  // every later sweep walks the whole tree
+  const auto jobs = c.files() / "jobs";
+
+  // Wait until a sweep is under way on the tree, then kill the lease holder.
+  sweep victim;
+  BOOST_TEST_REQUIRE(wait_until(
+                         [&] {
+                           for (const auto& s : c.sweeps_after(mark))
+                             if (s.finished_at.empty() && entries(jobs) + 200 < std::size_t(dirs)) {
+                               victim = s;
+                               return true;
+                             }
+                           return false;
+                         },
+                         30s),
+                     "no sweep got under way on the orphans\n"
+                         << c.logs());
+  const auto lease = c.cleanup_lease();
+  BOOST_TEST_REQUIRE(!lease.is_null());
+  const std::string holder = lease.value("holder", "");
+  BOOST_TEST_MESSAGE("lease holder '" << holder << "', token " << lease.value("token", 0)
+                                      << "; running sweep " << describe(victim));
+  const std::string node = holder.substr(0, holder.find(' '));
+  BOOST_TEST_REQUIRE(lease.value("token", int64_t{0}) == victim.token,
+                     "the lease moved on before the kill: the sweep was too short");
+  BOOST_TEST_REQUIRE(node == victim.node);
+  BOOST_TEST_REQUIRE(holder == node + " pid " + std::to_string(c.pid(node)));
+  c.kill(node);
+  const auto killed = steady::now();
+
+  // Killed mid-sweep: its row stays running, orphans are left, the lease is still held.
+  const auto after_kill = c.cleanup_lease();
+  const std::string lock_until = after_kill.value("lock_until", "");
+  BOOST_TEST(after_kill.value("token", int64_t{0}) == victim.token);
+  const auto left = entries(jobs);
+  BOOST_TEST_MESSAGE(left << " of " << dirs << " orphan directories left at the kill; lease until "
+                          << lock_until);
+  BOOST_TEST_REQUIRE(left > 0u, "the sweep finished before the kill: make it longer");
+
+  // The next acquisition (token + 1) is by another node, once the lease has expired.
+  sweep successor;
+  BOOST_TEST_REQUIRE(wait_until(
+                         [&] {
+                           for (const auto& s : c.sweeps_after(mark))
+                             if (s.token == victim.token + 1) {
+                               successor = s;
+                               return true;
+                             }
+                           return false;
+                         },
+                         sweeping_cluster::lock_at_most + 30s),
+                     "no node took over the lease\n"
+                         << c.logs());
+  const auto takeover_ms = ms_since(killed);
+  BOOST_TEST_MESSAGE("taken over after " << takeover_ms << " ms by " << describe(successor));
+  BOOST_TEST(successor.node != node);
+  BOOST_TEST(successor.started_at >= lock_until, "taken over at " << successor.started_at
+                                                                  << " before the lease expired at "
+                                                                  << lock_until);
+  BOOST_TEST(takeover_ms >= 1000,
+             "taken over only " << takeover_ms << " ms after the kill (lock_at_most 2 s)");
+
+  // The work is finished by the survivors: every orphan goes, the dead sweep stays running.
+  BOOST_TEST(wait_until([&] { return entries(jobs) == 0; }, 60s),
+             entries(jobs) << " orphan directories left\n"
+                           << c.logs());
+  BOOST_TEST(wait_until(
+      [&] {
+        for (const auto& s : c.sweeps_after(mark))
+          if (s.id == successor.id) return !s.finished_at.empty();
+        return false;
+      },
+      60s));
+  int64_t removed = 0;
+  for (const auto& s : c.history(1000)) {
+    if (s.id <= mark) continue;
+    if (s.id == victim.id) {
+      BOOST_TEST(s.status == "running", describe(s));
+      BOOST_TEST(s.finished_at.empty(), describe(s));
+    } else {
+      BOOST_TEST(s.node != node, "the killed node swept again: " << describe(s));
+      if (s.id == successor.id) BOOST_TEST(s.status == "done", describe(s));
+      removed += s.files_removed;
+    }
+  }
+  BOOST_TEST(removed > 0);
+  BOOST_TEST(removed < dirs * files_per_dir);  // the killed sweep removed the rest
+  BOOST_TEST_MESSAGE("survivors removed " << removed << " files; whole case " << ms_since(began)
+                                          << " ms");
+}
+
+BOOST_AUTO_TEST_CASE(
+    an_orphan_of_a_killed_attempt_goes_while_files_of_a_live_job_and_young_files_stay) {
+  using namespace weft::storage;
+  sweeping_cluster c;
+  const auto began = steady::now();
+  c.start_all();
+  BOOST_TEST_REQUIRE(wait_until(
+                         [&] {
+                           return c.scalar(
+                                      "SELECT COUNT(*) FROM sweeps "
+                                      "WHERE status = 'done'") > 0;
+                         },
+                         20s),
+                     "no sweep finished\n"
+                         << c.logs());
+
+  // A job still merging: batch 0's first attempt died with its node and runs again as
+  // attempt 2; batch 1 is done (its content row names m1.a1.bin).
+  auto db = c.db().open();
+  job_store store(*db);
+  new_job j;
+  j.template_path = "t";
+  j.data_path = "d";
+  j.data_format = "ndjson";
+  j.options_json = "{}";
+  const auto live = store.create_job(j);
+  const auto job_dir = c.files() / "jobs" / std::to_string(live);
+  store.set_paths(live, (job_dir / "input" / "t.mustache").string(),
+                  (job_dir / "input" / "d.ndjson").string());
+  store.insert_records(live, {{1, "{\"n\":1}"}, {2, "{\"n\":2}"}});
+  batch_row b0, b1;
+  b0.batch_no = 0;
+  b0.first_seq = b0.last_seq = 1;
+  b1.batch_no = 1;
+  b1.first_seq = b1.last_seq = 2;
+  store.finish_mapping(live, 2, {b0, b1});
+  store.set_attempt(live, phase::merge, 1, 1);
+  content_row done_batch;
+  done_batch.job_id = live;
+  done_batch.batch_no = 1;
+  done_batch.attempt = 1;
+  done_batch.path = (job_dir / "content" / "m1.a1.bin").string();
+  BOOST_TEST_REQUIRE(store.complete_merge(done_batch, "ext1/merge/0", "ext1"));
+  store.set_attempt(live, phase::merge, 0, 2);
+
+  const auto staged = c.staging() / "jobs";
+  const auto S = staged / std::to_string(live);
+  put_file(S / "input" / "t.mustache", 10, 2h);
+  put_file(S / "input" / "d.ndjson", 20, 2h);
+  put_file(S / "content" / "m0.a1.bin.part", 300, 2h);  // the killed attempt's leftover
+  put_file(S / "content" / "m0.a2.bin.part", 70, 2h);   // the current attempt, being written
+  put_file(S / "content" / "m1.a1.bin", 100, 2h);       // referenced by its content row
+  // A job whose row is gone: its old file goes, a young file of another stays.
+  put_file(staged / "700001" / "content" / "m0.a1.bin", 40, 2h);
+  put_file(staged / "700002" / "content" / "m0.a1.bin", 40, 0s);
+
+  move_into_store(staged, c.files() / "jobs");
+  const auto mark = c.last_sweep_id();
+  const auto J = c.files() / "jobs";
+  const auto orphan = J / std::to_string(live) / "content" / "m0.a1.bin.part";
+
+  // One whole sweep that started after the files were in place.
+  sweep after;
+  BOOST_TEST_REQUIRE(wait_until(
+                         [&] {
+                           for (const auto& s : c.sweeps_after(mark))
+                             if (s.status == "done") {
+                               after = s;
+                               return true;
+                             }
+                           return false;
+                         },
+                         20s),
+                     "no sweep finished after the files were placed\n"
+                         << c.logs());
+  BOOST_TEST_MESSAGE("swept by " << describe(after) << ", " << after.files_removed
+                                 << " files removed; whole case " << ms_since(began) << " ms");
+  BOOST_TEST(!fs::exists(orphan));
+  BOOST_TEST(!fs::exists(J / "700001"));
+  for (const auto& p :
+       {J / std::to_string(live) / "input" / "t.mustache",
+        J / std::to_string(live) / "input" / "d.ndjson",
+        J / std::to_string(live) / "content" / "m0.a2.bin.part",
+        J / std::to_string(live) / "content" / "m1.a1.bin", J / "700002" / "content" / "m0.a1.bin"})
+    BOOST_TEST(fs::exists(p), p.string() << " should stay");
+  BOOST_TEST(after.files_removed == 2);
+  BOOST_TEST(c.scalar("SELECT COUNT(*) FROM jobs WHERE id = " + std::to_string(live) +
+                      " AND state = 'merging'") == 1);
+  BOOST_TEST(c.scalar("SELECT COUNT(*) FROM content WHERE job_id = " + std::to_string(live)) == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
