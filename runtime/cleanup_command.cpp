@@ -15,8 +15,12 @@ int cmd_cleanup(const std::string& action, const std::string& config_file, const
                 int limit) {
   config::settings s;
   try {
-    s = config::load_topology(config_file,
-                              node.empty() ? std::nullopt : std::optional<std::string>{node});
+    // Only `run` sweeps as a node; history and leases need no node chosen.
+    if (node.empty() && action != "run")
+      s = config::load_topology_for_client(config_file);
+    else
+      s = config::load_topology(config_file,
+                                node.empty() ? std::nullopt : std::optional<std::string>{node});
   } catch (const config::config_error& e) {
     std::cerr << "caf-node: config error: " << e.what() << "\n";
     return exit_usage;
