@@ -116,7 +116,6 @@ p99=$(sed -n "$(( (n * 99 + 99) / 100 ))p" "$work/lat.sorted")
 ratio=$(python3 -c "print(f'{$job_rate / $limit:.2f}')")
 
 cat <<REPORT
-if [ "$cluster" = 1 ]; then "$root/scripts/bench_cluster.sh" --records "$records"; fi
 
 Weft benchmark — $(date -u +%FT%TZ), $cores cores, $(git -C "$root" rev-parse --short HEAD)
 (a) bare loop, render+layout (pdf), one core:   $bare records/s; limit x$cores engines = $limit records/s
@@ -125,4 +124,5 @@ Weft benchmark — $(date -u +%FT%TZ), $cores cores, $(git -C "$root" rev-parse 
 (d) one-record job latency, submit to done:      p50 $(python3 -c "print(f'{$p50*1000:.1f}')") ms, p99 $(python3 -c "print(f'{$p99*1000:.1f}')") ms over $n jobs (target p50 < 10 ms)
 (e) node peak memory (VmHWM):                    $((peak_100k / 1024)) MiB after the $records-record job and $n small jobs; 1M records: $peak_1m
 REPORT
+if [ "$cluster" = 1 ]; then "$root/scripts/bench_cluster.sh" --records "$records"; fi
 if [ "$cluster" = 1 ]; then "$root/scripts/bench_cluster.sh" --records "$records"; fi
