@@ -1,0 +1,252 @@
+// A master and two extensions on one MariaDB database: a large job is served
+// by the engines of all three nodes; an extension killed (SIGKILL) or hung
+// (SIGSTOP) in the middle of a job, and the master killed and started again,
+// cost time but never a record: every record is in the job's outputs exactly
+// once, and the database shows who did what.
+#define BOOST_TEST_MODULE cluster_failures
+#include <boost/test/unit_test.hpp>
+#include <csignal>
+#include <iostream>
+#include <set>
+
+#include "tests/cluster/cluster_support.hpp"
+
+using namespace weft::test;
+using namespace weft::test::cluster;
+
+namespace {
+
+/// Small merge batches, so that a job of a few ten thousand records has a
+/// hundred of them and is surely in the middle of merging when a node fails.
+const char* small_batches =
+    "[scheduler]\n"
+    "min_batch_size = 10\n"
+    "max_batch_size = 200\n";
+
+std::string job_condition(int64_t job) { return "job_id = " + std::to_string(job); }
+
+/// The merge batches of `job` that the database shows running on `node`.
+std::vector<std::string> running_on(fresh_database& db, int64_t job, const std::string& node) {
+  return db.column("SELECT CAST(batch_no AS CHAR) FROM batches WHERE " + job_condition(job) +
+                   " AND phase = 'merge' AND state = 'running' AND node = '" + node + "'");
+}
+
+/// Waits until `node` holds running merge batches of `job`, then freezes it
+/// (SIGSTOP) and returns the batches it holds; the node stays stopped. A node
+/// that finished its batches just before it froze is let go and caught again.
+std::vector<std::string> freeze_while_holding(test_cluster& c, int64_t job,
+                                              const std::string& node) {
+  for (int tries = 0; tries < 50; ++tries) {
+    bool busy = wait_until([&] { return !running_on(c.db(), job, node).empty(); }, 120s);
+    BOOST_REQUIRE_MESSAGE(busy, node << " never ran a merge batch of job " << job << "\n"
+                                     << c.logs());
+    c.node(node).signal(SIGSTOP);
+    auto held = running_on(c.db(), job, node);
+    if (!held.empty()) return held;
+    c.node(node).signal(SIGCONT);
+  }
+  BOOST_FAIL("could not catch " << node << " holding a batch");
+  return {};
+}
+
+/// Every record of the finished job exactly once across its outputs.
+void check_exactly_once(const std::string& json, int64_t records) {
+  auto job = parse_job(json);
+  BOOST_REQUIRE_MESSAGE(job.state == "done", json);
+  BOOST_TEST(job.records == records);
+  BOOST_TEST(job.documents == records);
+  BOOST_TEST(!job.outputs.empty());
+  auto problems = exactly_once_problems(invoice_counts(job.outputs), records);
+  BOOST_TEST(problems.empty(), problems);
+}
+
+/// No batch of the job is left undone, and every accepted content row is the
+/// one of the batch's current attempt (a late result never replaced it).
+void check_batches_settled(fresh_database& db, int64_t job) {
+  BOOST_TEST(db.scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(job) +
+                       " AND state <> 'done'") == 0);
+  BOOST_TEST(db.scalar("SELECT COUNT(*) FROM content c JOIN batches b ON b.job_id = c.job_id AND "
+                       "b.phase = 'merge' AND b.batch_no = c.batch_no WHERE c.job_id = " +
+                       std::to_string(job) + " AND c.attempt <> b.attempt") == 0);
+  BOOST_TEST(db.scalar("SELECT COUNT(*) FROM content WHERE " + job_condition(job)) ==
+             db.scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(job) +
+                       " AND phase = 'merge'"));
+}
+
+/// The batches in `held` were redone: done, a later attempt, on another node.
+void check_redone_elsewhere(fresh_database& db, int64_t job, const std::vector<std::string>& held,
+                            const std::string& lost_node) {
+  for (const auto& batch_no : held) {
+    auto row = db.column("SELECT CONCAT_WS(' ', state, attempt, node) FROM batches WHERE " +
+                         job_condition(job) + " AND phase = 'merge' AND batch_no = " + batch_no);
+    BOOST_REQUIRE_EQUAL(row.size(), 1u);
+    BOOST_TEST_CONTEXT("merge batch " << batch_no << ": " << row[0]) {
+      BOOST_TEST(row[0].rfind("done ", 0) == 0);
+      BOOST_TEST(row[0].find(" 1 ") == std::string::npos);  // attempt 1 was the lost one
+      BOOST_TEST(row[0].find(" " + lost_node) == std::string::npos);
+    }
+  }
+}
+
+/// Merge batches per node, for the test log.
+std::string batches_per_node(fresh_database& db, int64_t job) {
+  std::string out;
+  for (const auto& line :
+       db.column("SELECT CONCAT(node, ': ', COUNT(*)) FROM batches WHERE " + job_condition(job) +
+                 " AND phase = 'merge' GROUP BY node ORDER BY node"))
+    out += line + "  ";
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_large_job_is_served_by_the_engines_of_all_three_nodes) {
+  constexpr int64_t records = 40000;
+  auto data = invoices(records);
+  test_cluster c;
+  c.start_all();
+  auto submitted = steady::now();
+  auto id = c.submit(data);
+  auto json = c.wait_for_job(id, 90s);
+  std::cout << "large job: " << records << " records in " << ms_since(submitted)
+            << " ms; merge batches per node: " << batches_per_node(c.db(), id) << std::endl;
+  check_exactly_once(json, records);
+  auto nodes = c.db().column("SELECT DISTINCT node FROM batches WHERE " + job_condition(id) +
+                             " AND phase = 'merge' ORDER BY node");
+  BOOST_TEST(nodes == (std::vector<std::string>{"ext1", "ext2", "master"}),
+             boost::test_tools::per_element());
+  check_batches_settled(c.db(), id);
+}
+
+BOOST_AUTO_TEST_CASE(an_extension_killed_mid_job_costs_no_record) {
+  constexpr int64_t records = 20000;
+  auto data = invoices(records);
+  cluster_options o;
+  o.extra = small_batches;
+  test_cluster c(o);
+  c.start_all();
+  auto id = c.submit(data);
+
+  auto held = freeze_while_holding(c, id, "ext1");
+  auto killed = steady::now();
+  c.node("ext1").kill();
+  auto& m = c.master();
+  BOOST_REQUIRE_MESSAGE(m.wait_for_log("node 'ext1' lost", 10s), c.logs());
+  std::cout << "SIGKILL of ext1 holding merge batches " << held.size() << ": declared lost after "
+            << ms_since(killed) << " ms" << std::endl;
+  bool redone = wait_until(
+      [&] {
+        for (const auto& b : held)
+          if (c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
+                            " AND phase = 'merge' AND batch_no = " + b +
+                            " AND state = 'done' AND attempt > 1") == 0)
+            return false;
+        return true;
+      },
+      60s);
+  BOOST_TEST(redone, c.logs());
+  std::cout << "its batches were done again elsewhere " << ms_since(killed) << " ms after the kill"
+            << std::endl;
+
+  auto json = c.wait_for_job(id, 90s);
+  BOOST_TEST(m.count("goes back to the queue as attempt 2") >= static_cast<int>(held.size()),
+             m.tail());
+  check_exactly_once(json, records);
+  check_redone_elsewhere(c.db(), id, held, "ext1");
+  check_batches_settled(c.db(), id);
+  std::cout << "merge batches per node: " << batches_per_node(c.db(), id) << std::endl;
+}
+
+BOOST_AUTO_TEST_CASE(a_hung_extension_is_declared_lost_and_its_late_results_are_refused) {
+  constexpr int64_t records = 20000;
+  auto data = invoices(records);
+  cluster_options o;
+  o.extra = small_batches;
+  test_cluster c(o);
+  c.start_all();
+  auto& m = c.master();
+  auto& ext1 = c.node("ext1");
+  auto id = c.submit(data);
+
+  auto held = freeze_while_holding(c, id, "ext1");
+  auto stopped = steady::now();
+  BOOST_REQUIRE_MESSAGE(m.wait_for_log("node 'ext1' lost", 10s), c.logs());
+  auto lost_after = ms_since(stopped);
+  std::cout << "SIGSTOP of ext1 holding merge batches " << held.size() << ": declared lost after "
+            << lost_after << " ms (node_timeout 500 ms)" << std::endl;
+  BOOST_TEST(lost_after < 5000, "declared lost only after " << lost_after << " ms");
+
+  bool redone = wait_until(
+      [&] {
+        for (const auto& b : held)
+          if (c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
+                            " AND phase = 'merge' AND batch_no = " + b +
+                            " AND state = 'done' AND attempt > 1 AND node <> 'ext1'") == 0)
+            return false;
+        return true;
+      },
+      60s);
+  BOOST_REQUIRE_MESSAGE(redone, "the batches of the hung node were not redone\n" << c.logs());
+  std::cout << "its batches were done again elsewhere " << ms_since(stopped) << " ms after SIGSTOP"
+            << std::endl;
+
+  // Wake it up: what its engines were doing finishes now, late, and is refused.
+  auto woken = steady::now();
+  ext1.signal(SIGCONT);
+  BOOST_TEST(ext1.wait_for_log("refused (another attempt won)", 30s), ext1.tail());
+  BOOST_TEST(m.wait_for_log("node 'ext1' joined from", 30s, 2), c.logs());
+  std::cout << "after SIGCONT ext1 rejoined in " << ms_since(woken) << " ms" << std::endl;
+
+  auto json = c.wait_for_job(id, 90s);
+  check_exactly_once(json, records);
+  check_redone_elsewhere(c.db(), id, held, "ext1");
+  check_batches_settled(c.db(), id);
+  BOOST_TEST(ext1.running());
+  BOOST_TEST(c.db().column("SELECT state FROM nodes WHERE name = 'ext1'") ==
+                 std::vector<std::string>{"up"},
+             boost::test_tools::per_element());
+  std::cout << "merge batches per node: " << batches_per_node(c.db(), id) << std::endl;
+}
+
+BOOST_AUTO_TEST_CASE(a_master_killed_mid_job_resumes_it_when_started_again) {
+  constexpr int64_t records = 20000;
+  auto data = invoices(records);
+  cluster_options o;
+  o.extra = small_batches;
+  test_cluster c(o);
+  c.start_all();
+  auto& m = c.master();
+  auto id = c.submit(data);
+
+  bool merging = wait_until(
+      [&] {
+        return c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
+                             " AND phase = 'merge' AND state = 'done'") >= 5;
+      },
+      120s);
+  BOOST_REQUIRE_MESSAGE(merging, "the job never got to merging\n" << c.logs());
+  m.kill();
+  auto killed = steady::now();
+  auto done_at_kill = c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
+                                    " AND state = 'done'");
+  auto all = c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id));
+  std::cout << "master killed with " << done_at_kill << " of " << all << " batches done"
+            << std::endl;
+  for (const auto& name : c.extension_names())
+    BOOST_TEST(c.node(name).wait_for_log("lost the master", 10s), c.node(name).tail());
+
+  c.start_master();
+  auto restarted = steady::now();
+  for (const auto& name : c.extension_names())
+    BOOST_TEST(m.wait_for_log("node '" + name + "' joined from", 30s), c.logs());
+  std::cout << "master restarted "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(restarted - killed).count()
+            << " ms after the kill; the extensions rejoined " << ms_since(restarted)
+            << " ms after the restart" << std::endl;
+
+  auto json = c.wait_for_job(id, 90s);
+  BOOST_TEST(m.count("job " + std::to_string(id) + " resumed") == 1, m.tail());
+  check_exactly_once(json, records);
+  check_batches_settled(c.db(), id);
+  std::cout << "merge batches per node: " << batches_per_node(c.db(), id) << std::endl;
+}
