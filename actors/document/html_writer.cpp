@@ -4,36 +4,10 @@
 #include <cstring>
 #include <string>
 
+#include "actors/document/detail/html_escape.hpp"
 #include "actors/document/output_error.hpp"
 
 namespace weft::document {
-
-namespace {
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 html_writer::html_writer(const std::filesystem::path& path, const output_options& options)
     : file_(path), out_(file_.part_path(), std::ios::binary | std::ios::trunc) {
@@ -42,7 +16,7 @@ html_writer::html_writer(const std::filesystem::path& path, const output_options
   }
   const std::string title = options.title.empty() ? path.stem().string() : options.title;
   write("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>");
-  write(escape(title));
+  write(detail::escape_html(title));
   write(
       "</title>\n<style>\n"
       "article.document { margin: 2em auto; max-width: 50em; }\n"

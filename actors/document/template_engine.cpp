@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "actors/document/detail/compiled_template_impl.hpp"
+#include "actors/document/detail/html_escape.hpp"
 #include "actors/document/detail/template_scanner.hpp"
 #include "actors/document/template_error.hpp"
 
@@ -27,33 +28,6 @@ std::optional<std::string> read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
-std::string escape_html(const std::string& s) {
-  std::string out;
-  out.reserve(s.size() + 16);
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
 std::string no_escape(const std::string& s) { return s; }
 
 std::unique_ptr<kainjow::mustache::mustache> build(const std::string& text,
@@ -64,7 +38,7 @@ std::unique_ptr<kainjow::mustache::mustache> build(const std::string& text,
     // scan_template mirrors kainjow's parser, so this is not expected; report it anyway.
     throw template_error(name, 1, 1, m->error_message());
   }
-  m->set_custom_escape(escape == escape_mode::html ? escape_html : no_escape);
+  m->set_custom_escape(escape == escape_mode::html ? detail::escape_html : no_escape);
   return m;
 }
 
