@@ -5,41 +5,22 @@
 #include <unordered_map>
 #include <utility>
 
+#include "actors/document/detail/reader_file.hpp"
+
 namespace weft::document {
 
 namespace {
 
 constexpr int eof = detail::byte_source::end_of_input;
 
-std::unique_ptr<std::ifstream> open_file(const std::filesystem::path& path,
-                                         const reader_options& options) {
-  auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
-  if (!*file) {
-    const std::string name =
-        options.source_name.empty() ? path.filename().string() : options.source_name;
-    throw data_error(name, 0, 0, std::string("cannot open: ") + std::strerror(errno));
-  }
-  return file;
-}
-
-reader_options named(reader_options options, const std::filesystem::path& path) {
-  if (options.source_name.empty()) options.source_name = path.filename().string();
-  return options;
-}
-
-reader_options named(reader_options options) {
-  if (options.source_name.empty()) options.source_name = "data";
-  return options;
-}
-
 }  // namespace
 
 csv_reader::csv_reader(std::istream& in, reader_options options)
-    : options_(named(std::move(options))), in_(in, options_.buffer_bytes) {}
+    : options_(detail::named(std::move(options), "data")), in_(in, options_.buffer_bytes) {}
 
 csv_reader::csv_reader(const std::filesystem::path& path, reader_options options)
-    : file_(open_file(path, options)),
-      options_(named(std::move(options), path)),
+    : file_(detail::open_data_file(path, options)),
+      options_(detail::named(std::move(options), path.filename().string())),
       in_(*file_, options_.buffer_bytes) {}
 
 void csv_reader::fail(std::int64_t row, std::int64_t line, std::string reason) {

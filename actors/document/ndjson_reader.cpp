@@ -4,6 +4,7 @@
 #include <cstring>
 #include <utility>
 
+#include "actors/document/detail/reader_file.hpp"
 #include "actors/document/detail/utf8_validator.hpp"
 
 namespace weft::document {
@@ -12,52 +13,14 @@ namespace {
 
 constexpr int eof = detail::byte_source::end_of_input;
 
-std::unique_ptr<std::ifstream> open_file(const std::filesystem::path& path,
-                                         const reader_options& options) {
-  auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
-  if (!*file) {
-    const std::string name =
-        options.source_name.empty() ? path.filename().string() : options.source_name;
-    throw data_error(name, 0, 0, std::string("cannot open: ") + std::strerror(errno));
-  }
-  return file;
-}
-
-reader_options named(reader_options options, const std::string& fallback) {
-  if (options.source_name.empty()) options.source_name = fallback;
-  return options;
-}
-
-bool is_blank(const std::string& s) {
-  for (char c : s) {
-    if (c != ' ' && c != '\t') return false;
-  }
-  return true;
-}
-
-const char* type_name(const nlohmann::json& j) {
-  switch (j.type()) {
-    case nlohmann::json::value_t::array:
-      return "an array";
-    case nlohmann::json::value_t::string:
-      return "a string";
-    case nlohmann::json::value_t::boolean:
-      return "a boolean";
-    case nlohmann::json::value_t::null:
-      return "null";
-    default:
-      return "a number";
-  }
-}
-
 }  // namespace
 
 ndjson_reader::ndjson_reader(std::istream& in, reader_options options)
-    : options_(named(std::move(options), "data")), in_(in, options_.buffer_bytes) {}
+    : options_(detail::named(std::move(options), "data")), in_(in, options_.buffer_bytes) {}
 
 ndjson_reader::ndjson_reader(const std::filesystem::path& path, reader_options options)
-    : file_(open_file(path, options)),
-      options_(named(std::move(options), path.filename().string())),
+    : file_(detail::open_data_file(path, options)),
+      options_(detail::named(std::move(options), path.filename().string())),
       in_(*file_, options_.buffer_bytes) {}
 
 void ndjson_reader::fail(std::string reason) {
