@@ -13,6 +13,28 @@ namespace {
 
 constexpr int eof = detail::byte_source::end_of_input;
 
+bool is_blank(const std::string& s) {
+  for (char c : s) {
+    if (c != ' ' && c != '\t') return false;
+  }
+  return true;
+}
+
+const char* type_name(const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::array:
+      return "an array";
+    case nlohmann::json::value_t::string:
+      return "a string";
+    case nlohmann::json::value_t::boolean:
+      return "a boolean";
+    case nlohmann::json::value_t::null:
+      return "null";
+    default:
+      return "a number";
+  }
+}
+
 }  // namespace
 
 ndjson_reader::ndjson_reader(std::istream& in, reader_options options)
