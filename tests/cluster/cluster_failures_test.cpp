@@ -21,32 +21,39 @@ namespace {
 const char* small_batches =
     "[scheduler]\n"
     "min_batch_size = 10\n"
-    "max_batch_size = 200\n";
+    "max_batch_size = 400\n";
 
 std::string job_condition(int64_t job) { return "job_id = " + std::to_string(job); }
 
-/// The merge batches of `job` that the database shows running on `node`.
-std::vector<std::string> running_on(fresh_database& db, int64_t job, const std::string& node) {
-  return db.column("SELECT CAST(batch_no AS CHAR) FROM batches WHERE " + job_condition(job) +
-                   " AND phase = 'merge' AND state = 'running' AND node = '" + node + "'");
+/// Freezes `node` (SIGSTOP) in the middle of merging `job`: once it has
+/// finished a merge batch and while more than half of them are still open, so
+/// that its engines surely hold batches. The node stays stopped.
+void freeze_mid_job(test_cluster& c, int64_t job, const std::string& node) {
+  const auto batches =
+      "SELECT COUNT(*) FROM batches WHERE phase = 'merge' AND " + job_condition(job);
+  bool started = wait_until(
+      [&] { return c.db().scalar(batches + " AND state = 'done' AND node = '" + node + "'") > 0; },
+      120s);
+  BOOST_REQUIRE_MESSAGE(started, node << " never finished a merge batch of job " << job << "\n"
+                                      << c.logs());
+  c.node(node).signal(SIGSTOP);
+  auto open = c.db().scalar(batches + " AND state <> 'done'");
+  BOOST_REQUIRE_MESSAGE(open * 2 > c.db().scalar(batches),
+                        "the job was almost done when " << node << " was stopped");
 }
 
-/// Waits until `node` holds running merge batches of `job`, then freezes it
-/// (SIGSTOP) and returns the batches it holds; the node stays stopped. A node
-/// that finished its batches just before it froze is let go and caught again.
-std::vector<std::string> freeze_while_holding(test_cluster& c, int64_t job,
-                                              const std::string& node) {
-  for (int tries = 0; tries < 50; ++tries) {
-    bool busy = wait_until([&] { return !running_on(c.db(), job, node).empty(); }, 120s);
-    BOOST_REQUIRE_MESSAGE(busy, node << " never ran a merge batch of job " << job << "\n"
-                                     << c.logs());
-    c.node(node).signal(SIGSTOP);
-    auto held = running_on(c.db(), job, node);
-    if (!held.empty()) return held;
-    c.node(node).signal(SIGCONT);
+/// The merge batches of `job` the master handed out again, from its log.
+std::vector<std::string> requeued_merge_batches(node_process& master, int64_t job) {
+  std::vector<std::string> out;
+  const auto prefix = "job " + std::to_string(job) + " merge batch ";
+  auto log = master.log();
+  for (auto at = log.find(prefix); at != std::string::npos; at = log.find(prefix, at + 1)) {
+    auto start = at + prefix.size();
+    auto end = log.find(' ', start);
+    if (log.compare(end, 18, " goes back to the ") == 0)
+      out.push_back(log.substr(start, end - start));
   }
-  BOOST_FAIL("could not catch " << node << " holding a batch");
-  return {};
+  return out;
 }
 
 /// Every record of the finished job exactly once across its outputs.
@@ -119,7 +126,7 @@ BOOST_AUTO_TEST_CASE(a_large_job_is_served_by_the_engines_of_all_three_nodes) {
 }
 
 BOOST_AUTO_TEST_CASE(an_extension_killed_mid_job_costs_no_record) {
-  constexpr int64_t records = 20000;
+  constexpr int64_t records = 40000;
   auto data = invoices(records);
   cluster_options o;
   o.extra = small_batches;
@@ -127,11 +134,13 @@ BOOST_AUTO_TEST_CASE(an_extension_killed_mid_job_costs_no_record) {
   c.start_all();
   auto id = c.submit(data);
 
-  auto held = freeze_while_holding(c, id, "ext1");
+  freeze_mid_job(c, id, "ext1");
   auto killed = steady::now();
   c.node("ext1").kill();
   auto& m = c.master();
   BOOST_REQUIRE_MESSAGE(m.wait_for_log("node 'ext1' lost", 10s), c.logs());
+  auto held = requeued_merge_batches(m, id);
+  BOOST_REQUIRE_MESSAGE(!held.empty(), "no batch of ext1 went back to the queue\n" << m.tail());
   std::cout << "SIGKILL of ext1 holding merge batches " << held.size() << ": declared lost after "
             << ms_since(killed) << " ms" << std::endl;
   bool redone = wait_until(
@@ -158,7 +167,7 @@ BOOST_AUTO_TEST_CASE(an_extension_killed_mid_job_costs_no_record) {
 }
 
 BOOST_AUTO_TEST_CASE(a_hung_extension_is_declared_lost_and_its_late_results_are_refused) {
-  constexpr int64_t records = 20000;
+  constexpr int64_t records = 40000;
   auto data = invoices(records);
   cluster_options o;
   o.extra = small_batches;
@@ -168,9 +177,11 @@ BOOST_AUTO_TEST_CASE(a_hung_extension_is_declared_lost_and_its_late_results_are_
   auto& ext1 = c.node("ext1");
   auto id = c.submit(data);
 
-  auto held = freeze_while_holding(c, id, "ext1");
+  freeze_mid_job(c, id, "ext1");
   auto stopped = steady::now();
   BOOST_REQUIRE_MESSAGE(m.wait_for_log("node 'ext1' lost", 10s), c.logs());
+  auto held = requeued_merge_batches(m, id);
+  BOOST_REQUIRE_MESSAGE(!held.empty(), "no batch of ext1 went back to the queue\n" << m.tail());
   auto lost_after = ms_since(stopped);
   std::cout << "SIGSTOP of ext1 holding merge batches " << held.size() << ": declared lost after "
             << lost_after << " ms (node_timeout 500 ms)" << std::endl;
