@@ -68,6 +68,9 @@ void lose(membership_actor* self, const std::string& name, const std::string& wh
   auto m = st.members.find(name);
   if (m == st.members.end()) return;
   self->demonitor(m->second.agent);
+  // If it is alive after all (it hung and woke up), it must join again: tell
+  // it; its heartbeats are ignored from now on.
+  self->send(m->second.agent, left_atom::value);
   st.members.erase(m);
   spdlog::warn("node '{}' lost: {}", name, why);
   self->send(st.scheduler, lost_atom::value, name);
@@ -128,7 +131,12 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
       [=](heartbeat_atom, const std::string& name) {
         auto& s = self->state;
         auto m = s.members.find(name);
-        if (m == s.members.end()) return;
+        if (m == s.members.end()) {
+          // A node declared lost that still talks: it must join again.
+          if (auto sender = caf::actor_cast<caf::actor>(self->current_sender()))
+            self->send(sender, left_atom::value);
+          return;
+        }
         auto now = steady::now();
         m->second.last_seen = now;
         if (now - m->second.last_stored >= 1s) {
@@ -271,20 +279,32 @@ caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor>
   auto& st = self->state;
   st.ctx = ctx;
   st.engines = std::move(engines);
-  self->set_down_handler([=](caf::down_msg& msg) {
+  auto rejoin = [=](const std::string& why) {
     auto& a = self->state;
-    if (msg.source != a.membership.address()) return;
-    spdlog::warn("lost the master ({}); rejoining", error_text(self->system(), msg.reason));
+    if (!a.membership) return;
+    spdlog::warn("{}; rejoining", why);
+    self->demonitor(a.membership);
     a.membership = nullptr;
     a.scheduler = nullptr;
     a.gateway = nullptr;
     for (auto& e : a.engines) self->send(e, left_atom::value);
     self->send(self, tick_atom::value);
+  };
+  self->set_down_handler([=](caf::down_msg& msg) {
+    if (msg.source != self->state.membership.address()) return;
+    rejoin("lost the master (" + error_text(self->system(), msg.reason) + ")");
   });
   self->send(self, tick_atom::value);
   return {
       [=](tick_atom) {
         if (!self->state.membership) connect(self);
+      },
+      // The master declared this node lost (it hung, or its heartbeats were
+      // late): join again.
+      [=](left_atom) {
+        if (self->current_sender() ==
+            caf::actor_cast<caf::strong_actor_ptr>(self->state.membership))
+          rejoin("the master declared this node lost");
       },
       [=](heartbeat_atom) {
         auto& a = self->state;

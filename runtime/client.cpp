@@ -27,6 +27,9 @@ struct client::impl {
     cfg.load<caf::io::middleman>();
     cfg.set("logger.console", caf::atom("none"));
     cfg.set("scheduler.max-threads", size_t{2});
+    // Nodes close connections that stay silent for node_timeout (CAF's
+    // middleman heartbeat); a client waiting for a job must not look dead.
+    cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(100)});
   }
 
   ~impl() {
