@@ -3,8 +3,10 @@
 #   warning policy, the repository root as include directory and its
 #   dependencies stated (they say which way the modules point).
 #
-# weft_test(NAME SOURCES ... [DEPENDS ...] [LABELS ...] [TIMEOUT s])
+# weft_test(NAME SOURCES ... [DEPENDS ...] [LABELS ...] [TIMEOUT s] [SERIAL])
 #   Adds a Boost.Test executable and registers it with CTest as one entry.
+#   SERIAL: a multi-process suite whose timings (heartbeats, leases, kills)
+#   must not share the machine's two cores with another suite.
 
 set(WEFT_WARNINGS -Wall -Wextra -Wpedantic -Wshadow)
 
@@ -24,7 +26,7 @@ function(weft_module name)
 endfunction()
 
 function(weft_test name)
-  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;DEPENDS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "SERIAL" "TIMEOUT" "SOURCES;DEPENDS;LABELS" ${ARGN})
   if(NOT BUILD_TESTING)
     return()
   endif()
@@ -41,5 +43,8 @@ function(weft_test name)
   set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT})
   if(T_LABELS)
     set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
+  endif()
+  if(T_SERIAL)
+    set_tests_properties(${name} PROPERTIES RUN_SERIAL TRUE)
   endif()
 endfunction()
