@@ -9,8 +9,6 @@ namespace {
 using detail::with_session;
 using detail::with_transaction;
 
-std::string ts(const std::string& column) { return "COALESCE(CAST(" + column + " AS CHAR), '')"; }
-
 }  // namespace
 
 void cluster_store::node_joined(const node_row& n) {
@@ -58,7 +56,8 @@ std::vector<node_row> cluster_store::nodes() {
     soci::statement st =
         (s.prepare
              << "SELECT name, role, version, address, state, merge_engines, weaver_engines, " +
-                    ts("last_heartbeat") + ", " + ts("joined_at") + " FROM nodes ORDER BY name",
+                    detail::sql_timestamp_text("last_heartbeat") + ", " +
+                    detail::sql_timestamp_text("joined_at") + " FROM nodes ORDER BY name",
          soci::into(name), soci::into(role), soci::into(version), soci::into(address),
          soci::into(state), soci::into(merge), soci::into(weaver), soci::into(hb),
          soci::into(joined));

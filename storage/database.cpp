@@ -269,6 +269,19 @@ void transaction::rollback() {
   session_ << "ROLLBACK";
 }
 
+std::string sql_timestamp_text(const std::string& column) {
+  return "COALESCE(CAST(" + column + " AS CHAR), '')";
+}
+
+long long last_insert_id(soci::session& s, backend_kind kind) {
+  long long id = 0;
+  if (kind == backend_kind::mariadb)
+    s << "SELECT LAST_INSERT_ID()", soci::into(id);
+  else
+    s << "SELECT last_insert_rowid()", soci::into(id);
+  return id;
+}
+
 std::string sql_now(backend_kind kind) {
   return kind == backend_kind::mariadb ? "UTC_TIMESTAMP(6)" : "strftime('%Y-%m-%d %H:%M:%f','now')";
 }

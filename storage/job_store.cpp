@@ -16,12 +16,11 @@ constexpr const char* job_states[] = {"queued", "mapping", "merging",  "weaving"
                                       "done",   "failed",  "cancelled"};
 
 /// Timestamps come back as text on both backends: "YYYY-MM-DD HH:MM:SS.ffffff".
-std::string ts(const std::string& column) { return "COALESCE(CAST(" + column + " AS CHAR), '')"; }
-
 const std::string job_columns =
     "id, state, COALESCE(job_class, ''), format, template_path, data_path, data_format, "
     "options, record_count, records_done, batch_count, batches_done, COALESCE(error, ''), " +
-    ts("submitted_at") + ", " + ts("started_at") + ", " + ts("finished_at") + ", granted_engines";
+    detail::sql_timestamp_text("submitted_at") + ", " + detail::sql_timestamp_text("started_at") +
+    ", " + detail::sql_timestamp_text("finished_at") + ", granted_engines";
 
 /// Reads jobs selected with job_columns, in vectors, chunk by chunk.
 std::vector<job_row> fetch_jobs(soci::session& s, const std::string& where_order, int limit,
@@ -146,12 +145,7 @@ int64_t job_store::create_job(const new_job& job) {
              now + ", " + now + ")",
         soci::use(format, "f"), soci::use(tpath, "t"), soci::use(dpath, "d"),
         soci::use(dformat, "df"), soci::use(options, "o");
-    long long id = 0;
-    if (db_.backend() == backend_kind::mariadb)
-      s << "SELECT LAST_INSERT_ID()", soci::into(id);
-    else
-      s << "SELECT last_insert_rowid()", soci::into(id);
-    return static_cast<int64_t>(id);
+    return static_cast<int64_t>(detail::last_insert_id(s, db_.backend()));
   });
 }
 

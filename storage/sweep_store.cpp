@@ -78,12 +78,7 @@ int64_t sweep_store::begin(const std::string& node, int64_t token) {
     s << "INSERT INTO sweeps (node, token, started_at, status) VALUES (:n, :t, " + now +
              ", 'running')",
         soci::use(n, "n"), soci::use(t, "t");
-    long long id = 0;
-    if (db_.backend() == backend_kind::mariadb)
-      s << "SELECT LAST_INSERT_ID()", soci::into(id);
-    else
-      s << "SELECT last_insert_rowid()", soci::into(id);
-    return static_cast<int64_t>(id);
+    return static_cast<int64_t>(detail::last_insert_id(s, db_.backend()));
   });
 }
 

@@ -147,6 +147,14 @@ std::string sql_now(backend_kind kind);
 /// SQL expression for "now + offset" on the database clock.
 std::string sql_now_plus(backend_kind kind, std::chrono::milliseconds offset);
 
+/// SQL reading a timestamp column back as text ("YYYY-MM-DD HH:MM:SS.ffffff"),
+/// "" for NULL, on both backends.
+std::string sql_timestamp_text(const std::string& column);
+
+/// The id the last INSERT on this session generated (an AUTO_INCREMENT /
+/// AUTOINCREMENT key).
+long long last_insert_id(soci::session& s, backend_kind kind);
+
 /// Parses a timestamp column read as text ("2024-05-01 12:00:00[.ffffff]", UTC).
 /// @throws storage_error corrupt when the text is not such a timestamp.
 std::chrono::system_clock::time_point parse_timestamp(const std::string& text);
