@@ -9,6 +9,7 @@
 #include <map>
 
 #include "config/cron.hpp"
+#include "config/detail/section_readers.hpp"
 #include "config/detail/table_reader.hpp"
 #include "config/secret_file.hpp"
 
@@ -156,6 +157,10 @@ void read_engine_scheduling(const table_reader& scheduler, const std::string& en
   if (auto v = t->get_int("additional_engine_every", 1, int_max)) e.additional_engine_every = *v;
 }
 
+}  // namespace
+
+namespace detail {
+
 void read_scheduler(const table_reader& root, scheduler_settings& s) {
   auto t = root.get_table("scheduler", "scheduler");
   if (!t) return;
@@ -210,6 +215,10 @@ void read_cleanup(const table_reader& root, cleanup_settings& c) {
   }
   if (auto v = t->get_duration("orphan_min_age", positive)) c.orphan_min_age = *v;
 }
+
+}  // namespace detail
+
+namespace {
 
 void read_log(const table_reader& root, const fs::path& base, log_settings& l) {
   auto t = root.get_table("log", "log");
@@ -405,8 +414,8 @@ settings load(const std::string& path, const std::optional<std::string>& node_na
   read_cluster(root, base, s.cluster);
   read_files(root, base, s.files);
   read_database(root, base, s.files, s.database);
-  read_scheduler(root, s.scheduler);
-  read_cleanup(root, s.cleanup);
+  detail::read_scheduler(root, s.scheduler);
+  detail::read_cleanup(root, s.cleanup);
   read_log(root, base, s.log);
 
   const auto entries = read_nodes(root);
