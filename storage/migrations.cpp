@@ -157,6 +157,29 @@ std::vector<migration> build_migrations() {
            "files_removed {bigint} NOT NULL DEFAULT 0, bytes_freed {bigint} NOT NULL DEFAULT 0, "
            "status {word} NOT NULL, error {text} NULL",
            {{"sweeps_started_at", "started_at"}})});
+  // Version 1 created `settings` (name, value, updated_at) for the shell's `set`; its
+  // overrides also say who set them and are applied in the order they were made (`seq`).
+  // MariaDB numbers `seq` itself (AUTO_INCREMENT, existing rows in key order); one ALTER
+  // TABLE is atomic, and guarded because it cannot be repeated. SQLite cannot add such a
+  // column: the store writes MAX(seq) + 1 there, serialised by SQLite's single writer.
+  all.push_back(
+      {5,
+       "settings overrides: who set them and in which order",
+       {
+           {"ALTER TABLE settings CHANGE COLUMN updated_at set_at DATETIME(6) NOT NULL, "
+            "ADD COLUMN set_by VARCHAR(200) NOT NULL DEFAULT '' AFTER value, "
+            "ADD COLUMN seq BIGINT NOT NULL AUTO_INCREMENT, ADD INDEX settings_seq (seq)",
+            "",
+            "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+            "AND TABLE_NAME = 'settings' AND COLUMN_NAME = 'seq'"},
+           {"", "ALTER TABLE settings RENAME COLUMN updated_at TO set_at"},
+           {"", "ALTER TABLE settings ADD COLUMN set_by TEXT NOT NULL DEFAULT ''"},
+           {"", "ALTER TABLE settings ADD COLUMN seq INTEGER NOT NULL DEFAULT 0"},
+           {"",
+            "UPDATE settings SET seq = (SELECT COUNT(*) FROM settings AS earlier "
+            "WHERE earlier.name <= settings.name)"},
+           {"", "CREATE INDEX IF NOT EXISTS settings_seq ON settings (seq)"},
+       }});
   return all;
 }
 
@@ -236,11 +259,20 @@ std::string make_holder_id() {
   return std::string(host) + ":" + std::to_string(::getpid()) + ":" + std::to_string(random());
 }
 
-/// Applies the migrations after `version` while holding the lease.
-int apply(database& db, soci::session& s, const std::string& holder) {
+/// Whether the guarded MariaDB statement of `step` has been applied before.
+bool already_done(soci::session& s, const migration_step& step) {
+  if (step.mariadb_done_if.empty()) return false;
+  long long count = 0;
+  s << step.mariadb_done_if, soci::into(count);
+  return count > 0;
+}
+
+/// Applies the migrations after the recorded version up to `target` while holding the lease.
+int apply(database& db, soci::session& s, const std::string& holder, int target) {
   const auto kind = db.backend();
   int applied = 0;
   for (const auto& m : migrations()) {
+    if (m.version > target) break;
     if (m.version <= read_version(s)) continue;
     if (!claim(s, kind, holder)) {
       throw storage_error(errc::unavailable, describe(db.spec()) +
@@ -253,17 +285,19 @@ int apply(database& db, soci::session& s, const std::string& holder) {
     if (kind == backend_kind::sqlite) {
       // SQLite DDL is transactional: the migration and its record are atomic.
       transaction tx(s, kind);
-      for (const auto& step : m.steps) s << step.sqlite;
+      for (const auto& step : m.steps) {
+        if (!step.sqlite.empty()) s << step.sqlite;
+      }
       s << "INSERT OR IGNORE INTO schema_migrations (version, name, applied_at) "
            "VALUES (:v, :n, " +
                sql_now(kind) + ")",
           soci::use(version, "v"), soci::use(name, "n");
       tx.commit();
     } else {
-      // Each DDL statement commits implicitly; every step is idempotent, so a
+      // Each DDL statement commits implicitly; every step is idempotent or guarded, so a
       // migration cut short is simply re-run from its start.
       for (const auto& step : m.steps) {
-        if (!step.mariadb.empty()) s << step.mariadb;
+        if (!step.mariadb.empty() && !already_done(s, step)) s << step.mariadb;
       }
       s << "INSERT INTO schema_migrations (version, name, applied_at) "
            "VALUES (:v, :n, " +
@@ -293,7 +327,7 @@ int schema_version(database& db) {
 
 void check_not_newer(database& db) { refuse_newer(db, schema_version(db)); }
 
-migration_report migrate(database& db, milliseconds wait) {
+migration_report migrate(database& db, milliseconds wait, int target) {
   using clock_type = std::chrono::steady_clock;
   const auto deadline = clock_type::now() + wait;
   const auto kind = db.backend();
@@ -312,7 +346,7 @@ migration_report migrate(database& db, milliseconds wait) {
       bootstrap(s, kind);
       int version = read_version(s);
       refuse_newer(db, version);
-      if (version == known_schema_version()) {
+      if (version >= target) {
         out.done = true;
         out.report.version = version;
         return out;
@@ -322,7 +356,7 @@ migration_report migrate(database& db, milliseconds wait) {
         return out;
       }
       try {
-        out.report.applied = apply(db, s, holder);
+        out.report.applied = apply(db, s, holder, target);
       } catch (...) {
         try {
           release(s, holder);

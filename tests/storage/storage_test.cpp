@@ -142,7 +142,7 @@ BOOST_AUTO_TEST_CASE(a_duplicate_key_is_a_conflict) {
   auto db = fresh.open();
   auto insert = [&] {
     detail::with_session(*db, [&](soci::session& s) {
-      s << "INSERT INTO settings (name, value, updated_at) VALUES ('a', '1', " +
+      s << "INSERT INTO settings (name, value, set_at) VALUES ('a', '1', " +
                detail::sql_now(db->backend()) + ")";
     });
   };
@@ -208,7 +208,7 @@ BOOST_AUTO_TEST_CASE(text_that_is_not_utf8_is_corrupt,
   auto e = expect_storage_error([&] {
     detail::with_session(*db, [&](soci::session& s) {
       const std::string bad = "\xff\xfe not utf-8";
-      s << "INSERT INTO settings (name, value, updated_at) VALUES ('x', :v, UTC_TIMESTAMP(6))",
+      s << "INSERT INTO settings (name, value, set_at) VALUES ('x', :v, UTC_TIMESTAMP(6))",
           soci::use(bad, "v");
     });
   });
@@ -345,7 +345,7 @@ BOOST_AUTO_TEST_CASE(a_failed_transaction_is_rolled_back) {
   BOOST_CHECK_THROW(detail::with_transaction(*db,
                                              [&](soci::session& s) {
                                                s << "INSERT INTO settings (name, value, "
-                                                    "updated_at) VALUES ('a', '1', " +
+                                                    "set_at) VALUES ('a', '1', " +
                                                         now + ")";
                                                throw std::runtime_error("work failed");
                                              }),
@@ -354,8 +354,8 @@ BOOST_AUTO_TEST_CASE(a_failed_transaction_is_rolled_back) {
   // A driver error inside the transaction rolls back the earlier statements too.
   auto e = expect_storage_error([&] {
     detail::with_transaction(*db, [&](soci::session& s) {
-      s << "INSERT INTO settings (name, value, updated_at) VALUES ('b', '1', " + now + ")";
-      s << "INSERT INTO settings (name, value, updated_at) VALUES ('b', '2', " + now + ")";
+      s << "INSERT INTO settings (name, value, set_at) VALUES ('b', '1', " + now + ")";
+      s << "INSERT INTO settings (name, value, set_at) VALUES ('b', '2', " + now + ")";
     });
   });
   BOOST_TEST((e.code == errc::conflict), e.what());
@@ -363,11 +363,11 @@ BOOST_AUTO_TEST_CASE(a_failed_transaction_is_rolled_back) {
   // The RAII helper rolls back unless committed.
   detail::with_session(*db, [&](soci::session& s) {
     detail::transaction tx(s, db->backend());
-    s << "INSERT INTO settings (name, value, updated_at) VALUES ('c', '1', " + now + ")";
+    s << "INSERT INTO settings (name, value, set_at) VALUES ('c', '1', " + now + ")";
   });
   BOOST_TEST(count_rows(*db, "SELECT COUNT(*) FROM settings") == 0);
   detail::with_transaction(*db, [&](soci::session& s) {
-    s << "INSERT INTO settings (name, value, updated_at) VALUES ('d', '1', " + now + ")";
+    s << "INSERT INTO settings (name, value, set_at) VALUES ('d', '1', " + now + ")";
   });
   BOOST_TEST(count_rows(*db, "SELECT COUNT(*) FROM settings") == 1);
 }
@@ -384,7 +384,7 @@ BOOST_AUTO_TEST_CASE(the_pool_serves_several_threads) {
         try {
           detail::with_transaction(*db, [&](soci::session& s) {
             const std::string name = std::to_string(t) + "/" + std::to_string(i);
-            s << "INSERT INTO settings (name, value, updated_at) VALUES (:n, 'v', " + now + ")",
+            s << "INSERT INTO settings (name, value, set_at) VALUES (:n, 'v', " + now + ")",
                 soci::use(name, "n");
           });
         } catch (const std::exception& e) {
@@ -451,7 +451,7 @@ BOOST_AUTO_TEST_CASE(a_killed_connection_is_replaced_on_the_next_call,
   int attempts = 0;
   detail::with_transaction(*db, [&](soci::session& s) {
     ++attempts;
-    s << "INSERT INTO settings (name, value, updated_at) VALUES ('k', 'v', UTC_TIMESTAMP(6))";
+    s << "INSERT INTO settings (name, value, set_at) VALUES ('k', 'v', UTC_TIMESTAMP(6))";
     if (attempts == 1) {
       long long me = 0;
       s << "SELECT CONNECTION_ID()", soci::into(me);
