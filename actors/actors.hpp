@@ -31,12 +31,16 @@ caf::actor spawn_membership(caf::actor_system& sys, const node_context& ctx,
 /// advertised address, retrying with back-off forever, and hands the master's
 /// scheduler to `engines`; rejoins when the master comes back.
 caf::actor spawn_agent(caf::actor_system& sys, const node_context& ctx,
-                       const std::vector<caf::actor>& engines);
+                       const std::vector<caf::actor>& engines, const caf::actor& inspector);
 
 /// The node's published front door (actors/gateway.cpp): authenticates
 /// clients by challenge and response and hands them a session.
 caf::actor spawn_gateway(caf::actor_system& sys, const node_context& ctx,
-                         const caf::actor& scheduler, const caf::actor& membership);
+                         const caf::actor& scheduler, const caf::actor& membership,
+                         const caf::actor& inspector);
+
+/// An error carrying `why` for people (error_text gives it back).
+caf::error failure(const std::string& why);
 
 /// Text of a CAF error for people: the message a Weft actor put in it, or
 /// CAF's rendering of the error code.

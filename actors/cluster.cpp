@@ -45,6 +45,7 @@ struct member {
 struct membership_state {
   node_context ctx;
   caf::actor scheduler;
+  caf::actor inspector;  ///< the master's, for the extensions' inspectors
   std::map<std::string, member> members;  ///< connected extensions
   std::unique_ptr<storage::cluster_store> store;
   static inline const char* name = "membership";
@@ -161,6 +162,30 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
         });
         return self->delegate(self->state.scheduler, drain_atom::value, name, on);
       },
+      // -- inspection --
+      [=](add_atom, const std::string&, const std::string& role, const caf::actor& a) {
+        if (role == "inspector") self->state.inspector = a;
+      },
+      [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
+      // The master's inspector asks for the agent of a node, to reach its inspector.
+      [=](inspect_atom, const std::string& node) -> caf::result<caf::actor> {
+        auto m = self->state.members.find(node);
+        if (m == self->state.members.end())
+          return failure("node '" + node + "' is not connected to the master (lost or not joined)");
+        return m->second.agent;
+      },
+      // An extension's inspector asks the master's (through its agent).
+      [=](inspect_atom, const std::string& command,
+          const std::string& args) -> caf::result<caf::message> {
+        auto& s = self->state;
+        auto sender = self->current_sender();
+        bool member = false;
+        for (const auto& [name, m] : s.members)
+          member = member || (sender && m.agent.node() == sender->node());
+        if (!member) return failure("refused: not a member of the cluster");
+        if (!s.inspector) return failure("the master has no inspector");
+        return self->delegate(s.inspector, inspect_atom::value, command, args);
+      },
   };
 }
 
@@ -169,6 +194,7 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
 struct agent_state {
   node_context ctx;
   std::vector<caf::actor> engines;
+  caf::actor inspector;  ///< this node's
   caf::actor gateway;
   caf::actor membership;
   caf::actor scheduler;
@@ -275,10 +301,12 @@ void connect(agent_actor* self) {
           [=](caf::error& err) { retry(self, error_text(self->system(), err)); });
 }
 
-caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor> engines) {
+caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor> engines,
+                    caf::actor inspector) {
   auto& st = self->state;
   st.ctx = ctx;
   st.engines = std::move(engines);
+  st.inspector = std::move(inspector);
   auto rejoin = [=](const std::string& why) {
     auto& a = self->state;
     if (!a.membership) return;
@@ -312,6 +340,30 @@ caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor>
         self->send(a.membership, heartbeat_atom::value, a.ctx.node().name);
         self->delayed_send(self, a.ctx.settings->cluster.heartbeat, heartbeat_atom::value);
       },
+      // -- inspection --
+      [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
+      // The master's inspector asks this node's.
+      [=](inspect_atom, const std::string& command,
+          const std::string& args) -> caf::result<caf::message> {
+        auto& a = self->state;
+        auto sender = self->current_sender();
+        if (!a.membership || !sender || sender->node() != a.membership.node())
+          return failure("refused: only the master may inspect this node through its agent");
+        return self->delegate(a.inspector, inspect_atom::value, command, args);
+      },
+      // This node's inspector asks the master's.
+      [=](upstream_atom, const std::string& command,
+          const std::string& args) -> caf::result<caf::message> {
+        auto& a = self->state;
+        auto sender = self->current_sender();
+        if (!sender || sender->node() != self->node())
+          return failure("refused: upstream requests are local");
+        if (!a.membership)
+          return failure("node '" + a.ctx.node().name + "' is not joined to the master at " +
+                         a.ctx.settings->master().advertise.to_string() +
+                         " (ask the master directly)");
+        return self->delegate(a.membership, inspect_atom::value, command, args);
+      },
   };
 }
 
@@ -324,8 +376,8 @@ caf::actor spawn_membership(caf::actor_system& sys, const node_context& ctx,
 }
 
 caf::actor spawn_agent(caf::actor_system& sys, const node_context& ctx,
-                       const std::vector<caf::actor>& engines) {
-  return sys.spawn(agent, ctx, engines);
+                       const std::vector<caf::actor>& engines, const caf::actor& inspector) {
+  return sys.spawn(agent, ctx, engines, inspector);
 }
 
 }  // namespace weft::actors

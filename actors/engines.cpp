@@ -343,7 +343,7 @@ caf::behavior engine(engine_actor* self, node_context ctx, engine_type type, int
   auto& st = self->state;
   st.ctx = ctx;
   st.type = type;
-  st.id = ctx.node().name + "/" + to_string(type) + "/" + std::to_string(index);
+  st.id = engine_id(ctx.node().name, type, index);
   st.scheduler = std::move(scheduler);
   st.store = std::make_unique<storage::job_store>(*ctx.db);
   const char* noop = std::getenv("WEFT_BENCH_NOOP_ENGINES");
@@ -358,6 +358,7 @@ caf::behavior engine(engine_actor* self, node_context ctx, engine_type type, int
   };
   return {
       [=](tick_atom) { ask(self); },
+      [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
       // An extension's agent joined the master: drive work from its scheduler.
       [=](joined_atom, const caf::actor& scheduler_handle) {
         reset(scheduler_handle);

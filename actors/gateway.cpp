@@ -58,6 +58,7 @@ struct session_state {
   node_context ctx;
   caf::actor scheduler;   ///< null on an extension
   caf::actor membership;  ///< null on an extension
+  caf::actor inspector;   ///< this node's
   caf::node_id client_node;
   std::string client_name;
   std::string upload_dir;
@@ -133,11 +134,13 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
 }
 
 caf::behavior session(session_actor* self, node_context ctx, caf::actor scheduler,
-                      caf::actor membership, caf::actor client, std::string client_name) {
+                      caf::actor membership, caf::actor inspector, caf::actor client,
+                      std::string client_name) {
   auto& st = self->state;
   st.ctx = ctx;
   st.scheduler = std::move(scheduler);
   st.membership = std::move(membership);
+  st.inspector = std::move(inspector);
   st.client_node = client.node();
   st.client_name = std::move(client_name);
   st.store = std::make_unique<storage::job_store>(*ctx.db);
@@ -210,6 +213,15 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
         if (!self->state.scheduler) return refused("this node is an extension: ask the master");
         return self->delegate(self->state.scheduler, cancel_atom::value, job);
       },
+      // The shell: the node's inspector answers (and forwards what concerns others).
+      [=](inspect_atom, const std::string& command,
+          const std::string& args) -> caf::result<caf::message> {
+        if (!from_client(self)) return refused("not your session");
+        auto a = nlohmann::json::parse(args.empty() ? "{}" : args, nullptr, false);
+        if (!a.is_object()) return failed(command + ": the arguments are not a JSON object");
+        a["by"] = self->state.client_name;  // who changed a setting, for `settings`
+        return self->delegate(self->state.inspector, inspect_atom::value, command, a.dump());
+      },
       [=](fetch_atom, int64_t job, int32_t segment, int64_t offset) -> caf::result<std::string> {
         if (!from_client(self)) return refused("not your session");
         try {
@@ -244,6 +256,7 @@ struct gateway_state {
   node_context ctx;
   caf::actor scheduler;   ///< the master's; null on an extension
   caf::actor membership;  ///< the master's; null on an extension
+  caf::actor inspector;   ///< this node's
   /// Live sessions: they end with the gateway (the node's shutdown).
   std::shared_ptr<std::map<caf::actor_addr, caf::actor>> sessions =
       std::make_shared<std::map<caf::actor_addr, caf::actor>>();
@@ -254,8 +267,9 @@ struct gateway_state {
 using gateway_actor = caf::stateful_actor<gateway_state>;
 
 caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor scheduler,
-                      caf::actor membership) {
+                      caf::actor membership, caf::actor inspector) {
   self->state.ctx = ctx;
+  self->state.inspector = std::move(inspector);
   self->state.scheduler = std::move(scheduler);
   self->state.membership = std::move(membership);
   auto sessions = self->state.sessions;
@@ -264,6 +278,7 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
   });
   self->set_down_handler([sessions](caf::down_msg& msg) { sessions->erase(msg.source); });
   return {
+      [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
       // (hello, role, name, version, client_nonce) →
       // (hello, our_nonce, our_proof_over_client_nonce, cluster, version)
       [=](hello_atom, const std::string& role, const std::string& name,
@@ -342,8 +357,8 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
                   });
           return caf::message{};
         }
-        auto sess = self->spawn<caf::detached>(session, st.ctx, st.scheduler, st.membership, client,
-                                               ch.name);
+        auto sess = self->spawn<caf::detached>(session, st.ctx, st.scheduler, st.membership,
+                                               st.inspector, client, ch.name);
         self->monitor(sess);
         (*st.sessions)[sess.address()] = sess;
         spdlog::info("client '{}' authenticated", ch.name);
@@ -355,8 +370,9 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
 }  // namespace
 
 caf::actor spawn_gateway(caf::actor_system& sys, const node_context& ctx,
-                         const caf::actor& scheduler, const caf::actor& membership) {
-  return sys.spawn(gateway, ctx, scheduler, membership);
+                         const caf::actor& scheduler, const caf::actor& membership,
+                         const caf::actor& inspector) {
+  return sys.spawn(gateway, ctx, scheduler, membership, inspector);
 }
 
 }  // namespace weft::actors

@@ -4,11 +4,19 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/settings.hpp"
 #include "storage/database.hpp"
 
 namespace weft::actors {
+
+/// One line of the node's log, numbered so that a follower (`logs NODE -f`)
+/// asks for what came after the last line it saw.
+struct log_line {
+  int64_t seq = 0;
+  std::string text;
+};
 
 /// What every actor of a node may use. The pointees outlive the actor system
 /// (runtime/node.cpp owns them and stops the actors before destroying them).
@@ -21,6 +29,10 @@ struct node_context {
   /// Ends the node with an exit code (an extension refused for good: another
   /// version, a wrong secret, a name the master does not know).
   std::function<void(int)> stop_node = [](int) {};
+  /// The node's most recent log lines after `after` (at most `max`, oldest
+  /// first), from the in-memory ring of runtime/logging.cpp.
+  std::function<std::vector<log_line>(int64_t after, std::size_t max)> recent_logs =
+      [](int64_t, std::size_t) { return std::vector<log_line>{}; };
 
   const config::node_settings& node() const { return settings->this_node(); }
   const std::string& files_root() const { return settings->files.root; }

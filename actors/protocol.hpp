@@ -70,6 +70,26 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 /// (nodes) → JSON array of the cluster's nodes and their engines.
 using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
 
+// -- inspection (the shell) ----------------------------------------------------
+
+/// client → session → inspector: (inspect, command, args_json) → JSON text.
+/// Commands and their answers: docs/protocol.md "Inspection". An inspector
+/// forwards what concerns another node, with `request_timeout`.
+/// Also (inspect) → int64_t: an actor's own mailbox size (the inspector's
+/// probe; an actor busy with blocking work answers late or not at all).
+using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
+/// node → inspector: (add, name, role, actor) an actor of the node to show
+/// and, by role (scheduler, membership, agent, cleanup), to reach. Local only.
+using add_atom = caf::atom_constant<caf::atom("add")>;
+/// extension inspector → agent → master's membership → master's inspector:
+/// (upstream, command, args_json) → JSON text.
+using upstream_atom = caf::atom_constant<caf::atom("upstream")>;
+/// inspector → scheduler: (apply, settings) the effective settings changed
+/// (`set`). Local only: the payload is a shared_ptr<const config::settings>.
+using apply_atom = caf::atom_constant<caf::atom("apply")>;
+/// inspector → clean-up actor: (cleanup, reload) the clean-up settings changed.
+using reload_atom = caf::atom_constant<caf::atom("reload")>;
+
 // -- internal ------------------------------------------------------------------
 
 /// store worker requests, local only.

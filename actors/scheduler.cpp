@@ -21,6 +21,7 @@
 #include "actors/job_json.hpp"
 #include "actors/output_planning.hpp"
 #include "actors/protocol.hpp"
+#include "actors/settings_message.hpp"
 #include "storage/cluster_store.hpp"
 #include "storage/job_store.hpp"
 #include "storage/storage_error.hpp"
@@ -46,7 +47,7 @@ constexpr auto long_poll = 1s;  ///< an idle engine's request is answered within
 constexpr int64_t default_segment_cap = 10000;  ///< documents per output file by default
 constexpr std::size_t mapping_chunk = 1000;     ///< records per insert transaction
 
-caf::error fail(const std::string& what) { return caf::make_error(caf::sec::runtime_error, what); }
+caf::error fail(const std::string& what) { return failure(what); }
 
 phase phase_of(engine_type t) { return t == engine_type::merge ? phase::merge : phase::weave; }
 
@@ -236,6 +237,8 @@ struct scheduler_state {
   /// What the logs last said about capacity, per engine type.
   std::string capacity_said[2];
   bool standby_warned[2] = {false, false};
+  /// The topology plus what `set` changed (the inspector sends it).
+  settings_ptr effective;
   static inline const char* name = "scheduler";
 };
 
@@ -596,6 +599,73 @@ void report_capacity(scheduler_actor* self) {
   }
 }
 
+/// `engines` for the shell: every registered engine and what it does now.
+std::string engines_json(scheduler_actor* self) {
+  auto& st = self->state;
+  auto out = nlohmann::json::array();
+  for (const auto& [id, e] : st.policy.engines()) {
+    nlohmann::json j{{"id", id},
+                     {"type", to_string(e.type)},
+                     {"node", e.node},
+                     {"local", e.local},
+                     {"state", e.standby ? "standby" : e.current ? "busy" : "idle"},
+                     {"draining", st.policy.draining(e.node)},
+                     {"batches_done", e.batches_done},
+                     {"job", nullptr},
+                     {"batch", nullptr},
+                     {"attempt", nullptr}};
+    if (e.current) {
+      j["job"] = e.current->job_id;
+      j["batch"] = e.current->batch_no;
+      j["attempt"] = e.current->attempt;
+    }
+    out.push_back(std::move(j));
+  }
+  return out.dump();
+}
+
+/// The live view of the running jobs for the shell: class (after any `set`),
+/// engines granted now and allowed, batches queued and running, by job id.
+std::string jobs_json(scheduler_actor* self) {
+  auto& st = self->state;
+  auto out = nlohmann::json::object();
+  for (const auto& [id, j] : st.jobs) {
+    if (!st.policy.has_job(id)) continue;
+    nlohmann::json e{{"class", to_string(st.policy.class_of(id))}};
+    for (auto type : {engine_type::merge, engine_type::weaver}) {
+      e["engines"][to_string(type)] = st.policy.engines_granted(id, type);
+      e["allowed"][to_string(type)] = st.policy.engines_allowed(id, type);
+      e["queued"][to_string(type)] = st.policy.queued(id, type);
+      e["running"][to_string(type)] = st.policy.running(id, type);
+    }
+    out[std::to_string(id)] = std::move(e);
+  }
+  return out.dump();
+}
+
+/// `capacity` for the shell: per engine type, the expected-remote totals.
+std::string capacity_json(scheduler_actor* self) {
+  auto& st = self->state;
+  auto out = nlohmann::json::array();
+  for (auto type : {engine_type::merge, engine_type::weaver}) {
+    auto c = st.policy.capacity(type);
+    const auto& cfg = type == engine_type::merge ? st.effective->scheduler.merge
+                                                 : st.effective->scheduler.weaver;
+    auto sum = type == engine_type::merge ? st.effective->extension_merge_engines()
+                                          : st.effective->extension_weaver_engines();
+    out.push_back({{"type", to_string(type)},
+                   {"local", c.local},
+                   {"expected_remote", c.expected_remote},
+                   {"expected_explicit", cfg.expected_remote.has_value()},
+                   {"topology_remote", sum},
+                   {"registered_remote", c.registered_remote},
+                   {"active", c.active},
+                   {"standby", c.standby},
+                   {"degraded", c.degraded()}});
+  }
+  return out.dump();
+}
+
 /// Forgets an engine whose actor is gone or whose node is lost.
 void forget_engine(scheduler_actor* self, const std::string& id) {
   auto& s = self->state;
@@ -610,6 +680,7 @@ void forget_engine(scheduler_actor* self, const std::string& id) {
 caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
   auto& st = self->state;
   st.ctx = ctx;
+  st.effective = std::make_shared<const config::settings>(*ctx.settings);
   st.policy.set_limits(limits_from(*ctx.settings));
   st.store = self->spawn<caf::detached + caf::linked>(store_worker, ctx);
   self->set_default_handler(
@@ -800,6 +871,27 @@ caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
       [=](status_atom, int64_t job) {
         return self->delegate(self->state.store, status_atom::value, job);
       },
+      // -- inspection (the shell) --
+      [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
+      [=](inspect_atom, const std::string& what) -> caf::result<std::string> {
+        if (what == "engines") return engines_json(self);
+        if (what == "capacity") return capacity_json(self);
+        if (what == "jobs") return jobs_json(self);
+        return fail("scheduler: nothing to inspect as '" + what + "'");
+      },
+      // The effective settings changed (`set`): new limits at once; running jobs are
+      // reclassified by the policy, and what they may use from now on follows.
+      [=](apply_atom, settings_ptr settings) {
+        auto& s = self->state;
+        if (!settings) return;
+        s.effective = std::move(settings);
+        s.policy.set_limits(limits_from(*s.effective));
+        s.capacity_said[0].clear();
+        s.capacity_said[1].clear();
+        spdlog::info("scheduler: settings changed; limits applied to the running jobs");
+        report_capacity(self);
+        dispatch(self);
+      },
   };
 }
 
@@ -807,6 +899,10 @@ caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
 
 caf::actor spawn_scheduler(caf::actor_system& sys, const node_context& ctx) {
   return sys.spawn(scheduler, ctx);
+}
+
+caf::error failure(const std::string& why) {
+  return caf::make_error(caf::sec::runtime_error, why);
 }
 
 std::string error_text(caf::actor_system& sys, const caf::error& err) {

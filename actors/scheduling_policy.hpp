@@ -13,6 +13,10 @@ namespace weft::actors {
 /// The two kinds of engine the scheduler drives.
 enum class engine_type { merge = 0, weaver = 1 };
 const char* to_string(engine_type t);
+/// An engine's cluster-wide name: "node/merge/0".
+inline std::string engine_id(const std::string& node, engine_type t, int index) {
+  return node + "/" + to_string(t) + "/" + std::to_string(index);
+}
 
 /// Job classes by record count (SPEC.md §3).
 enum class job_class { small = 0, medium = 1, large = 2 };

@@ -51,9 +51,14 @@ struct client::impl {
   /// Sends a request to the session and waits for one reply of type T.
   template <class T, class... Ts>
   T ask(const std::string& what, Ts&&... xs) {
+    return ask_within<T>(options.timeout, what, std::forward<Ts>(xs)...);
+  }
+
+  template <class T, class... Ts>
+  T ask_within(std::chrono::milliseconds timeout, const std::string& what, Ts&&... xs) {
     std::optional<T> out;
     (*self)
-        ->request(session, options.timeout, std::forward<Ts>(xs)...)
+        ->request(session, timeout, std::forward<Ts>(xs)...)
         .receive([&](T& x) { out = std::move(x); }, [&](caf::error& err) { raise(err, what); });
     return std::move(*out);
   }
@@ -98,9 +103,15 @@ std::unique_ptr<client> client::connect(const client_options& options) {
           },
           [&](caf::error& err) { p->raise(err, where); });
   // The node must know the secret too, or it is not our cluster.
-  if (!proofs_equal(node_proof, auth_proof(options.secret, cluster, "node", node, my_nonce)))
+  if (!proofs_equal(node_proof, auth_proof(options.secret, cluster, "node", node, my_nonce))) {
+    // The node gets an empty proof, which it refuses and logs: the refusal
+    // shows on both sides, and our secret's proof never goes to a stranger.
+    self->request(gateway, options.timeout, auth_atom::value, node_nonce, std::string{},
+                  caf::actor{self})
+        .receive([](welcome_atom, caf::actor&) {}, [](caf::error&) {});
     throw client_error(exit_usage, where + ": refused: the node '" + node +
                                        "' does not know our cluster secret (wrong secret file?)");
+  }
   auto proof = auth_proof(options.secret, cluster, "client", options.name, node_nonce);
   self->request(gateway, options.timeout, auth_atom::value, node_nonce, proof, caf::actor{self})
       .receive([&](welcome_atom, caf::actor& session) { p->session = std::move(session); },
@@ -146,6 +157,12 @@ std::string client::cancel(int64_t job) {
 
 void client::drain(const std::string& node, bool on) {
   impl_->ask<bool>(std::string{on ? "drain " : "undrain "} + node, drain_atom::value, node, on);
+}
+
+std::string client::inspect(const std::string& command, const std::string& args_json,
+                            std::chrono::milliseconds timeout) {
+  return impl_->ask_within<std::string>(timeout.count() > 0 ? timeout : impl_->options.timeout,
+                                        command, inspect_atom::value, command, args_json);
 }
 
 void client::fetch(int64_t job, int segment, const std::string& path) {

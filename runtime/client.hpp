@@ -58,6 +58,10 @@ class client {
   std::string cancel(int64_t job);
   /// Drains a node (no new work; running batches finish) or undrains it.
   void drain(const std::string& node, bool on);
+  /// One inspection request (the shell): `command` with its arguments as a
+  /// JSON object; answers the node's JSON text. `timeout` 0: the options'.
+  std::string inspect(const std::string& command, const std::string& args_json,
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
   /// Downloads output `segment` of a job to `path`.
   void fetch(int64_t job, int segment, const std::string& path);
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/node_context.hpp"
 #include "config/settings.hpp"
 
 namespace weft::runtime {
@@ -18,8 +19,12 @@ void init_logging(const config::log_settings& log, const std::string& node_name)
 /// errors to stderr only, no ring buffer.
 void init_client_logging(const std::string& level = "warn");
 
-/// The last `n` formatted log lines of this process, oldest first.
-std::vector<std::string> recent_log_lines(std::size_t n);
+/// A formatted log line of this process and its number (numbers only grow).
+using log_line = actors::log_line;
+
+/// This process's log lines numbered above `after` that are still in memory
+/// (the last 2000), at most `max`, oldest first.
+std::vector<log_line> recent_log_lines(int64_t after, std::size_t max);
 
 /// Flushes and drops all sinks; call before the process exits.
 void shutdown_logging();

@@ -8,6 +8,8 @@
 
 #include "actors/actors.hpp"
 #include "actors/cleanup.hpp"
+#include "actors/inspector.hpp"
+#include "runtime/logging.hpp"
 #include "runtime/exit_code.hpp"
 #include "runtime/signal_waiter.hpp"
 #include "runtime/storage_spec.hpp"
@@ -62,26 +64,39 @@ int run_node(const config::settings& s) {
     ctx.settings = &s;
     ctx.db = db.get();
     ctx.stop_node = [](int exit_code) { request_stop(exit_code); };
+    ctx.recent_logs = [](int64_t after, std::size_t max) { return recent_log_lines(after, max); };
     std::vector<caf::actor> spawned;
     std::vector<caf::actor> engines;
     caf::actor scheduler;
     caf::actor membership;
+    // The inspector first: every other actor is registered with it (the shell).
+    auto inspector = actors::spawn_inspector(sys, ctx);
+    spawned.push_back(inspector);
+    auto add = [&](const std::string& name, const std::string& role, const caf::actor& a) {
+      actors::register_actor(inspector, name, role, a);
+      spawned.push_back(a);
+    };
     if (self.role == config::node_role::master) {
       scheduler = actors::spawn_scheduler(sys, ctx);
       membership = actors::spawn_membership(sys, ctx, scheduler);
-      spawned.push_back(scheduler);
-      spawned.push_back(membership);
+      add("scheduler", "scheduler", scheduler);
+      add("membership", "membership", membership);
+      actors::register_actor(membership, "inspector", "inspector", inspector);
     }
     for (int i = 0; i < self.merge_engines; ++i)
       engines.push_back(actors::spawn_engine(sys, ctx, actors::engine_type::merge, i, scheduler));
     for (int i = 0; i < self.weaver_engines; ++i)
       engines.push_back(actors::spawn_engine(sys, ctx, actors::engine_type::weaver, i, scheduler));
-    spawned.insert(spawned.end(), engines.begin(), engines.end());
+    for (int i = 0; i < self.merge_engines; ++i)
+      add(actors::engine_id(self.name, actors::engine_type::merge, i), "merge engine", engines[i]);
+    for (int i = 0; i < self.weaver_engines; ++i)
+      add(actors::engine_id(self.name, actors::engine_type::weaver, i), "weaver engine",
+          engines[self.merge_engines + i]);
     if (self.role == config::node_role::extension)
-      spawned.push_back(actors::spawn_agent(sys, ctx, engines));
-    spawned.push_back(actors::spawn_cleanup(sys, ctx));
-    auto gateway = actors::spawn_gateway(sys, ctx, scheduler, membership);
-    spawned.push_back(gateway);
+      add("agent", "agent", actors::spawn_agent(sys, ctx, engines, inspector));
+    add("cleanup", "cleanup", actors::spawn_cleanup(sys, ctx));
+    auto gateway = actors::spawn_gateway(sys, ctx, scheduler, membership, inspector);
+    add("gateway", "gateway", gateway);
     auto stop_all = [&] {
       ctx.stopping->store(true);
       for (auto& a : spawned) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

@@ -48,27 +48,37 @@ void cluster_store::heartbeat(const std::string& name) {
 }
 
 std::vector<node_row> cluster_store::nodes() {
+  // The heartbeat's age by the database's clock: nodes' clocks may differ.
+  const std::string age =
+      db_.backend() == backend_kind::mariadb
+          ? "COALESCE(TIMESTAMPDIFF(MICROSECOND, last_heartbeat, " +
+                detail::sql_now(backend_kind::mariadb) + ") DIV 1000, -1)"
+          : std::string{"COALESCE(CAST((julianday('now') - julianday(last_heartbeat)) * 86400000 AS "
+            "INTEGER), -1)"};
   return with_session(db_, [&](soci::session& s) {
     std::vector<node_row> out;
     const std::size_t n = 100;
     std::vector<std::string> name(n), role(n), version(n), address(n), state(n), hb(n), joined(n);
-    std::vector<long long> merge(n), weaver(n);
+    std::vector<long long> merge(n), weaver(n), age_ms(n);
     soci::statement st =
         (s.prepare
              << "SELECT name, role, version, address, state, merge_engines, weaver_engines, " +
                     detail::sql_timestamp_text("last_heartbeat") + ", " +
-                    detail::sql_timestamp_text("joined_at") + " FROM nodes ORDER BY name",
+                    detail::sql_timestamp_text("joined_at") + ", " + age +
+                    " FROM nodes ORDER BY name",
          soci::into(name), soci::into(role), soci::into(version), soci::into(address),
          soci::into(state), soci::into(merge), soci::into(weaver), soci::into(hb),
-         soci::into(joined));
+         soci::into(joined), soci::into(age_ms));
     if (!st.execute(true)) return out;
     do {
       for (std::size_t i = 0; i < name.size(); ++i)
         out.push_back({name[i], role[i], version[i], address[i], state[i],
-                       static_cast<int>(merge[i]), static_cast<int>(weaver[i]), hb[i], joined[i]});
+                       static_cast<int>(merge[i]), static_cast<int>(weaver[i]), hb[i], joined[i],
+                       age_ms[i]});
       for (auto* v : {&name, &role, &version, &address, &state, &hb, &joined}) v->resize(n);
       merge.resize(n);
       weaver.resize(n);
+      age_ms.resize(n);
     } while (st.fetch());
     return out;
   });

@@ -18,6 +18,8 @@ struct node_row {
   int weaver_engines = 0;
   std::string last_heartbeat;  ///< database clock, "YYYY-MM-DD HH:MM:SS.ffffff"
   std::string joined_at;
+  /// Milliseconds since the last heartbeat by the database's clock; -1 if none.
+  int64_t heartbeat_age_ms = -1;
 };
 
 /// One row of `engines`.

@@ -288,6 +288,10 @@ std::vector<record_row> job_store::records(int64_t id, int64_t first, int64_t la
 // -- batches ------------------------------------------------------------------------
 
 std::vector<batch_row> job_store::open_batches(int64_t id, phase p) {
+  return batches(id, p, false);
+}
+
+std::vector<batch_row> job_store::batches(int64_t id, phase p, bool with_done) {
   return with_session(db_, [&](soci::session& s) {
     std::vector<batch_row> out;
     const std::size_t n = 500;
@@ -297,8 +301,9 @@ std::vector<batch_row> job_store::open_batches(int64_t id, phase p) {
     std::string ph = to_string(p);
     soci::statement st =
         (s.prepare << "SELECT batch_no, first_seq, last_seq, state, attempt, COALESCE(engine, ''), "
-                      "COALESCE(node, '') FROM batches WHERE job_id = :id AND phase = :p AND "
-                      "state <> 'done' ORDER BY batch_no",
+                      "COALESCE(node, '') FROM batches WHERE job_id = :id AND phase = :p" +
+                          std::string{with_done ? "" : " AND state <> 'done'"} +
+                          " ORDER BY batch_no",
          soci::use(jid, "id"), soci::use(ph, "p"), soci::into(no), soci::into(first),
          soci::into(last), soci::into(state), soci::into(attempt), soci::into(engine),
          soci::into(node));

@@ -141,6 +141,8 @@ class job_store {
   // -- batches ----------------------------------------------------------------
   /// Batches of a phase that are not done, in batch order.
   std::vector<batch_row> open_batches(int64_t id, phase p);
+  /// Every batch of a phase, done or not, in batch order (the shell's `job ID`).
+  std::vector<batch_row> batches(int64_t id, phase p, bool with_done = true);
   /// Moves the job to `weaving`, in one transaction with its weave segments
   /// when `segments` is not empty (they replace any earlier ones); with none,
   /// the segments stored by finish_mapping stay. The segments are stored as
