@@ -55,6 +55,9 @@ if(NOT TARGET weft::mustache)
   add_library(weft::mustache INTERFACE IMPORTED)
   set_target_properties(weft::mustache PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${MUSTACHE_INCLUDE_DIR}")
 endif()
+# libedit (BSD): line editing, history and completion for `caf-node shell`;
+# headers under <editline/readline.h>.
+pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)
 if(NOT TARGET weft::cli11)
   add_library(weft::cli11 INTERFACE IMPORTED)
   set_target_properties(weft::cli11 PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${CLI11_INCLUDE_DIR}")

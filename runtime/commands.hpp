@@ -3,7 +3,13 @@
 #include <cstdint>
 #include <string>
 
+namespace CLI {
+class App;
+}
+
 namespace weft::runtime {
+
+class client;
 
 /// How a client command reaches a node and proves the cluster secret.
 struct connect_args {
@@ -28,6 +34,17 @@ struct submit_args : connect_args {
 };
 int cmd_submit(const submit_args& args);
 
+/// Declares the job options of `caf-node submit` (--data, --template,
+/// --format, ...; not the connection options) on `app`, bound to `args`:
+/// the one definition used by `caf-node submit` and by the shell's `submit`.
+void add_submit_options(CLI::App& app, submit_args& args);
+
+/// The work of `caf-node submit` on a connection that is already open (the
+/// shell's): checks the arguments, uploads, submits, and with --wait/--out
+/// follows the job. Prints what `caf-node submit` prints; answers its exit
+/// code (never throws). The connection fields of `args` are not used.
+int run_submit(client& c, const submit_args& args);
+
 /// `caf-node job ID [--wait]`: a job's state and outputs as JSON.
 int cmd_job(const connect_args& args, int64_t id, bool wait);
 
@@ -39,6 +56,15 @@ int cmd_drain(const connect_args& args, const std::string& node, bool on);
 /// on the database directly: no node needs to run.
 int cmd_cleanup(const std::string& action, const std::string& config_file, const std::string& node,
                 int limit);
+
+/// `caf-node shell` (SPEC.md §4, docs/shell.md): the actor inspection shell.
+struct shell_args : connect_args {
+  bool one_command = false;  ///< -c was given
+  std::string command;       ///< -c CMD
+  bool json = false;         ///< --json
+  std::string history_file;  ///< --history; empty: ~/.weft_history
+};
+int cmd_shell(const shell_args& args);
 
 /// `caf-node render`: one record through the template, no node needed.
 struct render_args {

@@ -104,17 +104,14 @@ int main(int argc, char** argv) {
   runtime::submit_args sub;
   auto* submit = app.add_subcommand("submit", "submit a job to a node");
   add_connect_options(submit, sub);
-  submit->add_option("--data", sub.data, "the data file (.csv, .ndjson, .jsonl)")->required();
-  submit->add_option("--data-format", sub.data_format, "csv or ndjson (default: by extension)");
-  submit->add_option("--template", sub.template_file, "the Mustache template")->required();
-  submit->add_option("--format", sub.format, "pdf, txt or html")->capture_default_str();
-  submit->add_option("--sort-by", sub.sort_by, "sort documents by this field");
-  submit->add_option("--group-by", sub.group_by, "a new output file whenever this field changes");
-  submit->add_option("--split-every", sub.split_every, "documents per output file");
-  submit->add_option("--name", sub.name, "base name of the output files");
-  submit->add_flag("--wait", sub.wait, "show progress until the job is finished");
-  submit->add_option("--out", sub.out_dir,
-                     "download the outputs into this directory (implies --wait)");
+  runtime::add_submit_options(*submit, sub);
+
+  runtime::shell_args sh;
+  auto* shell = app.add_subcommand("shell", "the actor inspection shell (docs/shell.md)");
+  add_connect_options(shell, sh);
+  auto* shell_command = shell->add_option("-c", sh.command, "run this one command and exit");
+  shell->add_flag("--json", sh.json, "print the node's answers as JSON, one line each");
+  shell->add_option("--history", sh.history_file, "the history file (default: ~/.weft_history)");
 
   runtime::connect_args job_conn;
   int64_t job_id = 0;
@@ -159,9 +156,13 @@ int main(int argc, char** argv) {
   if (*version) return cmd_version();
   if (*check) return cmd_check(config_file, node);
   if (*run) return cmd_run(config_file, node);
-  if (*submit || *job || *drain) runtime::init_client_logging();
+  if (*submit || *job || *drain || *shell) runtime::init_client_logging();
   if (*submit) {
     return runtime::cmd_submit(sub);
+  }
+  if (*shell) {
+    sh.one_command = shell_command->count() > 0;
+    return runtime::cmd_shell(sh);
   }
   if (*render) return runtime::cmd_render(ren);
   if (*job) return runtime::cmd_job(job_conn, job_id, job_wait);

@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -88,81 +89,86 @@ bool finished(const std::string& state) {
   return state == "done" || state == "failed" || state == "cancelled";
 }
 
-}  // namespace
+/// Refuses what we can refuse here, before anything crosses the wire.
+/// @return the partials the template includes (they are uploaded with it).
+std::vector<std::string> check_arguments(const submit_args& a) {
+  auto format = document::parse_output_format(a.format);
+  if (!format)
+    throw client_error(exit_usage, "unknown format '" + a.format + "' (use pdf, txt or html)");
+  if (!fs::is_regular_file(a.data)) throw client_error(exit_usage, a.data + ": no such data file");
+  if (fs::file_size(a.data) == 0)
+    throw client_error(exit_usage, a.data + ": the data file is empty");
+  if (a.split_every < 0) throw client_error(exit_usage, "--split-every must be positive");
+  document::template_engine engine(document::template_escape_for(*format));
+  auto tmpl = engine.compile_file(a.template_file);
+  check_fields(a);
+  return tmpl.partials();
+}
 
-int cmd_submit(const submit_args& a) {
+/// Uploads, submits and follows the job on an open connection.
+int submit_on(client& c, const submit_args& a, const std::vector<std::string>& partials) {
+  // The template, its partials and the data go to the node's file store.
+  auto template_name = fs::path(a.template_file).filename().string();
+  c.upload(template_name, a.template_file);
+  auto dir = fs::path(a.template_file).parent_path();
+  for (const auto& partial : partials)
+    c.upload(partial + ".mustache", (dir / (partial + ".mustache")).string());
+  auto data_name = fs::path(a.data).filename().string();
+  if (data_name == template_name) data_name = "data-" + data_name;
+  c.upload(data_name, a.data);
+
+  nlohmann::json spec{{"data", data_name},           {"template", template_name},
+                      {"format", a.format},          {"data_format", a.data_format},
+                      {"sort_by", a.sort_by},        {"group_by", a.group_by},
+                      {"split_every", a.split_every}};
+  if (!a.name.empty()) spec["name"] = a.name;
+  auto submitted = std::chrono::steady_clock::now();
+  auto id = c.submit(spec.dump());
+  std::cout << id << std::endl;
+  if (!a.wait && a.out_dir.empty()) return exit_ok;
+
+  progress_printer progress;
+  nlohmann::json job;
+  for (;;) {
+    job = nlohmann::json::parse(c.wait(id, 250));
+    progress.show(job);
+    if (finished(job.value("state", ""))) break;
+  }
+  progress.end();
+  auto seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - submitted).count();
+  auto state = job.value("state", "");
+  if (state != "done") {
+    std::cerr << "caf-node: job " << id << " " << state << ": " << job.value("error", "") << "\n";
+    return exit_failure;
+  }
+  int64_t pages = 0;
+  for (const auto& o : job["outputs"]) {
+    pages += o.value("pages", int64_t{0});
+    std::string path = o.value("path", "");
+    if (!a.out_dir.empty()) {
+      fs::create_directories(a.out_dir);
+      auto local = (fs::path(a.out_dir) / fs::path(path).filename()).string();
+      c.fetch(id, o.value("segment", 0), local);
+      path = local;
+    }
+    std::cout << path << "\t" << o.value("documents", int64_t{0}) << " documents\t"
+              << o.value("pages", int64_t{0}) << " pages\n";
+  }
+  auto records = job.value("records", int64_t{0});
+  char rate[64];
+  std::snprintf(rate, sizeof rate, "%.3f s (%.0f records/s)", seconds,
+                seconds > 0 ? static_cast<double>(records) / seconds : 0.0);
+  std::cerr << "job " << id << " done: " << records << " records in " << rate << ", "
+            << job["outputs"].size() << " files, " << pages << " pages\n";
+  return exit_ok;
+}
+
+/// Runs `f` and turns its exceptions into messages and exit codes.
+template <class F>
+int guarded(F f) {
   try {
-    // Refuse what we can refuse here, before anything crosses the wire.
-    auto format = document::parse_output_format(a.format);
-    if (!format)
-      throw client_error(exit_usage, "unknown format '" + a.format + "' (use pdf, txt or html)");
-    if (!fs::is_regular_file(a.data))
-      throw client_error(exit_usage, a.data + ": no such data file");
-    if (fs::file_size(a.data) == 0)
-      throw client_error(exit_usage, a.data + ": the data file is empty");
-    if (a.split_every < 0) throw client_error(exit_usage, "--split-every must be positive");
-    document::template_engine engine(document::template_escape_for(*format));
-    auto tmpl = engine.compile_file(a.template_file);
-    check_fields(a);
-
-    auto options = client_options_from(a);
-    auto c = client::connect(options);
-
-    // The template, its partials and the data go to the node's file store.
-    auto template_name = fs::path(a.template_file).filename().string();
-    c->upload(template_name, a.template_file);
-    auto dir = fs::path(a.template_file).parent_path();
-    for (const auto& partial : tmpl.partials())
-      c->upload(partial + ".mustache", (dir / (partial + ".mustache")).string());
-    auto data_name = fs::path(a.data).filename().string();
-    if (data_name == template_name) data_name = "data-" + data_name;
-    c->upload(data_name, a.data);
-
-    nlohmann::json spec{{"data", data_name},           {"template", template_name},
-                        {"format", a.format},          {"data_format", a.data_format},
-                        {"sort_by", a.sort_by},        {"group_by", a.group_by},
-                        {"split_every", a.split_every}};
-    if (!a.name.empty()) spec["name"] = a.name;
-    auto submitted = std::chrono::steady_clock::now();
-    auto id = c->submit(spec.dump());
-    std::cout << id << std::endl;
-    if (!a.wait && a.out_dir.empty()) return exit_ok;
-
-    progress_printer progress;
-    nlohmann::json job;
-    for (;;) {
-      job = nlohmann::json::parse(c->wait(id, 250));
-      progress.show(job);
-      if (finished(job.value("state", ""))) break;
-    }
-    progress.end();
-    auto seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - submitted).count();
-    auto state = job.value("state", "");
-    if (state != "done") {
-      std::cerr << "caf-node: job " << id << " " << state << ": " << job.value("error", "") << "\n";
-      return exit_failure;
-    }
-    int64_t pages = 0;
-    for (const auto& o : job["outputs"]) {
-      pages += o.value("pages", int64_t{0});
-      std::string path = o.value("path", "");
-      if (!a.out_dir.empty()) {
-        fs::create_directories(a.out_dir);
-        auto local = (fs::path(a.out_dir) / fs::path(path).filename()).string();
-        c->fetch(id, o.value("segment", 0), local);
-        path = local;
-      }
-      std::cout << path << "\t" << o.value("documents", int64_t{0}) << " documents\t"
-                << o.value("pages", int64_t{0}) << " pages\n";
-    }
-    auto records = job.value("records", int64_t{0});
-    char rate[64];
-    std::snprintf(rate, sizeof rate, "%.3f s (%.0f records/s)", seconds,
-                  seconds > 0 ? static_cast<double>(records) / seconds : 0.0);
-    std::cerr << "job " << id << " done: " << records << " records in " << rate << ", "
-              << job["outputs"].size() << " files, " << pages << " pages\n";
-    return exit_ok;
+    return f();
   } catch (const client_error& e) {
     std::cerr << "caf-node: " << e.what() << "\n";
     return e.exit_code;
@@ -176,6 +182,33 @@ int cmd_submit(const submit_args& a) {
     std::cerr << "caf-node: " << e.what() << "\n";
     return exit_failure;
   }
+}
+
+}  // namespace
+
+void add_submit_options(CLI::App& app, submit_args& a) {
+  app.add_option("--data", a.data, "the data file (.csv, .ndjson, .jsonl)")->required();
+  app.add_option("--data-format", a.data_format, "csv or ndjson (default: by extension)");
+  app.add_option("--template", a.template_file, "the Mustache template")->required();
+  app.add_option("--format", a.format, "pdf, txt or html")->capture_default_str();
+  app.add_option("--sort-by", a.sort_by, "sort documents by this field");
+  app.add_option("--group-by", a.group_by, "a new output file whenever this field changes");
+  app.add_option("--split-every", a.split_every, "documents per output file");
+  app.add_option("--name", a.name, "base name of the output files");
+  app.add_flag("--wait", a.wait, "show progress until the job is finished");
+  app.add_option("--out", a.out_dir, "download the outputs into this directory (implies --wait)");
+}
+
+int cmd_submit(const submit_args& a) {
+  return guarded([&] {
+    auto partials = check_arguments(a);
+    auto c = client::connect(client_options_from(a));
+    return submit_on(*c, a, partials);
+  });
+}
+
+int run_submit(client& c, const submit_args& a) {
+  return guarded([&] { return submit_on(c, a, check_arguments(a)); });
 }
 
 }  // namespace weft::runtime

@@ -1,0 +1,100 @@
+// `caf-node shell`: the inspection shell's wiring. The shell itself
+// (parsing, rendering, completion, line editing) is runtime/shell/ and knows
+// no CAF; here it gets a real connection.
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <iostream>
+
+#include "runtime/client.hpp"
+#include "runtime/commands.hpp"
+#include "runtime/exit_code.hpp"
+#include "runtime/shell/history.hpp"
+#include "runtime/shell/line_editor.hpp"
+#include "runtime/shell/session.hpp"
+#include "runtime/shell/shell_backend.hpp"
+#include "runtime/shell/table.hpp"
+
+namespace weft::runtime {
+
+namespace {
+
+/// The shell's backend on a real node: client::inspect, with the node's
+/// errors as request_error.
+class client_backend : public shell::shell_backend {
+ public:
+  explicit client_backend(client& c) : client_(c) {}
+
+  nlohmann::json request(const std::string& command, const nlohmann::json& args,
+                         std::chrono::milliseconds timeout) override {
+    std::string text;
+    try {
+      text = client_.inspect(command, args.dump(), timeout);
+    } catch (const client_error& e) {
+      throw shell::request_error(e.exit_code, e.what());
+    }
+    auto answer = nlohmann::json::parse(text, nullptr, false);
+    if (answer.is_discarded())
+      throw shell::request_error(exit_failure, command + ": the node's answer is not JSON");
+    return answer;
+  }
+
+  std::string node_name() const override { return client_.node(); }
+
+  int submit(const std::vector<std::string>& args) override {
+    submit_args a;
+    CLI::App app{"submit a job, as `caf-node submit`", "submit"};
+    add_submit_options(app, a);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 wants them so
+    try {
+      app.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+      return app.exit(e) == 0 ? exit_ok : exit_usage;
+    }
+    return run_submit(client_, a);
+  }
+
+  std::string submit_help() const override {
+    submit_args a;
+    CLI::App app{"", "submit"};
+    add_submit_options(app, a);
+    return app.help();
+  }
+
+ private:
+  client& client_;
+};
+
+}  // namespace
+
+int cmd_shell(const shell_args& a) {
+  // A bad -c command is refused before connecting: exit 2 even with no node.
+  if (a.one_command && shell::session::check_usage(a.command, std::cerr) != exit_ok)
+    return exit_usage;
+  try {
+    auto options = client_options_from(a);
+    options.name = "caf-node-shell";
+    auto c = client::connect(options);
+    client_backend backend(*c);
+    shell::session_options o;
+    o.json = a.json;
+    o.colour = !a.json && shell::colour_wanted();
+    shell::session session(backend, o, std::cout, std::cerr);
+    if (a.one_command) return session.execute(a.command);
+    if (::isatty(STDIN_FILENO) != 0) {
+      auto history = a.history_file.empty() ? shell::history::default_path() : a.history_file;
+      return shell::run_interactive(session, history, std::cerr);
+    }
+    return session.run_stream(std::cin);
+  } catch (const client_error& e) {
+    std::cerr << "caf-node: " << e.what() << "\n";
+    return e.exit_code;
+  } catch (const std::exception& e) {
+    std::cerr << "caf-node: " << e.what() << "\n";
+    return exit_failure;
+  }
+}
+
+}  // namespace weft::runtime
