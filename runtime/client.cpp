@@ -37,13 +37,15 @@ struct client::impl {
     self.reset();
   }
 
-  [[noreturn]] void raise(const caf::error& err, const std::string& what) {
+  [[noreturn]] void raise(const caf::error& err, const std::string& what,
+                          std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
     auto text = error_text(*sys, err);
+    if (timeout.count() == 0) timeout = options.timeout;
     if (err == caf::sec::request_timeout)
       throw client_error(exit_failure, what + ": node " + options.host + ":" +
                                            std::to_string(options.port) +
                                            " did not answer within " +
-                                           std::to_string(options.timeout.count()) + " ms");
+                                           std::to_string(timeout.count()) + " ms");
     int code = text.rfind("refused", 0) == 0 ? exit_usage : exit_failure;
     throw client_error(code, what + ": " + text);
   }
@@ -59,7 +61,8 @@ struct client::impl {
     std::optional<T> out;
     (*self)
         ->request(session, timeout, std::forward<Ts>(xs)...)
-        .receive([&](T& x) { out = std::move(x); }, [&](caf::error& err) { raise(err, what); });
+        .receive([&](T& x) { out = std::move(x); },
+                 [&](caf::error& err) { raise(err, what, timeout); });
     return std::move(*out);
   }
 };

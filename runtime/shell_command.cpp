@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 
 #include "runtime/client.hpp"
@@ -67,6 +68,15 @@ class client_backend : public shell::shell_backend {
   client& client_;
 };
 
+/// "shell alice@ops1": who is at the prompt, for the node's log and `set`.
+std::string operator_name() {
+  const char* user = std::getenv("USER");
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string{"shell "} + (user && *user ? user : "unknown") + "@" +
+         (host[0] ? host : "localhost");
+}
+
 }  // namespace
 
 int cmd_shell(const shell_args& a) {
@@ -75,7 +85,7 @@ int cmd_shell(const shell_args& a) {
     return exit_usage;
   try {
     auto options = client_options_from(a);
-    options.name = "caf-node-shell";
+    options.name = operator_name();  // the node logs it; `settings` shows who set what
     auto c = client::connect(options);
     client_backend backend(*c);
     shell::session_options o;
