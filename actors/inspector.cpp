@@ -331,11 +331,13 @@ void with_live_jobs(inspector_actor* self, std::function<std::string(const json&
 void jobs_command(inspector_actor* self, const json& args, promise rp) {
   auto state_name = args.value("state", "");
   std::optional<storage::job_state> state;
-  if (!state_name.empty()) {
+  const bool unfinished = state_name == "running";  // every job not finished yet
+  if (!state_name.empty() && !unfinished) {
     state = parse_state(state_name);
     if (!state) {
       rp.deliver(failure("unknown job state '" + state_name +
-                         "' (queued, mapping, merging, weaving, done, failed, cancelled)"));
+                         "' (running, queued, mapping, merging, weaving, done, failed, "
+                         "cancelled)"));
       return;
     }
   }
@@ -345,7 +347,9 @@ void jobs_command(inspector_actor* self, const json& args, promise rp) {
       [=](const json& live) {
         auto& store = *self->state.jobs;
         auto out = json::array();
-        for (const auto& row : store.jobs(state, limit)) {
+        auto rows = unfinished ? store.unfinished_jobs() : store.jobs(state, limit);
+        if (rows.size() > static_cast<std::size_t>(limit)) rows.resize(limit);
+        for (const auto& row : rows) {
           auto j = json::parse(job_json(store, row.id));
           j["name"] = parse_job_options(row.options_json).name;
           overlay(j, live);

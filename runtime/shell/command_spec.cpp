@@ -48,8 +48,8 @@ std::vector<command_spec> make_specs() {
       {"jobs",
        "jobs [STATE]",
        "jobs with class, progress bar and granted engines",
-       "STATE is one of queued, mapping, merging, weaving, done, failed, cancelled\n"
-       "(default: all). ENGINES shows the engines granted now: merge (m) and weaver (w).",
+       "STATE is running (every job not finished), queued, mapping, merging, weaving,\n"
+       "done, failed or cancelled (default: all). ENGINES shows the engines granted now: merge (m) and weaver (w).",
        {k::job_state},
        0,
        1},
@@ -156,8 +156,8 @@ const std::vector<std::string>& engine_types() {
 }
 
 const std::vector<std::string>& job_states() {
-  static const std::vector<std::string> words{"queued", "mapping", "merging",  "weaving",
-                                              "done",   "failed",  "cancelled"};
+  static const std::vector<std::string> words{"running", "queued", "mapping", "merging",
+                                              "weaving", "done",   "failed",  "cancelled"};
   return words;
 }
 
