@@ -15,10 +15,21 @@ using detail::with_transaction;
 constexpr const char* job_states[] = {"queued", "mapping", "merging",  "weaving",
                                       "done",   "failed",  "cancelled"};
 
+/// `what` over the job's merge batches that are done. Progress is counted from the
+/// batches, not kept in counters on the job row: a completion then writes two rows, not
+/// three (it is the durable part of the scheduling overhead per batch), and nothing can
+/// make the two disagree. Batches live as long as their job (content rows do not).
+std::string done_merge(const std::string& what) {
+  return "(SELECT " + what +
+         " FROM batches b WHERE b.job_id = jobs.id AND b.phase = 'merge' AND b.state = 'done')";
+}
+
 /// Timestamps come back as text on both backends: "YYYY-MM-DD HH:MM:SS.ffffff".
 const std::string job_columns =
     "id, state, COALESCE(job_class, ''), format, template_path, data_path, data_format, "
-    "options, record_count, records_done, batch_count, batches_done, COALESCE(error, ''), " +
+    "options, record_count, " +
+    done_merge("CAST(COALESCE(SUM(b.last_seq - b.first_seq + 1), 0) AS SIGNED)") +
+    ", batch_count, " + done_merge("COUNT(*)") + ", COALESCE(error, ''), " +
     detail::sql_timestamp_text("submitted_at") + ", " + detail::sql_timestamp_text("started_at") +
     ", " + detail::sql_timestamp_text("finished_at") + ", granted_engines";
 
@@ -395,16 +406,12 @@ bool job_store::complete_merge(const content_row& c, const std::string& engine,
          soci::use(no, "b"), soci::use(a, "a2"), soci::use(jid, "id2"));
     upd.execute(true);
     if (upd.get_affected_rows() == 0) return false;
-    s << "DELETE FROM content WHERE job_id = :id AND batch_no = :b", soci::use(jid, "id"),
-        soci::use(no, "b");
-    s << "INSERT INTO content (job_id, batch_no, attempt, path, bytes, records, created_at) "
+    // One statement on both backends: the winner's content replaces a loser's row.
+    s << "REPLACE INTO content (job_id, batch_no, attempt, path, bytes, records, created_at) "
          "VALUES (:id, :b, :a, :p, :y, :r, " +
              now + ")",
         soci::use(jid, "id"), soci::use(no, "b"), soci::use(a, "a"), soci::use(path, "p"),
         soci::use(bytes, "y"), soci::use(recs, "r");
-    s << "UPDATE jobs SET records_done = records_done + :r, batches_done = batches_done + 1 "
-         "WHERE id = :id",
-        soci::use(recs, "r"), soci::use(jid, "id");
     return true;
   });
 }
@@ -427,9 +434,7 @@ bool job_store::complete_weave(const output_row& o, int attempt, const std::stri
          soci::use(no, "b"), soci::use(a, "a2"), soci::use(jid, "id2"));
     upd.execute(true);
     if (upd.get_affected_rows() == 0) return false;
-    s << "DELETE FROM outputs WHERE job_id = :id AND segment_no = :b", soci::use(jid, "id"),
-        soci::use(no, "b");
-    s << "INSERT INTO outputs (job_id, segment_no, path, format, documents, pages, bytes, "
+    s << "REPLACE INTO outputs (job_id, segment_no, path, format, documents, pages, bytes, "
          "created_at) VALUES (:id, :b, :p, :f, :d, :g, :y, " +
              now + ")",
         soci::use(jid, "id"), soci::use(no, "b"), soci::use(path, "p"), soci::use(format, "f"),
