@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bench_cluster.sh [--records N] [--batches B]" >&2; exit 2 ;;
   esac
 done
-WEFT_TARGETS="caf-node weft_gen_invoices" "$root/scripts/build.sh"
+WEFT_TARGETS="caf-node weft_gen_invoices weft_completion_bench" "$root/scripts/build.sh"
 node="$build/runtime/caf-node"
 tmpl="$root/actors/document/samples/invoice.mustache"
 work=$(mktemp -d /tmp/weft-bench-cluster.XXXXXX)
@@ -100,6 +100,12 @@ wait_log "$work/f3/master.log" "node 'ext2' joined"
 t=$(submit "$work/f3" "$work/small.ndjson" --format txt)
 overhead_mariadb=$(python3 -c "print(f'{$t / $batches * 1e6:.0f}')")
 stop_all
+# The durable part alone: one fenced completion, no actors, no messages.
+completion_sqlite=$("$build/tests/bench/weft_completion_bench" "sqlite:$work/completion.db" "$batches" |
+  sed -n 's/.* \([0-9]*\) us per batch.*/\1/p')
+sql weft "CREATE DATABASE weft_cb"
+completion_mariadb=$("$build/tests/bench/weft_completion_bench" "mariadb://weft@127.0.0.1:$mport/weft_cb" \
+  "$WEFT_TEST_MARIADB_PASSWORD_FILE" "$batches" | sed -n 's/.* \([0-9]*\) us per batch.*/\1/p')
 
 echo "bench: (g) failover: SIGKILL and SIGSTOP of an extension mid-job"
 failover() {  # failover DIR SIGNAL -> sets failover_ms: from the signal to the first batch handed out again
@@ -154,6 +160,8 @@ Weft cluster benchmark — $(date -u +%FT%TZ), $(nproc) cores, $(git -C "$root" 
 (f) scheduling overhead per batch, no-op engines, durable state ($batches one-record batches, submit to done / batches):
       one node, SQLite:                 $overhead_sqlite µs   (target <= 50)
       master + 2 extensions, MariaDB:   $overhead_mariadb µs   (target <= 200)
+    of which the fenced completion in the database alone (weft_completion_bench):
+      SQLite $completion_sqlite µs, MariaDB $completion_mariadb µs
 (g) extension SIGKILL -> its batches handed out again:   $kill_ms ms   (target < 1000)
     extension SIGSTOP -> its batches handed out again:   $stop_ms ms   (node_timeout 500 ms; target < 1000)
 (h) $records-record PDF job: one node (2+2 engines, MariaDB) $one s; master + 2 extensions (1+1 engines each, same machine) $three s; ratio $(python3 -c "print(f'{$three / $one:.2f}')")
