@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <caf/all.hpp>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "config/cron.hpp"
 #include "storage/database_sweeper.hpp"
@@ -47,6 +49,25 @@ nlohmann::json to_json(const storage::sweep_row& r) {
 /// Who holds the lease: the node's name and this process, for people reading `leases`.
 std::string holder_name(const node_context& ctx) {
   return ctx.node().name + " pid " + std::to_string(::getpid());
+}
+
+/// Test hook, never for production: WEFT_TEST_SWEEP_PAUSE_MS=N makes a sweep pause N ms at
+/// every point where it asks whether to go on (before each delete transaction, before each
+/// job directory, every 64 files), so that a test can kill a node in the middle of a sweep
+/// (docs/cleanup.md "Test hook"). Read once per process.
+milliseconds test_sweep_pause() {
+  static const milliseconds pause = [] {
+    const char* v = std::getenv("WEFT_TEST_SWEEP_PAUSE_MS");
+    if (v == nullptr || *v == '\0') return milliseconds(0);
+    char* end = nullptr;
+    const long n = std::strtol(v, &end, 10);
+    if (*end != '\0' || n < 0 || n > 60000) {
+      spdlog::error("clean-up: ignoring WEFT_TEST_SWEEP_PAUSE_MS=\"{}\" (want 0..60000)", v);
+      return milliseconds(0);
+    }
+    return milliseconds(n);
+  }();
+  return pause;
 }
 
 milliseconds since_epoch(system_clock::time_point t) {
@@ -124,14 +145,26 @@ std::string sweep_now(const node_context& ctx) {
   int64_t id = 0;
   const bool database_sweep = node.database_sweep;
   try {
+    // A sweep still `running` under an older token lost its lease without ending: its node
+    // died. Say so in the history instead of showing it as running for ever.
+    for (const auto& dead : sweeps.abandon_older(*token, node.name))
+      spdlog::warn(
+          "clean-up: sweep {} of {} (token {}, started {}) never finished and its lease "
+          "expired: marked abandoned",
+          dead.id, dead.node, dead.token, dead.started_at);
     id = sweeps.begin(node.name, *token);
     spdlog::info("clean-up: sweep {} started (token {}{})", id, *token,
                  database_sweep ? ", database and files" : ", files");
+    const auto pause = test_sweep_pause();
+    if (pause.count() > 0)
+      spdlog::warn("clean-up: test hook WEFT_TEST_SWEEP_PAUSE_MS: pausing {} ms at every step",
+                   pause.count());
     // Asked between transactions and every few dozen files: stop when the node stops,
     // renew the lease now and then (the renewal is also the fence check).
     const auto renew_every = std::max(c.lock_at_most / 4, milliseconds(1));
     auto renewed = std::chrono::steady_clock::now();
     auto keep_going = [&]() -> bool {
+      if (pause.count() > 0) std::this_thread::sleep_for(pause);
       if (ctx.stopping->load()) {
         status = "stopped";
         return false;

@@ -214,6 +214,7 @@ bool orphan_sweeper::sweep_job_dir(int64_t job, const std::string& dir, sweep_co
   const auto cutoff = system_clock::now() - min_age_;
   std::optional<job_refs> refs;  // loaded when the first old file is met
   std::vector<std::pair<std::size_t, fs::path>> dirs;
+  bool any_file = false;
   std::error_code ec;
   fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
   int seen = 0;
@@ -225,11 +226,16 @@ bool orphan_sweeper::sweep_job_dir(int64_t job, const std::string& dir, sweep_co
       dirs.emplace_back(static_cast<std::size_t>(it.depth()), it->path());
       continue;
     }
+    any_file = true;
     if (!info->old) continue;
     if (!refs) refs = load_refs(db_, job);
     if (removable(*refs, it->path().lexically_relative(dir)))
       remove_file(it->path(), info->bytes, counts);
   }
+  // Directories only: a sweep that died between removing the files and the directories
+  // left them. They go when the job row is gone (a job's row is committed before its
+  // directory is made, so a job being created is never mistaken for one).
+  if (!refs && !any_file) refs = load_refs(db_, job);
   if (refs && !refs->exists) {
     // The job row is gone: its directory goes too once empty.
     remove_empty_dirs(dirs);

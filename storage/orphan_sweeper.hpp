@@ -19,7 +19,8 @@ namespace weft::storage {
 /// younger than `min_age` (its mtime, on this node's clock) is never removed. Among the
 /// older ones (docs/cleanup.md "What is deleted" has the table):
 ///
-/// * `jobs/<id>/` whose job row does not exist: every file, then the empty directories;
+/// * `jobs/<id>/` whose job row does not exist: every file, then the empty directories
+///   (also when only directories are left: what a sweep killed in the middle leaves);
 /// * a finished job: files under `content/` and `out/` that no `content` or `outputs`
 ///   row references (dead attempts, `.part` leftovers, rows removed by retention);
 ///   `input/` and anything else stay while the job row exists;

@@ -100,6 +100,18 @@ void sweep_store::finish(int64_t id, const sweep_counts& c, const std::string& s
   });
 }
 
+std::vector<sweep_row> sweep_store::abandon_older(int64_t token, const std::string& by) {
+  return with_transaction(db_, [&](soci::session& s) {
+    const std::string older = "WHERE status = 'running' AND token < " + std::to_string(token);
+    auto rows = fetch(s, older, 0);
+    if (rows.empty()) return rows;
+    std::string err = "abandoned: its lease expired while it ran; found by the sweep with token " +
+                      std::to_string(token) + " on " + by;
+    s << "UPDATE sweeps SET status = 'abandoned', error = :e " + older, soci::use(err, "e");
+    return rows;
+  });
+}
+
 std::vector<sweep_row> sweep_store::history(int limit) {
   return with_session(db_, [&](soci::session& s) {
     return fetch(s, "ORDER BY id DESC LIMIT " + std::to_string(limit > 0 ? limit : 20), 0);

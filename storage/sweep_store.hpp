@@ -32,7 +32,7 @@ struct sweep_row {
   std::string started_at;   ///< database clock, "YYYY-MM-DD HH:MM:SS.ffffff"
   std::string finished_at;  ///< "" while running (or when its node died mid-sweep)
   sweep_counts counts;
-  std::string status;  ///< running, done, stopped, lost_lease, failed
+  std::string status;  ///< running, done, stopped, lost_lease, failed, abandoned
   std::string error;
 };
 
@@ -50,6 +50,15 @@ class sweep_store {
   /// Records the end of a sweep: finished_at = database now, its counts and status.
   void finish(int64_t id, const sweep_counts& counts, const std::string& status,
               const std::string& error);
+
+  /// Marks as `abandoned` every sweep still `running` under a fencing token older than
+  /// `token`, the token the caller has just acquired: the lease of such a sweep expired
+  /// and was taken again, so its node died (or stalled) without finishing it. The row
+  /// keeps its start, an empty finished_at (when it stopped is not known) and its counts
+  /// (zero: they are written at the end); the error names `token` and `by`. A stalled
+  /// sweep that does reach its end afterwards still writes its own status over this one.
+  /// @return the sweeps it marked, as they were before (status `running`).
+  std::vector<sweep_row> abandon_older(int64_t token, const std::string& by);
 
   /// The newest `limit` sweeps, newest first.
   std::vector<sweep_row> history(int limit);

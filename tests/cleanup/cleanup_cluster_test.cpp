@@ -4,8 +4,9 @@
 //
 // * Three nodes sweep for a while (WEFT_CLEANUP_SOAK_SECONDS, default 60, the minute of
 //   issue 5): the history shows no two sweeps overlapping in time, and every node swept.
-// * The lease holder is SIGKILLed in the middle of a long orphan sweep: another node takes
-//   the lease once `lock_at_most` has passed and finishes the work.
+// * The lease holder is SIGKILLed in the middle of an orphan sweep (made long by the test
+//   hook WEFT_TEST_SWEEP_PAUSE_MS): another node takes the lease once `lock_at_most` has
+//   passed, finishes the work and marks the dead sweep `abandoned`.
 // * An orphan left by a killed attempt is removed by a running node's sweep, while the files
 //   of a live job and young files stay (the rules themselves are tested at the storage
 //   level in cleanup_sweep_*; this is the end-to-end version).
@@ -28,6 +29,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <string>
+#include <utility>
 
 #include "storage/job_store.hpp"
 #include "tests/storage/backend_fixture.hpp"
@@ -52,6 +55,20 @@ int soak_seconds() {
   if (n < 5) throw std::runtime_error("WEFT_CLEANUP_SOAK_SECONDS must be at least 5");
   return n;
 }
+
+/// Sets an environment variable for the nodes this process starts, and unsets it again.
+class scoped_env {
+ public:
+  scoped_env(std::string name, const std::string& value) : name_(std::move(name)) {
+    ::setenv(name_.c_str(), value.c_str(), 1);
+  }
+  ~scoped_env() { ::unsetenv(name_.c_str()); }
+  scoped_env(const scoped_env&) = delete;
+  scoped_env& operator=(const scoped_env&) = delete;
+
+ private:
+  std::string name_;
+};
 
 long long ms_since(steady::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t).count();
@@ -256,6 +273,17 @@ class sweeping_cluster {
       return 0;
     }
   }
+  std::string scalar_text(const std::string& sql) {
+    try {
+      std::string v;
+      soci::indicator ind = soci::i_ok;
+      session() << sql, soci::into(v, ind);
+      return ind == soci::i_ok ? v : std::string{};
+    } catch (const std::exception&) {
+      session_.reset();
+      return {};
+    }
+  }
   /// The sweeps with an id above `after`, oldest first.
   std::vector<sweep> sweeps_after(int64_t after) {
     std::vector<sweep> out;
@@ -376,20 +404,19 @@ BOOST_AUTO_TEST_CASE(three_nodes_sweeping_every_second_never_overlap_and_all_tak
     BOOST_TEST(by_node[name] > 0, name << " never swept: " << share.str());
 }
 
-// Disabled: flaky on this machine — on a quiet run the orphan sweep of 20,000 directories
-// was already complete when the test killed the holder (0 left), although it passed in
-// earlier runs; the kill needs a sweep that reliably lasts (e.g. a test hook that slows the
-// sweep). The lease take-over itself is covered by cleanup_lease_* (expiry after
-// lock_at_most, racing processes). Run it with --run_test=*/another_node_sweeps*.
-BOOST_AUTO_TEST_CASE(another_node_sweeps_after_lock_at_most_when_the_lease_holder_is_killed,
-                     *boost::unit_test::disabled()) {
+// The holder is killed in the middle of a sweep of orphan directories. The test hook
+// WEFT_TEST_SWEEP_PAUSE_MS (docs/cleanup.md "Test hook") makes every step of a sweep pause,
+// so a sweep of `dirs` directories lasts at least dirs × pause whatever the machine's speed:
+// the kill lands mid-sweep by construction (it was flaky when the sweep's length depended on
+// how fast the machine walked 20,000 directories).
+BOOST_AUTO_TEST_CASE(another_node_sweeps_after_lock_at_most_when_the_lease_holder_is_killed) {
+  constexpr int pause_ms = 20;
+  scoped_env pause("WEFT_TEST_SWEEP_PAUSE_MS", std::to_string(pause_ms));  // for the nodes
   sweeping_cluster c;
   const auto began = steady::now();
-  // A long orphan sweep: many old directories of jobs that do not exist, each costing the
-  // sweeper a database round trip and a few unlinks. The sweep renews the lease as it goes.
-  // Large enough that a quiet, fast machine is still sweeping when the test has found
-  // the holder (6,000 was too few there).
-  const int dirs = 20000;
+  // Old directories of jobs that do not exist: the sweep pauses before each one, so one
+  // sweep of the tree takes at least dirs × pause_ms = 6 s, renewing the lease as it goes.
+  const int dirs = 300;
   const int files_per_dir = 2;
   const auto staged = c.staging() / "jobs";
   for (int d = 0; d < dirs; ++d)
@@ -397,8 +424,6 @@ BOOST_AUTO_TEST_CASE(another_node_sweeps_after_lock_at_most_when_the_lease_holde
       put_file(staged / std::to_string(500000 + d) / "content" /
                    ("m" + std::to_string(f) + ".a1.bin.part"),
                16, 2h);
-  BOOST_TEST_MESSAGE("staged " << dirs * files_per_dir << " orphans in " << ms_since(began)
-                               << " ms");
   c.start_all();
   BOOST_TEST_REQUIRE(wait_until(
                          [&] {
@@ -411,53 +436,59 @@ BOOST_AUTO_TEST_CASE(another_node_sweeps_after_lock_at_most_when_the_lease_holde
                          << c.logs());
 
   move_into_store(staged, c.files() / "jobs");
-  const auto mark = c.last_sweep_id();  // every later sweep walks the whole tree
   const auto jobs = c.files() / "jobs";
 
-  // Wait until a sweep is under way on the tree, then kill the lease holder.
+  // The sweep that is running (one at a time: the lease) is in the middle of the orphans:
+  // some are gone, at least half are left, so it needs seconds more (at least
+  // dirs / 2 × pause_ms) — far longer than the kill below. It may have started before the
+  // orphans were moved in: it walks them all the same.
   sweep victim;
-  BOOST_TEST_REQUIRE(wait_until(
-                         [&] {
-                           for (const auto& s : c.sweeps_after(mark))
-                             if (s.finished_at.empty() && entries(jobs) + 200 < std::size_t(dirs)) {
-                               victim = s;
-                               return true;
-                             }
-                           return false;
-                         },
-                         30s),
-                     "no sweep got under way on the orphans\n"
-                         << c.logs());
-  // Kill the node whose sweep is running at once (asking for the lease first costs a
-  // process start, long enough for a fast machine to finish the sweep), then check that
-  // it was the lease holder: the lease outlives its holder until it expires.
+  std::size_t left_at_sight = 0;
+  BOOST_TEST_REQUIRE(
+      wait_until(
+          [&] {
+            left_at_sight = entries(jobs);
+            if (left_at_sight >= std::size_t(dirs) || left_at_sight < std::size_t(dirs / 2))
+              return false;
+            for (const auto& s : c.sweeps_after(0))
+              if (s.status == "running") {
+                victim = s;
+                return true;
+              }
+            return false;
+          },
+          30s),
+      "no sweep seen in the middle of the orphans (" << entries(jobs) << " of " << dirs
+                                                     << " left)\n"
+                                                     << c.logs());
   const std::string node = victim.node;
   const auto victim_pid = c.pid(node);
   c.kill(node);
   const auto killed = steady::now();
+  BOOST_TEST_MESSAGE("killed " << node << " with " << left_at_sight << " of " << dirs
+                               << " directories left, in " << describe(victim));
+
+  // Killed mid-sweep: orphans are left, the lease outlives its holder until it expires.
+  const auto left = entries(jobs);
+  BOOST_TEST_REQUIRE(left > 0u, "the sweep finished before the kill: the pause hook is off?\n"
+                                    << c.logs());
   const auto lease = c.cleanup_lease();
   BOOST_TEST_REQUIRE(!lease.is_null());
   const std::string holder = lease.value("holder", "");
+  const std::string lock_until = lease.value("lock_until", "");
   BOOST_TEST_MESSAGE("lease holder '" << holder << "', token " << lease.value("token", 0)
-                                      << "; running sweep " << describe(victim));
+                                      << ", until " << lock_until << "; " << left
+                                      << " directories left");
   BOOST_TEST_REQUIRE(lease.value("token", int64_t{0}) == victim.token,
-                     "the lease moved on before the kill: the sweep was too short");
+                     "the lease moved on before the kill\n"
+                         << c.logs());
   BOOST_TEST_REQUIRE(holder == node + " pid " + std::to_string(victim_pid));
-
-  // Killed mid-sweep: its row stays running, orphans are left, the lease is still held.
-  const auto after_kill = c.cleanup_lease();
-  const std::string lock_until = after_kill.value("lock_until", "");
-  BOOST_TEST(after_kill.value("token", int64_t{0}) == victim.token);
-  const auto left = entries(jobs);
-  BOOST_TEST_MESSAGE(left << " of " << dirs << " orphan directories left at the kill; lease until "
-                          << lock_until);
-  BOOST_TEST_REQUIRE(left > 0u, "the sweep finished before the kill: make it longer");
 
   // The next acquisition (token + 1) is by another node, once the lease has expired.
   sweep successor;
   BOOST_TEST_REQUIRE(wait_until(
                          [&] {
-                           for (const auto& s : c.sweeps_after(mark))
+                           for (const auto& s : c.sweeps_after(victim.id))
                              if (s.token == victim.token + 1) {
                                successor = s;
                                return true;
@@ -473,32 +504,44 @@ BOOST_AUTO_TEST_CASE(another_node_sweeps_after_lock_at_most_when_the_lease_holde
   BOOST_TEST(successor.started_at >= lock_until, "taken over at " << successor.started_at
                                                                   << " before the lease expired at "
                                                                   << lock_until);
+  // lock_at_most is 2 s and the holder renewed at most lock_at_most / 4 before the kill.
   BOOST_TEST(takeover_ms >= 1000,
              "taken over only " << takeover_ms << " ms after the kill (lock_at_most 2 s)");
 
-  // The work is finished by the survivors: every orphan goes, the dead sweep stays running.
-  BOOST_TEST(wait_until([&] { return entries(jobs) == 0; }, 60s),
-             entries(jobs) << " orphan directories left\n"
-                           << c.logs());
+  // The successor finishes the work: every orphan goes.
   BOOST_TEST(wait_until(
-      [&] {
-        for (const auto& s : c.sweeps_after(mark))
-          if (s.id == successor.id) return !s.finished_at.empty();
-        return false;
-      },
-      60s));
+                 [&] {
+                   for (const auto& s : c.sweeps_after(victim.id))
+                     if (s.id == successor.id) return !s.finished_at.empty();
+                   return false;
+                 },
+                 60s),
+             "the successor's sweep did not finish\n"
+                 << c.logs());
+  BOOST_TEST(entries(jobs) == 0u, entries(jobs) << " orphan directories left\n" << c.logs());
+
+  // The history, as `caf-node cleanup history` shows it: the dead sweep is no longer
+  // running but abandoned (marked by the successor), and nothing else is left running.
   int64_t removed = 0;
+  bool saw_victim = false;
   for (const auto& s : c.history(1000)) {
-    if (s.id <= mark) continue;
+    if (s.id < victim.id) continue;
     if (s.id == victim.id) {
-      BOOST_TEST(s.status == "running", describe(s));
+      saw_victim = true;
+      BOOST_TEST(s.status == "abandoned", describe(s));
       BOOST_TEST(s.finished_at.empty(), describe(s));
     } else {
       BOOST_TEST(s.node != node, "the killed node swept again: " << describe(s));
       if (s.id == successor.id) BOOST_TEST(s.status == "done", describe(s));
+      if (s.id <= successor.id) BOOST_TEST(s.status != "running", describe(s));
       removed += s.files_removed;
     }
   }
+  BOOST_TEST(saw_victim);
+  const auto error = c.scalar_text("SELECT COALESCE(error, '') FROM sweeps WHERE id = " +
+                                   std::to_string(victim.id));
+  BOOST_TEST(error.find("token " + std::to_string(successor.token)) != std::string::npos, error);
+  BOOST_TEST(c.count(successor.node, "marked abandoned") == 1, c.logs());
   BOOST_TEST(removed > 0);
   BOOST_TEST(removed < dirs * files_per_dir);  // the killed sweep removed the rest
   BOOST_TEST_MESSAGE("survivors removed " << removed << " files; whole case " << ms_since(began)

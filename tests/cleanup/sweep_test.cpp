@@ -1,7 +1,8 @@
 // The database sweep and the orphan-file sweep on both backends (cleanup_sweep_sqlite,
 // cleanup_sweep_mariadb): retention at its boundary on the database clock, running jobs
 // never touched, batch_size respected, early stop; orphans of dead attempts removed while
-// files of live jobs and young files stay.
+// files of live jobs and young files stay; sweeps left running by dead holders marked
+// abandoned.
 
 #define BOOST_TEST_MODULE cleanup_sweep
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include "storage/database_sweeper.hpp"
 #include "storage/job_store.hpp"
 #include "storage/orphan_sweeper.hpp"
+#include "storage/sweep_store.hpp"
 #include "tests/storage/backend_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -191,6 +193,41 @@ BOOST_AUTO_TEST_CASE(a_sweep_stops_when_asked_and_the_next_one_finishes) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// -- the sweep history ------------------------------------------------------------------
+
+BOOST_AUTO_TEST_SUITE(sweep_history)
+
+BOOST_AUTO_TEST_CASE(sweeps_left_running_under_an_older_token_are_marked_abandoned) {
+  fresh_database fresh;
+  auto db = fresh.open();
+  sweep_store sweeps(*db);
+  const auto dead = sweeps.begin("ext1", 3);  // its node was killed mid-sweep
+  const auto ended = sweeps.begin("ext2", 4);
+  sweeps.finish(ended, sweep_counts{}, "done", "");
+  const auto current = sweeps.begin("master", 5);  // a sweep under the token just taken
+
+  const auto marked = sweeps.abandon_older(5, "master");
+  BOOST_TEST_REQUIRE(marked.size() == 1u);
+  BOOST_TEST(marked[0].id == dead);
+  BOOST_TEST(marked[0].node == "ext1");
+  const auto row = sweeps.sweep(dead);
+  BOOST_TEST(row.status == "abandoned");
+  BOOST_TEST(row.finished_at.empty());  // when it stopped is not known
+  BOOST_TEST(row.error.find("token 5 on master") != std::string::npos, row.error);
+  BOOST_TEST(sweeps.sweep(ended).status == "done");
+  BOOST_TEST(sweeps.sweep(current).status == "running");
+  BOOST_TEST(sweeps.abandon_older(5, "master").empty());  // once only
+
+  // A stalled holder that does reach its end still records what it did.
+  sweep_counts late;
+  late.records = 7;
+  sweeps.finish(dead, late, "lost_lease", "");
+  BOOST_TEST(sweeps.sweep(dead).status == "lost_lease");
+  BOOST_TEST(sweeps.sweep(dead).counts.records == 7);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 // -- the orphan-file sweep -------------------------------------------------------------
 
 namespace {
@@ -290,6 +327,22 @@ BOOST_AUTO_TEST_CASE(orphans_of_dead_attempts_go_and_files_of_live_jobs_and_youn
   BOOST_TEST(counts.file_errors == 0);
   fs::remove(files.root / "jobs" / "902");
   fs::remove_all(target_dir);
+}
+
+BOOST_AUTO_TEST_CASE(directories_a_killed_sweep_emptied_go_when_their_job_is_gone) {
+  fresh_database fresh;
+  auto db = fresh.open();
+  file_store files;
+  const auto live = make_job(*db, 1, 1, 0, 0, job_state::done, files.root.string());
+  // A sweep removed the files of jobs/903 and died before its directories (young: it had
+  // just emptied them). The job of the other one exists: its directories stay.
+  for (const auto& d : {std::string{"903"}, std::to_string(live)})
+    fs::create_directories(files.root / "jobs" / d / "content" / "deep");
+  sweep_counts counts;
+  BOOST_TEST(orphan_sweeper(*db, files.root.string(), 1h).run(counts, always));
+  BOOST_TEST(!fs::exists(files.root / "jobs" / "903"));
+  BOOST_TEST(fs::exists(files.root / "jobs" / std::to_string(live) / "content" / "deep"));
+  BOOST_TEST(counts.files == 0);
 }
 
 BOOST_AUTO_TEST_CASE(the_walk_stops_when_asked) {
