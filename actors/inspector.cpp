@@ -216,7 +216,14 @@ void local_logs(inspector_actor* self, const json& args, promise rp) {
   auto max = std::clamp<int64_t>(args.value("max", int64_t{200}), 1, 2000);
   auto lines = json::array();
   int64_t next = after;
-  for (auto& l : self->state.ctx.recent_logs(after, static_cast<std::size_t>(max))) {
+  auto found = self->state.ctx.recent_logs(after, static_cast<std::size_t>(max));
+  // "last": N — the newest N lines after `after` (what a follower shows first).
+  if (auto last = args.value("last", int64_t{0}); last > 0) {
+    found = self->state.ctx.recent_logs(after, 2000);
+    if (found.size() > static_cast<std::size_t>(last))
+      found.erase(found.begin(), found.end() - last);
+  }
+  for (auto& l : found) {
     next = l.seq;
     lines.push_back({{"seq", l.seq}, {"text", std::move(l.text)}});
   }

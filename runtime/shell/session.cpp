@@ -208,7 +208,12 @@ int session::logs(const std::string& node, bool follow) {
   std::deque<json> recent;
   long long next = 0;
   for (int pages = 0; pages < 100; ++pages) {
-    auto answer = backend_.request("logs", {{"node", node}, {"after", next}, {"max", page}});
+    // A node that knows "last" answers the newest lines at once; the paging is for others.
+    auto answer = backend_.request(
+        "logs", {{"node", node},
+                 {"after", next},
+                 {"max", page},
+                 {"last", static_cast<long long>(options_.log_lines)}});
     const auto& lines = answer.at("lines");
     for (const auto& l : lines) {
       recent.push_back(l);
