@@ -14,6 +14,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "actors/actors.hpp"
+#include "actors/effective_settings.hpp"
+#include "actors/protocol.hpp"
 #include "config/cron.hpp"
 #include "storage/database_sweeper.hpp"
 #include "storage/lease_store.hpp"
@@ -249,16 +252,25 @@ std::string lease_table(const node_context& ctx) {
 namespace {
 
 struct cleanup_state {
+  /// ctx.settings points to `effective`: the topology plus the clean-up settings changed
+  /// with the shell's `set`, read again before every sweep.
   node_context ctx;
+  const config::settings* topology = nullptr;
+  std::shared_ptr<const config::settings> effective;
+  uint64_t timer = 0;                      ///< the pending tick's number; older ones are void
   system_clock::time_point last_target{};  ///< the slot the pending tick is for
   static inline const char* name = "cleanup";
 };
 
+/// Reads the stored settings again (`set` may have changed the schedule or the retention).
+void reload(cleanup_state& st) {
+  storage::settings_store store(*st.ctx.db);
+  st.effective = effective_settings(*st.topology, store);
+  st.ctx.settings = st.effective.get();
+}
+
 using cleanup_actor = caf::stateful_actor<cleanup_state>;
 
-caf::error failure(const std::string& what) {
-  return caf::make_error(caf::sec::runtime_error, what);
-}
 
 /// Arms the timer for the next slot after the current one (never the same slot twice,
 /// even when the timer fires a little early).
@@ -273,20 +285,34 @@ void schedule_next(cleanup_actor* self) {
   }
   st.last_target = next;
   const auto delay = std::chrono::duration_cast<milliseconds>(next - now) + milliseconds(1);
-  self->delayed_send(self, delay, sweep_tick_atom::value);
+  self->delayed_send(self, delay, sweep_tick_atom::value, ++st.timer);
 }
 
 caf::behavior cleanup(cleanup_actor* self, node_context ctx) {
-  self->state.ctx = ctx;
-  if (ctx.settings->cleanup.run_at_startup) self->send(self, sweep_tick_atom::value, false);
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.topology = ctx.settings;
+  reload(st);
+  if (st.ctx.settings->cleanup.run_at_startup) self->send(self, sweep_tick_atom::value, false);
   schedule_next(self);
   return {
-      [=](sweep_tick_atom) {
+      [=](sweep_tick_atom, uint64_t timer) {
+        if (timer != self->state.timer) return;  // re-armed by a reload since
+        reload(self->state);
         sweep_now(self->state.ctx);
         schedule_next(self);
       },
       [=](sweep_tick_atom, bool) { sweep_now(self->state.ctx); },  // run_at_startup
+      // The clean-up settings changed (`set`): the schedule from now on.
+      [=](cleanup_atom, reload_atom) {
+        reload(self->state);
+        self->state.last_target = system_clock::time_point{};
+        schedule_next(self);
+        spdlog::info("clean-up: settings reloaded");
+      },
+      [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
       [=](cleanup_atom, run_atom) -> caf::result<std::string> {
+        reload(self->state);
         return sweep_now(self->state.ctx);
       },
       [=](cleanup_atom, history_atom, int32_t limit) -> caf::result<std::string> {

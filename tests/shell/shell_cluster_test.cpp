@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 #include <csignal>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
@@ -253,4 +254,36 @@ BOOST_AUTO_TEST_CASE(a_killed_node_shows_as_lost_and_a_hung_one_answers_within_t
               r.err.find("not connected") != std::string::npos),
              r.err);
   BOOST_TEST(took < 9000, "took " << took << " ms");
+}
+
+BOOST_AUTO_TEST_CASE(cleanup_commands_and_a_changed_schedule_reach_every_node) {
+  test_cluster c;
+  c.start_all();
+
+  // A manual sweep on an extension, forwarded by the master.
+  auto sweep = answer(c, "cleanup run ext1");
+  BOOST_TEST((sweep["status"] == "done" || sweep["status"] == "skipped"), sweep.dump());
+  if (sweep["status"] == "done") BOOST_TEST(sweep["node"] == "ext1", sweep.dump());
+  auto locks = answer(c, "locks")["locks"];
+  BOOST_TEST(!find_by(locks, "name", "cleanup").is_null(), locks.dump());
+
+  // The default schedule (every 15 minutes) becomes every second: the clean-up
+  // actors are told at once, and the nodes take turns under the lease.
+  // A sweep keeps the lease for lock_at_least (30 s by default): shorter here.
+  BOOST_TEST(answer(c, "set cleanup.lock_at_least 100ms")["value"] == "\"100ms\"");
+  auto set = answer(c, "set cleanup.interval 1s");
+  BOOST_TEST(set["value"] == "\"1s\"", set.dump());
+  json sweeps;
+  std::set<std::string> swept_by;
+  wait_until(
+      [&] {
+        sweeps = answer(c, "cleanup status")["sweeps"];
+        swept_by.clear();
+        for (const auto& s : sweeps) swept_by.insert(s.value("node", ""));
+        return swept_by.size() >= 2;
+      },
+      30s);
+  BOOST_TEST(swept_by.size() >= 2u, sweeps.dump());
+  for (const auto* node : {"master", "ext1", "ext2"})
+    BOOST_TEST(c.node(node).wait_for_log("clean-up: settings reloaded", 10s), c.node(node).tail());
 }
