@@ -1,7 +1,9 @@
 #include "storage/database_sweeper.hpp"
 
+#include <climits>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/detail/session.hpp"
@@ -19,17 +21,65 @@ constexpr const char* finished_states = "('done', 'failed', 'cancelled')";
 struct child_table {
   const char* name;
   const char* order;  // primary key order within one job (MariaDB DELETE ... LIMIT)
+  /// The integer key that follows job_id in the primary key, when there is exactly one:
+  /// such a table is deleted by key ranges (see delete_range).
+  const char* key;
   int64_t sweep_counts::*counter;
 };
 const child_table children[] = {
-    {"records", "seq", &sweep_counts::records},
-    {"batches", "phase, batch_no", &sweep_counts::batches},
-    {"content", "batch_no", &sweep_counts::content},
-    {"outputs", "segment_no", &sweep_counts::outputs},
+    {"records", "seq", "seq", &sweep_counts::records},
+    {"batches", "phase, batch_no", nullptr, &sweep_counts::batches},
+    {"content", "batch_no", "batch_no", &sweep_counts::content},
+    {"outputs", "segment_no", "segment_no", &sweep_counts::outputs},
 };
 constexpr int child_count = 4;
 
-/// Deletes at most `limit` rows of one job from `t`; returns how many it deleted.
+/// A job being deleted: the child tables still to empty (index into `children`),
+/// then the job row itself (child_count), then done (child_count + 1); `after` is the
+/// largest key of the current table already deleted.
+struct pending_job {
+  long long id = 0;
+  int stage = 0;
+  long long after = LLONG_MIN;
+};
+
+long long execute(soci::statement& st) {
+  st.execute(true);
+  return st.get_affected_rows();
+}
+
+/// Deletes at most `limit` rows of one job from `t`, the ones with the smallest keys above
+/// `job.after`, and moves `job.after` past them; returns how many it deleted.
+///
+/// By key range rather than `DELETE ... ORDER BY key LIMIT n`: on InnoDB a deleted row stays
+/// in the index, delete-marked, until the purge removes it, and each LIMIT delete had to
+/// step over every row the earlier ones of the same job had deleted (quadratic in the
+/// job's size while the purge lags: a third more database CPU for 50,000-record jobs).
+long long delete_range(soci::session& s, const child_table& t, pending_job& job, long long limit) {
+  const std::string table = t.name, key = t.key;
+  long long id = job.id, after = job.after, last = 0;
+  soci::indicator found = soci::i_null;
+  // The limit-th key above `after`: the range up to it holds exactly `limit` rows.
+  s << "SELECT " + key + " FROM " + table + " WHERE job_id = :j AND " + key + " > :a ORDER BY " +
+           key + " LIMIT 1 OFFSET " + std::to_string(limit - 1),
+      soci::use(id, "j"), soci::use(after, "a"), soci::into(last, found);
+  if (s.got_data() && found == soci::i_ok) {
+    soci::statement st = (s.prepare << "DELETE FROM " + table + " WHERE job_id = :j AND " + key +
+                                           " > :a AND " + key + " <= :l",
+                          soci::use(id, "j"), soci::use(after, "a"), soci::use(last, "l"));
+    job.after = last;
+    return execute(st);
+  }
+  // Fewer than `limit` left: all of them.
+  soci::statement st =
+      (s.prepare << "DELETE FROM " + table + " WHERE job_id = :j AND " + key + " > :a",
+       soci::use(id, "j"), soci::use(after, "a"));
+  job.after = LLONG_MAX;
+  return execute(st);
+}
+
+/// Deletes at most `limit` rows of one job from `t` (a table without a single integer key,
+/// whose rows per job are few); returns how many it deleted.
 long long delete_chunk(soci::session& s, backend_kind kind, const child_table& t, long long job,
                        long long limit) {
   const std::string n = std::to_string(limit);
@@ -40,18 +90,17 @@ long long delete_chunk(soci::session& s, backend_kind kind, const child_table& t
           : "DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table +
                 " WHERE job_id = :j LIMIT " + n + ")";
   soci::statement st = (s.prepare << sql, soci::use(job, "j"));
-  st.execute(true);
-  return st.get_affected_rows();
+  return execute(st);
 }
 
-/// A job being deleted: the child tables still to empty (index into `children`),
-/// then the job row itself (child_count), then done (child_count + 1).
-struct pending_job {
-  long long id = 0;
-  int stage = 0;
-};
-
 }  // namespace
+
+void database_sweeper::pause_after(std::chrono::steady_clock::time_point started) const {
+  if (policy_.pause_ratio <= 0) return;
+  const auto took = std::chrono::steady_clock::now() - started;
+  std::this_thread::sleep_for(
+      std::chrono::duration_cast<std::chrono::microseconds>(took * policy_.pause_ratio));
+}
 
 bool database_sweeper::run(sweep_counts& counts, const std::function<bool()>& keep_going) {
   if (!sweep_jobs(counts, keep_going)) return false;
@@ -87,6 +136,7 @@ bool database_sweeper::sweep_jobs(sweep_counts& counts, const std::function<bool
       };
       // One transaction deletes at most `batch` rows, across as many jobs as fit.
       // It may run twice (see with_transaction): it works on its own copy.
+      const auto started = std::chrono::steady_clock::now();
       auto done = with_transaction(db_, [&](soci::session& s) {
         outcome o{sweep_counts{}, pending};
         long long budget = batch;
@@ -94,10 +144,14 @@ bool database_sweeper::sweep_jobs(sweep_counts& counts, const std::function<bool
           while (job.stage < child_count && budget > 0) {
             const auto& t = children[job.stage];
             const long long asked = budget;
-            const long long n = delete_chunk(s, kind, t, job.id, asked);
+            const long long n =
+                t.key ? delete_range(s, t, job, asked) : delete_chunk(s, kind, t, job.id, asked);
             o.deleted.*(t.counter) += n;
             budget -= n;
-            if (n < asked) ++job.stage;  // fewer than asked for: this table is empty now
+            if (t.key ? job.after == LLONG_MAX : n < asked) {  // this table is empty now
+              ++job.stage;
+              job.after = LLONG_MIN;
+            }
           }
           if (job.stage == child_count && budget > 0) {
             long long id = job.id;
@@ -116,6 +170,7 @@ bool database_sweeper::sweep_jobs(sweep_counts& counts, const std::function<bool
       });
       done.deleted.transactions = 1;
       counts += done.deleted;
+      pause_after(started);
       pending.clear();
       for (const auto& job : done.jobs)
         if (job.stage <= child_count) pending.push_back(job);
@@ -137,6 +192,7 @@ bool database_sweeper::sweep_children(const char* table, const char* key,
       " LIMIT " + std::to_string(batch);
   for (;;) {
     if (!keep_going()) return false;
+    const auto started = std::chrono::steady_clock::now();
     const long long n = with_transaction(db_, [&](soci::session& s) {
       std::vector<long long> jobs(static_cast<std::size_t>(batch)),
           keys(static_cast<std::size_t>(batch));
@@ -162,6 +218,7 @@ bool database_sweeper::sweep_children(const char* table, const char* key,
     c.*counter = n;
     c.transactions = 1;
     counts += c;
+    pause_after(started);
   }
 }
 

@@ -15,6 +15,10 @@ struct retention_policy {
   std::chrono::milliseconds content{6 * 3600 * 1000};
   std::chrono::milliseconds outputs{24 * 3600 * 1000};
   int batch_size = 1000;  ///< most rows deleted by one transaction (>= 1)
+  /// After each transaction the sweep pauses for this multiple of the time the transaction
+  /// took (0: no pause), so that it leaves the database server time for production work:
+  /// 1 keeps the sweep's connection busy at most about half of the time, whatever the load.
+  double pause_ratio = 1.0;
 };
 
 /// The database sweep: deletes finished jobs past their retention with their rows, in
@@ -38,6 +42,8 @@ class database_sweeper {
 
  private:
   bool sweep_jobs(sweep_counts& counts, const std::function<bool()>& keep_going);
+  /// Sleeps pause_ratio times the time since `started` (the transaction that just ended).
+  void pause_after(std::chrono::steady_clock::time_point started) const;
   bool sweep_children(const char* table, const char* key, std::chrono::milliseconds retain,
                       int64_t sweep_counts::*counter, sweep_counts& counts,
                       const std::function<bool()>& keep_going);

@@ -157,6 +157,27 @@ BOOST_AUTO_TEST_CASE(transactions_hold_at_most_batch_size_rows_and_everything_go
   BOOST_TEST(count_rows(*db, "SELECT COUNT(*) FROM records") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(records_with_gaps_in_their_keys_go_in_transactions_of_batch_size_rows) {
+  fresh_database fresh;
+  auto db = fresh.open();
+  // Deleted by key ranges: the ranges follow the keys that exist, whatever the gaps.
+  const auto job = make_job(*db, 0, 0, 0, 0, job_state::done);
+  exec(*db, "INSERT INTO records (job_id, seq, body) VALUES (" + std::to_string(job) +
+                ", 3, 'a'), (" + std::to_string(job) + ", 10, 'b'), (" + std::to_string(job) +
+                ", 11, 'c'), (" + std::to_string(job) + ", 500, 'd'), (" + std::to_string(job) +
+                ", 70000, 'e'), (" + std::to_string(job) + ", 1099511627776, 'f')");
+  const auto other = make_job(*db, 3, 1, 0, 0, job_state::done);  // not old enough: stays
+  finished_at(*db, job, -2h);
+  sweep_counts counts;
+  BOOST_TEST(database_sweeper(*db, policy(1h, 4)).run(counts, always));
+  BOOST_TEST(counts.records == 6);
+  BOOST_TEST(counts.jobs == 1);
+  BOOST_TEST(counts.transactions == 2);  // 4 records; 2 records and the job
+  BOOST_TEST(rows_of(*db, "records", job) == 0);
+  BOOST_TEST(rows_of(*db, "jobs", job) == 0);
+  BOOST_TEST(rows_of(*db, "records", other) == 3);
+}
+
 BOOST_AUTO_TEST_CASE(content_and_outputs_have_their_own_retention) {
   fresh_database fresh;
   auto db = fresh.open();
