@@ -59,6 +59,8 @@ struct session_state {
   caf::actor scheduler;   ///< null on an extension
   caf::actor membership;  ///< null on an extension
   caf::actor inspector;   ///< this node's
+  std::map<uint64_t, caf::response_promise> waits;  ///< an extension's `wait`s, by token
+  uint64_t next_wait = 0;
   caf::node_id client_node;
   std::string client_name;
   std::string upload_dir;
@@ -76,9 +78,6 @@ bool from_client(session_actor* self) {
 
 caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
   auto& st = self->state;
-  if (!st.scheduler)
-    return refused("node '" + st.ctx.node().name + "' is an extension: submit jobs to the master " +
-                   st.ctx.settings->master().advertise.to_string());
   auto spec = nlohmann::json::parse(spec_json, nullptr, false);
   if (!spec.is_object()) return refused("submit: the job spec is not a JSON object");
   auto data_name = spec.value("data", "");
@@ -125,8 +124,11 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
     for (const auto& entry : fs::directory_iterator(st.upload_dir))
       fs::rename(entry.path(), input / entry.path().filename());
     st.store->set_paths(id, (input / template_name).string(), (input / data_name).string());
-    self->send(st.scheduler, submitted_atom::value, id, job.options_json);
-    spdlog::info("job {} submitted by {} ({}, {})", id, st.client_name, data_name, job.format);
+    // On the master the scheduler is told at once; on an extension the job is a
+    // queued row, which the master's scheduler adopts within a second.
+    if (st.scheduler) self->send(st.scheduler, submitted_atom::value, id, job.options_json);
+    spdlog::info("job {} submitted by {} ({}, {}){}", id, st.client_name, data_name, job.format,
+                 st.scheduler ? "" : "; the master takes it from the database");
     return id;
   } catch (const std::exception& e) {
     return failed(std::string{"submit: "} + e.what());
@@ -182,10 +184,6 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
       },
       [=](status_atom, int64_t job) -> caf::result<std::string> {
         if (!from_client(self)) return refused("not your session");
-        if (!self->state.scheduler)
-          return refused("node '" + self->state.ctx.node().name +
-                         "' is an extension: ask the master " +
-                         self->state.ctx.settings->master().advertise.to_string());
         try {
           return job_json(*self->state.store, job);
         } catch (const storage::storage_error& e) {
@@ -194,8 +192,26 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
       },
       [=](wait_atom, int64_t job, int32_t max_ms) -> caf::result<caf::message> {
         if (!from_client(self)) return refused("not your session");
-        if (!self->state.scheduler) return refused("this node is an extension: ask the master");
-        return self->delegate(self->state.scheduler, wait_atom::value, job, max_ms);
+        if (self->state.scheduler)
+          return self->delegate(self->state.scheduler, wait_atom::value, job, max_ms);
+        // An extension reads the job from the database, at most once a second.
+        auto token = ++self->state.next_wait;
+        self->state.waits[token] = self->make_response_promise();
+        auto delay = std::chrono::milliseconds(std::clamp(max_ms, 1, 1000));
+        self->delayed_send(self, delay, wait_atom::value, job, token);
+        return caf::message{};
+      },
+      [=](wait_atom, int64_t job, uint64_t token) {
+        if (self->current_sender().get() != self->ctrl()) return;  // our own timer only
+        auto w = self->state.waits.find(token);
+        if (w == self->state.waits.end()) return;
+        auto rp = std::move(w->second);
+        self->state.waits.erase(w);
+        try {
+          rp.deliver(job_json(*self->state.store, job));
+        } catch (const storage::storage_error& e) {
+          rp.deliver(failed(e.what()));
+        }
       },
       [=](drain_atom, const std::string& node, bool on) -> caf::result<caf::message> {
         if (!from_client(self)) return refused("not your session");
@@ -210,8 +226,11 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
       },
       [=](cancel_atom, int64_t job) -> caf::result<caf::message> {
         if (!from_client(self)) return refused("not your session");
-        if (!self->state.scheduler) return refused("this node is an extension: ask the master");
-        return self->delegate(self->state.scheduler, cancel_atom::value, job);
+        if (self->state.scheduler)
+          return self->delegate(self->state.scheduler, cancel_atom::value, job);
+        // An extension asks the master's scheduler through the inspectors.
+        return self->delegate(self->state.inspector, inspect_atom::value, std::string{"cancel"},
+                              nlohmann::json{{"id", job}}.dump());
       },
       // The shell: the node's inspector answers (and forwards what concerns others).
       [=](inspect_atom, const std::string& command,

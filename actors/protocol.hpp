@@ -98,5 +98,7 @@ using plan_atom = caf::atom_constant<caf::atom("plan")>;
 using finish_atom = caf::atom_constant<caf::atom("finish")>;
 using attempt_atom = caf::atom_constant<caf::atom("attempt")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+/// scheduler → itself, and → its store worker: queued jobs it does not know yet.
+using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 
 }  // namespace weft::actors

@@ -73,6 +73,14 @@ caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
     }
   };
   return {
+      // Queued jobs (the scheduler adopts those submitted on an extension).
+      [=](adopt_atom) {
+        return guarded([&] {
+          auto rows = store->jobs(job_state::queued, 1000);
+          return caf::make_message(
+              job_rows_ptr{std::make_shared<const std::vector<storage::job_row>>(rows)});
+        });
+      },
       // Unfinished jobs, with their open batches, for the restart.
       [=](load_atom) {
         return guarded([&] {
@@ -677,6 +685,23 @@ void forget_engine(scheduler_actor* self, const std::string& id) {
   if (auto b = s.policy.remove_engine(id)) requeued(self, {*b});
 }
 
+/// Resumes every unfinished job, then looks for new queued ones every second.
+/// While the database cannot be read, tries again every second.
+void load_unfinished(scheduler_actor* self) {
+  self->request(self->state.store, caf::infinite, load_atom::value)
+      .then(
+          [=](job_rows_ptr rows) {
+            for (const auto& r : *rows)
+              if (!self->state.jobs.count(r.id)) resume(self, r);  // else submitted meanwhile
+            self->send(self, adopt_atom::value);
+          },
+          [=](caf::error& err) {
+            spdlog::error("scheduler: cannot load unfinished jobs (trying again in 1 s): {}",
+                          error_text(self->system(), err));
+            self->delayed_send(self, 1s, load_atom::value);
+          });
+}
+
 caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
   auto& st = self->state;
   st.ctx = ctx;
@@ -709,16 +734,7 @@ caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
     note(engine_type::weaver, ctx.settings->scheduler.weaver.expected_remote,
          ctx.settings->extension_weaver_engines());
   }
-  // Resume every unfinished job.
-  self->request(st.store, caf::infinite, load_atom::value)
-      .then(
-          [=](job_rows_ptr rows) {
-            for (const auto& r : *rows) resume(self, r);
-          },
-          [=](caf::error& err) {
-            spdlog::error("scheduler: cannot load unfinished jobs: {}",
-                          error_text(self->system(), err));
-          });
+  load_unfinished(self);
   return {
       [=](register_atom, const std::string& id, int32_t type, const std::string& node, bool local,
           const caf::actor& engine) {
@@ -799,8 +815,35 @@ caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
         finish_job(self, job, job_state::failed, reason);
       },
       [=](submitted_atom, int64_t job, const std::string& options_json) {
+        // Adopted already by the scan for queued jobs (submitted on an extension).
+        if (self->state.jobs.count(job)) return;
         self->state.jobs[job].options = parse_job_options(options_json);
         start_mapping(self, job);
+      },
+      // Mapping was interrupted (the database was away): map again.
+      [=](submitted_atom, int64_t job, const std::string& options_json, bool) {
+        self->state.jobs[job].options = parse_job_options(options_json);
+        start_mapping(self, job);
+      },
+      [=](load_atom) { load_unfinished(self); },
+      // Jobs submitted on an extension are rows in the database only: adopt the
+      // queued jobs this scheduler does not know, every second.
+      [=](adopt_atom) {
+        self->request(self->state.store, caf::infinite, adopt_atom::value)
+            .then(
+                [=](job_rows_ptr rows) {
+                  for (const auto& r : *rows)
+                    if (!self->state.jobs.count(r.id)) {
+                      spdlog::info("job {} submitted on another node: taken", r.id);
+                      resume(self, r);
+                    }
+                  self->delayed_send(self, 1s, adopt_atom::value);
+                },
+                [=](caf::error& err) {
+                  spdlog::warn("scheduler: cannot look for queued jobs: {}",
+                               error_text(self->system(), err));
+                  self->delayed_send(self, 1s, adopt_atom::value);
+                });
       },
       [=](mapped_atom, int64_t job, int64_t records, const std::string& reason) {
         auto j = self->state.jobs.find(job);
@@ -809,7 +852,7 @@ caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
         if (records == -2) {
           spdlog::warn("job {}: mapping interrupted ({}); retrying", job, reason);
           self->delayed_send(self, 1s, submitted_atom::value, job,
-                             to_json(self->state.jobs[job].options));
+                             to_json(self->state.jobs[job].options), true);
           return;
         }
         if (records < 0) {

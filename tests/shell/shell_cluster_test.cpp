@@ -179,9 +179,9 @@ BOOST_AUTO_TEST_CASE(set_reclassifies_a_running_job_persists_and_drain_takes_a_n
   BOOST_TEST(bad.exit_code == 1);
   BOOST_TEST(bad.err.find("min_records_large") != std::string::npos, bad.err);
 
-  // Work again, except on ext1: none of the job's merge batches run there.
-  drain_all(c, false);
-  BOOST_REQUIRE(answer(c, "drain ext1")["draining"] == true);
+  // Work again, except on ext1 (still drained): none of the job's merge batches run there.
+  BOOST_REQUIRE(answer(c, "undrain master")["draining"] == false);
+  BOOST_REQUIRE(answer(c, "undrain ext2")["draining"] == false);
   auto done = c.wait_for_job(id, 120s);
   BOOST_REQUIRE_EQUAL(parse_job(done).state, "done");
   auto problems = exactly_once_problems(invoice_counts(parse_job(done).outputs), records);
@@ -260,6 +260,8 @@ BOOST_AUTO_TEST_CASE(cleanup_commands_and_a_changed_schedule_reach_every_node) {
   test_cluster c;
   c.start_all();
 
+  // A sweep keeps the lease for lock_at_least (30 s by default): shorter here.
+  BOOST_TEST(answer(c, "set cleanup.lock_at_least 100ms")["value"] == "\"100ms\"");
   // A manual sweep on an extension, forwarded by the master.
   auto sweep = answer(c, "cleanup run ext1");
   BOOST_TEST((sweep["status"] == "done" || sweep["status"] == "skipped"), sweep.dump());
@@ -269,8 +271,6 @@ BOOST_AUTO_TEST_CASE(cleanup_commands_and_a_changed_schedule_reach_every_node) {
 
   // The default schedule (every 15 minutes) becomes every second: the clean-up
   // actors are told at once, and the nodes take turns under the lease.
-  // A sweep keeps the lease for lock_at_least (30 s by default): shorter here.
-  BOOST_TEST(answer(c, "set cleanup.lock_at_least 100ms")["value"] == "\"100ms\"");
   auto set = answer(c, "set cleanup.interval 1s");
   BOOST_TEST(set["value"] == "\"1s\"", set.dump());
   json sweeps;
@@ -286,4 +286,48 @@ BOOST_AUTO_TEST_CASE(cleanup_commands_and_a_changed_schedule_reach_every_node) {
   BOOST_TEST(swept_by.size() >= 2u, sweeps.dump());
   for (const auto* node : {"master", "ext1", "ext2"})
     BOOST_TEST(c.node(node).wait_for_log("clean-up: settings reloaded", 10s), c.node(node).tail());
+}
+
+BOOST_AUTO_TEST_CASE(jobs_are_submitted_followed_and_cancelled_through_an_extension) {
+  constexpr int64_t records = 2000;
+  auto data = invoices(records);
+  test_cluster c;
+  c.start_all();
+  std::string ext1;
+  for (const auto& n : c.spec().nodes)
+    if (n.name == "ext1") ext1 = "127.0.0.1:" + std::to_string(n.port);
+
+  // `submit --wait` through an extension: the master takes the job from the
+  // database, the extension follows it there; every record exactly once.
+  auto r = run_command({CAF_NODE, "submit", "--connect", ext1, "--config", c.topology(), "--data",
+                        data, "--template", invoice_template(), "--format", "txt", "--wait"},
+                       180s);
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err << c.logs());
+  auto id = std::stoll(r.out.substr(0, r.out.find('\n')));
+  auto done = c.job_json(id, false);
+  auto job = parse_job(done);
+  BOOST_TEST(job.state == "done");
+  auto problems = exactly_once_problems(invoice_counts(job.outputs), records);
+  BOOST_TEST(problems.empty(), problems);
+  BOOST_TEST(c.master().wait_for_log("submitted on another node: taken", 5s), c.master().tail());
+
+  // A waiting job cancelled through the extension's shell.
+  drain_all(c, true);
+  r = run_command({CAF_NODE, "submit", "--connect", ext1, "--config", c.topology(), "--data", data,
+                   "--template", invoice_template(), "--format", "txt"},
+                  60s);
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  auto waiting = std::stoll(r.out.substr(0, r.out.find('\n')));
+  json state;
+  wait_until(
+      [&] {
+        state = answer(c, "job " + std::to_string(waiting), "ext1")["job"]["state"];
+        return state == "merging";
+      },
+      30s);
+  BOOST_REQUIRE_MESSAGE(state == "merging", state.dump());
+  auto cancelled = answer(c, "cancel " + std::to_string(waiting), "ext1");
+  BOOST_TEST(cancelled["state"] == "cancelled", cancelled.dump());
+  BOOST_TEST(find_by(answer(c, "jobs cancelled", "ext2")["jobs"], "state", "cancelled")["id"] ==
+             waiting);
 }
