@@ -9,10 +9,11 @@
 #   (e) the node's peak memory (VmHWM) for the N-record job and, with
 #       --million, for a 1,000,000-record job.
 #
-#   scripts/bench.sh [--records N] [--latency-jobs M] [--million] [--cluster]
+#   scripts/bench.sh [--records N] [--latency-jobs M] [--million] [--cluster] [--sweep]
 #
 # --cluster also runs scripts/bench_cluster.sh (scheduling overhead per batch,
-# failover times, one node against three).
+# failover times, one node against three); --sweep also runs scripts/bench_sweep.sh
+# (job throughput while a sweep deletes a million rows, against without).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${WEFT_BUILD_DIR:-$root/build}
@@ -20,13 +21,15 @@ records=100000
 latency_jobs=200
 million=0
 cluster=0
+sweep=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --records) records=$2; shift 2 ;;
     --latency-jobs) latency_jobs=$2; shift 2 ;;
     --million) million=1; shift ;;
     --cluster) cluster=1; shift ;;
-    *) echo "usage: bench.sh [--records N] [--latency-jobs M] [--million]" >&2; exit 2 ;;
+    --sweep) sweep=1; shift ;;
+    *) echo "usage: bench.sh [--records N] [--latency-jobs M] [--million] [--cluster] [--sweep]" >&2; exit 2 ;;
   esac
 done
 WEFT_TARGETS="caf-node weft_gen_invoices weft_bare_loop" "$root/scripts/build.sh"
@@ -125,3 +128,4 @@ Weft benchmark — $(date -u +%FT%TZ), $cores cores, $(git -C "$root" rev-parse 
 (e) node peak memory (VmHWM):                    $((peak_100k / 1024)) MiB after the $records-record job and $n small jobs; 1M records: $peak_1m
 REPORT
 if [ "$cluster" = 1 ]; then "$root/scripts/bench_cluster.sh" --records "$records"; fi
+if [ "$sweep" = 1 ]; then "$root/scripts/bench_sweep.sh"; fi
