@@ -188,6 +188,7 @@ std::string sweep_now(const node_context& ctx) {
       policy.content = c.retain_content;
       policy.outputs = c.retain_outputs;
       policy.batch_size = c.batch_size;
+      policy.pause_ratio = c.pause_percent / 100.0;
       complete = storage::database_sweeper(*ctx.db, policy).run(counts, keep_going);
     }
     if (complete)

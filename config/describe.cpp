@@ -128,6 +128,7 @@ std::string describe(const settings& s) {
       << "lock_at_most = " << dur(cl.lock_at_most) << '\n'
       << "lock_at_least = " << dur(cl.lock_at_least) << '\n'
       << "batch_size = " << cl.batch_size << '\n'
+      << "pause_percent = " << cl.pause_percent << '\n'
       << "retain = { jobs = " << dur(cl.retain_jobs) << ", content = " << dur(cl.retain_content)
       << ", outputs = " << dur(cl.retain_outputs) << " }\n"
       << "orphan_min_age = " << dur(cl.orphan_min_age) << '\n';

@@ -135,6 +135,11 @@ std::vector<key_info> make_known_keys() {
                "\"30s\""});
   k.push_back({"cleanup", "batch_size", "integer >= 1", "1000",
                "Rows deleted per transaction by the database sweep.", "1000"});
+  k.push_back({"cleanup", "pause_percent", "integer 0..1000", "100",
+               "After each delete transaction the database sweep pauses this percentage of the "
+               "time the transaction took (0: no pause), so that running jobs keep their share "
+               "of the database.",
+               "100"});
   k.push_back({"cleanup", "retain", "table",
                "{ jobs = \"24h\", content = \"6h\", outputs = \"24h\" }",
                "How long finished jobs and their data are kept.",

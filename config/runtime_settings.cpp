@@ -126,6 +126,9 @@ const std::map<std::string, value_text>& getters() {
     g["cleanup.retain.outputs"] = [](const settings& s) {
       return toml_duration(s.cleanup.retain_outputs);
     };
+    g["cleanup.pause_percent"] = [](const settings& s) {
+      return std::to_string(s.cleanup.pause_percent);
+    };
     g["cleanup.orphan_min_age"] = [](const settings& s) {
       return toml_duration(s.cleanup.orphan_min_age);
     };

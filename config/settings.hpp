@@ -105,6 +105,9 @@ struct cleanup_settings {
   duration lock_at_most{10 * 60 * 1000};
   duration lock_at_least{30 * 1000};
   int batch_size = 1000;
+  /// After each delete transaction the database sweep pauses this percentage of the time
+  /// the transaction took, so that production keeps its share of the database (0: none).
+  int pause_percent = 100;
   duration retain_jobs{24 * 3600 * 1000};
   duration retain_content{6 * 3600 * 1000};
   duration retain_outputs{24 * 3600 * 1000};

@@ -207,6 +207,7 @@ void read_cleanup(const table_reader& root, cleanup_settings& c) {
             "lock_at_least (" + format_duration(c.lock_at_least) +
                 ") must not be longer than lock_at_most (" + format_duration(c.lock_at_most) + ")");
   if (auto v = t->get_int("batch_size", 1, int_max)) c.batch_size = *v;
+  if (auto v = t->get_int("pause_percent", 0, 1000)) c.pause_percent = *v;
   if (auto r = t->get_table("retain", "cleanup.retain")) {
     r->reject_unknown_keys();
     if (auto v = r->get_duration("jobs", positive)) c.retain_jobs = *v;

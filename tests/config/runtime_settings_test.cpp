@@ -56,11 +56,12 @@ BOOST_AUTO_TEST_CASE(lists_every_scheduler_and_cleanup_key_sorted) {
         "scheduler.weaver.reserved.small", "scheduler.merge.additional_engine_every",
         "cleanup.interval", "cleanup.schedule", "cleanup.run_at_startup", "cleanup.lock_at_most",
         "cleanup.lock_at_least", "cleanup.batch_size", "cleanup.retain.jobs",
-        "cleanup.retain.content", "cleanup.retain.outputs", "cleanup.orphan_min_age"}) {
+        "cleanup.retain.content", "cleanup.retain.outputs", "cleanup.orphan_min_age",
+        "cleanup.pause_percent"}) {
     BOOST_TEST(is_settable(k), k);
   }
-  // 5 + 2 * 7 scheduler keys, 10 clean-up keys; tables are not keys.
-  BOOST_TEST(keys.size() == 29u);
+  // 5 + 2 * 7 scheduler keys, 11 clean-up keys; tables are not keys.
+  BOOST_TEST(keys.size() == 30u);
   for (const char* k : {"scheduler", "scheduler.merge", "scheduler.merge.reserved",
                         "cleanup.retain", "cluster.heartbeat", "node", "log.level"}) {
     BOOST_TEST(!is_settable(k), k);
