@@ -216,9 +216,16 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
       [=](drain_atom, const std::string& node, bool on) -> caf::result<caf::message> {
         if (!from_client(self)) return refused("not your session");
         auto& s = self->state;
-        if (!s.membership)
-          return refused("node '" + s.ctx.node().name + "' is an extension: ask the master " +
-                         s.ctx.settings->master().advertise.to_string());
+        if (!s.membership) {
+          // An extension asks the master's membership through the inspectors.
+          auto rp = self->make_response_promise();
+          self->request(s.inspector, s.ctx.settings->cluster.request_timeout * 3,
+                        inspect_atom::value, std::string{on ? "drain" : "undrain"},
+                        nlohmann::json{{"node", node}}.dump())
+              .then([rp](std::string&) mutable { rp.deliver(true); },
+                    [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+          return caf::message{};
+        }
         bool known = false;
         for (const auto& n : s.ctx.settings->nodes) known = known || n.name == node;
         if (!known) return refused("no node '" + node + "' in the topology");

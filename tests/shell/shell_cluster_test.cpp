@@ -330,4 +330,11 @@ BOOST_AUTO_TEST_CASE(jobs_are_submitted_followed_and_cancelled_through_an_extens
   BOOST_TEST(cancelled["state"] == "cancelled", cancelled.dump());
   BOOST_TEST(find_by(answer(c, "jobs cancelled", "ext2")["jobs"], "state", "cancelled")["id"] ==
              waiting);
+
+  // The command-line drain through an extension reaches the master too.
+  r = run_command({CAF_NODE, "drain", "--connect", ext1, "--config", c.topology(), "--node", "ext2",
+                   "--off"},
+                  30s);
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(find_by(answer(c, "nodes")["nodes"], "name", "ext2")["state"] == "up");
 }
