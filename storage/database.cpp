@@ -54,6 +54,9 @@ bool is_memory(const database_spec& spec) {
 
 /// True when the server has closed the idle connection (KILL, restart, idle
 /// timeout): an idle MariaDB connection never has anything to read otherwise.
+/// Seconds a MariaDB connection may stay idle inside a transaction (set_up_session).
+constexpr int idle_transaction_timeout_s = 2;
+
 bool closed_by_server(soci::session& s) {
   // SOCI exports no type information for its backends: check by name.
   if (s.get_backend_name() != "mysql" || s.get_backend() == nullptr) return true;
@@ -72,6 +75,15 @@ void set_up_session(soci::session& s, const database_spec& spec) {
     s << "SET SESSION sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,"
          "NO_ENGINE_SUBSTITUTION'";
     s << "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+    // A process that hangs (SIGSTOP, swapped out, a stuck VM) in the middle of a
+    // transaction would keep its row locks for as long as its connection lives, and every
+    // node touching those rows would wait (innodb_lock_wait_timeout, 50 s) — e.g. the
+    // batch a hung extension was completing, which the master hands to another engine.
+    // Our transactions never wait for anything but the database between statements, so
+    // the server may end a connection that stays idle inside a transaction this long:
+    // its transaction is rolled back and the locks are free. A healthy client that was
+    // only slow sees a lost connection before COMMIT and runs the transaction again.
+    s << "SET SESSION idle_transaction_timeout = " + std::to_string(idle_transaction_timeout_s);
     return;
   }
   s << "PRAGMA busy_timeout = " + std::to_string(spec.busy_timeout.count());

@@ -81,18 +81,41 @@ void check_batches_settled(fresh_database& db, int64_t job) {
 }
 
 /// The batches in `held` were redone: done, a later attempt, on another node.
-void check_redone_elsewhere(fresh_database& db, int64_t job, const std::vector<std::string>& held,
-                            const std::string& lost_node) {
+/// The batches a lost node held, once done: each was either redone elsewhere under a
+/// newer attempt, or completed by the lost node itself before it was lost (its
+/// completion had committed, only its report was missing: the redo was then refused
+/// by the fence). Returns how many were redone elsewhere.
+std::size_t check_held_batches_settled(fresh_database& db, int64_t job,
+                                       const std::vector<std::string>& held,
+                                       const std::string& lost_node) {
+  std::size_t redone = 0;
   for (const auto& batch_no : held) {
     auto row = db.column("SELECT CONCAT_WS(' ', state, attempt, node) FROM batches WHERE " +
                          job_condition(job) + " AND phase = 'merge' AND batch_no = " + batch_no);
     BOOST_REQUIRE_EQUAL(row.size(), 1u);
     BOOST_TEST_CONTEXT("merge batch " << batch_no << ": " << row[0]) {
       BOOST_TEST(row[0].rfind("done ", 0) == 0);
-      BOOST_TEST(row[0].find(" 1 ") == std::string::npos);  // attempt 1 was the lost one
-      BOOST_TEST(row[0].find(" " + lost_node) == std::string::npos);
+      const bool by_lost = row[0] == "done 1 " + lost_node;
+      const bool elsewhere = row[0].find(" 1 ") == std::string::npos &&
+                             row[0].find(" " + lost_node) == std::string::npos;
+      BOOST_TEST((by_lost || elsewhere));
+      if (elsewhere) ++redone;
     }
   }
+  return redone;
+}
+
+/// Waits until every batch in `held` is done, by anyone.
+bool held_batches_done(fresh_database& db, int64_t job, const std::vector<std::string>& held) {
+  return wait_until(
+      [&] {
+        for (const auto& b : held)
+          if (db.scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(job) +
+                        " AND phase = 'merge' AND batch_no = " + b + " AND state = 'done'") == 0)
+            return false;
+        return true;
+      },
+      60s);
 }
 
 /// Merge batches per node, for the test log.
@@ -143,25 +166,16 @@ BOOST_AUTO_TEST_CASE(an_extension_killed_mid_job_costs_no_record) {
   BOOST_REQUIRE_MESSAGE(!held.empty(), "no batch of ext1 went back to the queue\n" << m.tail());
   std::cout << "SIGKILL of ext1 holding merge batches " << held.size() << ": declared lost after "
             << ms_since(killed) << " ms" << std::endl;
-  bool redone = wait_until(
-      [&] {
-        for (const auto& b : held)
-          if (c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
-                            " AND phase = 'merge' AND batch_no = " + b +
-                            " AND state = 'done' AND attempt > 1") == 0)
-            return false;
-        return true;
-      },
-      60s);
-  BOOST_TEST(redone, c.logs());
-  std::cout << "its batches were done again elsewhere " << ms_since(killed) << " ms after the kill"
-            << std::endl;
+  BOOST_TEST(held_batches_done(c.db(), id, held), c.logs());
+  std::cout << "its batches were done " << ms_since(killed) << " ms after the kill" << std::endl;
 
   auto json = c.wait_for_job(id, 90s);
   BOOST_TEST(m.count("goes back to the queue as attempt 2") >= static_cast<int>(held.size()),
              m.tail());
   check_exactly_once(json, records);
-  check_redone_elsewhere(c.db(), id, held, "ext1");
+  auto redone = check_held_batches_settled(c.db(), id, held, "ext1");
+  std::cout << redone << " of them redone elsewhere, the others had committed before the kill"
+            << std::endl;
   check_batches_settled(c.db(), id);
   std::cout << "merge batches per node: " << batches_per_node(c.db(), id) << std::endl;
 }
@@ -187,30 +201,26 @@ BOOST_AUTO_TEST_CASE(a_hung_extension_is_declared_lost_and_its_late_results_are_
             << lost_after << " ms (node_timeout 500 ms)" << std::endl;
   BOOST_TEST(lost_after < 5000, "declared lost only after " << lost_after << " ms");
 
-  bool redone = wait_until(
-      [&] {
-        for (const auto& b : held)
-          if (c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
-                            " AND phase = 'merge' AND batch_no = " + b +
-                            " AND state = 'done' AND attempt > 1 AND node <> 'ext1'") == 0)
-            return false;
-        return true;
-      },
-      60s);
-  BOOST_REQUIRE_MESSAGE(redone, "the batches of the hung node were not redone\n" << c.logs());
-  std::cout << "its batches were done again elsewhere " << ms_since(stopped) << " ms after SIGSTOP"
-            << std::endl;
+  // A hung node may hold row locks in an open transaction: the database ends such a
+  // transaction after idle_transaction_timeout (2 s), so the redo is not blocked for long.
+  BOOST_REQUIRE_MESSAGE(held_batches_done(c.db(), id, held),
+                        "the batches of the hung node were not done\n"
+                            << c.logs());
+  std::cout << "its batches were done " << ms_since(stopped) << " ms after SIGSTOP" << std::endl;
+  auto redone = check_held_batches_settled(c.db(), id, held, "ext1");
+  std::cout << redone << " of " << held.size()
+            << " redone elsewhere, the others had committed before the hang" << std::endl;
 
   // Wake it up: what its engines were doing finishes now, late, and is refused.
   auto woken = steady::now();
   ext1.signal(SIGCONT);
-  BOOST_TEST(ext1.wait_for_log("refused (another attempt won)", 30s), ext1.tail());
+  if (redone > 0) BOOST_TEST(ext1.wait_for_log("refused (another attempt won)", 30s), ext1.tail());
   BOOST_TEST(m.wait_for_log("node 'ext1' joined from", 30s, 2), c.logs());
   std::cout << "after SIGCONT ext1 rejoined in " << ms_since(woken) << " ms" << std::endl;
 
   auto json = c.wait_for_job(id, 90s);
   check_exactly_once(json, records);
-  check_redone_elsewhere(c.db(), id, held, "ext1");
+  check_held_batches_settled(c.db(), id, held, "ext1");
   check_batches_settled(c.db(), id);
   BOOST_TEST(ext1.running());
   BOOST_TEST(c.db().column("SELECT state FROM nodes WHERE name = 'ext1'") ==
