@@ -51,9 +51,9 @@ struct inspector_state {
   /// The topology plus the settings changed by `set` (the master keeps them).
   settings_ptr effective;
   bool overridden = false;  ///< `effective` differs from the topology
-  std::unique_ptr<storage::job_store> jobs;
-  std::unique_ptr<storage::cluster_store> cluster;
-  std::unique_ptr<storage::settings_store> settings;
+  /// Answers being read from the database by a worker, by token (see from_db).
+  std::map<uint64_t, caf::response_promise> reading;
+  uint64_t next_reading = 0;
   static inline const char* name = "inspector";
 };
 
@@ -65,7 +65,8 @@ bool is_master(inspector_actor* self) {
 }
 
 caf::timespan request_timeout(inspector_actor* self) {
-  return std::chrono::duration_cast<caf::timespan>(self->state.ctx.settings->cluster.request_timeout);
+  return std::chrono::duration_cast<caf::timespan>(
+      self->state.ctx.settings->cluster.request_timeout);
 }
 
 /// How long a probe of one local actor may take: an engine busy with a batch
@@ -95,15 +96,39 @@ caf::error not_answering(inspector_actor* self, const std::string& who, const ca
   return failure(who + ": " + error_text(self->system(), err));
 }
 
-/// Runs `f` (blocking database work) and delivers its JSON, or its failure
-/// (the client names the command; the storage error says what went wrong).
-template <class F>
-void deliver_from_db(promise& rp, F f) {
-  try {
-    rp.deliver(f());
-  } catch (const std::exception& e) {
-    rp.deliver(failure(e.what()));
-  }
+/// What a database reader may use: its own repositories over the node's pool.
+struct db_view {
+  db_view(const node_context& c, settings_ptr e)
+      : ctx(c), effective(std::move(e)), jobs(*c.db), cluster(*c.db), settings(*c.db) {}
+  node_context ctx;
+  settings_ptr effective;
+  storage::job_store jobs;
+  storage::cluster_store cluster;
+  storage::settings_store settings;
+};
+
+using db_work = std::function<std::string(db_view&)>;
+
+/// Runs `work` (blocking database reads) in a one-shot detached worker and
+/// answers `rp` with its JSON, or its failure (the client names the command;
+/// the storage error says what went wrong). The inspector itself never waits
+/// for the database: while it is away, `logs`, `actors` and `config` still
+/// answer. The worker hands its result back; the inspector delivers it.
+void from_db(inspector_actor* self, promise rp, db_work work) {
+  auto& st = self->state;
+  auto token = ++st.next_reading;
+  st.reading.emplace(token, std::move(rp));
+  auto inspector = caf::actor{self};
+  auto ctx = st.ctx;
+  auto effective = st.effective;
+  self->spawn<caf::detached>([=](caf::event_based_actor* worker) {
+    db_view view(ctx, effective);
+    try {
+      worker->send(inspector, finish_atom::value, token, true, work(view));
+    } catch (const std::exception& e) {
+      worker->send(inspector, finish_atom::value, token, false, std::string{e.what()});
+    }
+  });
 }
 
 bool known_node(inspector_actor* self, const std::string& name) {
@@ -122,8 +147,8 @@ using on_answer = std::function<void(std::string&)>;
 using on_error = std::function<void(const caf::error&)>;
 
 /// Asks `to` (named `who` in errors) one inspection request.
-void ask(inspector_actor* self, const caf::actor& to, const std::string& who,
-         caf::timespan timeout, caf::message request, on_answer ok, on_error bad) {
+void ask(inspector_actor* self, const caf::actor& to, const std::string& who, caf::timespan timeout,
+         caf::message request, on_answer ok, on_error bad) {
   if (!to) {
     bad(failure(who + " is not reachable"));
     return;
@@ -145,13 +170,18 @@ void ask_node(inspector_actor* self, const std::string& node, const std::string&
     ask(self, caf::actor{self}, "node '" + node + "'", timeout, request, ok, bad);
   } else if (is_master(self)) {
     self->request(st.membership, request_timeout(self), inspect_atom::value, node)
-        .then([=](caf::actor& agent) { ask(self, agent, "node '" + node + "'", timeout, request, ok, bad); },
-              [=](caf::error& err) { bad(not_answering(self, "the membership", err, request_timeout(self))); });
+        .then(
+            [=](caf::actor& agent) {
+              ask(self, agent, "node '" + node + "'", timeout, request, ok, bad);
+            },
+            [=](caf::error& err) {
+              bad(not_answering(self, "the membership", err, request_timeout(self)));
+            });
   } else {
     // One more hop than the master's own requests: its timeout errors arrive first.
     ask(self, st.agent, "the master '" + st.ctx.settings->master().name + "'",
-        timeout + request_timeout(self), caf::make_message(upstream_atom::value, command, args),
-        ok, bad);
+        timeout + request_timeout(self), caf::make_message(upstream_atom::value, command, args), ok,
+        bad);
   }
 }
 
@@ -159,7 +189,8 @@ void ask_node(inspector_actor* self, const std::string& node, const std::string&
 void relay_to(inspector_actor* self, const std::string& node, const std::string& command,
               const std::string& args, promise rp) {
   ask_node(
-      self, node, command, args, [rp](std::string& answer) mutable { rp.deliver(std::move(answer)); },
+      self, node, command, args,
+      [rp](std::string& answer) mutable { rp.deliver(std::move(answer)); },
       [rp](const caf::error& err) mutable { rp.deliver(err); });
 }
 
@@ -252,7 +283,8 @@ void about_this_node(inspector_actor* self, const std::string& command, const js
   if (command == "logs") return local_logs(self, args, rp);
   if (command == "cleanup_run") return local_cleanup_run(self, command, rp);
   if (command == "config") {
-    rp.deliver(json{{"node", st.ctx.node().name}, {"text", config::describe(*st.effective)}}.dump());
+    rp.deliver(
+        json{{"node", st.ctx.node().name}, {"text", config::describe(*st.effective)}}.dump());
     return;
   }
   if (command == "reload_cleanup") {
@@ -265,11 +297,10 @@ void about_this_node(inspector_actor* self, const std::string& command, const js
 
 // -- from the database (any node) ------------------------------------------------
 
-std::string nodes_json(inspector_actor* self) {
-  auto& st = self->state;
-  auto rows = st.cluster->nodes();
+std::string nodes_json(db_view& st) {
+  auto rows = st.cluster.nodes();
   std::map<std::string, int> standby, engines;
-  for (const auto& e : st.cluster->engines()) {
+  for (const auto& e : st.cluster.engines()) {
     if (e.state == "lost") continue;
     ++engines[e.node];
     if (e.state == "standby") ++standby[e.node];
@@ -303,10 +334,10 @@ std::string nodes_json(inspector_actor* self) {
 }
 
 std::optional<storage::job_state> parse_state(const std::string& s) {
-  for (auto st : {storage::job_state::queued, storage::job_state::mapping,
-                  storage::job_state::merging, storage::job_state::weaving,
-                  storage::job_state::done, storage::job_state::failed,
-                  storage::job_state::cancelled})
+  for (auto st :
+       {storage::job_state::queued, storage::job_state::mapping, storage::job_state::merging,
+        storage::job_state::weaving, storage::job_state::done, storage::job_state::failed,
+        storage::job_state::cancelled})
     if (s == storage::to_string(st)) return st;
   return std::nullopt;
 }
@@ -323,11 +354,11 @@ void overlay(json& job, const json& live) {
 
 /// `jobs` and `job` read the database; on the master the scheduler adds what
 /// only it knows (a class changed by `set`, the engines granted now).
-void with_live_jobs(inspector_actor* self, std::function<std::string(const json&)> answer,
+void with_live_jobs(inspector_actor* self, std::function<std::string(db_view&, const json&)> answer,
                     promise rp) {
   auto& st = self->state;
   auto run = [=](const json& live) mutable {
-    deliver_from_db(rp, [&] { return answer(live); });
+    from_db(self, rp, [answer, live](db_view& v) { return answer(v, live); });
   };
   if (!st.scheduler) return run(json::object());
   self->request(st.scheduler, request_timeout(self), inspect_atom::value, std::string{"jobs"})
@@ -351,8 +382,8 @@ void jobs_command(inspector_actor* self, const json& args, promise rp) {
   auto limit = static_cast<int>(std::clamp<int64_t>(args.value("limit", int64_t{50}), 1, 1000));
   with_live_jobs(
       self,
-      [=](const json& live) {
-        auto& store = *self->state.jobs;
+      [=](db_view& v, const json& live) {
+        auto& store = v.jobs;
         auto out = json::array();
         auto rows = unfinished ? store.unfinished_jobs() : store.jobs(state, limit);
         if (rows.size() > static_cast<std::size_t>(limit)) rows.resize(limit);
@@ -371,8 +402,8 @@ void job_command(inspector_actor* self, const json& args, promise rp) {
   auto id = args.value("id", int64_t{0});
   with_live_jobs(
       self,
-      [=](const json& live) {
-        auto& store = *self->state.jobs;
+      [=](db_view& v, const json& live) {
+        auto& store = v.jobs;
         auto j = json::parse(job_json(store, id));
         j["name"] = parse_job_options(store.job(id).options_json).name;
         overlay(j, live);
@@ -413,16 +444,17 @@ void engines_command(inspector_actor* self, const json& args, promise rp) {
   auto g = std::make_shared<gather>();
   auto finish = [=]() mutable {
     if (--g->pending > 0) return;
-    deliver_from_db(rp, [&] {
-      auto out = json::array();
-      std::set<std::string> live;
-      for (auto& e : g->engines) {
-        live.insert(e.value("id", ""));
-        auto m = g->mailbox.find(e.value("id", ""));
-        e["mailbox"] = m == g->mailbox.end() ? json(nullptr) : m->second;
-        if (type.empty() || e.value("type", "") == type) out.push_back(e);
-      }
-      for (const auto& row : self->state.cluster->engines()) {
+    auto out = json::array();
+    std::set<std::string> live;
+    for (auto& e : g->engines) {
+      live.insert(e.value("id", ""));
+      auto m = g->mailbox.find(e.value("id", ""));
+      e["mailbox"] = m == g->mailbox.end() ? json(nullptr) : m->second;
+      if (type.empty() || e.value("type", "") == type) out.push_back(e);
+    }
+    auto not_answering = g->not_answering;
+    from_db(self, rp, [out, live, type, not_answering](db_view& v) mutable {
+      for (const auto& row : v.cluster.engines()) {
         if (live.count(row.id) || row.state != "lost") continue;
         if (!type.empty() && row.type != type) continue;
         out.push_back({{"id", row.id},
@@ -434,7 +466,7 @@ void engines_command(inspector_actor* self, const json& args, promise rp) {
                        {"batch", nullptr},
                        {"mailbox", nullptr}});
       }
-      return json{{"engines", out}, {"not_answering", g->not_answering}}.dump();
+      return json{{"engines", out}, {"not_answering", not_answering}}.dump();
     });
   };
   g->pending = 1;
@@ -468,13 +500,11 @@ void engines_command(inspector_actor* self, const json& args, promise rp) {
           });
 }
 
-
 // -- settings (the master) ---------------------------------------------------------
 
-std::string settings_json(inspector_actor* self) {
-  auto& st = self->state;
+std::string settings_json(db_view& st) {
   std::map<std::string, storage::setting_row> stored;
-  for (auto& row : st.settings->all()) stored[row.name] = row;
+  for (auto& row : st.settings.all()) stored[row.name] = row;
   auto out = json::array();
   for (const auto& key : config::settable_keys()) {
     json j{{"key", key},
@@ -507,7 +537,7 @@ void set_command(inspector_actor* self, const json& args, promise rp) {
     previous = config::setting_value(*st.effective, key);
     config::apply_setting(*changed, key, value);
     now = config::setting_value(*changed, key);
-    st.settings->put(key, now, by);
+    storage::settings_store(*st.ctx.db).put(key, now, by);  // a write: here, in order
   } catch (const config::config_error& e) {
     std::string why = e.what();  // "set: KEY: reason"; the client says "set: " itself
     rp.deliver(failure(why.rfind("set: ", 0) == 0 ? why.substr(5) : why));
@@ -525,9 +555,10 @@ void set_command(inspector_actor* self, const json& args, promise rp) {
       ask_node(
           self, n.name, "reload_cleanup", "{}", [](std::string&) {},
           [name = n.name](const caf::error&) {
-            spdlog::info("node '{}' not told of the new clean-up settings: it reads them at "
-                         "its next sweep",
-                         name);
+            spdlog::info(
+                "node '{}' not told of the new clean-up settings: it reads them at "
+                "its next sweep",
+                name);
           });
   rp.deliver(json{{"key", key}, {"value", now}, {"previous", previous}}.dump());
 }
@@ -553,10 +584,13 @@ void drain_command(inspector_actor* self, const std::string& node, bool on, prom
     return;
   }
   self->request(st.membership, request_timeout(self), drain_atom::value, node, on)
-      .then([=](bool) mutable { rp.deliver(json{{"node", node}, {"draining", on}}.dump()); },
-            [=](caf::error& err) mutable {
-              rp.deliver(not_answering(self, "the membership", err, request_timeout(self)));
-            });
+      .then(
+          [=](bool) mutable {
+            rp.deliver(json{{"node", node}, {"draining", on}}.dump());
+          },
+          [=](caf::error& err) mutable {
+            rp.deliver(not_answering(self, "the membership", err, request_timeout(self)));
+          });
 }
 
 void answer(inspector_actor* self, const std::string& command, const std::string& args_text,
@@ -581,15 +615,15 @@ void answer(inspector_actor* self, const std::string& command, const std::string
   }
   if (masters_command(command) && !is_master(self))
     return relay_to(self, st.ctx.settings->master().name, command, args_text, rp);
-  if (command == "nodes") return deliver_from_db(rp, [&] { return nodes_json(self); });
+  if (command == "nodes") return from_db(self, rp, nodes_json);
   if (command == "locks")
-    return deliver_from_db(rp, [&] {
-      return json{{"locks", json::parse(lease_table(st.ctx))}}.dump();
+    return from_db(self, rp, [](db_view& v) {
+      return json{{"locks", json::parse(lease_table(v.ctx))}}.dump();
     });
   if (command == "cleanup_status")
-    return deliver_from_db(rp, [&] {
-      auto limit = static_cast<int>(std::clamp<int64_t>(args.value("limit", int64_t{20}), 1, 1000));
-      return json{{"sweeps", json::parse(sweep_history(st.ctx, limit))}}.dump();
+    return from_db(self, rp, [limit = args.value("limit", int64_t{20})](db_view& v) {
+      auto n = static_cast<int>(std::clamp<int64_t>(limit, 1, 1000));
+      return json{{"sweeps", json::parse(sweep_history(v.ctx, n))}}.dump();
     });
   if (command == "jobs") return jobs_command(self, args, rp);
   if (command == "job") return job_command(self, args, rp);
@@ -605,8 +639,7 @@ void answer(inspector_actor* self, const std::string& command, const std::string
             });
     return;
   }
-  if (command == "settings")
-    return deliver_from_db(rp, [&] { return settings_json(self); });
+  if (command == "settings") return from_db(self, rp, settings_json);
   if (command == "set") return set_command(self, args, rp);
   if (command == "drain" || command == "undrain")
     return drain_command(self, args.value("node", ""), command == "drain", rp);
@@ -625,15 +658,11 @@ void answer(inspector_actor* self, const std::string& command, const std::string
 caf::behavior inspector(inspector_actor* self, node_context ctx) {
   auto& st = self->state;
   st.ctx = ctx;
-  st.jobs = std::make_unique<storage::job_store>(*ctx.db);
-  st.cluster = std::make_unique<storage::cluster_store>(*ctx.db);
-  st.settings = std::make_unique<storage::settings_store>(*ctx.db);
   st.effective = std::make_shared<const config::settings>(*ctx.settings);
   if (is_master(self)) self->send(self, apply_atom::value);
   // A request that fails must not end the inspector.
-  self->set_error_handler([](caf::error& err) {
-    spdlog::debug("inspector: {}", caf::to_string(err));
-  });
+  self->set_error_handler(
+      [](caf::error& err) { spdlog::debug("inspector: {}", caf::to_string(err)); });
   return {
       [=](add_atom, const std::string& name, const std::string& role, const caf::actor& a) {
         auto& s = self->state;
@@ -649,11 +678,26 @@ caf::behavior inspector(inspector_actor* self, node_context ctx) {
       // The master at start: the settings changed by `set` before a restart.
       [=](apply_atom) {
         auto& s = self->state;
-        s.effective = effective_settings(*s.ctx.settings, *s.settings);
+        storage::settings_store stored(*s.ctx.db);
+        s.effective = effective_settings(*s.ctx.settings, stored);
         s.overridden = config::describe(*s.effective) != config::describe(*s.ctx.settings);
         if (s.scheduler && s.overridden) self->send(s.scheduler, apply_atom::value, s.effective);
       },
       [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
+      // A database reader's result (from_db).
+      [=](finish_atom, uint64_t token, bool ok, std::string& text) {
+        auto sender = self->current_sender();
+        if (!sender || sender->node() != self->node()) return;  // our workers only
+        auto& s = self->state;
+        auto r = s.reading.find(token);
+        if (r == s.reading.end()) return;
+        auto rp = std::move(r->second);
+        s.reading.erase(r);
+        if (ok)
+          rp.deliver(std::move(text));
+        else
+          rp.deliver(failure(text));
+      },
       [=](inspect_atom, const std::string& command,
           const std::string& args) -> caf::result<caf::message> {
         answer(self, command, args, self->make_response_promise());
