@@ -2,6 +2,7 @@
 // (parsing, rendering, completion, line editing) is runtime/shell/ and knows
 // no CAF; here it gets a real connection.
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -71,6 +72,10 @@ class client_backend : public shell::shell_backend {
 /// "shell alice@ops1": who is at the prompt, for the node's log and `set`.
 std::string operator_name() {
   const char* user = std::getenv("USER");
+  if (user == nullptr || *user == '\0') {
+    const passwd* pw = ::getpwuid(::getuid());
+    user = pw != nullptr ? pw->pw_name : nullptr;
+  }
   char host[256] = {0};
   if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
   return std::string{"shell "} + (user && *user ? user : "unknown") + "@" +
