@@ -272,7 +272,6 @@ void reload(cleanup_state& st) {
 
 using cleanup_actor = caf::stateful_actor<cleanup_state>;
 
-
 /// Arms the timer for the next slot after the current one (never the same slot twice,
 /// even when the timer fires a little early).
 void schedule_next(cleanup_actor* self) {

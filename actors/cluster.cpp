@@ -45,7 +45,7 @@ struct member {
 struct membership_state {
   node_context ctx;
   caf::actor scheduler;
-  caf::actor inspector;  ///< the master's, for the extensions' inspectors
+  caf::actor inspector;                   ///< the master's, for the extensions' inspectors
   std::map<std::string, member> members;  ///< connected extensions
   std::unique_ptr<storage::cluster_store> store;
   static inline const char* name = "membership";

@@ -56,9 +56,9 @@ bool safe_name(const std::string& name) {
 
 struct session_state {
   node_context ctx;
-  caf::actor scheduler;   ///< null on an extension
-  caf::actor membership;  ///< null on an extension
-  caf::actor inspector;   ///< this node's
+  caf::actor scheduler;                             ///< null on an extension
+  caf::actor membership;                            ///< null on an extension
+  caf::actor inspector;                             ///< this node's
   std::map<uint64_t, caf::response_promise> waits;  ///< an extension's `wait`s, by token
   uint64_t next_wait = 0;
   caf::node_id client_node;

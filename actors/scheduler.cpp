@@ -616,7 +616,9 @@ std::string engines_json(scheduler_actor* self) {
                      {"type", to_string(e.type)},
                      {"node", e.node},
                      {"local", e.local},
-                     {"state", e.standby ? "standby" : e.current ? "busy" : "idle"},
+                     {"state", e.standby   ? "standby"
+                               : e.current ? "busy"
+                                           : "idle"},
                      {"draining", st.policy.draining(e.node)},
                      {"batches_done", e.batches_done},
                      {"job", nullptr},
@@ -657,8 +659,8 @@ std::string capacity_json(scheduler_actor* self) {
   auto out = nlohmann::json::array();
   for (auto type : {engine_type::merge, engine_type::weaver}) {
     auto c = st.policy.capacity(type);
-    const auto& cfg = type == engine_type::merge ? st.effective->scheduler.merge
-                                                 : st.effective->scheduler.weaver;
+    const auto& cfg =
+        type == engine_type::merge ? st.effective->scheduler.merge : st.effective->scheduler.weaver;
     auto sum = type == engine_type::merge ? st.effective->extension_merge_engines()
                                           : st.effective->extension_weaver_engines();
     out.push_back({{"type", to_string(type)},
@@ -944,9 +946,7 @@ caf::actor spawn_scheduler(caf::actor_system& sys, const node_context& ctx) {
   return sys.spawn(scheduler, ctx);
 }
 
-caf::error failure(const std::string& why) {
-  return caf::make_error(caf::sec::runtime_error, why);
-}
+caf::error failure(const std::string& why) { return caf::make_error(caf::sec::runtime_error, why); }
 
 std::string error_text(caf::actor_system& sys, const caf::error& err) {
   const auto& ctx = err.context();

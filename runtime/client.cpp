@@ -42,10 +42,9 @@ struct client::impl {
     auto text = error_text(*sys, err);
     if (timeout.count() == 0) timeout = options.timeout;
     if (err == caf::sec::request_timeout)
-      throw client_error(exit_failure, what + ": node " + options.host + ":" +
-                                           std::to_string(options.port) +
-                                           " did not answer within " +
-                                           std::to_string(timeout.count()) + " ms");
+      throw client_error(exit_failure,
+                         what + ": node " + options.host + ":" + std::to_string(options.port) +
+                             " did not answer within " + std::to_string(timeout.count()) + " ms");
     int code = text.rfind("refused", 0) == 0 ? exit_usage : exit_failure;
     throw client_error(code, what + ": " + text);
   }

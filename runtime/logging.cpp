@@ -1,7 +1,7 @@
 #include "runtime/logging.hpp"
 
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -25,8 +25,7 @@ class numbered_ring_sink final : public spdlog::sinks::base_sink<std::mutex> {
     auto first = lines_.begin();
     // Numbers are consecutive: jump to the first line after `seq`.
     if (!lines_.empty() && seq >= lines_.front().seq)
-      first += std::min<int64_t>(seq - lines_.front().seq + 1,
-                                 static_cast<int64_t>(lines_.size()));
+      first += std::min<int64_t>(seq - lines_.front().seq + 1, static_cast<int64_t>(lines_.size()));
     for (auto i = first; i != lines_.end() && out.size() < max; ++i) out.push_back(*i);
     return out;
   }

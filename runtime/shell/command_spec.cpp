@@ -49,7 +49,8 @@ std::vector<command_spec> make_specs() {
        "jobs [STATE]",
        "jobs with class, progress bar and granted engines",
        "STATE is running (every job not finished), queued, mapping, merging, weaving,\n"
-       "done, failed or cancelled (default: all). ENGINES shows the engines granted now: merge (m) and weaver (w).",
+       "done, failed or cancelled (default: all). ENGINES shows the engines granted now: merge (m) "
+       "and weaver (w).",
        {k::job_state},
        0,
        1},
