@@ -24,20 +24,10 @@ done
 WEFT_TARGETS="caf-node weft_gen_invoices weft_completion_bench" "$root/scripts/build.sh"
 node="$build/runtime/caf-node"
 tmpl="$root/actors/document/samples/invoice.mustache"
-work=$(mktemp -d /tmp/weft-bench-cluster.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  "$root/scripts/mariadb.sh" stop "$work/mdb" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-eval "$("$root/scripts/mariadb.sh" start "$work/mdb")"
-mport=${WEFT_TEST_MARIADB_URL##*:}; mport=${mport%%/*}
+. "$root/scripts/bench_common.sh"
+bench_start cluster
 mpass=$(cat "$WEFT_TEST_MARIADB_PASSWORD_FILE")
 sql() { mariadb --no-defaults -h127.0.0.1 -P"$mport" -uweft -p"$mpass" -N -B "$1" -e "$2"; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
 
 # topology DIR DB|sqlite EXTENSIONS BATCH_SIZE [ENGINES_PER_NODE]

@@ -40,20 +40,10 @@ done
 WEFT_TARGETS="caf-node weft_gen_invoices" "$root/scripts/build.sh"
 node="$build/runtime/caf-node"
 tmpl="$root/actors/document/samples/invoice.mustache"
-work=$(mktemp -d /tmp/weft-bench-sweep.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  "$root/scripts/mariadb.sh" stop "$work/mdb" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-eval "$("$root/scripts/mariadb.sh" start "$work/mdb")"
-mport=${WEFT_TEST_MARIADB_URL##*:}; mport=${mport%%/*}
+. "$root/scripts/bench_common.sh"
+bench_start sweep
 # The script's own queries go through the root socket: `SHOW ENGINE INNODB STATUS` needs it.
 sql() { mariadb --no-defaults --socket="$WEFT_TEST_MARIADB_ROOT_SOCKET" -uroot -N -B weft -e "$1"; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 cores=$(nproc)
 

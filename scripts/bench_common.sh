@@ -1,0 +1,26 @@
+# Sourced (not run) by the benchmarks that start their own processes and a
+# disposable MariaDB server: scripts/bench_cluster.sh, scripts/bench_sweep.sh.
+# Expects $root. Provides:
+#   bench_start NAME   a fresh $work directory and a MariaDB server under it
+#                      ($mport, and the WEFT_TEST_MARIADB_* exports of mariadb.sh);
+#                      at exit the processes in $pids and the server are stopped and
+#                      $work removed;
+#   freeport           a free TCP port on 127.0.0.1.
+
+bench_cleanup() {
+  for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  "$root/scripts/mariadb.sh" stop "$work/mdb" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+
+bench_start() {
+  work=$(mktemp -d "/tmp/weft-bench-$1.XXXXXX")
+  pids=()
+  trap bench_cleanup EXIT
+  eval "$("$root/scripts/mariadb.sh" start "$work/mdb")"
+  mport=${WEFT_TEST_MARIADB_URL##*:}
+  mport=${mport%%/*}
+}
+
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
