@@ -26,6 +26,10 @@ struct client_options {
 
 struct connect_args;
 
+/// Runs the body of a client command: a client_error ends it with its message on stderr
+/// and its exit code, any other exception with its message and exit code 1.
+int run_client_command(const std::function<int()>& body);
+
 /// The options for `args`: parses HOST:PORT, reads the secret (from
 /// --secret-file, or from the topology of --config).
 /// @throws client_error (exit code 2) for bad arguments or secret files.

@@ -37,12 +37,9 @@ client_options client_options_from(const connect_args& a) {
   return options;
 }
 
-namespace {
-
-template <class F>
-int guarded(F f) {
+int run_client_command(const std::function<int()>& body) {
   try {
-    return f();
+    return body();
   } catch (const client_error& e) {
     std::cerr << "caf-node: " << e.what() << "\n";
     return e.exit_code;
@@ -52,10 +49,8 @@ int guarded(F f) {
   }
 }
 
-}  // namespace
-
 int cmd_job(const connect_args& args, int64_t id, bool wait) {
-  return guarded([&] {
+  return run_client_command([&] {
     auto c = client::connect(client_options_from(args));
     std::string json = c->status(id);
     while (wait && json.find("\"state\":\"done\"") == std::string::npos &&
@@ -68,7 +63,7 @@ int cmd_job(const connect_args& args, int64_t id, bool wait) {
 }
 
 int cmd_drain(const connect_args& args, const std::string& node, bool on) {
-  return guarded([&] {
+  return run_client_command([&] {
     auto c = client::connect(client_options_from(args));
     c->drain(node, on);
     std::cout << "node " << node << (on ? " draining: it gets no new work" : " undrained") << "\n";

@@ -88,7 +88,7 @@ int cmd_shell(const shell_args& a) {
   // A bad -c command is refused before connecting: exit 2 even with no node.
   if (a.one_command && shell::session::check_usage(a.command, std::cerr) != exit_ok)
     return exit_usage;
-  try {
+  return run_client_command([&] {
     auto options = client_options_from(a);
     options.name = operator_name();  // the node logs it; `settings` shows who set what
     auto c = client::connect(options);
@@ -103,13 +103,7 @@ int cmd_shell(const shell_args& a) {
       return shell::run_interactive(session, history, std::cerr);
     }
     return session.run_stream(std::cin);
-  } catch (const client_error& e) {
-    std::cerr << "caf-node: " << e.what() << "\n";
-    return e.exit_code;
-  } catch (const std::exception& e) {
-    std::cerr << "caf-node: " << e.what() << "\n";
-    return exit_failure;
-  }
+  });
 }
 
 }  // namespace weft::runtime

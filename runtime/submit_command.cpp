@@ -164,24 +164,20 @@ int submit_on(client& c, const submit_args& a, const std::vector<std::string>& p
   return exit_ok;
 }
 
-/// Runs `f` and turns its exceptions into messages and exit codes.
+/// Runs `f` like every client command; a bad template or data file is bad usage.
 template <class F>
 int guarded(F f) {
-  try {
-    return f();
-  } catch (const client_error& e) {
-    std::cerr << "caf-node: " << e.what() << "\n";
-    return e.exit_code;
-  } catch (const document::template_error& e) {
-    std::cerr << "caf-node: template error: " << e.what() << "\n";
-    return exit_usage;
-  } catch (const document::data_error& e) {
-    std::cerr << "caf-node: data error: " << e.what() << "\n";
-    return exit_usage;
-  } catch (const std::exception& e) {
-    std::cerr << "caf-node: " << e.what() << "\n";
-    return exit_failure;
-  }
+  return run_client_command([&]() -> int {
+    try {
+      return f();
+    } catch (const document::template_error& e) {
+      std::cerr << "caf-node: template error: " << e.what() << "\n";
+      return exit_usage;
+    } catch (const document::data_error& e) {
+      std::cerr << "caf-node: data error: " << e.what() << "\n";
+      return exit_usage;
+    }
+  });
 }
 
 }  // namespace
