@@ -75,10 +75,9 @@ void lose(membership_actor* self, const std::string& name, const std::string& wh
   st.members.erase(m);
   spdlog::warn("node '{}' lost: {}", name, why);
   self->send(st.scheduler, lost_atom::value, name);
-  store_quietly(self, "the lost node", [&](storage::cluster_store& s) {
-    s.set_node_state(name, "lost");
-    s.set_node_engines_state(name, "lost");
-  });
+  // Its engines' rows are the scheduler's (written in order with their registrations).
+  store_quietly(self, "the lost node",
+                [&](storage::cluster_store& s) { s.set_node_state(name, "lost"); });
 }
 
 caf::behavior membership(membership_actor* self, node_context ctx, caf::actor scheduler) {

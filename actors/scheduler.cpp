@@ -141,6 +141,16 @@ caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
           spdlog::warn("scheduler: cannot store engine {}: {}", id, e.what());
         }
       },
+      // A node's engines are lost. Written here, after their registrations, so that a
+      // node lost right after it joined cannot end up shown with idle engines.
+      [=](lost_atom, const std::string& node) {
+        try {
+          storage::cluster_store(*ctx.db).set_node_engines_state(node, "lost");
+        } catch (const std::exception& e) {
+          spdlog::warn("scheduler: cannot store the engines of node {} as lost: {}", node,
+                       e.what());
+        }
+      },
   };
 }
 
@@ -804,6 +814,7 @@ caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
           s.waiting.erase(id);
         }
         requeued(self, s.policy.remove_node(node));
+        self->send(s.store, lost_atom::value, node);
         report_capacity(self);
         dispatch(self);
       },
