@@ -57,7 +57,6 @@ bool safe_name(const std::string& name) {
 struct session_state {
   node_context ctx;
   caf::actor scheduler;                             ///< null on an extension
-  caf::actor membership;                            ///< null on an extension
   caf::actor inspector;                             ///< this node's
   std::map<uint64_t, caf::response_promise> waits;  ///< an extension's `wait`s, by token
   uint64_t next_wait = 0;
@@ -136,12 +135,10 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
 }
 
 caf::behavior session(session_actor* self, node_context ctx, caf::actor scheduler,
-                      caf::actor membership, caf::actor inspector, caf::actor client,
-                      std::string client_name) {
+                      caf::actor inspector, caf::actor client, std::string client_name) {
   auto& st = self->state;
   st.ctx = ctx;
   st.scheduler = std::move(scheduler);
-  st.membership = std::move(membership);
   st.inspector = std::move(inspector);
   st.client_node = client.node();
   st.client_name = std::move(client_name);
@@ -216,26 +213,20 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
       [=](drain_atom, const std::string& node, bool on) -> caf::result<caf::message> {
         if (!from_client(self)) return refused("not your session");
         auto& s = self->state;
-        if (!s.membership) {
-          // An extension asks the master's membership through the inspectors.
-          auto rp = self->make_response_promise();
-          self->request(s.inspector, s.ctx.settings->cluster.request_timeout * 3,
-                        inspect_atom::value, std::string{on ? "drain" : "undrain"},
-                        nlohmann::json{{"node", node}}.dump())
-              .then([rp](std::string&) mutable { rp.deliver(true); },
-                    [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-          return caf::message{};
-        }
         bool known = false;
         for (const auto& n : s.ctx.settings->nodes) known = known || n.name == node;
         if (!known) return refused("no node '" + node + "' in the topology");
-        return self->delegate(s.membership, drain_atom::value, node, on);
+        // The inspector takes it to the master's membership, from any node.
+        auto rp = self->make_response_promise();
+        self->request(s.inspector, s.ctx.settings->cluster.request_timeout * 3, inspect_atom::value,
+                      std::string{on ? "drain" : "undrain"}, nlohmann::json{{"node", node}}.dump())
+            .then([rp](std::string&) mutable { rp.deliver(true); },
+                  [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return caf::message{};
       },
+      // The inspector takes it to the master's scheduler, from any node.
       [=](cancel_atom, int64_t job) -> caf::result<caf::message> {
         if (!from_client(self)) return refused("not your session");
-        if (self->state.scheduler)
-          return self->delegate(self->state.scheduler, cancel_atom::value, job);
-        // An extension asks the master's scheduler through the inspectors.
         return self->delegate(self->state.inspector, inspect_atom::value, std::string{"cancel"},
                               nlohmann::json{{"id", job}}.dump());
       },
@@ -383,8 +374,8 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
                   });
           return caf::message{};
         }
-        auto sess = self->spawn<caf::detached>(session, st.ctx, st.scheduler, st.membership,
-                                               st.inspector, client, ch.name);
+        auto sess = self->spawn<caf::detached>(session, st.ctx, st.scheduler, st.inspector, client,
+                                               ch.name);
         self->monitor(sess);
         (*st.sessions)[sess.address()] = sess;
         spdlog::info("client '{}' authenticated", ch.name);

@@ -111,9 +111,10 @@ using db_work = std::function<std::string(db_view&)>;
 
 /// Runs `work` (blocking database reads) in a one-shot detached worker and
 /// answers `rp` with its JSON, or its failure (the client names the command;
-/// the storage error says what went wrong). The inspector itself never waits
-/// for the database: while it is away, `logs`, `actors` and `config` still
-/// answer. The worker hands its result back; the inspector delivers it.
+/// the storage error says what went wrong). Reads never hold up the inspector:
+/// while the database is away, `logs`, `actors` and `config` still answer
+/// (only `set` writes, and the start's load of the stored settings, wait for
+/// it). The worker hands its result back; the inspector delivers it.
 void from_db(inspector_actor* self, promise rp, db_work work) {
   auto& st = self->state;
   auto token = ++st.next_reading;
