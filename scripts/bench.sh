@@ -16,6 +16,7 @@
 # (job throughput while a sweep deletes a million rows, against without).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/test_port.sh"
 build=${WEFT_BUILD_DIR:-$root/build}
 records=100000
 latency_jobs=200
@@ -48,7 +49,7 @@ start_node() {  # start_node DIR -> sets node_pid, node_port
   local dir=$1
   mkdir -p "$dir"
   (umask 077; echo "bench-secret-$RANDOM$RANDOM" >"$dir/cluster.secret")
-  node_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  weft_test_port node_port
   cat >"$dir/weft.toml" <<TOML
 [cluster]
 name = "bench"

@@ -33,6 +33,8 @@ now() { date +%s.%N; }
 # topology DIR DB|sqlite EXTENSIONS BATCH_SIZE [ENGINES_PER_NODE]
 topology() {
   local dir=$1 db=$2 exts=$3 bsize=$4 engines=${5:-1}
+  local ports=() port i
+  for i in $(seq 0 "$exts"); do weft_test_port port; ports+=("$port"); done
   mkdir -p "$dir"
   (umask 077; echo "bench-$RANDOM$RANDOM" >"$dir/cluster.secret")
   {
@@ -43,9 +45,9 @@ topology() {
     fi
     printf '[files]\nroot = "files"\n[log]\nlevel = "info"\n'
     printf '[scheduler]\nmin_batch_size = %s\nmax_batch_size = %s\n' "$bsize" "$bsize"
-    printf '[[node]]\nname = "master"\nrole = "master"\nlisten = "127.0.0.1:%s"\nmerge_engines = %s\nweaver_engines = %s\n' "$(freeport)" "$engines" "$engines"
+    printf '[[node]]\nname = "master"\nrole = "master"\nlisten = "127.0.0.1:%s"\nmerge_engines = %s\nweaver_engines = %s\n' "${ports[0]}" "$engines" "$engines"
     for i in $(seq 1 "$exts"); do
-      printf '[[node]]\nname = "ext%s"\nrole = "extension"\nlisten = "127.0.0.1:%s"\nmerge_engines = %s\nweaver_engines = %s\n' "$i" "$(freeport)" "$engines" "$engines"
+      printf '[[node]]\nname = "ext%s"\nrole = "extension"\nlisten = "127.0.0.1:%s"\nmerge_engines = %s\nweaver_engines = %s\n' "$i" "${ports[$i]}" "$engines" "$engines"
     done
   } >"$dir/weft.toml"
 }

@@ -5,7 +5,8 @@
 #                      ($mport, and the WEFT_TEST_MARIADB_* exports of mariadb.sh);
 #                      at exit the processes in $pids and the server are stopped and
 #                      $work removed;
-#   freeport           a free TCP port on 127.0.0.1.
+#   weft_test_port VAR a loopback port reserved for the life of the benchmark
+#                      (scripts/test_port.sh; never inside $(…)).
 
 bench_cleanup() {
   for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -TERM "$p" 2>/dev/null || true; done
@@ -23,4 +24,4 @@ bench_start() {
   mport=${mport%%/*}
 }
 
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$root/scripts/test_port.sh"

@@ -6,8 +6,8 @@
 #   scripts/bench_sweep.sh [--records N] [--rows R] [--rounds K] [--batch-size B]
 #
 # On its own disposable MariaDB server (scripts/mariadb.sh), with one node (a master on
-# loopback, a free port, one merge and one weaver engine per core, the clean-up schedule
-# set never to fire):
+# loopback, on a reserved port (scripts/test_port.sh), one merge and one weaver engine per
+# core, the clean-up schedule set never to fire):
 #   1. a warm-up N-record job (default 50,000) through the node; its rows are the model;
 #   2. fill: ceil(R / N) copies of that finished job (jobs, records, batches, content and
 #      outputs rows, server-side INSERT ... SELECT), finished two days ago, far beyond the
@@ -47,7 +47,7 @@ sql() { mariadb --no-defaults --socket="$WEFT_TEST_MARIADB_ROOT_SOCKET" -uroot -
 median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 cores=$(nproc)
 
-port=$(freeport)
+weft_test_port port
 (umask 077; echo "bench-$RANDOM$RANDOM" >"$work/cluster.secret")
 cat >"$work/weft.toml" <<TOML
 [cluster]

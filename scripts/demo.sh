@@ -16,7 +16,8 @@ work=${WEFT_DEMO_DIR:-$root/demo-out}
 rm -rf "$work/files" "$work/pdf"
 mkdir -p "$work"
 (umask 077 && [ -s "$work/cluster.secret" ] || head -c 32 /dev/urandom | base64 >"$work/cluster.secret")
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. "$root/scripts/test_port.sh"
+weft_test_port port
 cat >"$work/weft.toml" <<TOML
 # The embedded default: one node, SQLite under [files].root.
 [cluster]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A disposable MariaDB server for tests: no systemd, its own data directory,
-# a free loopback port, a real user with a password and rights on one database.
+# a reserved loopback port (scripts/test_port.sh: the server keeps its lock for its
+# life), a real user with a password and rights on one database.
 #
 #   scripts/mariadb.sh start DIR   # prints `export WEFT_TEST_MARIADB_...=` lines
 #   scripts/mariadb.sh stop DIR    # stops the server by its recorded PID
@@ -11,12 +12,7 @@ set -euo pipefail
 cmd=${1:?usage: mariadb.sh start|stop DIR}
 dir=${2:?usage: mariadb.sh start|stop DIR}
 
-free_port() {
-  python3 - <<'PY' 2>/dev/null || echo $((20000 + RANDOM % 20000))
-import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
-PY
-}
+. "$(dirname "$0")/test_port.sh"
 
 case "$cmd" in
 start)
@@ -26,7 +22,7 @@ start)
   mariadb-install-db --no-defaults --user=root --datadir="$dir/data" \
     --auth-root-authentication-method=socket --skip-test-db >"$dir/install.log" 2>&1 ||
     { echo "mariadb.sh: mariadb-install-db failed, see $dir/install.log" >&2; cat "$dir/install.log" >&2; exit 1; }
-  port=$(free_port)
+  weft_test_port port
   mariadbd --no-defaults --user=root --datadir="$dir/data" --socket="$dir/sock" \
     --pid-file="$dir/pid" --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
     --max-connections=500 --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 \
