@@ -33,14 +33,20 @@
 #include <utility>
 
 #include "storage/job_store.hpp"
-#include "tests/storage/backend_fixture.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/fresh_database.hpp"
+#include "tests/support/node_process.hpp"
+#include "tests/support/shell_client.hpp"
+#include "tests/support/test_port.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using steady = std::chrono::steady_clock;
-using weft::test::child_process;
+using weft::test::fresh_database;
+using weft::test::node_process;
+using weft::test::reserve_port;
 using weft::test::run_command;
+using weft::test::shell_answer;
 using weft::test::temp_dir;
 using weft::test::wait_until;
 
@@ -131,38 +137,23 @@ std::size_t entries(const fs::path& dir) {
 }
 
 /// A master ("master", database_sweep) and two extensions ("ext1", "ext2") as real
-/// `caf-node run` processes on free loopback ports, one fresh MariaDB database, one file
-/// store (`files()`), the clean-up service sweeping every second with a short lease.
+/// `caf-node run` processes on reserved loopback ports, one fresh MariaDB database, one
+/// file store (`files()`), the clean-up service sweeping every second with a short lease.
 class sweeping_cluster {
  public:
-  sweeping_cluster() {
-    ::setenv("WEFT_TEST_BACKEND", "mariadb", 1);  // the fixture's database is a MariaDB one
-    db_ = std::make_unique<weft::storage::testing::fresh_database>();
-    const auto secret = dir_.write("cluster.secret", "cleanup-cluster-test-secret-0123456789\n");
+  sweeping_cluster() : db_(std::make_unique<fresh_database>()) {
+    secret_ = dir_.write("cluster.secret", "cleanup-cluster-test-secret-0123456789\n");
     // A copy with mode 600, whatever the test server's file has.
-    const auto password = dir_.write(
-        "db.password", weft::storage::testing::read_first_line(db_->password_file) + "\n");
-    std::ostringstream t;
-    t << "[cluster]\nname = \"weft-cleanup-test\"\nsecret_file = \"" << secret << "\"\n"
-      << "heartbeat = \"100ms\"\nnode_timeout = \"500ms\"\nretry_initial = \"100ms\"\n"
-      << "\n[database]\nurl = \"" << db_->url << "\"\npassword_file = \"" << password << "\"\n"
-      << "\n[files]\nroot = \"" << files().string() << "\"\n"
-      << "\n[cleanup]\ninterval = \"1s\"\nrun_at_startup = true\nlock_at_least = \"100ms\"\n"
-      << "lock_at_most = \"" << lock_at_most.count() << "ms\"\norphan_min_age = \"1h\"\n";
+    password_ = dir_.write("db.password", weft::test::first_line(db_->password_file()) + "\n");
     for (const auto& name : names()) {
-      t << "\n[[node]]\nname = \"" << name << "\"\nrole = \""
-        << (name == "master" ? "master" : "extension")
-        << "\"\nlisten = \"127.0.0.1:" << weft::test::free_port()
-        << "\"\nmerge_engines = 1\nweaver_engines = 1\n";
-      if (name == "master") t << "database_sweep = true\n";
+      ports_[name] = reserve_port();
+      nodes_[name] = std::make_unique<node_process>(name, dir_.path());
     }
-    topology_ = dir_.write("weft.toml", t.str(), 0644);
+    write_topology();
   }
 
   ~sweeping_cluster() {
-    for (auto& [name, p] : nodes_)
-      if (p) p->signal(SIGKILL);
-    nodes_.clear();  // reaps them
+    for (auto& [name, p] : nodes_) p->kill();
   }
 
   static constexpr std::chrono::milliseconds lock_at_most{2000};
@@ -171,74 +162,51 @@ class sweeping_cluster {
   fs::path files() const { return fs::path(dir_.path()) / "files"; }
   /// A directory outside the file store on the same file system, to prepare trees in.
   fs::path staging() const { return fs::path(dir_.path()) / "staging"; }
-  weft::storage::testing::fresh_database& db() { return *db_; }
+  fresh_database& db() { return *db_; }
 
-  /// Starts the master, waits until it listens, then each extension until it joined.
+  /// Starts the master, waits until it answers the shell, then each extension until
+  /// it joined (its row in `nodes`, and it reaches the master through the shell).
   void start_all() {
-    start("master");
-    require(wait_until([&] { return count("master", "' listening on ") > 0 || !running("master"); },
-                       30s) &&
-                running("master"),
-            "the master did not come up");
-    for (const auto& name : {"ext1", "ext2"}) {
-      start(name);
-      require(
-          wait_until([&] { return count(name, "joined the master") > 0 || !running(name); }, 30s) &&
-              running(name),
-          std::string{"extension "} + name + " did not join");
+    for (const auto& name : names()) {
+      node_process::serving_check check;
+      if (name == "master")
+        check.serves = [&] { return shell_answer(via("master"), "nodes").has_value(); };
+      else
+        check.serves = [&, name] {
+          return db_->scalar_or_zero("SELECT COUNT(*) FROM nodes WHERE state = 'up' AND name = '" +
+                                     name + "'") == 1 &&
+                 shell_answer(via(name), "capacity").has_value();
+        };
+      check.move_port = [&, name] {
+        ports_[name] = reserve_port();
+        return write_topology();
+      };
+      auto why = nodes_.at(name)->start_serving(topology_, check);
+      if (!why.empty()) throw std::runtime_error(why + "\n" + logs());
     }
   }
 
-  void start(const std::string& name) {
-    const int run = ++runs_[name];
-    nodes_[name] = std::make_unique<child_process>(
-        std::vector<std::string>{CAF_NODE, "run", "--config", topology_, "--node", name},
-        dir_.path() + "/" + name + ".run" + std::to_string(run));
-  }
-
-  bool running(const std::string& name) {
-    auto n = nodes_.find(name);
-    return n != nodes_.end() && n->second && n->second->running();
-  }
   pid_t pid(const std::string& name) const { return nodes_.at(name)->pid(); }
-  void kill(const std::string& name) {
-    nodes_.at(name)->signal(SIGKILL);
-    nodes_.at(name)->wait_for(10s);
-  }
+  void kill(const std::string& name) { nodes_.at(name)->kill(); }
   /// SIGTERM to every running node; their exit codes (nothing for one that did not stop).
   std::map<std::string, std::optional<int>> stop_all() {
     for (auto& [name, p] : nodes_)
       if (p->running()) p->signal(SIGTERM);
     std::map<std::string, std::optional<int>> codes;
-    for (auto& [name, p] : nodes_) codes[name] = p->wait_for(30s);
+    for (auto& [name, p] : nodes_) codes[name] = p->wait_exit(30s);
     return codes;
   }
 
-  std::string log(const std::string& name) const {
-    auto n = nodes_.find(name);
-    return n == nodes_.end() ? std::string{} : n->second->stderr_text();
-  }
-  int count(const std::string& name, const std::string& text) const {
-    const auto l = log(name);
-    int n = 0;
-    for (auto at = l.find(text); at != std::string::npos; at = l.find(text, at + text.size())) ++n;
-    return n;
-  }
   /// The last lines of every node's log, for failure messages.
   std::string logs() const {
     std::string out;
-    for (const auto& [name, p] : nodes_) {
-      auto l = log(name);
-      std::size_t at = l.size();
-      for (int i = 0; i <= 40 && at != std::string::npos && at > 0; ++i) at = l.rfind('\n', at - 1);
-      out += "---- " + name + " ----\n" + (at == std::string::npos ? l : l.substr(at + 1)) + "\n";
-    }
+    for (const auto& [name, p] : nodes_) out += "---- " + name + " ----\n" + p->tail(40) + "\n";
     return out;
   }
 
   /// `caf-node cleanup ARGS --config T`; throws with the output when it fails.
   std::string cleanup_command(std::vector<std::string> args) const {
-    std::vector<std::string> argv{CAF_NODE, "cleanup"};
+    std::vector<std::string> argv{weft::test::caf_node_path(), "cleanup"};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.insert(argv.end(), {"--config", topology_, "--node", "master"});
     auto r = run_command(argv, 60s);
@@ -262,75 +230,84 @@ class sweeping_cluster {
 
   // Direct database reads, for polling: far cheaper than a caf-node process per poll.
 
-  long long scalar(const std::string& sql) {
-    try {
-      long long n = 0;
-      soci::indicator ind = soci::i_ok;
-      session() << sql, soci::into(n, ind);
-      return ind == soci::i_ok ? n : 0;
-    } catch (const std::exception&) {
-      session_.reset();  // e.g. the table does not exist yet: ask again later
-      return 0;
-    }
-  }
+  long long scalar(const std::string& sql) { return db_->scalar_or_zero(sql); }
   std::string scalar_text(const std::string& sql) {
     try {
-      std::string v;
-      soci::indicator ind = soci::i_ok;
-      session() << sql, soci::into(v, ind);
-      return ind == soci::i_ok ? v : std::string{};
+      auto rows = db_->column(sql);
+      return rows.empty() ? std::string{} : rows.front();
     } catch (const std::exception&) {
-      session_.reset();
       return {};
     }
   }
   /// The sweeps with an id above `after`, oldest first.
   std::vector<sweep> sweeps_after(int64_t after) {
     std::vector<sweep> out;
+    std::vector<std::string> rows;
     try {
-      soci::rowset<std::string> rows =
-          (session().prepare
-           << "SELECT CONCAT_WS('|', id, node, token, CAST(started_at AS CHAR), "
-              "COALESCE(CAST(finished_at AS CHAR), ''), status, files_removed) FROM sweeps "
-              "WHERE id > "
-           << after << " ORDER BY id");
-      for (const auto& row : rows) {
-        std::vector<std::string> f;
-        std::stringstream in(row);
-        for (std::string part; std::getline(in, part, '|');) f.push_back(part);
-        if (f.size() < 6) continue;
-        sweep s;
-        s.id = std::stoll(f[0]);
-        s.node = f[1];
-        s.token = std::stoll(f[2]);
-        s.started_at = f[3];
-        s.finished_at = f[4];
-        s.status = f[5];
-        s.files_removed = f.size() > 6 ? std::stoll(f[6]) : 0;
-        out.push_back(s);
-      }
+      rows = db_->column(
+          "SELECT CONCAT_WS('|', id, node, token, CAST(started_at AS CHAR), "
+          "COALESCE(CAST(finished_at AS CHAR), ''), status, files_removed) FROM sweeps "
+          "WHERE id > " +
+          std::to_string(after) + " ORDER BY id");
     } catch (const std::exception&) {
-      session_.reset();
+      return out;  // e.g. the table does not exist yet: ask again later
+    }
+    for (const auto& row : rows) {
+      std::vector<std::string> f;
+      std::stringstream in(row);
+      for (std::string part; std::getline(in, part, '|');) f.push_back(part);
+      if (f.size() < 6) continue;
+      sweep s;
+      s.id = std::stoll(f[0]);
+      s.node = f[1];
+      s.token = std::stoll(f[2]);
+      s.started_at = f[3];
+      s.finished_at = f[4];
+      s.status = f[5];
+      s.files_removed = f.size() > 6 ? std::stoll(f[6]) : 0;
+      out.push_back(s);
     }
     return out;
   }
   int64_t last_sweep_id() { return scalar("SELECT COALESCE(MAX(id), 0) FROM sweeps"); }
+  /// Waits (20 s) until some sweep has finished (status done).
+  bool wait_for_a_finished_sweep() {
+    return wait_until(
+        [&] { return scalar("SELECT COUNT(*) FROM sweeps WHERE status = 'done'") > 0; }, 20s);
+  }
 
  private:
-  static void require(bool ok, const std::string& what) {
-    if (!ok) throw std::runtime_error(what);
-  }
-  soci::session& session() {
-    if (!session_) session_ = db_->side_session();
-    return *session_;
+  weft::test::shell_target via(const std::string& name) const {
+    return {"127.0.0.1:" + std::to_string(ports_.at(name)), topology_};
   }
 
-  temp_dir dir_;
-  std::unique_ptr<weft::storage::testing::fresh_database> db_;
+  /// Writes the topology with the nodes' current ports; returns its path.
+  std::string write_topology() {
+    std::ostringstream t;
+    t << "[cluster]\nname = \"weft-cleanup-test\"\nsecret_file = \"" << secret_ << "\"\n"
+      << "heartbeat = \"100ms\"\nnode_timeout = \"500ms\"\nretry_initial = \"100ms\"\n"
+      << "\n[database]\nurl = \"" << db_->url() << "\"\npassword_file = \"" << password_ << "\"\n"
+      << "\n[files]\nroot = \"" << files().string() << "\"\n"
+      << "\n[cleanup]\ninterval = \"1s\"\nrun_at_startup = true\nlock_at_least = \"100ms\"\n"
+      << "lock_at_most = \"" << lock_at_most.count() << "ms\"\norphan_min_age = \"1h\"\n";
+    for (const auto& name : names()) {
+      t << "\n[[node]]\nname = \"" << name << "\"\nrole = \""
+        << (name == "master" ? "master" : "extension")
+        << "\"\nlisten = \"127.0.0.1:" << ports_.at(name)
+        << "\"\nmerge_engines = 1\nweaver_engines = 1\n";
+      if (name == "master") t << "database_sweep = true\n";
+    }
+    topology_ = dir_.write("weft.toml", t.str(), 0644);
+    return topology_;
+  }
+
+  temp_dir dir_{"cleanup"};
+  std::unique_ptr<fresh_database> db_;
+  std::string secret_;
+  std::string password_;
   std::string topology_;
-  std::map<std::string, std::unique_ptr<child_process>> nodes_;
-  std::map<std::string, int> runs_;
-  std::unique_ptr<soci::session> session_;
+  std::map<std::string, uint16_t> ports_;
+  std::map<std::string, std::unique_ptr<node_process>> nodes_;
 };
 
 /// Moves `from` (a `jobs` tree prepared in staging) into the file store's `jobs/`, one
@@ -425,15 +402,7 @@ BOOST_AUTO_TEST_CASE(another_node_sweeps_after_lock_at_most_when_the_lease_holde
                    ("m" + std::to_string(f) + ".a1.bin.part"),
                16, 2h);
   c.start_all();
-  BOOST_TEST_REQUIRE(wait_until(
-                         [&] {
-                           return c.scalar(
-                                      "SELECT COUNT(*) FROM sweeps "
-                                      "WHERE status = 'done'") > 0;
-                         },
-                         20s),
-                     "no sweep finished\n"
-                         << c.logs());
+  BOOST_TEST_REQUIRE(c.wait_for_a_finished_sweep(), "no sweep finished\n" << c.logs());
 
   move_into_store(staged, c.files() / "jobs");
   const auto jobs = c.files() / "jobs";
@@ -541,7 +510,6 @@ BOOST_AUTO_TEST_CASE(another_node_sweeps_after_lock_at_most_when_the_lease_holde
   const auto error = c.scalar_text("SELECT COALESCE(error, '') FROM sweeps WHERE id = " +
                                    std::to_string(victim.id));
   BOOST_TEST(error.find("token " + std::to_string(successor.token)) != std::string::npos, error);
-  BOOST_TEST(c.count(successor.node, "marked abandoned") == 1, c.logs());
   BOOST_TEST(removed > 0);
   BOOST_TEST(removed < dirs * files_per_dir);  // the killed sweep removed the rest
   BOOST_TEST_MESSAGE("survivors removed " << removed << " files; whole case " << ms_since(began)
@@ -554,15 +522,7 @@ BOOST_AUTO_TEST_CASE(
   sweeping_cluster c;
   const auto began = steady::now();
   c.start_all();
-  BOOST_TEST_REQUIRE(wait_until(
-                         [&] {
-                           return c.scalar(
-                                      "SELECT COUNT(*) FROM sweeps "
-                                      "WHERE status = 'done'") > 0;
-                         },
-                         20s),
-                     "no sweep finished\n"
-                         << c.logs());
+  BOOST_TEST_REQUIRE(c.wait_for_a_finished_sweep(), "no sweep finished\n" << c.logs());
 
   // A job still merging: batch 0's first attempt died with its node and runs again as
   // attempt 2; batch 1 is done (its content row names m1.a1.bin).

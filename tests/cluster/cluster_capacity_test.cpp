@@ -31,6 +31,30 @@ void check_exactly_once(const std::string& json, int64_t records) {
   BOOST_TEST(problems.empty(), problems);
 }
 
+/// The `capacity` row of an engine type, through the master's shell; null when
+/// the master does not answer.
+nlohmann::json capacity_of(test_cluster& c, const std::string& type) {
+  auto answer = shell_answer(c.via(), "capacity");
+  return answer ? find_by((*answer)["capacity"], "type", type) : nlohmann::json(nullptr);
+}
+
+/// Waits (10 s) until the master's `capacity` of `type` shows `expected` in every
+/// key it names; returns the last row seen, for the failure message.
+nlohmann::json wait_for_capacity(test_cluster& c, const std::string& type,
+                                 const nlohmann::json& expected) {
+  nlohmann::json row;
+  wait_until(
+      [&] {
+        row = capacity_of(c, type);
+        if (!row.is_object()) return false;
+        for (const auto& [key, value] : expected.items())
+          if (!row.contains(key) || row[key] != value) return false;
+        return true;
+      },
+      10s);
+  return row;
+}
+
 /// Every job uses every engine it may: medium and large jobs get up to 16
 /// merge engines, with many small batches.
 const char* spread_wide =
@@ -57,10 +81,13 @@ BOOST_AUTO_TEST_CASE(extra_remote_engines_stand_by_and_take_over_when_the_active
             "parallel_per_job = { medium = 16, large = 16 }\n";
   test_cluster c(o);
   c.start_all();
-  auto& m = c.master();
-  BOOST_TEST(m.wait_for_log("merge 2/1 remote engines", 10s), m.tail());
-  BOOST_TEST(m.wait_for_log("1 on standby (they take over when an active engine is lost)", 10s),
-             m.tail());
+  // Two remote merge engines registered, one expected: one active, one on standby.
+  const nlohmann::json standing_by = {
+      {"expected_remote", 1}, {"registered_remote", 2}, {"active", 1}, {"standby", 1}};
+  auto merge = wait_for_capacity(c, "merge", standing_by);
+  BOOST_TEST(merge["standby"] == 1, merge.dump() << "\n" << c.master().tail());
+  BOOST_TEST(merge["active"] == 1, merge.dump());
+  BOOST_TEST(merge["degraded"] == false, merge.dump());
   std::vector<std::string> standby;
   wait_until(
       [&] {
@@ -90,7 +117,9 @@ BOOST_AUTO_TEST_CASE(extra_remote_engines_stand_by_and_take_over_when_the_active
       60s);
   BOOST_REQUIRE_MESSAGE(busy, c.logs());
   c.node(active_node).kill();
-  BOOST_TEST(m.wait_for_log("node '" + std::string{active_node} + "' lost", 10s), m.tail());
+  BOOST_TEST(wait_until([&] { return c.node_state(active_node) == "lost"; }, 10s),
+             active_node << " is " << c.node_state(active_node) << "\n"
+                         << c.master().tail());
   check_exactly_once(c.wait_for_job(second, 90s), records);
   BOOST_TEST(contains(merge_nodes(c.db(), second), standby_node));
 }
@@ -107,10 +136,15 @@ BOOST_AUTO_TEST_CASE(fewer_remote_engines_than_expected_is_degraded_and_jobs_sti
             "expected_remote = 4\n";
   test_cluster c(o);
   c.start_all();
-  auto& m = c.master();
-  BOOST_TEST(m.wait_for_log("expected_remote = 4 (the topology's extensions have 1)", 10s),
-             m.tail());
-  BOOST_TEST(m.wait_for_log("merge 1/4 remote engines: degraded", 10s), m.tail());
+  // expected_remote is given (4), one remote merge engine registered: degraded.
+  const nlohmann::json degraded = {{"expected_remote", 4},
+                                   {"expected_explicit", true},
+                                   {"registered_remote", 1},
+                                   {"degraded", true}};
+  auto merge = wait_for_capacity(c, "merge", degraded);
+  BOOST_TEST(merge["degraded"] == true, merge.dump() << "\n" << c.master().tail());
+  BOOST_TEST(merge["expected_remote"] == 4, merge.dump());
+  BOOST_TEST(merge["registered_remote"] == 1, merge.dump());
   auto id = c.submit(data);
   check_exactly_once(c.wait_for_job(id, 90s), records);
   BOOST_TEST(merge_nodes(c.db(), id) == (std::vector<std::string>{"ext1", "master"}),
@@ -128,7 +162,9 @@ BOOST_AUTO_TEST_CASE(a_drained_node_gets_no_work_until_it_is_undrained) {
   c.start_all();
   auto drain = c.client({"drain", "--node", "ext2"});
   BOOST_REQUIRE_MESSAGE(drain.exit_code == 0, drain.out << drain.err);
-  BOOST_TEST(c.master().wait_for_log("node 'ext2' draining", 10s), c.master().tail());
+  // The drain is answered once the scheduler took it: the node's state says so.
+  BOOST_TEST(find_by(c.answer("nodes")["nodes"], "name", "ext2")["state"] == "draining",
+             c.master().tail());
 
   auto drained = c.submit(data);
   check_exactly_once(c.wait_for_job(drained, 90s), records);

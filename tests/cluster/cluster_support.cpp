@@ -1,121 +1,16 @@
 #include "tests/cluster/cluster_support.hpp"
 
-#include <soci/mysql/soci-mysql.h>
-#include <soci/soci.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
-#include "storage/database_spec.hpp"
+#include "tests/support/test_port.hpp"
 
 namespace weft::test::cluster {
 
-namespace fs = std::filesystem;
-
-namespace {
-
-std::string first_line(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-std::string connect_string(const storage::database_spec& s, const std::string& db) {
-  return "db=" + db + " user=" + s.user + " password='" + s.password + "' host=" + s.host +
-         " port=" + std::to_string(s.port);
-}
-
-int next_database_number() {
-  static std::atomic<int> n{0};
-  return ++n;
-}
-
-int occurrences(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size()))
-    ++n;
-  return n;
-}
-
-}  // namespace
-
 long long ms_since(steady::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - since).count();
-}
-
-// -- fresh_database -------------------------------------------------------------
-
-fresh_database::fresh_database() {
-  const char* url = std::getenv("WEFT_TEST_MARIADB_URL");
-  const char* password_file = std::getenv("WEFT_TEST_MARIADB_PASSWORD_FILE");
-  if (url == nullptr || password_file == nullptr || !*url || !*password_file)
-    throw std::runtime_error(
-        "the cluster tests (label mariadb) need a MariaDB server: set WEFT_TEST_MARIADB_URL "
-        "(mariadb://weft@127.0.0.1:PORT/weft) and WEFT_TEST_MARIADB_PASSWORD_FILE, e.g. with "
-        "eval \"$(scripts/mariadb.sh start /tmp/weft-mdb)\"; scripts/test.sh does it for you");
-  auto base = storage::parse_database_url(url, first_line(password_file));
-  name_ = "weft_c" + std::to_string(::getpid()) + "_" + std::to_string(next_database_number());
-  admin_connect_ = connect_string(base, base.name);
-  connect_ = connect_string(base, name_);
-  {
-    soci::session admin(soci::mysql, admin_connect_);
-    admin << "DROP DATABASE IF EXISTS " + name_;
-    admin << "CREATE DATABASE " + name_ + " CHARACTER SET utf8mb4";
-  }
-  url_ = "mariadb://" + base.user + "@" + base.host + ":" + std::to_string(base.port) + "/" + name_;
-  password_file_ = password_file;
-}
-
-fresh_database::~fresh_database() {
-  try {
-    session_.reset();
-    soci::session admin(soci::mysql, admin_connect_);
-    admin << "DROP DATABASE IF EXISTS " + name_;
-  } catch (const std::exception& e) {
-    std::cerr << "could not drop test database " << name_ << ": " << e.what() << "\n";
-  }
-}
-
-soci::session& fresh_database::session() {
-  if (!session_) session_ = std::make_unique<soci::session>(soci::mysql, connect_);
-  return *session_;
-}
-
-std::vector<std::string> fresh_database::column(const std::string& sql) {
-  std::vector<std::string> out;
-  try {
-    soci::rowset<soci::row> rows = (session().prepare << sql);
-    for (const auto& r : rows)
-      out.push_back(r.get_indicator(0) == soci::i_null ? std::string{} : r.get<std::string>(0));
-  } catch (const std::exception& e) {
-    session_.reset();  // a broken connection is opened again next time
-    throw std::runtime_error("query failed: " + sql + ": " + e.what());
-  }
-  return out;
-}
-
-long long fresh_database::scalar(const std::string& sql) {
-  try {
-    long long n = 0;
-    soci::indicator ind = soci::i_ok;
-    session() << sql, soci::into(n, ind);
-    return ind == soci::i_ok ? n : 0;
-  } catch (const std::exception& e) {
-    session_.reset();
-    throw std::runtime_error("query failed: " + sql + ": " + e.what());
-  }
 }
 
 // -- topology -------------------------------------------------------------------
@@ -151,63 +46,6 @@ std::string topology_text(const topology_spec& t) {
   return o.str();
 }
 
-// -- node_process -----------------------------------------------------------------
-
-node_process::node_process(std::string name, std::string dir)
-    : name_(std::move(name)), dir_(std::move(dir)) {}
-
-node_process::~node_process() = default;
-
-void node_process::start(const std::string& topology, const std::vector<std::string>& env) {
-  if (running()) throw std::runtime_error("node " + name_ + " is already running");
-  ++runs_;
-  std::vector<std::string> argv;
-  if (!env.empty()) {
-    argv.push_back("/usr/bin/env");
-    argv.insert(argv.end(), env.begin(), env.end());
-  }
-  argv.insert(argv.end(), {CAF_NODE, "run", "--config", topology, "--node", name_});
-  process_ =
-      std::make_unique<child_process>(argv, dir_ + "/" + name_ + ".run" + std::to_string(runs_));
-}
-
-bool node_process::running() const { return process_ && process_->running(); }
-
-void node_process::signal(int sig) {
-  if (process_) process_->signal(sig);
-}
-
-void node_process::kill() {
-  if (!process_) return;
-  process_->signal(SIGKILL);
-  process_->wait_for(10s);
-}
-
-std::optional<int> node_process::wait_exit(std::chrono::milliseconds timeout) {
-  if (!process_) return std::nullopt;
-  return process_->wait_for(timeout);
-}
-
-std::string node_process::log() const { return process_ ? process_->stderr_text() : std::string{}; }
-
-int node_process::count(const std::string& text) const { return occurrences(log(), text); }
-
-bool node_process::wait_for_log(const std::string& text, std::chrono::milliseconds timeout,
-                                int times) const {
-  return wait_until([&] { return count(text) >= times; }, timeout);
-}
-
-std::string node_process::tail(std::size_t lines) const {
-  auto text = log();
-  std::size_t at = text.size();
-  for (std::size_t n = 0; n <= lines; ++n) {
-    if (at == 0) return text;
-    at = text.rfind('\n', at - 1);
-    if (at == std::string::npos) return text;
-  }
-  return text.substr(at + 1);
-}
-
 // -- test_cluster -----------------------------------------------------------------
 
 test_cluster::test_cluster(cluster_options options)
@@ -219,9 +57,9 @@ test_cluster::test_cluster(cluster_options options)
   spec_.files_root = dir_.path() + "/files";
   spec_.extra = options_.extra;
   spec_.nodes.push_back(
-      {"master", "master", free_port(), options_.master_merge, options_.master_weaver});
+      {"master", "master", reserve_port(), options_.master_merge, options_.master_weaver});
   for (int i = 1; i <= options_.extensions; ++i)
-    spec_.nodes.push_back({"ext" + std::to_string(i), "extension", free_port(),
+    spec_.nodes.push_back({"ext" + std::to_string(i), "extension", reserve_port(),
                            options_.extension_merge, options_.extension_weaver});
   for (const auto& n : spec_.nodes)
     nodes_[n.name] = std::make_unique<node_process>(n.name, dir_.path());
@@ -256,26 +94,26 @@ std::vector<std::string> test_cluster::extension_names() const {
 
 void test_cluster::start_master() {
   auto& m = master();
-  m.start(topology_path_);
-  bool up = wait_until([&] { return m.count("' listening on ") > 0 || !m.running(); }, 30s);
-  if (!up || !m.running()) throw std::runtime_error("the master did not come up:\n" + m.tail());
+  node_process::serving_check check;
+  check.serves = [&] { return shell_answer(via("master"), "nodes").has_value(); };
+  check.move_port = [&] { return move_port("master"); };
+  auto why = m.start_serving(topology_path_, check);
+  if (!why.empty()) throw std::runtime_error("the master did not come up: " + why + "\n" + logs());
 }
 
 void test_cluster::start_extension(const std::string& name, bool wait_joined) {
-  auto& m = master();
   auto& e = node(name);
-  const std::string joined_line = "node '" + name + "' joined from";
-  int joined_before = m.count(joined_line);
-  e.start(topology_path_);
-  if (!wait_joined) return;
-  bool joined = wait_until(
-      [&] {
-        return (m.count(joined_line) > joined_before && e.count("joined the master") > 0) ||
-               !e.running();
-      },
-      30s);
-  if (!joined || !e.running())
-    throw std::runtime_error("extension " + name + " did not join:\n" + logs());
+  if (!wait_joined) {
+    e.start(topology_path_);
+    return;
+  }
+  const auto before = joined_at(name);
+  node_process::serving_check check;
+  check.serves = [&, before] { return joined(name, before); };
+  check.move_port = [&] { return move_port(name); };
+  auto why = e.start_serving(topology_path_, check);
+  if (!why.empty())
+    throw std::runtime_error("extension " + name + " did not join: " + why + "\n" + logs());
 }
 
 void test_cluster::start_all() {
@@ -283,13 +121,53 @@ void test_cluster::start_all() {
   for (const auto& name : extension_names()) start_extension(name);
 }
 
-std::string test_cluster::connect() const {
-  return "127.0.0.1:" + std::to_string(spec_.nodes.front().port);
+std::string test_cluster::joined_at(const std::string& name) {
+  auto rows = db_->column("SELECT CAST(joined_at AS CHAR) FROM nodes WHERE name = '" + name + "'");
+  return rows.empty() ? std::string{} : rows.front();
+}
+
+std::string test_cluster::node_state(const std::string& name) {
+  auto rows = db_->column("SELECT state FROM nodes WHERE name = '" + name + "'");
+  return rows.empty() ? std::string{} : rows.front();
+}
+
+bool test_cluster::joined(const std::string& name, const std::string& before) {
+  try {
+    const auto state = node_state(name);
+    const auto at = joined_at(name);
+    if (at.empty() || at == before || (state != "up" && state != "draining")) return false;
+  } catch (const std::exception&) {
+    return false;  // the master has not created the table yet
+  }
+  // The master's side is in the database; the extension's: it reaches the master.
+  return shell_answer(via(name), "capacity").has_value();
+}
+
+std::string test_cluster::move_port(const std::string& name) {
+  for (auto& n : spec_.nodes)
+    if (n.name == name) n.port = reserve_port();
+  return write_topology("weft.toml", spec_);
+}
+
+std::string test_cluster::connect() const { return address("master"); }
+
+std::string test_cluster::address(const std::string& node) const {
+  for (const auto& n : spec_.nodes)
+    if (n.name == node) return "127.0.0.1:" + std::to_string(n.port);
+  throw std::runtime_error("no node '" + node + "' in the test cluster's topology");
+}
+
+shell_target test_cluster::via(const std::string& node) const {
+  return {address(node), topology_path_};
+}
+
+nlohmann::json test_cluster::answer(const std::string& command, const std::string& node) const {
+  return shell_json(via(node), command);
 }
 
 run_result test_cluster::client(std::vector<std::string> args,
                                 std::chrono::milliseconds timeout) const {
-  std::vector<std::string> argv{CAF_NODE};
+  std::vector<std::string> argv{caf_node_path()};
   argv.push_back(args.front());
   argv.insert(argv.end(), {"--connect", connect(), "--config", topology_path_});
   argv.insert(argv.end(), args.begin() + 1, args.end());
@@ -379,24 +257,6 @@ job_view parse_job(const std::string& json) {
   return v;
 }
 
-std::string invoices(int64_t count) {
-  static temp_dir cache;
-  static std::map<int64_t, std::string> made;
-  auto m = made.find(count);
-  if (m != made.end()) return m->second;
-  auto path = cache.path() + "/invoices-" + std::to_string(count) + ".ndjson";
-  auto r = run_command({GEN_INVOICES, "--count", std::to_string(count), "--out", path}, 300s);
-  if (r.exit_code != 0)
-    throw std::runtime_error("weft_gen_invoices failed (" + std::to_string(r.exit_code) +
-                             "): " + r.err);
-  made[count] = path;
-  return path;
-}
-
-std::string invoice_template() {
-  return std::string{WEFT_SOURCE_DIR} + "/actors/document/samples/invoice.mustache";
-}
-
 std::map<std::string, int> invoice_counts(const std::vector<std::string>& paths) {
   static const std::string marker = "Invoice INV-";
   std::map<std::string, int> seen;
@@ -410,32 +270,6 @@ std::map<std::string, int> invoice_counts(const std::vector<std::string>& paths)
     }
   }
   return seen;
-}
-
-std::string exactly_once_problems(const std::map<std::string, int>& seen, int64_t records) {
-  std::ostringstream problems;
-  int shown = 0;
-  auto note = [&](const std::string& what) {
-    if (++shown <= 10) problems << what << "; ";
-  };
-  for (int64_t n = 1; n <= records; ++n) {
-    char id[32];
-    std::snprintf(id, sizeof id, "INV-%06lld", static_cast<long long>(n));
-    auto i = seen.find(id);
-    int times = i == seen.end() ? 0 : i->second;
-    if (times != 1) note(std::string{id} + " appears " + std::to_string(times) + " times");
-  }
-  for (const auto& [id, times] : seen) {
-    long long n = 0;
-    try {
-      n = std::stoll(id.substr(4));
-    } catch (const std::exception&) {
-    }
-    if (n < 1 || n > records)
-      note("unexpected invoice " + id + " (" + std::to_string(times) + "x)");
-  }
-  if (shown > 10) problems << "and " << (shown - 10) << " more";
-  return problems.str();
 }
 
 }  // namespace weft::test::cluster

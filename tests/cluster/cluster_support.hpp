@@ -1,9 +1,14 @@
 #pragma once
 
-// Helpers for the cluster system tests: a fresh MariaDB database per test
-// case, a master and extensions as real `caf-node run` processes on free
-// loopback ports sharing that database and one file store, client commands
-// (`submit`, `job`, `drain`) and the exactly-once check on a job's outputs.
+// Helpers for the cluster system tests: a master and extensions as real
+// `caf-node run` processes (tests/support/node_process.hpp) on reserved loopback
+// ports (tests/support/test_port.hpp) sharing a fresh MariaDB database
+// (tests/support/fresh_database.hpp) and one file store; client commands
+// (`submit`, `job`, `drain`, the shell) and the invoices of a job's outputs.
+//
+// A node counts as started when its state says so, never its log: the master
+// when it answers the shell, an extension when its row in `nodes` shows a new
+// join and it reaches the master through the shell (docs/shell.md).
 //
 // Nothing here uses Boost.Test: set-up problems throw std::runtime_error with
 // the reason (and the node logs), which fails the test case that met them.
@@ -19,47 +24,15 @@
 #include <vector>
 
 #include "tests/support/child_process.hpp"
-
-namespace soci {
-class session;
-}
+#include "tests/support/fresh_database.hpp"
+#include "tests/support/node_process.hpp"
+#include "tests/support/sample_invoices.hpp"
+#include "tests/support/shell_client.hpp"
 
 namespace weft::test::cluster {
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
-
-/// A fresh, empty MariaDB database `weft_c<pid>_<n>` on the test server,
-/// dropped by the destructor. Queries go through a session of its own.
-class fresh_database {
- public:
-  /// Throws with instructions when the environment names no server.
-  fresh_database();
-  ~fresh_database();
-  fresh_database(const fresh_database&) = delete;
-  fresh_database& operator=(const fresh_database&) = delete;
-
-  const std::string& name() const { return name_; }
-  /// mariadb://USER@HOST:PORT/NAME, for `[database].url`.
-  const std::string& url() const { return url_; }
-  const std::string& password_file() const { return password_file_; }
-
-  /// The first column of every row of `sql`, as text ("" for NULL). Use
-  /// CONCAT_WS to read several columns.
-  std::vector<std::string> column(const std::string& sql);
-  /// The single integer `sql` returns (0 for NULL or no row).
-  long long scalar(const std::string& sql);
-
- private:
-  soci::session& session();
-
-  std::string name_;
-  std::string url_;
-  std::string password_file_;
-  std::string admin_connect_;  ///< the base database, for CREATE/DROP
-  std::string connect_;        ///< this database
-  std::unique_ptr<soci::session> session_;
-};
 
 /// One node of a topology file.
 struct node_entry {
@@ -88,42 +61,6 @@ struct topology_spec {
 
 std::string topology_text(const topology_spec& t);
 
-/// One `caf-node run --config T --node NAME` process; it can be started again
-/// (a restart), each run with its own log files.
-class node_process {
- public:
-  node_process(std::string name, std::string dir);
-  ~node_process();
-
-  const std::string& name() const { return name_; }
-  /// Starts the node with `topology`; `env` holds NAME=VALUE assignments for
-  /// this process only.
-  void start(const std::string& topology, const std::vector<std::string>& env = {});
-  bool running() const;
-  void signal(int sig);
-  /// SIGKILL, then waits until the process is gone.
-  void kill();
-  /// Waits for the process to exit; its exit code, or nothing on timeout.
-  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
-  int runs() const { return runs_; }
-
-  /// The log (stderr) of the current, or last, run.
-  std::string log() const;
-  /// How often `text` occurs in the current run's log.
-  int count(const std::string& text) const;
-  /// Waits until `text` occurs at least `times` times in the current run's log.
-  bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout,
-                    int times = 1) const;
-  /// The last lines of the current run's log, for failure messages.
-  std::string tail(std::size_t lines = 60) const;
-
- private:
-  std::string name_;
-  std::string dir_;
-  int runs_ = 0;
-  std::unique_ptr<child_process> process_;
-};
-
 /// How a test cluster looks.
 struct cluster_options {
   int extensions = 2;
@@ -132,6 +69,13 @@ struct cluster_options {
   int extension_merge = 2;
   int extension_weaver = 1;
   std::string extra;  ///< extra topology text (e.g. `[scheduler]` tables)
+
+  /// A master alone.
+  static cluster_options master_only() {
+    cluster_options o;
+    o.extensions = 0;
+    return o;
+  }
 };
 
 /// A master ("master") and extensions ("ext1", "ext2", …), one shared topology
@@ -154,16 +98,33 @@ class test_cluster {
   node_process& node(const std::string& name);
   std::vector<std::string> extension_names() const;
 
-  /// Starts the master and waits (30 s) until it listens.
+  /// Starts the master and waits (30 s) until it answers the shell. Throws with
+  /// the logs when it does not.
   void start_master();
-  /// Starts an extension; with `wait_joined` waits (30 s) until the master
-  /// and the extension both report the join.
+  /// Starts an extension; with `wait_joined` waits (30 s) until it joined
+  /// (joined()). Throws with the logs when it does not.
   void start_extension(const std::string& name, bool wait_joined = true);
   /// The master, then every extension, each joined.
   void start_all();
 
+  /// `nodes.joined_at` of `name` as text ("" when it has no row): it changes with
+  /// every join, so a rejoin shows as a new value.
+  std::string joined_at(const std::string& name);
+  /// Whether `name` has joined since its `nodes.joined_at` was `before`, as both
+  /// sides see it: the master wrote a newer row (state up or draining), and a
+  /// cluster command through the extension reaches the master.
+  bool joined(const std::string& name, const std::string& before);
+  /// `nodes.state` of `name` ("" when it has no row).
+  std::string node_state(const std::string& name);
+
   /// 127.0.0.1:PORT of the master.
   std::string connect() const;
+  /// 127.0.0.1:PORT of a node.
+  std::string address(const std::string& node) const;
+  /// The shell's way to a node (default: the master) with the cluster's topology.
+  shell_target via(const std::string& node = "master") const;
+  /// The JSON answer of a shell command through `node`; throws when it fails.
+  nlohmann::json answer(const std::string& command, const std::string& node = "master") const;
   /// `caf-node ARGS… --connect MASTER --config TOPOLOGY`.
   run_result client(std::vector<std::string> args, std::chrono::milliseconds timeout = 60s) const;
   /// Submits the sample invoices (txt) without waiting; returns the job id.
@@ -178,6 +139,9 @@ class test_cluster {
   std::string logs() const;
 
  private:
+  /// Gives `name` another reserved port and rewrites the shared topology.
+  std::string move_port(const std::string& name);
+
   cluster_options options_;
   temp_dir dir_;
   std::unique_ptr<fresh_database> db_;
@@ -196,18 +160,9 @@ struct job_view {
 };
 job_view parse_job(const std::string& json);
 
-/// The path of `count` sample invoices (NDJSON), generated once per process.
-std::string invoices(int64_t count);
-/// The sample invoice template.
-std::string invoice_template();
-
 /// How often each invoice number ("INV-000042") occurs as "Invoice INV-…" in
 /// the files.
 std::map<std::string, int> invoice_counts(const std::vector<std::string>& paths);
-/// "" when invoices 1..records each occur exactly once and no other occurs;
-/// else what is wrong (the first few problems).
-std::string exactly_once_problems(const std::map<std::string, int>& seen, int64_t records);
-
 /// Milliseconds since `since`.
 long long ms_since(steady::time_point since);
 

@@ -49,15 +49,26 @@ BOOST_AUTO_TEST_SUITE(runtime_settings)
 BOOST_AUTO_TEST_CASE(lists_every_scheduler_and_cleanup_key_sorted) {
   const auto keys = settable_keys();
   BOOST_TEST(std::is_sorted(keys.begin(), keys.end()));
-  for (const char* k :
-       {"scheduler.max_records_small", "scheduler.min_records_large", "scheduler.min_batch_size",
-        "scheduler.max_batch_size", "scheduler.batches_per_engine",
-        "scheduler.merge.parallel_per_job.large", "scheduler.weaver.expected_remote",
-        "scheduler.weaver.reserved.small", "scheduler.merge.additional_engine_every",
-        "cleanup.interval", "cleanup.schedule", "cleanup.run_at_startup", "cleanup.lock_at_most",
-        "cleanup.lock_at_least", "cleanup.batch_size", "cleanup.retain.jobs",
-        "cleanup.retain.content", "cleanup.retain.outputs", "cleanup.orphan_min_age",
-        "cleanup.pause_percent"}) {
+  for (const char* k : {"scheduler.max_records_small",
+                        "scheduler.min_records_large",
+                        "scheduler.min_batch_size",
+                        "scheduler.max_batch_size",
+                        "scheduler.batches_per_engine",
+                        "scheduler.merge.parallel_per_job.large",
+                        "scheduler.weaver.expected_remote",
+                        "scheduler.weaver.reserved.small",
+                        "scheduler.merge.additional_engine_every",
+                        "cleanup.interval",
+                        "cleanup.schedule",
+                        "cleanup.run_at_startup",
+                        "cleanup.lock_at_most",
+                        "cleanup.lock_at_least",
+                        "cleanup.batch_size",
+                        "cleanup.retain.jobs",
+                        "cleanup.retain.content",
+                        "cleanup.retain.outputs",
+                        "cleanup.orphan_min_age",
+                        "cleanup.pause_percent"}) {
     BOOST_TEST(is_settable(k), k);
   }
   // 5 + 2 * 7 scheduler keys, 11 clean-up keys; tables are not keys.
@@ -234,7 +245,7 @@ BOOST_AUTO_TEST_CASE(tells_whether_the_topology_sets_a_key) {
   BOOST_TEST(topology_source(dotted, "scheduler.merge.reserved.large") == "topology");
   BOOST_TEST(topology_source(dotted, "scheduler.merge.reserved.small") == "default");
   BOOST_CHECK_THROW(topology_source(dotted, "cluster.name"), config_error);
-  BOOST_CHECK_THROW(topology_source((dir.path() / "missing.toml").string(), "cleanup.interval"),
+  BOOST_CHECK_THROW(topology_source((dir / "missing.toml").string(), "cleanup.interval"),
                     config_error);
   const auto broken = dir.write("broken.toml", "[scheduler\n");
   BOOST_CHECK_THROW(topology_source(broken, "cleanup.interval"), config_error);

@@ -34,7 +34,7 @@ BOOST_AUTO_TEST_CASE(reads_a_private_file_without_its_trailing_newline) {
 
 BOOST_AUTO_TEST_CASE(rejects_a_missing_file) {
   scratch_dir dir;
-  BOOST_TEST(reason_for((dir.path() / "nope").string()).find("No such file") != std::string::npos);
+  BOOST_TEST(reason_for((dir / "nope").string()).find("No such file") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(rejects_an_empty_file) {
@@ -52,7 +52,7 @@ BOOST_AUTO_TEST_CASE(rejects_a_file_open_to_group_or_others_with_the_fix) {
 
 BOOST_AUTO_TEST_CASE(rejects_a_directory) {
   scratch_dir dir;
-  BOOST_TEST(reason_for(dir.path().string()).find("not a regular file") != std::string::npos);
+  BOOST_TEST(reason_for(dir.path()).find("not a regular file") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,7 @@
 #pragma once
 
-// Helpers shared by the config suites: fixture paths, fixture file modes, scratch topologies.
+// Helpers shared by the config suites: fixture paths, fixture file modes, scratch topologies
+// (in a temporary directory of tests/support).
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,8 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+
+#include "tests/support/child_process.hpp"
 
 namespace weft::config::test {
 
@@ -33,32 +36,6 @@ struct fixture_modes {
 };
 
 /// A private temporary directory, removed with its contents when the object goes away.
-class scratch_dir {
- public:
-  scratch_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "weft-config-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~scratch_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  scratch_dir(const scratch_dir&) = delete;
-  scratch_dir& operator=(const scratch_dir&) = delete;
-
-  /// Writes `contents` to `name` in the directory with `mode`; returns the full path.
-  std::string write(const std::string& name, const std::string& contents,
-                    mode_t mode = 0600) const {
-    const auto file = (path_ / name).string();
-    std::ofstream(file, std::ios::binary | std::ios::trunc) << contents;
-    if (::chmod(file.c_str(), mode) != 0) throw std::runtime_error("chmod failed");
-    return file;
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using scratch_dir = weft::test::temp_dir;
 
 }  // namespace weft::config::test

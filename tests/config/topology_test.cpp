@@ -207,8 +207,8 @@ listen = "127.0.0.1:4243"
 
 BOOST_AUTO_TEST_CASE(resolves_relative_paths_against_the_topology_directory) {
   scratch_dir dir;
-  std::filesystem::create_directory(dir.path() / "conf");
-  std::filesystem::create_directory(dir.path() / "keys");
+  std::filesystem::create_directory(dir / "conf");
+  std::filesystem::create_directory(dir / "keys");
   dir.write("keys/cluster.secret", "abc\n");
   dir.write("keys/db.password", "pw\n");
   const auto path = dir.write("conf/weft.toml", R"([cluster]
@@ -224,7 +224,7 @@ file = "logs/node.log"
 )" + one_master,
                               0644);
   const auto s = load_topology(path, std::nullopt);
-  const auto base = dir.path().string();
+  const auto base = dir.path();
   BOOST_TEST(s.cluster.secret_file == base + "/keys/cluster.secret");
   BOOST_TEST(s.database.password_file == base + "/keys/db.password");
   BOOST_TEST(s.files.root == base + "/conf/share");

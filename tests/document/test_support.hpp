@@ -13,6 +13,7 @@
 
 #include "actors/document/data_error.hpp"
 #include "actors/document/record_reader.hpp"
+#include "tests/support/child_process.hpp"
 
 namespace weft::document::test {
 
@@ -25,24 +26,7 @@ inline std::vector<record> read_all(record_reader& reader) {
 }
 
 /// A fresh directory under the temporary directory, removed at scope exit.
-class temp_dir {
- public:
-  explicit temp_dir(const std::string& tag) {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("weft-" + tag + "-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
+using weft::test::temp_dir;
 
 inline void write_file(const std::filesystem::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary);

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "tests/pipeline/pipeline_support.hpp"
+#include "tests/support/test_port.hpp"
 
 using namespace weft::test;
 using namespace weft::test::pipeline;
@@ -14,19 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-test_node& shared_node() {
-  static test_node node;
-  static std::string why;
-  static bool started = node.start(why);
-  BOOST_REQUIRE_MESSAGE(started, why);
-  BOOST_REQUIRE_MESSAGE(node.running(), "the node is gone: " << node.log());
-  return node;
-}
-
 /// A template that needs only an `invoice` column.
 std::string simple_template() {
-  return shared_node().write("input/simple.mustache",
-                             "Invoice {{invoice}}\nMARK {{invoice}} END\n");
+  return suite_node().write("input/simple.mustache", "Invoice {{invoice}}\nMARK {{invoice}} END\n");
 }
 
 submit_request job_for(const std::string& data) {
@@ -44,7 +35,7 @@ bool contains(const std::string& text, const std::string& what) {
 
 /// The node still runs and a good job on it succeeds.
 void node_still_serves() {
-  auto& node = shared_node();
+  auto& node = suite_node();
   BOOST_TEST(node.running(), node.log());
   auto problems = good_job_problems(node);
   BOOST_TEST(problems.empty(), problems);
@@ -54,7 +45,7 @@ void node_still_serves() {
 /// data is mapped; `submit --wait` reports that with exit code 1 and the
 /// reason. Returns submit's stderr.
 std::string expect_job_fails(const std::string& data) {
-  auto res = submit(shared_node(), job_for(data), 180s);
+  auto res = submit(suite_node(), job_for(data), 180s);
   BOOST_TEST_MESSAGE(fs::path(data).filename().string() << ": " << res.err);
   BOOST_TEST(res.exit_code == 1, "exit " << res.exit_code << ": " << res.err);
   BOOST_TEST(job_id_of(res.out) > 0, res.out);
@@ -66,16 +57,16 @@ std::string expect_job_fails(const std::string& data) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_missing_data_file_is_bad_usage_naming_the_file) {
-  auto path = shared_node().dir() + "/input/no-such-file.csv";
-  auto res = submit(shared_node(), job_for(path), 30s);
+  auto path = suite_node().dir() + "/input/no-such-file.csv";
+  auto res = submit(suite_node(), job_for(path), 30s);
   BOOST_TEST(res.exit_code == 2, res.err);
   BOOST_TEST(contains(res.err, "no-such-file.csv"), res.err);
   node_still_serves();
 }
 
 BOOST_AUTO_TEST_CASE(an_empty_data_file_is_bad_usage_naming_the_file) {
-  auto path = shared_node().write("input/empty.csv", "");
-  auto res = submit(shared_node(), job_for(path), 30s);
+  auto path = suite_node().write("input/empty.csv", "");
+  auto res = submit(suite_node(), job_for(path), 30s);
   BOOST_TEST(res.exit_code == 2, res.err);
   BOOST_TEST(contains(res.err, "empty.csv"), res.err);
   BOOST_TEST(contains(res.err, "empty"), res.err);
@@ -83,7 +74,7 @@ BOOST_AUTO_TEST_CASE(an_empty_data_file_is_bad_usage_naming_the_file) {
 }
 
 BOOST_AUTO_TEST_CASE(a_header_only_csv_fails_the_job_with_no_records) {
-  auto path = shared_node().write("input/header-only.csv", "invoice,total\n");
+  auto path = suite_node().write("input/header-only.csv", "invoice,total\n");
   auto err = expect_job_fails(path);
   BOOST_TEST(contains(err, "no records"), err);
   node_still_serves();
@@ -95,7 +86,7 @@ BOOST_AUTO_TEST_CASE(binary_garbage_fails_the_job_and_names_the_file) {
   for (auto& c : garbage) c = static_cast<char>(random() & 0xff);
   for (const std::string name : {"garbage.csv", "garbage.ndjson"}) {
     BOOST_TEST_CONTEXT(name) {
-      auto path = shared_node().write("input/" + name, garbage);
+      auto path = suite_node().write("input/" + name, garbage);
       expect_job_fails(path);
       node_still_serves();
     }
@@ -103,13 +94,13 @@ BOOST_AUTO_TEST_CASE(binary_garbage_fails_the_job_and_names_the_file) {
 }
 
 BOOST_AUTO_TEST_CASE(invalid_utf8_fails_the_job_naming_the_row) {
-  auto csv = shared_node().write("input/latin1.csv",
-                                 "invoice,name\nINV-1,Ann\nINV-2,J\xfcrgen M\xfcller\nINV-3,Bo\n");
+  auto csv = suite_node().write("input/latin1.csv",
+                                "invoice,name\nINV-1,Ann\nINV-2,J\xfcrgen M\xfcller\nINV-3,Bo\n");
   auto err = expect_job_fails(csv);
   BOOST_TEST(contains(err, "row 2"), err);
   BOOST_TEST(contains(err, "UTF-8"), err);
-  auto ndjson = shared_node().write("input/latin1.ndjson",
-                                    "{\"invoice\":\"INV-1\"}\n{\"invoice\":\"INV-\xe9\"}\n");
+  auto ndjson = suite_node().write("input/latin1.ndjson",
+                                   "{\"invoice\":\"INV-1\"}\n{\"invoice\":\"INV-\xe9\"}\n");
   err = expect_job_fails(ndjson);
   BOOST_TEST(contains(err, "line 2"), err);
   BOOST_TEST(contains(err, "UTF-8"), err);
@@ -120,7 +111,7 @@ BOOST_AUTO_TEST_CASE(a_single_50_mb_field_fails_the_job_naming_the_row) {
   std::string data = "invoice,blob\nINV-1,small\nINV-2,";
   data.append(50u << 20, 'x');
   data += "\nINV-3,small\n";
-  auto path = shared_node().write("input/huge-field.csv", data);
+  auto path = suite_node().write("input/huge-field.csv", data);
   auto err = expect_job_fails(path);
   BOOST_TEST(contains(err, "row 2"), err);
   BOOST_TEST(contains(err, "longer than"), err);
@@ -128,9 +119,9 @@ BOOST_AUTO_TEST_CASE(a_single_50_mb_field_fails_the_job_naming_the_row) {
 }
 
 BOOST_AUTO_TEST_CASE(a_csv_row_with_too_many_fields_names_the_row) {
-  auto path = shared_node().write("input/too-many.csv",
-                                  "invoice,name,total\nINV-1,Ann,1\nINV-2,Bob,2\nINV-3,Cy,3,extra\n"
-                                  "INV-4,Di,4\n");
+  auto path = suite_node().write("input/too-many.csv",
+                                 "invoice,name,total\nINV-1,Ann,1\nINV-2,Bob,2\nINV-3,Cy,3,extra\n"
+                                 "INV-4,Di,4\n");
   auto err = expect_job_fails(path);
   BOOST_TEST(contains(err, "row 3"), err);
   BOOST_TEST(contains(err, "4 fields, header has 3"), err);
@@ -138,8 +129,8 @@ BOOST_AUTO_TEST_CASE(a_csv_row_with_too_many_fields_names_the_row) {
 }
 
 BOOST_AUTO_TEST_CASE(a_csv_row_with_too_few_fields_names_the_row) {
-  auto path = shared_node().write("input/too-few.csv",
-                                  "invoice,name,total\nINV-1,Ann,1\nINV-2,Bob\nINV-3,Cy,3\n");
+  auto path = suite_node().write("input/too-few.csv",
+                                 "invoice,name,total\nINV-1,Ann,1\nINV-2,Bob\nINV-3,Cy,3\n");
   auto err = expect_job_fails(path);
   BOOST_TEST(contains(err, "row 2"), err);
   BOOST_TEST(contains(err, "2 fields, header has 3"), err);
@@ -152,7 +143,7 @@ BOOST_AUTO_TEST_CASE(a_bad_row_after_thousands_of_good_ones_names_its_row) {
   for (int i = 1; i <= 4999; ++i) data += "INV-" + std::to_string(i) + ",1.00\n";
   data += "INV-5000\n";
   for (int i = 5001; i <= 6000; ++i) data += "INV-" + std::to_string(i) + ",1.00\n";
-  auto path = shared_node().write("input/late-error.csv", data);
+  auto path = suite_node().write("input/late-error.csv", data);
   auto err = expect_job_fails(path);
   BOOST_TEST(contains(err, "row 5000"), err);
   node_still_serves();
@@ -160,12 +151,12 @@ BOOST_AUTO_TEST_CASE(a_bad_row_after_thousands_of_good_ones_names_its_row) {
 
 BOOST_AUTO_TEST_CASE(a_template_syntax_error_is_refused_at_submit_with_line_and_column) {
   auto tmpl =
-      shared_node().write("input/broken.mustache", "Dear {{name}},\n\n  {{#items}}\n  - {{qty}}\n");
-  auto data = shared_node().write("input/ok.csv", "invoice,name\nINV-1,Ann\n");
+      suite_node().write("input/broken.mustache", "Dear {{name}},\n\n  {{#items}}\n  - {{qty}}\n");
+  auto data = suite_node().write("input/ok.csv", "invoice,name\nINV-1,Ann\n");
   auto r = job_for(data);
   r.template_file = tmpl;
   auto t0 = std::chrono::steady_clock::now();
-  auto res = submit(shared_node(), r, 30s);
+  auto res = submit(suite_node(), r, 30s);
   auto took = std::chrono::steady_clock::now() - t0;
   BOOST_TEST(res.exit_code == 2, res.err);
   BOOST_TEST(contains(res.err, "broken.mustache:3:3"), res.err);
@@ -176,11 +167,11 @@ BOOST_AUTO_TEST_CASE(a_template_syntax_error_is_refused_at_submit_with_line_and_
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_partial_is_refused_at_submit) {
-  auto tmpl = shared_node().write("input/with-partial.mustache", "x\n{{> nowhere}}\n");
-  auto data = shared_node().write("input/ok.csv", "invoice,name\nINV-1,Ann\n");
+  auto tmpl = suite_node().write("input/with-partial.mustache", "x\n{{> nowhere}}\n");
+  auto data = suite_node().write("input/ok.csv", "invoice,name\nINV-1,Ann\n");
   auto r = job_for(data);
   r.template_file = tmpl;
-  auto res = submit(shared_node(), r, 30s);
+  auto res = submit(suite_node(), r, 30s);
   BOOST_TEST(res.exit_code == 2, res.err);
   BOOST_TEST(contains(res.err, "with-partial.mustache:2:1"), res.err);
   BOOST_TEST(contains(res.err, "nowhere"), res.err);
@@ -188,30 +179,30 @@ BOOST_AUTO_TEST_CASE(a_missing_partial_is_refused_at_submit) {
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_format_is_bad_usage) {
-  auto data = shared_node().write("input/ok.csv", "invoice,name\nINV-1,Ann\n");
+  auto data = suite_node().write("input/ok.csv", "invoice,name\nINV-1,Ann\n");
   auto r = job_for(data);
   r.format = "docx";
-  auto res = submit(shared_node(), r, 30s);
+  auto res = submit(suite_node(), r, 30s);
   BOOST_TEST(res.exit_code == 2, res.err);
   BOOST_TEST(contains(res.err, "docx"), res.err);
   node_still_serves();
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_data_file_extension_is_refused) {
-  auto data = shared_node().write("input/records.xml", "<records/>\n");
-  auto res = submit(shared_node(), job_for(data), 30s);
+  auto data = suite_node().write("input/records.xml", "<records/>\n");
+  auto res = submit(suite_node(), job_for(data), 30s);
   BOOST_TEST(res.exit_code == 2, res.err);
   BOOST_TEST(contains(res.err, "records.xml"), res.err);
   node_still_serves();
 }
 
 BOOST_AUTO_TEST_CASE(a_wrong_secret_is_refused_with_exit_code_2) {
-  auto wrong = shared_node().write("input/wrong.secret", "not-the-cluster-secret-at-all\n");
+  auto wrong = suite_node().write("input/wrong.secret", "not-the-cluster-secret-at-all\n");
   fs::permissions(wrong, fs::perms::owner_read | fs::perms::owner_write);
-  auto data = shared_node().write("input/ok.csv", "invoice,name\nINV-1,Ann\n");
+  auto data = suite_node().write("input/ok.csv", "invoice,name\nINV-1,Ann\n");
   auto r = job_for(data);
   r.secret_file = wrong;
-  auto res = submit(shared_node(), r, 30s);
+  auto res = submit(suite_node(), r, 30s);
   BOOST_TEST(res.exit_code == 2, res.err);
   BOOST_TEST(contains(res.err, "secret"), res.err);
   BOOST_TEST(job_id_of(res.out) == 0, "a job was created: " << res.out);
@@ -219,11 +210,11 @@ BOOST_AUTO_TEST_CASE(a_wrong_secret_is_refused_with_exit_code_2) {
 }
 
 BOOST_AUTO_TEST_CASE(a_node_that_is_not_running_fails_quickly_with_exit_code_1) {
-  auto data = shared_node().write("input/ok.csv", "invoice,name\nINV-1,Ann\n");
+  auto data = suite_node().write("input/ok.csv", "invoice,name\nINV-1,Ann\n");
   auto r = job_for(data);
-  r.connect = "127.0.0.1:" + std::to_string(free_port());
+  r.connect = "127.0.0.1:" + std::to_string(reserve_port());  // reserved: nobody listens
   auto t0 = std::chrono::steady_clock::now();
-  auto res = submit(shared_node(), r, 30s);
+  auto res = submit(suite_node(), r, 30s);
   auto took =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   BOOST_TEST_MESSAGE("submit to a closed port gave up after " << took.count() << " ms");

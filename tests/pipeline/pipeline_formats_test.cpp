@@ -16,21 +16,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// One node for the whole suite: jobs queue on it one after another, as they
-/// would on a real master.
-test_node& shared_node() {
-  static test_node node;
-  static std::string why;
-  static bool started = node.start(why);
-  BOOST_REQUIRE_MESSAGE(started, why);
-  BOOST_REQUIRE_MESSAGE(node.running(), "the node is gone: " << node.log());
-  return node;
-}
-
 /// Sample data of `records` invoices in `kind` (csv or ndjson), made once per
 /// kind and size.
 std::string sample_data(const std::string& kind, int64_t records) {
-  auto& node = shared_node();
+  auto& node = suite_node();
   auto path = node.dir() + "/data/invoices-" + std::to_string(records) + "." + kind;
   if (!fs::exists(path)) {
     fs::create_directories(fs::path(path).parent_path());
@@ -41,7 +30,7 @@ std::string sample_data(const std::string& kind, int64_t records) {
 }
 
 std::string marked_template() {
-  auto dir = shared_node().dir() + "/templates";
+  auto dir = suite_node().dir() + "/templates";
   fs::create_directories(dir);
   return write_marked_template(dir);
 }
@@ -58,7 +47,7 @@ std::string last_line(std::string text) {
 /// on the files.
 void run_and_check(const std::string& format, const std::string& kind, int64_t records,
                    int64_t split_every) {
-  auto& node = shared_node();
+  auto& node = suite_node();
   temp_dir out;
   submit_request r;
   r.data = sample_data(kind, records);
@@ -166,7 +155,7 @@ BOOST_AUTO_TEST_CASE(a_larger_pdf_job_is_split_and_every_page_readable) {
 }
 
 BOOST_AUTO_TEST_CASE(name_sets_the_output_file_names) {
-  auto& node = shared_node();
+  auto& node = suite_node();
   temp_dir out;
   submit_request r;
   r.data = sample_data("csv", 7);
@@ -185,7 +174,7 @@ BOOST_AUTO_TEST_CASE(name_sets_the_output_file_names) {
 
 // Without --out the outputs stay on the node; submit lists their paths there.
 BOOST_AUTO_TEST_CASE(wait_without_out_lists_the_outputs_in_the_file_store) {
-  auto& node = shared_node();
+  auto& node = suite_node();
   submit_request r;
   r.data = sample_data("csv", 7);
   r.template_file = marked_template();
@@ -206,7 +195,7 @@ BOOST_AUTO_TEST_CASE(wait_without_out_lists_the_outputs_in_the_file_store) {
 // The latency of a one-record job, from submit to done: printed, not asserted
 // (it depends on the machine).
 BOOST_AUTO_TEST_CASE(one_record_job_latency_is_reported) {
-  auto& node = shared_node();
+  auto& node = suite_node();
   auto data = sample_data("ndjson", 1);
   auto tmpl = marked_template();
   for (const std::string format : {"txt", "pdf"}) {

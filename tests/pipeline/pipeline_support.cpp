@@ -1,37 +1,20 @@
 #include "tests/pipeline/pipeline_support.hpp"
 
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <stdexcept>
+
+#include "tests/support/shell_client.hpp"
+#include "tests/support/test_port.hpp"
 
 namespace weft::test::pipeline {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string topology(uint16_t port, const std::string& extra) {
-  return "[cluster]\n"
-         "name = \"pipeline\"\n"
-         "secret_file = \"cluster.secret\"\n"
-         "\n"
-         "[files]\n"
-         "root = \"files\"\n"
-         "\n" +
-         extra +
-         "\n"
-         "[[node]]\n"
-         "name = \"solo\"\n"
-         "role = \"master\"\n"
-         "listen = \"127.0.0.1:" +
-         std::to_string(port) +
-         "\"\n"
-         "merge_engines = 2\n"
-         "weaver_engines = 1\n";
-}
 
 int64_t count_of(const std::string& text, const std::string& what) {
   int64_t n = 0;
@@ -42,47 +25,56 @@ int64_t count_of(const std::string& text, const std::string& what) {
 
 }  // namespace
 
-test_node::test_node(std::string extra_toml) : port_(free_port()) {
+test_node::test_node(std::string extra_toml)
+    : extra_toml_(std::move(extra_toml)), dir_("pipeline"), port_(reserve_port()) {
   dir_.write("cluster.secret", "pipeline-secret-0123456789\n");
-  dir_.write("weft.toml", topology(port_, extra_toml));
+  write_topology();
+  process_ = std::make_unique<node_process>("", dir_.path());
 }
 
 test_node::~test_node() = default;
 
-bool test_node::start(std::string& why) {
-  ++starts_;
-  auto prefix = dir_.path() + "/node" + std::to_string(starts_);
-  process_ = std::make_unique<child_process>(
-      std::vector<std::string>{CAF_NODE, "run", "--config", config_file()}, prefix);
-  bool up = wait_until(
-      [&] { return log().find("listening on") != std::string::npos || !process_->running(); }, 30s);
-  if (up && process_->running()) return true;
-  why = "node did not start: " + log();
-  return false;
+void test_node::write_topology() const {
+  dir_.write("weft.toml", solo_topology("solo", port_, extra_toml_));
 }
 
-void test_node::kill() {
-  if (!process_) return;
-  process_->signal(SIGKILL);
-  process_->wait_for(10s);
+bool test_node::start(std::string& why) {
+  node_process::serving_check check;
+  check.serves = [&] { return shell_answer({connect(), config_file()}, "nodes").has_value(); };
+  check.move_port = [&] {
+    port_ = reserve_port();
+    write_topology();
+    return config_file();
+  };
+  why = process_->start_serving(config_file(), check);
+  return why.empty();
 }
+
+void test_node::kill() { process_->kill(); }
 
 std::optional<int> test_node::stop(std::chrono::milliseconds timeout) {
-  if (!process_) return std::nullopt;
-  process_->signal(SIGTERM);
-  return process_->wait_for(timeout);
+  return process_->stop(timeout);
 }
 
-bool test_node::running() { return process_ && process_->running(); }
+bool test_node::running() { return process_->running(); }
+
+test_node& suite_node() {
+  static test_node node;
+  static std::string why;
+  static bool started = node.start(why);
+  if (!started) throw std::runtime_error("the suite's node did not start: " + why);
+  if (!node.running()) throw std::runtime_error("the suite's node is gone: " + node.log());
+  return node;
+}
 
 std::string test_node::connect() const { return "127.0.0.1:" + std::to_string(port_); }
 
-std::string test_node::log() const { return process_ ? process_->stderr_text() : std::string{}; }
+std::string test_node::log() const { return process_->log(); }
 
 run_result submit(const test_node& node, const submit_request& r,
                   std::chrono::milliseconds timeout) {
   std::vector<std::string> argv{
-      CAF_NODE,        "submit",
+      caf_node_path(), "submit",
       "--connect",     r.connect.empty() ? node.connect() : r.connect,
       "--secret-file", r.secret_file.empty() ? node.secret_file() : r.secret_file,
       "--data",        r.data,
@@ -121,21 +113,8 @@ int64_t job_id_of(const std::string& stdout_text) {
   }
 }
 
-bool generate_invoices(int64_t count, const std::string& path, std::string& why) {
-  auto r = run_command({GEN_INVOICES, "--count", std::to_string(count), "--out", path}, 120s);
-  if (r.exit_code == 0) return true;
-  why = "weft_gen_invoices failed (" + std::to_string(r.exit_code) + "): " + r.err;
-  return false;
-}
-
-std::string invoice_number(int64_t n) {
-  char id[32];
-  std::snprintf(id, sizeof id, "INV-%06lld", static_cast<long long>(n));
-  return id;
-}
-
 std::string write_marked_template(const std::string& dir) {
-  auto sample = fs::path(WEFT_SOURCE_DIR) / "actors" / "document" / "samples" / "invoice.mustache";
+  const fs::path sample = invoice_template();
   fs::copy_file(sample, fs::path(dir) / "invoice.mustache", fs::copy_options::overwrite_existing);
   auto path = (fs::path(dir) / "marked.mustache").string();
   std::ofstream(path) << "{{> invoice}}\nMARK {{invoice}} END\n";
@@ -163,35 +142,6 @@ std::string qpdf_problems(const std::string& path) {
   auto r = run_command({"/usr/bin/qpdf", "--check", path}, 300s);
   if (r.exit_code == 0) return "";
   return "qpdf --check " + path + " exited " + std::to_string(r.exit_code) + ": " + r.out + r.err;
-}
-
-std::string exactly_once_problems(const std::map<std::string, int>& seen, int64_t records) {
-  std::ostringstream problems;
-  int shown = 0;
-  auto note = [&](const std::string& what) {
-    if (++shown <= 10) problems << what << "; ";
-  };
-  for (int64_t n = 1; n <= records; ++n) {
-    auto id = invoice_number(n);
-    auto i = seen.find(id);
-    int times = i == seen.end() ? 0 : i->second;
-    if (times != 1) note(id + " appears " + std::to_string(times) + " times");
-  }
-  for (const auto& [id, times] : seen) {
-    std::string number = id.size() > 4 ? id.substr(4) : "";
-    int64_t n = 0;
-    try {
-      n = std::stoll(number);
-    } catch (const std::exception&) {
-    }
-    if (n < 1 || n > records) note("unexpected marker " + id + " (" + std::to_string(times) + "x)");
-  }
-  if (shown > 10) problems << "and " << (shown - 10) << " more";
-  return problems.str();
-}
-
-void merge_counts(std::map<std::string, int>& a, const std::map<std::string, int>& b) {
-  for (const auto& [k, v] : b) a[k] += v;
 }
 
 int64_t text_documents(const std::string& text) {

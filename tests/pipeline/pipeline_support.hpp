@@ -1,8 +1,9 @@
 #pragma once
 
 // Helpers for the pipeline system tests: a real caf-node master on the
-// embedded default, `caf-node submit` runs, sample data, and checks on the
-// output files (every record's marker exactly once).
+// embedded default (tests/support/node_process.hpp, on a reserved port),
+// `caf-node submit` runs, sample data, and checks on the output files (every
+// record's marker exactly once, tests/support/sample_invoices.hpp).
 
 #include <chrono>
 #include <cstdint>
@@ -13,12 +14,14 @@
 #include <vector>
 
 #include "tests/support/child_process.hpp"
+#include "tests/support/node_process.hpp"
+#include "tests/support/sample_invoices.hpp"
 
 namespace weft::test::pipeline {
 
 using namespace std::chrono_literals;
 
-/// One `caf-node run` master on a free loopback port, with its topology,
+/// One `caf-node run` master on a reserved loopback port, with its topology,
 /// secret and file store in a temporary directory of its own. It can be
 /// killed and started again on the same files (a restart).
 class test_node {
@@ -27,8 +30,9 @@ class test_node {
   explicit test_node(std::string extra_toml = "");
   ~test_node();
 
-  /// Starts the node and waits (deadline 30 s) until it listens. Returns false
-  /// with the log in `why` when it does not come up.
+  /// Starts the node and waits (deadline 30 s) until it answers the shell (on
+  /// another port when its own was taken). Returns false with the log in `why`
+  /// when it does not come up.
   bool start(std::string& why);
   /// SIGKILL, and waits for the process to be gone.
   void kill();
@@ -51,11 +55,18 @@ class test_node {
   }
 
  private:
+  void write_topology() const;
+
+  std::string extra_toml_;
   temp_dir dir_;
   uint16_t port_;
-  int starts_ = 0;
-  std::unique_ptr<child_process> process_;
+  std::unique_ptr<node_process> process_;
 };
+
+/// One node for a whole suite, started at its first use: jobs queue on it one
+/// after another, as they would on a real master. Throws (failing the test case)
+/// when it did not start or is gone.
+test_node& suite_node();
 
 /// What to pass to `caf-node submit`.
 struct submit_request {
@@ -84,13 +95,6 @@ std::vector<output_line> parse_outputs(const std::string& stdout_text);
 /// The job id `submit` prints first; 0 when there is none.
 int64_t job_id_of(const std::string& stdout_text);
 
-/// Writes `count` sample invoices (weft_gen_invoices) to `path` (.csv or
-/// .ndjson decides the format). Returns false with the reason in `why`.
-bool generate_invoices(int64_t count, const std::string& path, std::string& why);
-
-/// The invoice number the generator gives record `n` (from 1): INV-000042.
-std::string invoice_number(int64_t n);
-
 /// Writes the sample invoice template (as the partial `invoice`) and a
 /// template `marked.mustache` that includes it and adds one line
 /// "MARK <invoice> END" per document, into `dir`; returns the latter's path.
@@ -104,13 +108,6 @@ std::string output_text(const std::string& path);
 
 /// `qpdf --check` on a file: "" when it passes, else qpdf's output.
 std::string qpdf_problems(const std::string& path);
-
-/// Checks that markers of records 1..records each occur exactly once and no
-/// other marker occurs. Returns "" or a description of what is wrong.
-std::string exactly_once_problems(const std::map<std::string, int>& seen, int64_t records);
-
-/// Adds `b`'s counts to `a`.
-void merge_counts(std::map<std::string, int>& a, const std::map<std::string, int>& b);
 
 /// Number of documents in a txt (form-feed separated) or html (one
 /// <article> per document) output file.

@@ -5,33 +5,48 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 
 #include "tests/support/child_process.hpp"
+#include "tests/support/node_process.hpp"
+#include "tests/support/shell_client.hpp"
+#include "tests/support/test_port.hpp"
 
 using namespace std::chrono_literals;
-using weft::test::child_process;
 using weft::test::run_command;
 using weft::test::temp_dir;
 
 namespace {
 
-std::string single_node_topology(uint16_t port) {
-  return "[cluster]\n"
-         "name = \"solo\"\n"
-         "secret_file = \"cluster.secret\"\n"
-         "\n"
-         "[files]\n"
-         "root = \"files\"\n"
-         "\n"
-         "[[node]]\n"
-         "name = \"solo\"\n"
-         "role = \"master\"\n"
-         "listen = \"127.0.0.1:" +
-         std::to_string(port) +
-         "\"\n"
-         "merge_engines = 2\n"
-         "weaver_engines = 1\n";
-}
+std::string single_node_topology(uint16_t port) { return weft::test::solo_topology("solo", port); }
+
+/// A `caf-node run` on the embedded default in a directory of its own, serving
+/// (it answers the shell) once constructed.
+struct serving_node {
+  serving_node() {
+    dir.write("cluster.secret", "secret\n");
+    weft::test::node_process::serving_check check;
+    check.serves = [&] {
+      return weft::test::shell_answer({"127.0.0.1:" + std::to_string(port), config}, "nodes")
+          .has_value();
+    };
+    check.move_port = [&] {
+      port = weft::test::reserve_port();
+      return write_config();
+    };
+    auto why = node.start_serving(write_config(), check);
+    if (!why.empty()) throw std::runtime_error(why);
+  }
+  std::string write_config() {
+    config = dir.write("weft.toml", single_node_topology(port));
+    return config;
+  }
+
+  temp_dir dir;
+  uint16_t port = weft::test::reserve_port();
+  std::string config;
+  weft::test::node_process node{"", dir.path()};
+};
 
 }  // namespace
 
@@ -103,41 +118,23 @@ BOOST_AUTO_TEST_CASE(run_refuses_a_bad_config_with_exit_code_2) {
 }
 
 BOOST_AUTO_TEST_CASE(run_on_the_embedded_default_stops_on_sigterm_within_a_second) {
-  temp_dir dir;
-  dir.write("cluster.secret", "secret\n");
-  auto port = weft::test::free_port();
-  auto cfg = dir.write("weft.toml", single_node_topology(port));
-  child_process node({CAF_NODE, "run", "--config", cfg}, dir.path() + "/node");
-  BOOST_REQUIRE_MESSAGE(weft::test::wait_until(
-                            [&] {
-                              return node.stderr_text().find("listening on") != std::string::npos ||
-                                     !node.running();
-                            },
-                            30s),
-                        "node did not start: " << node.stderr_text());
-  BOOST_REQUIRE_MESSAGE(node.running(), node.stderr_text());
-  BOOST_TEST(std::filesystem::exists(dir.path() + "/files/weft.db"));
+  serving_node n;
+  BOOST_TEST(std::filesystem::exists(n.dir.path() + "/files/weft.db"));
 
   auto t0 = std::chrono::steady_clock::now();
-  node.signal(SIGTERM);
-  auto code = node.wait_for(5s);
+  auto code = n.node.stop(5s);
   auto took =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   BOOST_TEST_MESSAGE("stopped " << took.count() << " ms after SIGTERM");
   BOOST_REQUIRE(code.has_value());
-  BOOST_TEST(*code == 0, node.stderr_text());
+  BOOST_TEST(*code == 0, n.node.log());
   BOOST_TEST(took.count() < 1000);
 }
 
 BOOST_AUTO_TEST_CASE(run_stops_on_sigint_too) {
-  temp_dir dir;
-  dir.write("cluster.secret", "secret\n");
-  auto cfg = dir.write("weft.toml", single_node_topology(weft::test::free_port()));
-  child_process node({CAF_NODE, "run", "--config", cfg}, dir.path() + "/node");
-  BOOST_REQUIRE(weft::test::wait_until(
-      [&] { return node.stderr_text().find("listening on") != std::string::npos; }, 30s));
-  node.signal(SIGINT);
-  auto code = node.wait_for(5s);
+  serving_node n;
+  n.node.signal(SIGINT);
+  auto code = n.node.wait_exit(5s);
   BOOST_REQUIRE(code.has_value());
-  BOOST_TEST(*code == 0);
+  BOOST_TEST(*code == 0, n.node.log());
 }

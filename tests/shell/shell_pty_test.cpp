@@ -11,14 +11,12 @@ using namespace weft::test;
 using namespace weft::test::cluster;
 
 BOOST_AUTO_TEST_CASE(completion_history_and_suggestions_in_an_interactive_session) {
-  cluster_options one_node;
-  one_node.extensions = 0;
-  test_cluster c(one_node);
+  test_cluster c(cluster_options::master_only());
   c.start_master();
   temp_dir home;
   auto history = home.path() + "/history";
-  auto r = run_command({EXPECT, SHELL_SESSION_EXP, CAF_NODE, c.connect(), c.topology(), history},
-                       120s);
+  auto r =
+      run_command({EXPECT, SHELL_SESSION_EXP, CAF_NODE, c.connect(), c.topology(), history}, 120s);
   BOOST_TEST(r.exit_code == 0, "expect step " << r.exit_code << " failed:\n" << r.out << r.err);
 
   // The history file keeps the session's commands for the next one.

@@ -1,11 +1,8 @@
 #include "tests/support/child_process.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -104,21 +101,9 @@ run_result run_command(std::vector<std::string> argv, std::chrono::milliseconds 
   return result;
 }
 
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-temp_dir::temp_dir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "weft-test.XXXXXX").string();
+temp_dir::temp_dir(const std::string& tag) {
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / ("weft-" + tag + ".XXXXXX")).string();
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
   path_ = tmpl;
 }

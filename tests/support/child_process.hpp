@@ -1,8 +1,13 @@
 #pragma once
 
+// The basics of every test that touches the world outside its process: real
+// child processes, waiting on a condition with a deadline, temporary
+// directories, files. Part of weft_test_support (tests/CMakeLists.txt).
+
 #include <sys/types.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -53,15 +58,21 @@ struct run_result {
 };
 run_result run_command(std::vector<std::string> argv, std::chrono::milliseconds timeout);
 
-/// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
-uint16_t free_port();
-
-/// A fresh temporary directory, removed by the destructor.
+/// A fresh private directory `weft-TAG.XXXXXX` under the temporary directory,
+/// removed with its contents by the destructor (kept when WEFT_KEEP_TEST_DIRS is
+/// set, to look at a failed test's files).
 class temp_dir {
  public:
-  temp_dir();
+  explicit temp_dir(const std::string& tag = "test");
   ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
   const std::string& path() const { return path_; }
+  /// The path of `name` inside the directory.
+  std::filesystem::path operator/(const std::string& name) const {
+    return std::filesystem::path(path_) / name;
+  }
   /// Writes `text` to `name` inside the directory and returns the full path.
   std::string write(const std::string& name, const std::string& text, int mode = 0600) const;
 
