@@ -23,6 +23,13 @@ const char* small_batches =
     "min_batch_size = 10\n"
     "max_batch_size = 400\n";
 
+/// Three nodes (the default) with small merge batches.
+cluster_options small_batch_cluster() {
+  cluster_options o;
+  o.extra = small_batches;
+  return o;
+}
+
 std::string job_condition(int64_t job) { return "job_id = " + std::to_string(job); }
 
 /// Freezes `node` (SIGSTOP) in the middle of merging `job`: once it has
@@ -165,9 +172,7 @@ BOOST_AUTO_TEST_CASE(a_large_job_is_served_by_the_engines_of_all_three_nodes) {
 BOOST_AUTO_TEST_CASE(an_extension_killed_mid_job_costs_no_record) {
   constexpr int64_t records = 40000;
   auto data = invoices(records);
-  cluster_options o;
-  o.extra = small_batches;
-  test_cluster c(o);
+  test_cluster c(small_batch_cluster());
   c.start_all();
   auto id = c.submit(data);
 
@@ -194,9 +199,7 @@ BOOST_AUTO_TEST_CASE(an_extension_killed_mid_job_costs_no_record) {
 BOOST_AUTO_TEST_CASE(a_hung_extension_is_declared_lost_and_its_late_results_are_refused) {
   constexpr int64_t records = 40000;
   auto data = invoices(records);
-  cluster_options o;
-  o.extra = small_batches;
-  test_cluster c(o);
+  test_cluster c(small_batch_cluster());
   c.start_all();
   auto& ext1 = c.node("ext1");
   auto id = c.submit(data);
@@ -246,9 +249,7 @@ BOOST_AUTO_TEST_CASE(a_hung_extension_is_declared_lost_and_its_late_results_are_
 BOOST_AUTO_TEST_CASE(a_master_killed_mid_job_resumes_it_when_started_again) {
   constexpr int64_t records = 20000;
   auto data = invoices(records);
-  cluster_options o;
-  o.extra = small_batches;
-  test_cluster c(o);
+  test_cluster c(small_batch_cluster());
   c.start_all();
   auto& m = c.master();
   auto id = c.submit(data);
