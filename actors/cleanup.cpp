@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "actors/actors.hpp"
-#include "actors/effective_settings.hpp"
+#include "actors/planning/effective_settings.hpp"
 #include "actors/protocol.hpp"
 #include "config/cron.hpp"
 #include "storage/database_sweeper.hpp"
@@ -24,6 +24,8 @@
 #include "storage/sweep_store.hpp"
 
 namespace weft::actors {
+
+using planning::effective_settings;
 
 namespace {
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "storage/detail/session.hpp"
+#include "storage/filestore/layout.hpp"
 
 namespace weft::storage {
 
@@ -30,14 +31,6 @@ struct job_refs {
   std::map<int, int> weave_attempt;  // segment (batch_no) → current attempt
 };
 
-/// The part of a stored path below "jobs/<id>/", or "" when it lies elsewhere.
-std::string relative_to_job(const std::string& stored, int64_t job) {
-  const std::string marker = "jobs/" + std::to_string(job) + "/";
-  const auto at = stored.rfind(marker);
-  if (at == std::string::npos || (at > 0 && stored[at - 1] != '/')) return "";
-  return fs::path(stored.substr(at + marker.size())).lexically_normal().string();
-}
-
 job_refs load_refs(database& db, int64_t job) {
   return detail::with_session(db, [&](soci::session& s) {
     job_refs r;
@@ -49,7 +42,7 @@ job_refs load_refs(database& db, int64_t job) {
     r.exists = true;
     r.finished = state == "done" || state == "failed" || state == "cancelled";
     for (const auto& p : {tpath, dpath})
-      if (auto rel = relative_to_job(p, job); !rel.empty()) r.referenced.insert(rel);
+      if (auto rel = filestore::relative_to_job(p, job); !rel.empty()) r.referenced.insert(rel);
     std::string path;
     for (const char* table : {"content", "outputs"}) {
       soci::statement st =
@@ -57,7 +50,8 @@ job_refs load_refs(database& db, int64_t job) {
            soci::use(id, "id"), soci::into(path));
       if (st.execute(true)) {
         do {
-          if (auto rel = relative_to_job(path, job); !rel.empty()) r.referenced.insert(rel);
+          if (auto rel = filestore::relative_to_job(path, job); !rel.empty())
+            r.referenced.insert(rel);
         } while (st.fetch());
       }
     }
@@ -77,55 +71,6 @@ job_refs load_refs(database& db, int64_t job) {
   });
 }
 
-/// Digits only, not empty, fits an int.
-std::optional<int> number(const std::string& text) {
-  if (text.empty() || text.size() > 9) return std::nullopt;
-  for (char c : text)
-    if (c < '0' || c > '9') return std::nullopt;
-  return std::stoi(text);
-}
-
-std::string strip_part(std::string name) {
-  const std::string part = ".part";
-  if (name.size() > part.size() && name.compare(name.size() - part.size(), part.size(), part) == 0)
-    name.resize(name.size() - part.size());
-  return name;
-}
-
-/// "m<B>.a<A>.bin[.part]" → {B, A}.
-std::optional<std::pair<int, int>> parse_content_name(const std::string& file) {
-  const std::string name = strip_part(file);
-  if (name.size() < 8 || name[0] != 'm' || name.compare(name.size() - 4, 4, ".bin") != 0)
-    return std::nullopt;
-  const std::string core = name.substr(1, name.size() - 5);  // "<B>.a<A>"
-  const auto dot = core.find(".a");
-  if (dot == std::string::npos) return std::nullopt;
-  auto b = number(core.substr(0, dot));
-  auto a = number(core.substr(dot + 2));
-  if (!b || !a) return std::nullopt;
-  return std::make_pair(*b, *a);
-}
-
-/// "<name>-<NNNN>[.a<A>].<ext>[.part]" → {segment batch_no = NNNN - 1, A (1 when absent)}.
-std::optional<std::pair<int, int>> parse_output_name(const std::string& file) {
-  std::string name = strip_part(file);
-  const auto ext = name.rfind('.');
-  if (ext == std::string::npos) return std::nullopt;
-  name.resize(ext);
-  int attempt = 1;
-  if (const auto a = name.rfind(".a"); a != std::string::npos) {
-    if (auto n = number(name.substr(a + 2))) {
-      attempt = *n;
-      name.resize(a);
-    }
-  }
-  const auto dash = name.rfind('-');
-  if (dash == std::string::npos) return std::nullopt;
-  auto seg = number(name.substr(dash + 1));
-  if (!seg || *seg < 1) return std::nullopt;
-  return std::make_pair(*seg - 1, attempt);
-}
-
 /// The rule for one old-enough file of an existing job (see the class comment).
 bool removable(const job_refs& r, const fs::path& rel) {
   if (!r.exists) return true;
@@ -133,19 +78,22 @@ bool removable(const job_refs& r, const fs::path& rel) {
   if (r.referenced.count(rel_text) != 0) return false;
   auto it = rel.begin();
   if (it == rel.end()) return false;
-  const std::string top = it->string();
-  if (top != "content" && top != "out") return false;  // input/ and the rest stay
+  const auto area = filestore::area_of(it->string());
+  if (area != filestore::job_area::content && area != filestore::job_area::out)
+    return false;  // input/ and the rest stay
   if (++it == rel.end()) return false;
   if (r.finished) return true;
   // A running job: only files of attempts that are no longer current, directly in the
   // folder.
   const std::string file = it->string();
   if (++it != rel.end()) return false;
-  const auto parsed = top == "content" ? parse_content_name(file) : parse_output_name(file);
+  const bool content = area == filestore::job_area::content;
+  const auto parsed =
+      content ? filestore::parse_content_name(file) : filestore::parse_output_name(file);
   if (!parsed) return false;
-  const auto& attempts = top == "content" ? r.merge_attempt : r.weave_attempt;
-  const auto current = attempts.find(parsed->first);
-  return current != attempts.end() && parsed->second < current->second;
+  const auto& attempts = content ? r.merge_attempt : r.weave_attempt;
+  const auto current = attempts.find(parsed->batch_no);
+  return current != attempts.end() && parsed->attempt < current->second;
 }
 
 struct entry_info {
@@ -187,18 +135,18 @@ void remove_empty_dirs(std::vector<std::pair<std::size_t, fs::path>>& dirs) {
 
 bool orphan_sweeper::run(sweep_counts& counts, const std::function<bool()>& keep_going) {
   std::error_code ec;
-  const fs::path jobs = fs::path(root_) / "jobs";
+  const fs::path jobs = filestore::jobs_dir(root_);
   if (fs::is_directory(fs::symlink_status(jobs, ec))) {
     fs::directory_iterator it(jobs, fs::directory_options::skip_permission_denied, ec);
     for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
       if (!keep_going()) return false;
       if (!fs::is_directory(it->symlink_status(ec))) continue;
-      const auto id = number(it->path().filename().string());
+      const auto id = filestore::parse_job_dir_name(it->path().filename().string());
       if (!id) continue;  // not a job directory: left alone
       if (!sweep_job_dir(*id, it->path().string(), counts, keep_going)) return false;
     }
   }
-  const fs::path uploads = fs::path(root_) / "uploads";
+  const fs::path uploads = filestore::uploads_dir(root_);
   if (fs::is_directory(fs::symlink_status(uploads, ec))) {
     fs::directory_iterator it(uploads, fs::directory_options::skip_permission_denied, ec);
     for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
