@@ -10,15 +10,22 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view part_suffix = ".part";
 
-/// Digits only, not empty, fits an int.
-std::optional<int> number(std::string_view text) {
-  if (text.empty() || text.size() > 9) return std::nullopt;
-  int n = 0;
+/// Digits only, not empty, at most `max_digits` of them (so the value fits).
+std::optional<int64_t> digits(std::string_view text, std::size_t max_digits) {
+  if (text.empty() || text.size() > max_digits) return std::nullopt;
+  int64_t n = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return std::nullopt;
     n = n * 10 + (c - '0');
   }
   return n;
+}
+
+/// A batch or attempt number: fits an int.
+std::optional<int> number(std::string_view text) {
+  auto n = digits(text, 9);
+  if (!n) return std::nullopt;
+  return static_cast<int>(*n);
 }
 
 std::string_view strip_part(std::string_view name) {
@@ -82,15 +89,7 @@ job_area area_of(std::string_view top) {
   return job_area::other;
 }
 
-std::optional<int64_t> parse_job_dir_name(std::string_view name) {
-  if (name.empty() || name.size() > 18) return std::nullopt;
-  int64_t id = 0;
-  for (char c : name) {
-    if (c < '0' || c > '9') return std::nullopt;
-    id = id * 10 + (c - '0');
-  }
-  return id;
-}
+std::optional<int64_t> parse_job_dir_name(std::string_view name) { return digits(name, 18); }
 
 std::optional<file_attempt> parse_content_name(std::string_view file) {
   const auto name = strip_part(file);
