@@ -71,9 +71,6 @@ struct files_settings {
   std::string root;  ///< shared file store seen by every node
 };
 
-/// Job classes by record count (`small <= max_records_small`, `large >= min_records_large`).
-enum class job_class { small, medium, large };
-
 /// Per engine type: `[scheduler.merge]` and `[scheduler.weaver]`.
 struct engine_scheduling {
   /// Expected number of remote engines; unset means the sum over the extensions.
