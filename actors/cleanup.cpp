@@ -185,12 +185,8 @@ std::string sweep_now(const node_context& ctx) {
     };
     bool complete = true;
     if (database_sweep) {
-      storage::retention_policy policy;
-      policy.jobs = c.retain_jobs;
-      policy.content = c.retain_content;
-      policy.outputs = c.retain_outputs;
-      policy.batch_size = c.batch_size;
-      policy.pause_ratio = c.pause_percent / 100.0;
+      const storage::retention_policy policy(c.retain_jobs, c.retain_content, c.retain_outputs,
+                                             c.batch_size, c.pause_percent / 100.0);
       complete = storage::database_sweeper(*ctx.db, policy).run(counts, keep_going);
     }
     if (complete)

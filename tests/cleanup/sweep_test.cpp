@@ -86,13 +86,11 @@ long long rows_of(database& db, const std::string& table, int64_t job) {
 
 bool always() { return true; }
 
+/// The sweeps here pause after each transaction as long as it took.
+constexpr double pause_ratio = 1.0;
+
 retention_policy policy(std::chrono::milliseconds jobs, int batch_size = 1000) {
-  retention_policy p;
-  p.jobs = jobs;
-  p.content = jobs;
-  p.outputs = jobs;
-  p.batch_size = batch_size;
-  return p;
+  return retention_policy(jobs, jobs, jobs, batch_size, pause_ratio);
 }
 
 }  // namespace
@@ -184,10 +182,7 @@ BOOST_AUTO_TEST_CASE(content_and_outputs_have_their_own_retention) {
   auto db = fresh.open();
   const auto job = make_job(*db, 10, 2, 2, 2, job_state::done);
   finished_at(*db, job, -2h);
-  retention_policy p;
-  p.jobs = 24h;
-  p.content = 1h;
-  p.outputs = 3h;
+  const retention_policy p(24h, 1h, 3h, 1000, pause_ratio);
   sweep_counts counts;
   BOOST_TEST(database_sweeper(*db, p).run(counts, always));
   BOOST_TEST(counts.content == 2);
