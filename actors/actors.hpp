@@ -8,9 +8,16 @@
 #include <vector>
 
 #include "actors/node_context.hpp"
-#include "actors/scheduling_policy.hpp"
+#include "actors/planning/scheduling_policy.hpp"
 
 namespace weft::actors {
+
+// The planning library's vocabulary, which every actor speaks.
+using planning::batch;
+using planning::engine_id;
+using planning::engine_type;
+using planning::job_class;
+using planning::to_string;
 
 /// The master's scheduler (actors/scheduler.cpp): owns every decision about
 /// which engine runs which batch, resumes unfinished jobs from the database.

@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "actors/actors.hpp"
-#include "actors/effective_settings.hpp"
+#include "actors/planning/effective_settings.hpp"
 #include "actors/protocol.hpp"
 #include "config/cron.hpp"
 #include "storage/database_sweeper.hpp"
@@ -24,6 +24,8 @@
 #include "storage/sweep_store.hpp"
 
 namespace weft::actors {
+
+using planning::effective_settings;
 
 namespace {
 
@@ -183,12 +185,8 @@ std::string sweep_now(const node_context& ctx) {
     };
     bool complete = true;
     if (database_sweep) {
-      storage::retention_policy policy;
-      policy.jobs = c.retain_jobs;
-      policy.content = c.retain_content;
-      policy.outputs = c.retain_outputs;
-      policy.batch_size = c.batch_size;
-      policy.pause_ratio = c.pause_percent / 100.0;
+      const storage::retention_policy policy(c.retain_jobs, c.retain_content, c.retain_outputs,
+                                             c.batch_size, c.pause_percent / 100.0);
       complete = storage::database_sweeper(*ctx.db, policy).run(counts, keep_going);
     }
     if (complete)

@@ -22,12 +22,16 @@
 #include <caf/io/all.hpp>
 
 #include "actors/actors.hpp"
-#include "actors/auth.hpp"
 #include "actors/protocol.hpp"
+#include "actors/trust/auth.hpp"
 #include "storage/cluster_store.hpp"
 #include "weft/version.hpp"
 
 namespace weft::actors {
+
+using trust::auth_proof;
+using trust::make_nonce;
+using trust::proofs_equal;
 
 namespace {
 

@@ -17,18 +17,28 @@
 #include <unordered_map>
 
 #include "actors/actors.hpp"
-#include "actors/content_file.hpp"
 #include "actors/document/output_format.hpp"
 #include "actors/document/output_writer.hpp"
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
-#include "actors/job_json.hpp"
-#include "actors/output_planning.hpp"
+#include "actors/planning/job_json.hpp"
+#include "actors/planning/output_planning.hpp"
 #include "actors/protocol.hpp"
+#include "storage/filestore/content_file.hpp"
+#include "storage/filestore/layout.hpp"
 #include "storage/job_store.hpp"
 #include "storage/storage_error.hpp"
 
 namespace weft::actors {
+
+using filestore::content_reader;
+using filestore::content_writer;
+using planning::job_json;
+using planning::job_options;
+using planning::parse_job_options;
+using planning::planned_after_merge;
+using planning::planned_segment;
+using planning::read_planned_segment;
 
 namespace {
 
@@ -107,8 +117,7 @@ bool run_merge(engine_state& st, const batch& b) {
   }
   auto& job = load_job(st, b.job_id);
   auto records = st.store->records(b.job_id, b.first_seq, b.last_seq);
-  auto path = job_dir(st.ctx.files_root(), b.job_id) + "/content/m" + std::to_string(b.batch_no) +
-              ".a" + std::to_string(b.attempt) + ".bin";
+  auto path = filestore::content_path(st.ctx.files_root(), b.job_id, b.batch_no, b.attempt);
   content_writer out(path);
   std::string text;
   for (const auto& r : records) {
@@ -133,9 +142,8 @@ bool run_merge(engine_state& st, const batch& b) {
 }
 
 std::string segment_file(const job_view& job, const batch& b, const std::string& segment_name) {
-  std::string name = job.options.name + "-" + segment_name;
-  if (b.attempt > 1) name += ".a" + std::to_string(b.attempt);
-  return name + std::string{document::extension(job.format)};
+  return filestore::output_file_name(job.options.name, segment_name, b.attempt,
+                                     document::extension(job.format));
 }
 
 /// Documents [first, last] in record order: a job without sort_by/group_by.
@@ -214,7 +222,8 @@ bool run_weave(engine_state& st, const batch& b) {
     std::snprintf(num, sizeof num, "%04d", b.batch_no + 1);
     segment_name = num;
   }
-  auto path = job_dir(st.ctx.files_root(), b.job_id) + "/out/" + segment_file(job, b, segment_name);
+  auto path = filestore::output_dir(st.ctx.files_root(), b.job_id) + "/" +
+              segment_file(job, b, segment_name);
   fs::create_directories(fs::path(path).parent_path());
   auto writer = document::make_output_writer(job.format, path);
   if (planned)

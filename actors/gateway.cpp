@@ -16,18 +16,26 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/actors.hpp"
-#include "actors/auth.hpp"
 #include "actors/document/data_format.hpp"
 #include "actors/document/output_format.hpp"
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
-#include "actors/job_json.hpp"
+#include "actors/planning/job_json.hpp"
 #include "actors/protocol.hpp"
+#include "actors/trust/auth.hpp"
+#include "storage/filestore/layout.hpp"
 #include "storage/job_store.hpp"
 #include "storage/storage_error.hpp"
 #include "weft/version.hpp"
 
 namespace weft::actors {
+
+using planning::job_json;
+using planning::job_options;
+using planning::to_json;
+using trust::auth_proof;
+using trust::make_nonce;
+using trust::proofs_equal;
 
 namespace {
 
@@ -118,7 +126,7 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
     job.options_json = to_json(options);
     auto id = st.store->create_job(job);
     // The job's inputs move from the session's upload area to the job's folder.
-    auto input = fs::path(st.ctx.files_root()) / "jobs" / std::to_string(id) / "input";
+    fs::path input = filestore::input_dir(st.ctx.files_root(), id);
     fs::create_directories(input);
     for (const auto& entry : fs::directory_iterator(st.upload_dir))
       fs::rename(entry.path(), input / entry.path().filename());
@@ -143,7 +151,7 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
   st.client_node = client.node();
   st.client_name = std::move(client_name);
   st.store = std::make_unique<storage::job_store>(*ctx.db);
-  st.upload_dir = (fs::path(ctx.files_root()) / "uploads" / make_nonce().substr(0, 16)).string();
+  st.upload_dir = filestore::upload_dir(ctx.files_root(), trust::make_nonce().substr(0, 16));
   self->monitor(client);
   self->set_down_handler([=](caf::down_msg&) { self->quit(); });
   self->set_exit_handler([=](caf::exit_msg& msg) { self->quit(msg.reason); });

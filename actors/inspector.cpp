@@ -16,8 +16,8 @@
 
 #include "actors/actors.hpp"
 #include "actors/cleanup.hpp"
-#include "actors/effective_settings.hpp"
-#include "actors/job_json.hpp"
+#include "actors/planning/effective_settings.hpp"
+#include "actors/planning/job_json.hpp"
 #include "actors/protocol.hpp"
 #include "actors/settings_message.hpp"
 #include "config/config_error.hpp"
@@ -29,6 +29,10 @@
 #include "storage/storage_error.hpp"
 
 namespace weft::actors {
+
+using planning::effective_settings;
+using planning::job_json;
+using planning::parse_job_options;
 
 namespace {
 

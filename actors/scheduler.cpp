@@ -18,8 +18,8 @@
 #include "actors/document/data_error.hpp"
 #include "actors/document/data_format.hpp"
 #include "actors/document/record_reader.hpp"
-#include "actors/job_json.hpp"
-#include "actors/output_planning.hpp"
+#include "actors/planning/job_json.hpp"
+#include "actors/planning/output_planning.hpp"
 #include "actors/protocol.hpp"
 #include "actors/settings_message.hpp"
 #include "storage/cluster_store.hpp"
@@ -27,6 +27,17 @@
 #include "storage/storage_error.hpp"
 
 namespace weft::actors {
+
+using planning::job_json;
+using planning::job_options;
+using planning::key_writer;
+using planning::parse_job_options;
+using planning::plan_outputs;
+using planning::planned_after_merge;
+using planning::scheduling_limits;
+using planning::scheduling_policy;
+using planning::to_json;
+using planning::type_limits;
 /// Local-only payloads between the scheduler and its store worker.
 using job_rows_ptr = std::shared_ptr<const std::vector<storage::job_row>>;
 using batch_rows_ptr = std::shared_ptr<const std::vector<storage::batch_row>>;

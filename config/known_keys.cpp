@@ -1,186 +1,582 @@
 #include "config/known_keys.hpp"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
+#include <climits>
+#include <filesystem>
+#include <limits>
+#include <sstream>
 #include <string>
+#include <type_traits>
+
+#include "config/cron.hpp"
+#include "config/detail/table_reader.hpp"
+#include "config/duration.hpp"
 
 namespace weft::config {
 
 namespace {
 
-void add_engine_scheduling(std::vector<key_info>& keys, std::string_view table,
+constexpr int64_t int_max = INT_MAX;
+constexpr int64_t int64_max = std::numeric_limits<int64_t>::max();
+
+// --- values as TOML text -----------------------------------------------------------------
+
+/// A TOML basic string ("..."), escaped as TOML requires.
+std::string toml_string(const std::string& text) {
+  std::ostringstream out;
+  // No format flags: no 'literal' or multi-line strings, always "..." with escapes.
+  out << toml::toml_formatter{toml::value<std::string>(text), toml::format_flags::none};
+  return out.str();
+}
+
+std::string value_text(int v) { return std::to_string(v); }
+std::string value_text(int64_t v) { return std::to_string(v); }
+std::string value_text(bool v) { return v ? "true" : "false"; }
+std::string value_text(duration v) { return toml_string(format_duration(v)); }
+std::string value_text(const std::string& v) { return v.empty() ? std::string() : toml_string(v); }
+std::string value_text(const endpoint& v) {
+  return v.host.empty() && v.port == 0 ? std::string() : toml_string(v.to_string());
+}
+std::string value_text(node_role v) {
+  return toml_string(v == node_role::master ? "master" : "extension");
+}
+template <class T>
+std::string value_text(const std::optional<T>& v) {
+  return v ? value_text(*v) : std::string();
+}
+
+// --- values read from TOML ---------------------------------------------------------------
+
+template <class T>
+struct tag {};
+
+int read_value(const detail::table_reader& t, const key_info& k, tag<int>) {
+  return *t.get_int(k.key, static_cast<int>(k.min), static_cast<int>(k.max));
+}
+
+int64_t read_value(const detail::table_reader& t, const key_info& k, tag<int64_t>) {
+  return *t.get_integer(k.key, k.min, k.max);
+}
+
+bool read_value(const detail::table_reader& t, const key_info& k, tag<bool>) {
+  return *t.get_boolean(k.key);
+}
+
+duration read_value(const detail::table_reader& t, const key_info& k, tag<duration>) {
+  return *t.get_duration(k.key, duration{k.min});
+}
+
+std::string read_value(const detail::table_reader& t, const key_info& k, tag<std::string>) {
+  auto value = *t.get_string(k.key);
+  if (k.required && value.empty()) t.fail(k.key, "must not be empty");
+  if (k.check)
+    if (auto problem = k.check(value)) t.fail(k.key, *problem);
+  if (k.type != key_type::path) return value;
+  // Relative paths resolve against the directory of the topology file.
+  namespace fs = std::filesystem;
+  fs::path p(value);
+  if (p.is_relative()) {
+    std::error_code ec;
+    p = fs::absolute(fs::path(t.file()), ec).parent_path() / p;
+  }
+  return p.lexically_normal().string();
+}
+
+endpoint read_value(const detail::table_reader& t, const key_info& k, tag<endpoint>) {
+  return *t.get_endpoint(k.key);
+}
+
+node_role read_value(const detail::table_reader& t, const key_info& k, tag<node_role>) {
+  const auto role = read_value(t, k, tag<std::string>{});
+  if (role == "master") return node_role::master;
+  if (role != "extension")
+    t.fail(k.key, "unknown role \"" + role + "\"; use \"master\" or \"extension\"");
+  return node_role::extension;
+}
+
+template <class T>
+struct underlying {
+  using type = T;
+};
+template <class T>
+struct underlying<std::optional<T>> {
+  using type = T;
+};
+
+/// The field reached from a `Root` through `Members` (`&settings::cluster`,
+/// `&cluster_settings::heartbeat`).
+template <class Root, auto... Members>
+class member_field final : public key_field<Root> {
+  // A fold over `.*`: ((r .* M1) .* M2) ...
+  static auto& get(Root& r) { return (r.*....*Members); }
+  static const auto& get(const Root& r) { return (r.*....*Members); }
+
+ public:
+  using value_type = std::decay_t<decltype(get(std::declval<Root&>()))>;
+
+  void read(const detail::table_reader& t, const key_info& k, Root& r) const override {
+    if (!t.find(k.key)) {
+      if (k.required) t.fail_missing(k.key);
+      return;
+    }
+    get(r) = read_value(t, k, tag<typename underlying<value_type>::type>{});
+  }
+
+  std::string text(const Root& r) const override { return value_text(get(r)); }
+};
+
+template <class Root, auto... Members>
+const key_field<Root>* field_at() {
+  static const member_field<Root, Members...> field;
+  return &field;
+}
+
+template <auto Member>
+const key_field<settings>* cluster_field() {
+  return field_at<settings, &settings::cluster, Member>();
+}
+template <auto Member>
+const key_field<settings>* database_field() {
+  return field_at<settings, &settings::database, Member>();
+}
+template <auto Member>
+const key_field<settings>* scheduler_field() {
+  return field_at<settings, &settings::scheduler, Member>();
+}
+template <auto Member>
+const key_field<settings>* cleanup_field() {
+  return field_at<settings, &settings::cleanup, Member>();
+}
+template <auto Member>
+const key_field<settings>* log_field() {
+  return field_at<settings, &settings::log, Member>();
+}
+template <auto Member>
+const key_field<node_settings>* node_field() {
+  return field_at<node_settings, Member>();
+}
+
+// --- checks ------------------------------------------------------------------------------
+
+std::optional<std::string> not_empty(std::string_view value) {
+  if (value.empty()) return std::string("must not be empty");
+  return std::nullopt;
+}
+
+std::optional<std::string> log_file_check(std::string_view value) {
+  if (value.empty()) return std::string("must not be empty (leave the key out for stderr only)");
+  return std::nullopt;
+}
+
+std::optional<std::string> log_level_check(std::string_view level) {
+  for (const char* known : {"trace", "debug", "info", "warn", "error"})
+    if (level == known) return std::nullopt;
+  return "unknown level \"" + std::string(level) + "\"; use one of trace, debug, info, warn, error";
+}
+
+std::optional<std::string> node_name_check(std::string_view name) {
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return std::string("node names may use letters, digits, `.`, `_` and `-` only");
+  }
+  return std::nullopt;
+}
+
+// --- the table ---------------------------------------------------------------------------
+
+/// A key_info built step by step: `entry(...).range(1, 1000).in(field).doc(...)`.
+struct entry : key_info {
+  entry(std::string_view table_, std::string_view key_, key_type type_) {
+    table = table_;
+    key = key_;
+    type = type_;
+  }
+  entry& in(const key_field<settings>* f) {
+    field = f;
+    return *this;
+  }
+  entry& in(const key_field<node_settings>* f) {
+    node_field = f;
+    return *this;
+  }
+  entry& range(int64_t lo, int64_t hi) {
+    min = lo;
+    max = hi;
+    return *this;
+  }
+  /// For durations: the least value (1 ms: "> 0").
+  entry& at_least(duration d) {
+    min = d.count();
+    return *this;
+  }
+  entry& rule(std::string_view r) {
+    relation = r;
+    return *this;
+  }
+  entry& checked(string_check c) {
+    check = c;
+    return *this;
+  }
+  entry& needed() {
+    required = true;
+    return *this;
+  }
+  entry& note(std::string_view n) {
+    default_note = n;
+    return *this;
+  }
+  entry& at_run_time() {
+    settable = true;
+    return *this;
+  }
+  entry& unset(std::string (*f)(const settings&)) {
+    when_unset = f;
+    return *this;
+  }
+  entry& doc(std::string_view meaning_, std::string_view example_) {
+    meaning = meaning_;
+    example = example_;
+    return *this;
+  }
+};
+
+constexpr duration positive{1};
+constexpr duration non_negative{0};
+
+entry table_entry(std::string_view table, std::string_view key, std::string_view note) {
+  entry e(table, key, key_type::table);
+  e.note(note);
+  return e;
+}
+
+std::string merge_sum(const settings& s) {
+  return std::to_string(s.extension_merge_engines()) +
+         "  # not set: sum of the extensions' merge_engines";
+}
+std::string weaver_sum(const settings& s) {
+  return std::to_string(s.extension_weaver_engines()) +
+         "  # not set: sum of the extensions' weaver_engines";
+}
+
+template <auto Which, auto Member>
+const key_field<settings>* engine_field() {
+  return field_at<settings, &settings::scheduler, Which, Member>();
+}
+
+template <auto Which>
+void add_engine_scheduling(std::vector<key_info>& k, std::string_view table,
                            std::string_view parallel_table, std::string_view reserved_table,
-                           std::string_view engines) {
-  keys.push_back({table, "expected_remote", "integer >= 0",
-                  engines == "merge" ? "sum of the extensions' merge_engines"
-                                     : "sum of the extensions' weaver_engines",
-                  "Remote engines of this type the master plans with and enforces: extra "
-                  "registered engines go on standby, missing ones make the cluster degraded.",
-                  engines == "merge" ? "6" : "2"});
-  keys.push_back({table, "parallel_per_job", "table", "{ medium = 2, large = 8 }",
-                  "Most engines of this type one job may use, per job class (small jobs always "
-                  "use one).",
-                  "{ medium = 2, large = 8 }"});
-  keys.push_back({table, "reserved", "table", "{ small = 0, medium = 0, large = 0 }",
-                  "Engines of this type kept for one job class only; the rest float.",
-                  "{ small = 1, medium = 0, large = 0 }"});
-  keys.push_back({table, "additional_engine_every", "integer >= 1", "100",
-                  "A job gets one more engine per this many records, up to parallel_per_job.",
-                  "100"});
-  keys.push_back(
-      {parallel_table, "medium", "integer >= 1", "2", "Most engines for one medium job.", "2"});
-  keys.push_back(
-      {parallel_table, "large", "integer >= 1", "8", "Most engines for one large job.", "8"});
-  keys.push_back(
-      {reserved_table, "small", "integer >= 0", "0", "Engines reserved for small jobs.", "1"});
-  keys.push_back(
-      {reserved_table, "medium", "integer >= 0", "0", "Engines reserved for medium jobs.", "0"});
-  keys.push_back(
-      {reserved_table, "large", "integer >= 0", "0", "Engines reserved for large jobs.", "0"});
+                           std::string (*sum)(const settings&), std::string_view example) {
+  using e = engine_scheduling;
+  k.push_back(entry(table, "expected_remote", key_type::integer)
+                  .in(engine_field<Which, &e::expected_remote>())
+                  .range(0, int_max)
+                  .note("sum of the extensions' `merge_engines` (resp. `weaver_engines`)")
+                  .unset(sum)
+                  .at_run_time()
+                  .doc("Remote engines of this type the master plans with and enforces: extra "
+                       "registered engines go on standby, missing ones make the cluster degraded.",
+                       example));
+  k.push_back(table_entry(table, "parallel_per_job", "")
+                  .doc("Most engines of this type one job may use, per job class (small jobs "
+                       "always use one).",
+                       "{ medium = 2, large = 8 }"));
+  k.push_back(table_entry(table, "reserved", "")
+                  .doc("Engines of this type kept for one job class only; the rest float.",
+                       "{ small = 1, medium = 0, large = 0 }"));
+  k.push_back(entry(table, "additional_engine_every", key_type::integer)
+                  .in(engine_field<Which, &e::additional_engine_every>())
+                  .range(1, int_max)
+                  .at_run_time()
+                  .doc("A job gets one more engine per this many records, up to "
+                       "parallel_per_job.",
+                       "100"));
+  k.push_back(entry(parallel_table, "medium", key_type::integer)
+                  .in(engine_field<Which, &e::parallel_medium>())
+                  .range(1, int_max)
+                  .at_run_time()
+                  .doc("Most engines for one medium job.", "2"));
+  k.push_back(entry(parallel_table, "large", key_type::integer)
+                  .in(engine_field<Which, &e::parallel_large>())
+                  .range(1, int_max)
+                  .at_run_time()
+                  .doc("Most engines for one large job.", "8"));
+  k.push_back(entry(reserved_table, "small", key_type::integer)
+                  .in(engine_field<Which, &e::reserved_small>())
+                  .range(0, int_max)
+                  .at_run_time()
+                  .doc("Engines reserved for small jobs.", "1"));
+  k.push_back(entry(reserved_table, "medium", key_type::integer)
+                  .in(engine_field<Which, &e::reserved_medium>())
+                  .range(0, int_max)
+                  .at_run_time()
+                  .doc("Engines reserved for medium jobs.", "0"));
+  k.push_back(entry(reserved_table, "large", key_type::integer)
+                  .in(engine_field<Which, &e::reserved_large>())
+                  .range(0, int_max)
+                  .at_run_time()
+                  .doc("Engines reserved for large jobs.", "0"));
 }
 
 std::vector<key_info> make_known_keys() {
   std::vector<key_info> k;
   // Top level.
-  k.push_back(
-      {"", "cluster", "table", "required", "Cluster identity, secret and timing.", "[cluster]"});
-  k.push_back({"", "database", "table", "absent: embedded SQLite",
-               "Shared MariaDB/MySQL database; leave out for the embedded SQLite default.",
-               "[database]"});
-  k.push_back({"", "files", "table", "required", "The file store.", "[files]"});
-  k.push_back({"", "scheduler", "table", "all defaults", "Scheduling (read by the master).",
-               "[scheduler]"});
-  k.push_back({"", "cleanup", "table", "all defaults", "The clean-up service.", "[cleanup]"});
-  k.push_back({"", "log", "table", "all defaults", "Logging.", "[log]"});
-  k.push_back({"", "node", "array of tables", "required", "One entry per node of the cluster.",
-               "[[node]]"});
+  k.push_back(table_entry("", "cluster", "required")
+                  .doc("Cluster identity, secret and timing.", "[cluster]"));
+  k.push_back(table_entry("", "database", "absent: embedded SQLite")
+                  .doc("Shared MariaDB/MySQL database; leave out for the embedded SQLite default.",
+                       "[database]"));
+  k.push_back(table_entry("", "files", "required").doc("The file store.", "[files]"));
+  k.push_back(table_entry("", "scheduler", "all defaults")
+                  .doc("Scheduling (read by the master).", "[scheduler]"));
+  k.push_back(table_entry("", "cleanup", "all defaults").doc("The clean-up service.", "[cleanup]"));
+  k.push_back(table_entry("", "log", "all defaults").doc("Logging.", "[log]"));
+  k.push_back(entry("", "node", key_type::array_of_tables)
+                  .note("required")
+                  .doc("One entry per node of the cluster.", "[[node]]"));
 
   // [cluster]
-  k.push_back({"cluster", "name", "string", "required",
-               "Cluster name; a node only joins a master with the same name.", "\"prod\""});
-  k.push_back({"cluster", "secret_file", "path", "required",
-               "File holding the shared cluster secret (mode 600, not empty). Nodes and shells "
-               "prove they know it; it never crosses the wire.",
-               "\"/etc/weft/cluster.secret\""});
-  k.push_back({"cluster", "heartbeat", "duration > 0", "\"250ms\"",
-               "Interval of the liveness heartbeat between nodes.", "\"250ms\""});
-  k.push_back({"cluster", "node_timeout", "duration > heartbeat", "\"1s\"",
-               "A node silent for this long is declared lost and its work re-dispatched.",
-               "\"1s\""});
-  k.push_back({"cluster", "retry_initial", "duration > 0", "\"500ms\"",
-               "Join back-off: first retry interval of an extension connecting to the master.",
-               "\"500ms\""});
-  k.push_back({"cluster", "retry_threshold", "integer >= 0", "20",
-               "Join back-off: attempts at retry_initial before switching to retry_prolonged.",
-               "20"});
-  k.push_back({"cluster", "retry_prolonged", "duration >= retry_initial", "\"5s\"",
-               "Join back-off: retry interval after retry_threshold attempts.", "\"5s\""});
-  k.push_back({"cluster", "request_timeout", "duration > 0", "\"5s\"",
-               "Upper bound for any request between nodes.", "\"5s\""});
+  using cl = cluster_settings;
+  k.push_back(entry("cluster", "name", key_type::string)
+                  .in(cluster_field<&cl::name>())
+                  .needed()
+                  .doc("Cluster name; a node only joins a master with the same name.", "\"prod\""));
+  k.push_back(entry("cluster", "secret_file", key_type::path)
+                  .in(cluster_field<&cl::secret_file>())
+                  .needed()
+                  .doc("File holding the shared cluster secret (mode 600, not empty). Nodes and "
+                       "shells prove they know it; it never crosses the wire.",
+                       "\"/etc/weft/cluster.secret\""));
+  k.push_back(entry("cluster", "heartbeat", key_type::duration_string)
+                  .in(cluster_field<&cl::heartbeat>())
+                  .at_least(positive)
+                  .doc("Interval of the liveness heartbeat between nodes.", "\"250ms\""));
+  k.push_back(entry("cluster", "node_timeout", key_type::duration_string)
+                  .in(cluster_field<&cl::node_timeout>())
+                  .at_least(positive)
+                  .rule("> heartbeat")
+                  .doc("A node silent for this long is declared lost and its work re-dispatched.",
+                       "\"1s\""));
+  k.push_back(
+      entry("cluster", "retry_initial", key_type::duration_string)
+          .in(cluster_field<&cl::retry_initial>())
+          .at_least(positive)
+          .doc("Join back-off: first retry interval of an extension connecting to the master.",
+               "\"500ms\""));
+  k.push_back(
+      entry("cluster", "retry_threshold", key_type::integer)
+          .in(cluster_field<&cl::retry_threshold>())
+          .range(0, int_max)
+          .doc("Join back-off: attempts at retry_initial before switching to retry_prolonged.",
+               "20"));
+  k.push_back(entry("cluster", "retry_prolonged", key_type::duration_string)
+                  .in(cluster_field<&cl::retry_prolonged>())
+                  .at_least(positive)
+                  .rule(">= retry_initial")
+                  .doc("Join back-off: retry interval after retry_threshold attempts.", "\"5s\""));
+  k.push_back(entry("cluster", "request_timeout", key_type::duration_string)
+                  .in(cluster_field<&cl::request_timeout>())
+                  .at_least(positive)
+                  .doc("Upper bound for any request between nodes.", "\"5s\""));
 
   // [database]
-  k.push_back({"database", "url", "string", "required in [database]",
-               "mariadb://USER@HOST[:PORT]/DB (or mysql://); the port defaults to 3306. No "
-               "password here: use password_file.",
-               "\"mariadb://weft@10.0.0.5:3306/weft\""});
-  k.push_back({"database", "password_file", "path", "none (no password)",
-               "File holding the database password (mode 600, not empty).",
-               "\"/etc/weft/db.password\""});
+  using db = database_settings;
+  k.push_back(entry("database", "url", key_type::string)
+                  .in(database_field<&db::url>())
+                  .needed()
+                  .note("required in `[database]`")
+                  .doc("mariadb://USER@HOST[:PORT]/DB (or mysql://); the port defaults to 3306. "
+                       "No password here: use password_file.",
+                       "\"mariadb://weft@10.0.0.5:3306/weft\""));
   k.push_back(
-      {"database", "pool_size", "integer 1..1000", "4", "Database connections per node.", "4"});
-  k.push_back({"database", "connect_timeout", "duration > 0", "\"3s\"",
-               "Timeout of one connection attempt.", "\"3s\""});
+      entry("database", "password_file", key_type::path)
+          .in(database_field<&db::password_file>())
+          .checked(not_empty)
+          .note("none (connect without a password)")
+          .unset([](const settings& s) { return std::string(s.database.embedded ? "" : "\"\""); })
+          .doc("File holding the database password (mode 600, not empty).",
+               "\"/etc/weft/db.password\""));
+  k.push_back(entry("database", "pool_size", key_type::integer)
+                  .in(database_field<&db::pool_size>())
+                  .range(1, 1000)
+                  .doc("Database connections per node.", "4"));
+  k.push_back(entry("database", "connect_timeout", key_type::duration_string)
+                  .in(database_field<&db::connect_timeout>())
+                  .at_least(positive)
+                  .doc("Timeout of one connection attempt.", "\"3s\""));
 
   // [files]
-  k.push_back({"files", "root", "path", "required",
-               "Root of the file store shared by every node (NFS in production); the embedded "
-               "database lives in ROOT/weft.db.",
-               "\"/mnt/weft-share\""});
+  k.push_back(entry("files", "root", key_type::path)
+                  .in(field_at<settings, &settings::files, &files_settings::root>())
+                  .needed()
+                  .doc("Root of the file store shared by every node (NFS in production); the "
+                       "embedded database lives in ROOT/weft.db.",
+                       "\"/mnt/weft-share\""));
 
   // [scheduler]
-  k.push_back({"scheduler", "max_records_small", "integer >= 0", "100",
-               "Jobs with at most this many records are small (always one engine).", "100"});
-  k.push_back({"scheduler", "min_records_large", "integer > max_records_small", "10000",
-               "Jobs with at least this many records are large; between the two: medium.",
-               "10000"});
-  k.push_back({"scheduler", "min_batch_size", "integer >= 1", "10",
-               "Adaptive batch size: fewest records per batch.", "10"});
-  k.push_back({"scheduler", "max_batch_size", "integer >= min_batch_size", "1000",
-               "Adaptive batch size: most records per batch.", "1000"});
-  k.push_back({"scheduler", "batches_per_engine", "integer >= 1", "4",
-               "Batch sizes aim at this many batches per granted engine.", "4"});
-  k.push_back({"scheduler", "merge", "table", "all defaults", "Merge engine scheduling.",
-               "[scheduler.merge]"});
-  k.push_back({"scheduler", "weaver", "table", "all defaults", "Weaver engine scheduling.",
-               "[scheduler.weaver]"});
-  add_engine_scheduling(k, "scheduler.merge", "scheduler.merge.parallel_per_job",
-                        "scheduler.merge.reserved", "merge");
-  add_engine_scheduling(k, "scheduler.weaver", "scheduler.weaver.parallel_per_job",
-                        "scheduler.weaver.reserved", "weaver");
+  using sc = scheduler_settings;
+  k.push_back(
+      entry("scheduler", "max_records_small", key_type::integer)
+          .in(scheduler_field<&sc::max_records_small>())
+          .range(0, int64_max)
+          .at_run_time()
+          .doc("Jobs with at most this many records are small (always one engine).", "100"));
+  k.push_back(entry("scheduler", "min_records_large", key_type::integer)
+                  .in(scheduler_field<&sc::min_records_large>())
+                  .range(1, int64_max)
+                  .rule("> max_records_small")
+                  .at_run_time()
+                  .doc("Jobs with at least this many records are large; between the two: medium.",
+                       "10000"));
+  k.push_back(entry("scheduler", "min_batch_size", key_type::integer)
+                  .in(scheduler_field<&sc::min_batch_size>())
+                  .range(1, int_max)
+                  .at_run_time()
+                  .doc("Adaptive batch size: fewest records per batch.", "10"));
+  k.push_back(entry("scheduler", "max_batch_size", key_type::integer)
+                  .in(scheduler_field<&sc::max_batch_size>())
+                  .range(1, int_max)
+                  .rule(">= min_batch_size")
+                  .at_run_time()
+                  .doc("Adaptive batch size: most records per batch.", "1000"));
+  k.push_back(entry("scheduler", "batches_per_engine", key_type::integer)
+                  .in(scheduler_field<&sc::batches_per_engine>())
+                  .range(1, int_max)
+                  .at_run_time()
+                  .doc("Batch sizes aim at this many batches per granted engine.", "4"));
+  k.push_back(table_entry("scheduler", "merge", "all defaults")
+                  .doc("Merge engine scheduling.", "[scheduler.merge]"));
+  k.push_back(table_entry("scheduler", "weaver", "all defaults")
+                  .doc("Weaver engine scheduling.", "[scheduler.weaver]"));
+  add_engine_scheduling<&sc::merge>(k, "scheduler.merge", "scheduler.merge.parallel_per_job",
+                                    "scheduler.merge.reserved", merge_sum, "6");
+  add_engine_scheduling<&sc::weaver>(k, "scheduler.weaver", "scheduler.weaver.parallel_per_job",
+                                     "scheduler.weaver.reserved", weaver_sum, "2");
 
   // [cleanup]
-  k.push_back({"cleanup", "schedule", "cron", "\"*/15 * * * *\"",
-               "When sweeps run: five cron fields (minute hour day-of-month month "
-               "day-of-week). Not together with interval; the default applies when neither "
-               "is set.",
-               "\"*/15 * * * *\""});
-  k.push_back({"cleanup", "interval", "duration > 0", "none",
-               "Run sweeps at this interval instead of a cron schedule.", "\"15m\""});
-  k.push_back({"cleanup", "run_at_startup", "boolean", "false",
-               "Also sweep once when the node starts.", "false"});
-  k.push_back({"cleanup", "lock_at_most", "duration > 0", "\"10m\"",
-               "The cleanup lease expires after this long if its holder dies.", "\"10m\""});
-  k.push_back({"cleanup", "lock_at_least", "duration <= lock_at_most", "\"30s\"",
-               "The lease is held at least this long, so a short sweep does not re-run on "
-               "another node.",
-               "\"30s\""});
-  k.push_back({"cleanup", "batch_size", "integer >= 1", "1000",
-               "Rows deleted per transaction by the database sweep.", "1000"});
-  k.push_back({"cleanup", "pause_percent", "integer 0..1000", "100",
-               "After each delete transaction the database sweep pauses this percentage of the "
-               "time the transaction took (0: no pause), so that running jobs keep their share "
-               "of the database.",
-               "100"});
-  k.push_back({"cleanup", "retain", "table",
-               "{ jobs = \"24h\", content = \"6h\", outputs = \"24h\" }",
-               "How long finished jobs and their data are kept.",
-               "{ jobs = \"24h\", content = \"6h\", outputs = \"24h\" }"});
-  k.push_back({"cleanup", "orphan_min_age", "duration > 0", "\"1h\"",
-               "Unreferenced files younger than this are never deleted.", "\"1h\""});
-  k.push_back({"cleanup.retain", "jobs", "duration > 0", "\"24h\"",
-               "Finished jobs (and their records) older than this are deleted.", "\"24h\""});
-  k.push_back({"cleanup.retain", "content", "duration > 0", "\"6h\"",
-               "Content items of finished jobs older than this are deleted.", "\"6h\""});
-  k.push_back({"cleanup.retain", "outputs", "duration > 0", "\"24h\"",
-               "Output files of finished jobs older than this are deleted.", "\"24h\""});
+  using cu = cleanup_settings;
+  k.push_back(entry("cleanup", "schedule", key_type::cron)
+                  .in(cleanup_field<&cu::schedule>())
+                  .checked(check_cron)
+                  .at_run_time()
+                  .doc("When sweeps run: five cron fields (minute hour day-of-month month "
+                       "day-of-week). Not together with interval; the default applies when "
+                       "neither is set.",
+                       "\"*/15 * * * *\""));
+  k.push_back(entry("cleanup", "interval", key_type::duration_string)
+                  .in(cleanup_field<&cu::interval>())
+                  .at_least(positive)
+                  .note("none")
+                  .at_run_time()
+                  .doc("Run sweeps at this interval instead of a cron schedule.", "\"15m\""));
+  k.push_back(entry("cleanup", "run_at_startup", key_type::boolean)
+                  .in(cleanup_field<&cu::run_at_startup>())
+                  .at_run_time()
+                  .doc("Also sweep once when the node starts.", "false"));
+  k.push_back(entry("cleanup", "lock_at_most", key_type::duration_string)
+                  .in(cleanup_field<&cu::lock_at_most>())
+                  .at_least(positive)
+                  .at_run_time()
+                  .doc("The cleanup lease expires after this long if its holder dies.", "\"10m\""));
+  k.push_back(entry("cleanup", "lock_at_least", key_type::duration_string)
+                  .in(cleanup_field<&cu::lock_at_least>())
+                  .at_least(non_negative)
+                  .rule("<= lock_at_most")
+                  .at_run_time()
+                  .doc("The lease is held at least this long, so a short sweep does not re-run "
+                       "on another node.",
+                       "\"30s\""));
+  k.push_back(entry("cleanup", "batch_size", key_type::integer)
+                  .in(cleanup_field<&cu::batch_size>())
+                  .range(1, int_max)
+                  .at_run_time()
+                  .doc("Rows deleted per transaction by the database sweep.", "1000"));
+  k.push_back(entry("cleanup", "pause_percent", key_type::integer)
+                  .in(cleanup_field<&cu::pause_percent>())
+                  .range(0, 1000)
+                  .at_run_time()
+                  .doc("After each delete transaction the database sweep pauses this percentage "
+                       "of the time the transaction took (0: no pause), so that running jobs "
+                       "keep their share of the database.",
+                       "100"));
+  k.push_back(table_entry("cleanup", "retain", "")
+                  .doc("How long finished jobs and their data are kept.",
+                       "{ jobs = \"24h\", content = \"6h\", outputs = \"24h\" }"));
+  k.push_back(entry("cleanup", "orphan_min_age", key_type::duration_string)
+                  .in(cleanup_field<&cu::orphan_min_age>())
+                  .at_least(positive)
+                  .at_run_time()
+                  .doc("Unreferenced files younger than this are never deleted.", "\"1h\""));
+  k.push_back(
+      entry("cleanup.retain", "jobs", key_type::duration_string)
+          .in(cleanup_field<&cu::retain_jobs>())
+          .at_least(positive)
+          .at_run_time()
+          .doc("Finished jobs (and their records) older than this are deleted.", "\"24h\""));
+  k.push_back(entry("cleanup.retain", "content", key_type::duration_string)
+                  .in(cleanup_field<&cu::retain_content>())
+                  .at_least(positive)
+                  .at_run_time()
+                  .doc("Content items of finished jobs older than this are deleted.", "\"6h\""));
+  k.push_back(entry("cleanup.retain", "outputs", key_type::duration_string)
+                  .in(cleanup_field<&cu::retain_outputs>())
+                  .at_least(positive)
+                  .at_run_time()
+                  .doc("Output files of finished jobs older than this are deleted.", "\"24h\""));
 
   // [log]
-  k.push_back({"log", "level", "string", "\"info\"",
-               "Least severe level logged: trace, debug, info, warn or error.", "\"debug\""});
-  k.push_back({"log", "file", "path", "none (stderr only)", "Also write the log to this file.",
-               "\"/var/log/weft/node.log\""});
+  k.push_back(
+      entry("log", "level", key_type::string)
+          .in(log_field<&log_settings::level>())
+          .checked(log_level_check)
+          .doc("Least severe level logged: trace, debug, info, warn or error.", "\"debug\""));
+  k.push_back(entry("log", "file", key_type::path)
+                  .in(log_field<&log_settings::file>())
+                  .checked(log_file_check)
+                  .note("none (stderr only)")
+                  .unset([](const settings&) { return std::string("\"\"  # stderr only"); })
+                  .doc("Also write the log to this file.", "\"/var/log/weft/node.log\""));
 
   // [[node]]
-  k.push_back({"node", "name", "string", "required",
-               "Unique node name (letters, digits, `.`, `_`, `-`); chosen with --node NAME or "
-               "matched against the host name.",
-               "\"ext1\""});
-  k.push_back({"node", "role", "string", "required", "`master` (exactly one) or `extension`.",
-               "\"extension\""});
-  k.push_back({"node", "listen", "HOST:PORT", "required", "Address the node listens on.",
-               "\"0.0.0.0:4242\""});
-  k.push_back({"node", "advertise", "HOST:PORT", "listen",
-               "Address other nodes and shells dial. Required on the master when it listens "
-               "on 0.0.0.0 and the cluster has extensions.",
-               "\"10.0.0.10:4242\""});
-  k.push_back(
-      {"node", "merge_engines", "integer 0..1024", "1", "Merge engines this node runs.", "4"});
-  k.push_back(
-      {"node", "weaver_engines", "integer 0..1024", "1", "Weaver engines this node runs.", "1"});
-  k.push_back({"node", "database_sweep", "boolean",
-               "false (true on the master when no node sets it)",
-               "This node runs the database sweep (at most one node; the one next to the "
-               "database).",
-               "true"});
+  using n = node_settings;
+  k.push_back(entry("node", "name", key_type::string)
+                  .in(node_field<&n::name>())
+                  .needed()
+                  .checked(node_name_check)
+                  .doc("Unique node name (letters, digits, `.`, `_`, `-`); chosen with --node "
+                       "NAME or matched against the host name.",
+                       "\"ext1\""));
+  k.push_back(entry("node", "role", key_type::string)
+                  .in(node_field<&n::role>())
+                  .needed()
+                  .doc("`master` (exactly one) or `extension`.", "\"extension\""));
+  k.push_back(entry("node", "listen", key_type::address)
+                  .in(node_field<&n::listen>())
+                  .needed()
+                  .doc("Address the node listens on.", "\"0.0.0.0:4242\""));
+  k.push_back(entry("node", "advertise", key_type::address)
+                  .in(node_field<&n::advertise>())
+                  .note("`listen`")
+                  .doc("Address other nodes and shells dial. Required on the master when it "
+                       "listens on 0.0.0.0 and the cluster has extensions.",
+                       "\"10.0.0.10:4242\""));
+  k.push_back(entry("node", "merge_engines", key_type::integer)
+                  .in(node_field<&n::merge_engines>())
+                  .range(0, 1024)
+                  .doc("Merge engines this node runs.", "4"));
+  k.push_back(entry("node", "weaver_engines", key_type::integer)
+                  .in(node_field<&n::weaver_engines>())
+                  .range(0, 1024)
+                  .doc("Weaver engines this node runs.", "1"));
+  k.push_back(entry("node", "database_sweep", key_type::boolean)
+                  .in(node_field<&n::database_sweep>())
+                  .note("`false`; `true` on the master when no node sets it")
+                  .doc("This node runs the database sweep (at most one node; the one next to "
+                       "the database).",
+                       "true"));
   return k;
 }
 
@@ -201,9 +597,68 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+std::string key_info::dotted() const {
+  return table.empty() ? std::string(key) : std::string(table) + "." + std::string(key);
+}
+
+std::string key_info::type_text() const {
+  switch (type) {
+    case key_type::table:
+      return "table";
+    case key_type::array_of_tables:
+      return "array of tables";
+    case key_type::string:
+      return "string";
+    case key_type::path:
+      return "path";
+    case key_type::cron:
+      return "cron";
+    case key_type::boolean:
+      return "boolean";
+    case key_type::address:
+      return "HOST:PORT";
+    case key_type::integer:
+      if (!relation.empty()) return "integer " + std::string(relation);
+      if (max == int_max || max == int64_max) return "integer >= " + std::to_string(min);
+      return "integer " + std::to_string(min) + ".." + std::to_string(max);
+    case key_type::duration_string:
+      if (!relation.empty()) return "duration " + std::string(relation);
+      if (min == 1) return "duration > 0";
+      return "duration >= " + format_duration(duration{min});
+  }
+  return "?";
+}
+
+bool key_info::has_typed_default() const {
+  if (required || !default_note.empty()) return false;
+  if (type == key_type::table) return is_inline_table(dotted());
+  return field != nullptr || node_field != nullptr;
+}
+
+std::string key_info::default_text() const {
+  if (!default_note.empty()) return std::string(default_note);
+  if (required) return "required";
+  if (type == key_type::table) return inline_table_text(settings{}, dotted());
+  if (field) return field->text(settings{});
+  if (node_field) return node_field->text(node_settings{});
+  return {};
+}
+
 const std::vector<key_info>& known_keys() {
   static const std::vector<key_info> keys = make_known_keys();
   return keys;
+}
+
+const key_info* find_key(std::string_view table, std::string_view key) {
+  for (const auto& k : known_keys())
+    if (k.table == table && k.key == key) return &k;
+  return nullptr;
+}
+
+const key_info* find_dotted_key(std::string_view dotted) {
+  for (const auto& k : known_keys())
+    if (k.dotted() == dotted) return &k;
+  return nullptr;
 }
 
 std::vector<std::string_view> keys_of(std::string_view table) {
@@ -211,6 +666,27 @@ std::vector<std::string_view> keys_of(std::string_view table) {
   for (const auto& k : known_keys())
     if (k.table == table) names.push_back(k.key);
   return names;
+}
+
+bool is_inline_table(std::string_view table) {
+  // Top-level tables and [[node]] are never inline.
+  if (table.find('.') == std::string_view::npos) return false;
+  bool any = false;
+  for (const auto& k : known_keys()) {
+    if (k.table != table) continue;
+    if (k.type == key_type::table || !k.field) return false;
+    any = true;
+  }
+  return any;
+}
+
+std::string inline_table_text(const settings& s, std::string_view table) {
+  std::string out;
+  for (const auto& k : known_keys()) {
+    if (k.table != table || !k.field) continue;
+    out += (out.empty() ? "{ " : ", ") + std::string(k.key) + " = " + k.field->text(s);
+  }
+  return out + " }";
 }
 
 std::optional<std::string_view> closest_key(std::string_view unknown,
@@ -229,5 +705,28 @@ std::optional<std::string_view> closest_key(std::string_view unknown,
   if (best_distance <= 2 || best_distance * 3 <= longer) return best;
   return std::nullopt;
 }
+
+namespace detail {
+
+void read_keys(const table_reader& t, settings& s) {
+  for (const auto& k : known_keys()) {
+    if (k.table != t.schema()) continue;
+    if (k.type == key_type::table) {
+      if (auto sub = t.get_table(k.key, k.dotted())) {
+        sub->reject_unknown_keys();
+        read_keys(*sub, s);
+      }
+    } else if (k.field) {
+      k.field->read(t, k, s);
+    }
+  }
+}
+
+void read_keys(const table_reader& t, node_settings& n) {
+  for (const auto& k : known_keys())
+    if (k.table == t.schema() && k.node_field) k.node_field->read(t, k, n);
+}
+
+}  // namespace detail
 
 }  // namespace weft::config

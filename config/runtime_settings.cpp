@@ -4,14 +4,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
-#include <map>
-#include <sstream>
 #include <string_view>
+#include <utility>
 
 #include "config/detail/section_readers.hpp"
 #include "config/detail/table_reader.hpp"
-#include "config/duration.hpp"
 #include "config/known_keys.hpp"
 
 namespace weft::config {
@@ -26,115 +23,15 @@ bool under(std::string_view table, std::string_view top) {
                           table[top.size()] == '.');
 }
 
-std::string dotted(const key_info& k) {
-  return k.table.empty() ? std::string(k.key) : std::string(k.table) + "." + std::string(k.key);
-}
-
-bool runtime_table(std::string_view table) {
-  return under(table, "scheduler") || under(table, "cleanup");
-}
-
 const std::vector<std::string>& settable() {
   static const std::vector<std::string> keys = [] {
     std::vector<std::string> out;
     for (const auto& k : known_keys())
-      if (runtime_table(k.table) && k.type != "table") out.push_back(dotted(k));
+      if (k.settable) out.push_back(k.dotted());
     std::sort(out.begin(), out.end());
     return out;
   }();
   return keys;
-}
-
-/// A TOML basic string ("..."), escaped as TOML requires.
-std::string toml_string(const std::string& text) {
-  std::ostringstream out;
-  // No format flags: no 'literal' or multi-line strings, always "..." with escapes.
-  out << toml::toml_formatter{toml::value<std::string>(text), toml::format_flags::none};
-  return out.str();
-}
-
-std::string toml_duration(duration d) { return toml_string(format_duration(d)); }
-
-std::string toml_optional(const std::optional<int>& v) {
-  return v ? std::to_string(*v) : std::string();
-}
-
-using value_text = std::function<std::string(const settings&)>;
-
-void add_engine_getters(std::map<std::string, value_text>& m, const std::string& engine,
-                        engine_scheduling scheduler_settings::*which) {
-  const std::string t = "scheduler." + engine + ".";
-  auto get = [which](auto field) {
-    return [which, field](const settings& s) { return std::to_string(s.scheduler.*which.*field); };
-  };
-  m[t + "expected_remote"] = [which](const settings& s) {
-    return toml_optional((s.scheduler.*which).expected_remote);
-  };
-  m[t + "parallel_per_job.medium"] = get(&engine_scheduling::parallel_medium);
-  m[t + "parallel_per_job.large"] = get(&engine_scheduling::parallel_large);
-  m[t + "reserved.small"] = get(&engine_scheduling::reserved_small);
-  m[t + "reserved.medium"] = get(&engine_scheduling::reserved_medium);
-  m[t + "reserved.large"] = get(&engine_scheduling::reserved_large);
-  m[t + "additional_engine_every"] = get(&engine_scheduling::additional_engine_every);
-}
-
-/// How each settable key is read from the settings struct.
-const std::map<std::string, value_text>& getters() {
-  static const std::map<std::string, value_text> m = [] {
-    std::map<std::string, value_text> g;
-    g["scheduler.max_records_small"] = [](const settings& s) {
-      return std::to_string(s.scheduler.max_records_small);
-    };
-    g["scheduler.min_records_large"] = [](const settings& s) {
-      return std::to_string(s.scheduler.min_records_large);
-    };
-    g["scheduler.min_batch_size"] = [](const settings& s) {
-      return std::to_string(s.scheduler.min_batch_size);
-    };
-    g["scheduler.max_batch_size"] = [](const settings& s) {
-      return std::to_string(s.scheduler.max_batch_size);
-    };
-    g["scheduler.batches_per_engine"] = [](const settings& s) {
-      return std::to_string(s.scheduler.batches_per_engine);
-    };
-    add_engine_getters(g, "merge", &scheduler_settings::merge);
-    add_engine_getters(g, "weaver", &scheduler_settings::weaver);
-    g["cleanup.schedule"] = [](const settings& s) {
-      return s.cleanup.schedule.empty() ? std::string() : toml_string(s.cleanup.schedule);
-    };
-    g["cleanup.interval"] = [](const settings& s) {
-      return s.cleanup.interval ? toml_duration(*s.cleanup.interval) : std::string();
-    };
-    g["cleanup.run_at_startup"] = [](const settings& s) {
-      return std::string(s.cleanup.run_at_startup ? "true" : "false");
-    };
-    g["cleanup.lock_at_most"] = [](const settings& s) {
-      return toml_duration(s.cleanup.lock_at_most);
-    };
-    g["cleanup.lock_at_least"] = [](const settings& s) {
-      return toml_duration(s.cleanup.lock_at_least);
-    };
-    g["cleanup.batch_size"] = [](const settings& s) {
-      return std::to_string(s.cleanup.batch_size);
-    };
-    g["cleanup.retain.jobs"] = [](const settings& s) {
-      return toml_duration(s.cleanup.retain_jobs);
-    };
-    g["cleanup.retain.content"] = [](const settings& s) {
-      return toml_duration(s.cleanup.retain_content);
-    };
-    g["cleanup.retain.outputs"] = [](const settings& s) {
-      return toml_duration(s.cleanup.retain_outputs);
-    };
-    g["cleanup.pause_percent"] = [](const settings& s) {
-      return std::to_string(s.cleanup.pause_percent);
-    };
-    g["cleanup.orphan_min_age"] = [](const settings& s) {
-      return toml_duration(s.cleanup.orphan_min_age);
-    };
-    return g;
-  }();
-  return m;
 }
 
 std::string list(const std::vector<std::string>& names) {
@@ -149,15 +46,13 @@ std::string list(const std::vector<std::string>& names) {
   std::string generic = key;
   if (const auto close = key.find(']'); key.rfind("node[", 0) == 0 && close != std::string::npos)
     generic = "node" + key.substr(close + 1);
-  for (const auto& k : known_keys()) {
-    if (dotted(k) != generic) continue;
-    if (runtime_table(k.table) || (k.table.empty() && runtime_table(k.key))) {
-      std::vector<std::string> inside;
-      for (const auto& name : settable())
-        if (name.rfind(generic + ".", 0) == 0) inside.push_back(name);
+  if (find_dotted_key(generic) != nullptr) {
+    std::vector<std::string> inside;
+    for (const auto& name : settable())
+      if (name.rfind(generic + ".", 0) == 0) inside.push_back(name);
+    if (!inside.empty())
       throw config_error(set_file, 0, 0, key,
                          "is a table, not a key; set one of its keys: " + list(inside));
-    }
     throw config_error(set_file, 0, 0, key,
                        "cannot be changed on a running cluster: only the keys of [scheduler] "
                        "and [cleanup] can; change the topology file and restart the nodes");
@@ -204,11 +99,11 @@ bool is_settable(const std::string& key) {
 
 std::string setting_value(const settings& s, const std::string& key) {
   if (!is_settable(key)) refuse(key);
-  const auto it = getters().find(key);
-  // Every settable key has a getter (tests/config/runtime_settings_test.cpp checks it).
-  if (it == getters().end())
+  const auto* k = find_dotted_key(key);
+  // Every settable key has a field (tests/config/runtime_settings_test.cpp checks it).
+  if (k == nullptr || k->field == nullptr)
     throw config_error(set_file, 0, 0, key, "has no run-time value (a Weft bug)");
-  return it->second(s);
+  return k->field->text(s);
 }
 
 void apply_setting(settings& s, const std::string& key, const std::string& value) {
@@ -224,20 +119,21 @@ void apply_setting(settings& s, const std::string& key, const std::string& value
   insert_value(*table, key.substr(begin), value);
 
   const detail::table_reader root(set_file, document, "", "");
+  // Read into a copy: `s` changes only when the value is accepted.
+  auto changed = s;
   try {
     if (under(key, "scheduler")) {
-      auto scheduler = s.scheduler;
-      detail::read_scheduler(root, scheduler);
-      s.scheduler = scheduler;
+      detail::read_scheduler(root, changed);
+    } else if (under(key, "cleanup")) {
+      detail::read_cleanup(root, changed);
     } else {
-      auto cleanup = s.cleanup;
-      detail::read_cleanup(root, cleanup);
-      s.cleanup = cleanup;
+      throw config_error(set_file, 0, 0, key, "has no run-time reader (a Weft bug)");
     }
   } catch (const config_error& e) {
     // The fragment's lines and columns mean nothing to the operator.
     throw config_error(set_file, 0, 0, e.key, e.reason);
   }
+  s = std::move(changed);
 }
 
 std::string topology_source(const std::string& file, const std::string& key) {

@@ -12,10 +12,11 @@
 
 namespace weft::config {
 
-/// Every key `set` may change: every key of known_keys() under the `scheduler` and `cleanup`
-/// tables, written as its full dotted name ("scheduler.max_records_small",
-/// "scheduler.merge.parallel_per_job.large", "scheduler.weaver.expected_remote",
-/// "cleanup.interval", "cleanup.schedule", "cleanup.retain.jobs", ...), sorted. Tables
+/// Every key `set` may change: the keys known_keys() marks `settable` (today every key of the
+/// `scheduler` and `cleanup` tables), written as its full dotted name
+/// ("scheduler.max_records_small", "scheduler.merge.parallel_per_job.large",
+/// "scheduler.weaver.expected_remote", "cleanup.interval", "cleanup.schedule",
+/// "cleanup.retain.jobs", ...), sorted. Tables
 /// ("scheduler.merge", "cleanup.retain") are not keys: their keys are.
 std::vector<std::string> settable_keys();
 

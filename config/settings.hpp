@@ -1,5 +1,11 @@
 #pragma once
 
+// The validated topology (docs/configuration.md) as plain structs. The initial value of each
+// field is its key's default, written here and nowhere else: the key table
+// (config/known_keys.cpp) points at these fields and renders their defaults for the docs,
+// `caf-node check` and `set`; config_known_keys_test checks that the loader leaves them alone
+// when a key is absent.
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -70,9 +76,6 @@ struct database_settings {
 struct files_settings {
   std::string root;  ///< shared file store seen by every node
 };
-
-/// Job classes by record count (`small <= max_records_small`, `large >= min_records_large`).
-enum class job_class { small, medium, large };
 
 /// Per engine type: `[scheduler.merge]` and `[scheduler.weaver]`.
 struct engine_scheduling {

@@ -3,14 +3,12 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
-#include <climits>
 #include <filesystem>
-#include <limits>
 #include <map>
 
-#include "config/cron.hpp"
 #include "config/detail/section_readers.hpp"
 #include "config/detail/table_reader.hpp"
+#include "config/known_keys.hpp"
 #include "config/secret_file.hpp"
 
 namespace weft::config {
@@ -19,17 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using detail::table_reader;
-
-constexpr int int_max = INT_MAX;
-constexpr int64_t int64_max = std::numeric_limits<int64_t>::max();
-constexpr duration positive{1};
-constexpr duration non_negative{0};
-
-std::string resolve(const fs::path& base, const std::string& path) {
-  fs::path p(path);
-  if (p.is_relative()) p = base / p;
-  return p.lexically_normal().string();
-}
 
 /// Reads the secret or password file named by `key` of `r` (see read_secret_file), reporting
 /// a problem at the key's line.
@@ -42,28 +29,22 @@ std::string read_private_file(const table_reader& r, std::string_view key,
   }
 }
 
-void read_cluster(const table_reader& root, const fs::path& base, cluster_settings& c) {
+void read_cluster(const table_reader& root, settings& s) {
   auto t = root.get_table("cluster", "cluster");
   if (!t) root.fail("cluster", "the [cluster] table is required (name, secret_file)");
   t->reject_unknown_keys();
-  c.name = t->required_string("name");
-  if (auto v = t->get_duration("heartbeat", positive)) c.heartbeat = *v;
-  if (auto v = t->get_duration("node_timeout", positive)) c.node_timeout = *v;
+  detail::read_keys(*t, s);
+  const auto& c = s.cluster;
   if (c.node_timeout <= c.heartbeat)
     t->fail(t->find("node_timeout") ? "node_timeout" : "heartbeat",
             "node_timeout (" + format_duration(c.node_timeout) +
                 ") must be longer than heartbeat (" + format_duration(c.heartbeat) + ")");
-  if (auto v = t->get_duration("retry_initial", positive)) c.retry_initial = *v;
-  if (auto v = t->get_int("retry_threshold", 0, int_max)) c.retry_threshold = *v;
-  if (auto v = t->get_duration("retry_prolonged", positive)) c.retry_prolonged = *v;
   if (c.retry_prolonged < c.retry_initial)
     t->fail(t->find("retry_prolonged") ? "retry_prolonged" : "retry_initial",
             "retry_prolonged (" + format_duration(c.retry_prolonged) +
                 ") must not be shorter than retry_initial (" + format_duration(c.retry_initial) +
                 ")");
-  if (auto v = t->get_duration("request_timeout", positive)) c.request_timeout = *v;
-  c.secret_file = resolve(base, t->required_string("secret_file"));
-  c.secret = read_private_file(*t, "secret_file", c.secret_file);
+  s.cluster.secret = read_private_file(*t, "secret_file", c.secret_file);
 }
 
 /// Splits `mariadb://USER@HOST[:PORT]/DB` (or mysql://) into `db`; returns what is wrong.
@@ -107,135 +88,79 @@ std::optional<std::string> parse_database_url(const std::string& url, database_s
   return std::nullopt;
 }
 
-void read_database(const table_reader& root, const fs::path& base, const files_settings& files,
-                   database_settings& db) {
+void read_database(const table_reader& root, settings& s) {
+  auto& db = s.database;
   auto t = root.get_table("database", "database");
   if (!t) {
     db.embedded = true;
-    db.sqlite_path = (fs::path(files.root) / "weft.db").string();
+    db.sqlite_path = (fs::path(s.files.root) / "weft.db").string();
     return;
   }
   t->reject_unknown_keys();
   db.embedded = false;
   db.sqlite_path.clear();
-  const auto url = t->required_string("url");
+  detail::read_keys(*t, s);
+  const auto url = db.url;
   if (auto problem = parse_database_url(url, db)) t->fail("url", *problem);
-  if (auto v = t->get_int("pool_size", 1, 1000)) db.pool_size = *v;
-  if (auto v = t->get_duration("connect_timeout", positive)) db.connect_timeout = *v;
-  if (auto pf = t->get_string("password_file")) {
-    if (pf->empty()) t->fail("password_file", "must not be empty");
-    db.password_file = resolve(base, *pf);
+  if (!db.password_file.empty())
     db.password = read_private_file(*t, "password_file", db.password_file);
-  }
 }
 
-void read_files(const table_reader& root, const fs::path& base, files_settings& files) {
+void read_files(const table_reader& root, settings& s) {
   auto t = root.get_table("files", "files");
   if (!t) root.fail("files", "the [files] table is required (root)");
   t->reject_unknown_keys();
-  files.root = resolve(base, t->required_string("root"));
-}
-
-void read_engine_scheduling(const table_reader& scheduler, const std::string& engine,
-                            engine_scheduling& e) {
-  const std::string schema = "scheduler." + engine;
-  auto t = scheduler.get_table(engine, schema);
-  if (!t) return;
-  t->reject_unknown_keys();
-  if (auto v = t->get_int("expected_remote", 0, int_max)) e.expected_remote = *v;
-  if (auto p = t->get_table("parallel_per_job", schema + ".parallel_per_job")) {
-    p->reject_unknown_keys();
-    if (auto v = p->get_int("medium", 1, int_max)) e.parallel_medium = *v;
-    if (auto v = p->get_int("large", 1, int_max)) e.parallel_large = *v;
-  }
-  if (auto r = t->get_table("reserved", schema + ".reserved")) {
-    r->reject_unknown_keys();
-    if (auto v = r->get_int("small", 0, int_max)) e.reserved_small = *v;
-    if (auto v = r->get_int("medium", 0, int_max)) e.reserved_medium = *v;
-    if (auto v = r->get_int("large", 0, int_max)) e.reserved_large = *v;
-  }
-  if (auto v = t->get_int("additional_engine_every", 1, int_max)) e.additional_engine_every = *v;
+  detail::read_keys(*t, s);
 }
 
 }  // namespace
 
 namespace detail {
 
-void read_scheduler(const table_reader& root, scheduler_settings& s) {
+void read_scheduler(const table_reader& root, settings& all) {
   auto t = root.get_table("scheduler", "scheduler");
   if (!t) return;
   t->reject_unknown_keys();
-  if (auto v = t->get_integer("max_records_small", 0, int64_max)) s.max_records_small = *v;
-  if (auto v = t->get_integer("min_records_large", 1, int64_max)) s.min_records_large = *v;
+  read_keys(*t, all);
+  const auto& s = all.scheduler;
   if (s.max_records_small >= s.min_records_large)
     t->fail(t->find("min_records_large") ? "min_records_large" : "max_records_small",
             "max_records_small (" + std::to_string(s.max_records_small) +
                 ") must be less than min_records_large (" + std::to_string(s.min_records_large) +
                 ")");
-  if (auto v = t->get_int("min_batch_size", 1, int_max)) s.min_batch_size = *v;
-  if (auto v = t->get_int("max_batch_size", 1, int_max)) s.max_batch_size = *v;
   if (s.max_batch_size < s.min_batch_size)
     t->fail(t->find("max_batch_size") ? "max_batch_size" : "min_batch_size",
             "max_batch_size (" + std::to_string(s.max_batch_size) +
                 ") must not be less than min_batch_size (" + std::to_string(s.min_batch_size) +
                 ")");
-  if (auto v = t->get_int("batches_per_engine", 1, int_max)) s.batches_per_engine = *v;
-  read_engine_scheduling(*t, "merge", s.merge);
-  read_engine_scheduling(*t, "weaver", s.weaver);
 }
 
-void read_cleanup(const table_reader& root, cleanup_settings& c) {
+void read_cleanup(const table_reader& root, settings& s) {
   auto t = root.get_table("cleanup", "cleanup");
   if (!t) return;
   t->reject_unknown_keys();
-  const auto schedule = t->get_string("schedule");
-  const auto interval = t->get_duration("interval", positive);
+  read_keys(*t, s);
+  auto& c = s.cleanup;
+  const bool schedule = t->find("schedule") != nullptr;
+  const bool interval = t->find("interval") != nullptr;
   if (schedule && interval) t->fail("interval", "set either schedule (cron) or interval, not both");
-  if (schedule) {
-    if (auto problem = check_cron(*schedule)) t->fail("schedule", *problem);
-    c.schedule = *schedule;
-    c.interval.reset();
-  } else if (interval) {
-    c.schedule.clear();
-    c.interval = interval;
-  }
-  if (auto v = t->get_boolean("run_at_startup")) c.run_at_startup = *v;
-  if (auto v = t->get_duration("lock_at_most", positive)) c.lock_at_most = *v;
-  if (auto v = t->get_duration("lock_at_least", non_negative)) c.lock_at_least = *v;
+  if (schedule) c.interval.reset();
+  if (interval) c.schedule.clear();
   if (c.lock_at_least > c.lock_at_most)
     t->fail(t->find("lock_at_least") ? "lock_at_least" : "lock_at_most",
             "lock_at_least (" + format_duration(c.lock_at_least) +
                 ") must not be longer than lock_at_most (" + format_duration(c.lock_at_most) + ")");
-  if (auto v = t->get_int("batch_size", 1, int_max)) c.batch_size = *v;
-  if (auto v = t->get_int("pause_percent", 0, 1000)) c.pause_percent = *v;
-  if (auto r = t->get_table("retain", "cleanup.retain")) {
-    r->reject_unknown_keys();
-    if (auto v = r->get_duration("jobs", positive)) c.retain_jobs = *v;
-    if (auto v = r->get_duration("content", positive)) c.retain_content = *v;
-    if (auto v = r->get_duration("outputs", positive)) c.retain_outputs = *v;
-  }
-  if (auto v = t->get_duration("orphan_min_age", positive)) c.orphan_min_age = *v;
 }
 
 }  // namespace detail
 
 namespace {
 
-void read_log(const table_reader& root, const fs::path& base, log_settings& l) {
+void read_log(const table_reader& root, settings& s) {
   auto t = root.get_table("log", "log");
   if (!t) return;
   t->reject_unknown_keys();
-  if (auto level = t->get_string("level")) {
-    if (*level != "trace" && *level != "debug" && *level != "info" && *level != "warn" &&
-        *level != "error")
-      t->fail("level",
-              "unknown level \"" + *level + "\"; use one of trace, debug, info, warn, error");
-    l.level = *level;
-  }
-  if (auto file = t->get_string("file")) {
-    if (file->empty()) t->fail("file", "must not be empty (leave the key out for stderr only)");
-    l.file = resolve(base, *file);
-  }
+  detail::read_keys(*t, s);
 }
 
 /// A node as read, with the readers needed to point cross-node errors at the right line.
@@ -246,44 +171,13 @@ struct node_entry {
   bool sweep_set = false;
 };
 
-bool valid_node_name(const std::string& name) {
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return !name.empty();
-}
-
 node_entry read_node(const table_reader& r) {
   r.reject_unknown_keys();
   node_entry e{node_settings{}, r};
-  auto& n = e.settings;
-  n.name = r.required_string("name");
-  if (!valid_node_name(n.name))
-    r.fail("name", "node names may use letters, digits, `.`, `_` and `-` only");
-  const auto role = r.required_string("role");
-  if (role == "master") {
-    n.role = node_role::master;
-  } else if (role == "extension") {
-    n.role = node_role::extension;
-  } else {
-    r.fail("role", "unknown role \"" + role + "\"; use \"master\" or \"extension\"");
-  }
-  if (!r.find("listen")) r.fail("listen", "required key `listen` is missing in [[node]]");
-  n.listen = *r.get_endpoint("listen");
-  if (auto a = r.get_endpoint("advertise")) {
-    n.advertise = *a;
-    e.advertise_set = true;
-  } else {
-    n.advertise = n.listen;
-  }
-  if (auto v = r.get_int("merge_engines", 0, 1024)) n.merge_engines = *v;
-  if (auto v = r.get_int("weaver_engines", 0, 1024)) n.weaver_engines = *v;
-  if (auto v = r.get_boolean("database_sweep")) {
-    n.database_sweep = *v;
-    e.sweep_set = true;
-  }
+  detail::read_keys(r, e.settings);
+  e.advertise_set = r.find("advertise") != nullptr;
+  if (!e.advertise_set) e.settings.advertise = e.settings.listen;
+  e.sweep_set = r.find("database_sweep") != nullptr;
   return e;
 }
 
@@ -406,18 +300,17 @@ settings load(const std::string& path, const std::optional<std::string>& node_na
                        static_cast<int>(e.source().begin.column), "",
                        "TOML syntax error: " + std::string(e.description()));
   }
-  const fs::path base = fs::absolute(fs::path(path), ec).parent_path();
   const table_reader root(path, root_table, "", "");
   root.reject_unknown_keys();
 
   settings s;
   s.source_file = path;
-  read_cluster(root, base, s.cluster);
-  read_files(root, base, s.files);
-  read_database(root, base, s.files, s.database);
-  detail::read_scheduler(root, s.scheduler);
-  detail::read_cleanup(root, s.cleanup);
-  read_log(root, base, s.log);
+  read_cluster(root, s);
+  read_files(root, s);
+  read_database(root, s);
+  detail::read_scheduler(root, s);
+  detail::read_cleanup(root, s);
+  read_log(root, s);
 
   const auto entries = read_nodes(root);
   check_nodes(entries);

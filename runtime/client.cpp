@@ -5,8 +5,8 @@
 #include <fstream>
 
 #include "actors/actors.hpp"
-#include "actors/auth.hpp"
 #include "actors/protocol.hpp"
+#include "actors/trust/auth.hpp"
 #include "runtime/exit_code.hpp"
 #include "weft/version.hpp"
 
@@ -90,7 +90,7 @@ std::unique_ptr<client> client::connect(const client_options& options) {
   if (!gateway)
     throw client_error(exit_failure, "cannot connect to " + where + ": no Weft node there");
 
-  auto my_nonce = make_nonce();
+  auto my_nonce = trust::make_nonce();
   std::string node_nonce, node_proof, cluster, version, node;
   self->request(gateway, options.timeout, hello_atom::value, std::string{"client"}, options.name,
                 weft::announced_version(), my_nonce)
@@ -105,7 +105,8 @@ std::unique_ptr<client> client::connect(const client_options& options) {
           },
           [&](caf::error& err) { p->raise(err, where); });
   // The node must know the secret too, or it is not our cluster.
-  if (!proofs_equal(node_proof, auth_proof(options.secret, cluster, "node", node, my_nonce))) {
+  if (!trust::proofs_equal(node_proof,
+                           trust::auth_proof(options.secret, cluster, "node", node, my_nonce))) {
     // The node gets an empty proof, which it refuses and logs: the refusal
     // shows on both sides, and our secret's proof never goes to a stranger.
     self->request(gateway, options.timeout, auth_atom::value, node_nonce, std::string{},
@@ -114,7 +115,7 @@ std::unique_ptr<client> client::connect(const client_options& options) {
     throw client_error(exit_usage, where + ": refused: the node '" + node +
                                        "' does not know our cluster secret (wrong secret file?)");
   }
-  auto proof = auth_proof(options.secret, cluster, "client", options.name, node_nonce);
+  auto proof = trust::auth_proof(options.secret, cluster, "client", options.name, node_nonce);
   self->request(gateway, options.timeout, auth_atom::value, node_nonce, proof, caf::actor{self})
       .receive([&](welcome_atom, caf::actor& session) { p->session = std::move(session); },
                [&](caf::error& err) { p->raise(err, where); });

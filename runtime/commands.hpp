@@ -19,7 +19,7 @@ struct connect_args {
   int timeout_ms = 10000;   ///< every request's limit
 };
 
-/// `caf-node submit` (SPEC.md §1).
+/// `caf-node submit`.
 struct submit_args : connect_args {
   std::string data;
   std::string data_format;  ///< csv, ndjson; empty: from the extension
@@ -57,7 +57,7 @@ int cmd_drain(const connect_args& args, const std::string& node, bool on);
 int cmd_cleanup(const std::string& action, const std::string& config_file, const std::string& node,
                 int limit);
 
-/// `caf-node shell` (SPEC.md §4, docs/shell.md): the actor inspection shell.
+/// `caf-node shell` (docs/shell.md): the actor inspection shell.
 struct shell_args : connect_args {
   bool one_command = false;  ///< -c was given
   std::string command;       ///< -c CMD

@@ -2,7 +2,7 @@
 
 namespace weft::runtime {
 
-/// Process exit codes of `caf-node` (SPEC.md §1).
+/// Process exit codes of `caf-node`.
 enum exit_code : int {
   exit_ok = 0,       ///< the command did what was asked
   exit_failure = 1,  ///< a runtime failure (database down, job failed, node unreachable)

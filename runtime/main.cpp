@@ -1,4 +1,4 @@
-// caf-node: the one Weft binary (SPEC.md §1). This file only parses the
+// caf-node: the one Weft binary. This file only parses the
 // command line and dispatches; each command lives in its own file.
 
 #include <malloc.h>

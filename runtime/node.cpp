@@ -26,7 +26,8 @@ caf::timespan to_timespan(config::duration d) {
 }
 
 /// CAF's own settings, derived from the topology: the middleman heartbeat
-/// detects a hung peer (STACK.md), the scheduler uses the machine's cores.
+/// detects a hung peer (CAF 0.17 has no node monitoring; docs/cluster.md), the scheduler uses the
+/// machine's cores.
 void configure_caf(caf::actor_system_config& cfg, const config::settings& s) {
   cfg.load<caf::io::middleman>();
   auto threads = std::max(2u, std::thread::hardware_concurrency());

@@ -8,17 +8,29 @@
 
 namespace weft::storage {
 
-/// How long finished jobs and their data are kept, counted from the job's `finished_at`
-/// on the database clock (docs/cleanup.md "What is deleted").
+/// What the database sweep deletes and how fast: how long finished jobs and their data are
+/// kept, counted from the job's `finished_at` on the database clock (docs/cleanup.md "What is
+/// deleted"), and the size of and pause after each transaction.
+///
+/// Every value is required. Their defaults are the `[cleanup]` settings' (one home:
+/// config/settings.hpp, documented in docs/configuration.md); storage does not repeat them.
 struct retention_policy {
-  std::chrono::milliseconds jobs{24 * 3600 * 1000};
-  std::chrono::milliseconds content{6 * 3600 * 1000};
-  std::chrono::milliseconds outputs{24 * 3600 * 1000};
-  int batch_size = 1000;  ///< most rows deleted by one transaction (>= 1)
+  retention_policy(std::chrono::milliseconds retain_jobs, std::chrono::milliseconds retain_content,
+                   std::chrono::milliseconds retain_outputs, int rows_per_transaction, double pause)
+      : jobs(retain_jobs),
+        content(retain_content),
+        outputs(retain_outputs),
+        batch_size(rows_per_transaction),
+        pause_ratio(pause) {}
+
+  std::chrono::milliseconds jobs;
+  std::chrono::milliseconds content;
+  std::chrono::milliseconds outputs;
+  int batch_size;  ///< most rows deleted by one transaction (>= 1)
   /// After each transaction the sweep pauses for this multiple of the time the transaction
   /// took (0: no pause), so that it leaves the database server time for production work:
   /// 1 keeps the sweep's connection busy at most about half of the time, whatever the load.
-  double pause_ratio = 1.0;
+  double pause_ratio;
 };
 
 /// The database sweep: deletes finished jobs past their retention with their rows, in

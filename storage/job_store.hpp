@@ -10,7 +10,7 @@
 
 namespace weft::storage {
 
-/// Job states (SPEC.md §2): queued → mapping → merging → weaving → done, or
+/// Job states (docs/jobs.md): queued → mapping → merging → weaving → done, or
 /// failed / cancelled.
 enum class job_state { queued, mapping, merging, weaving, done, failed, cancelled };
 const char* to_string(job_state s) noexcept;

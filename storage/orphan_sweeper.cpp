@@ -1,5 +1,6 @@
 #include "storage/orphan_sweeper.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,12 +14,15 @@
 #include <vector>
 
 #include "storage/detail/session.hpp"
+#include "storage/filestore/directory.hpp"
+#include "storage/filestore/layout.hpp"
 
 namespace weft::storage {
 
 namespace {
 
 namespace fs = std::filesystem;
+using filestore::directory;
 using std::chrono::system_clock;
 
 /// What the database says about one job directory.
@@ -29,14 +33,6 @@ struct job_refs {
   std::map<int, int> merge_attempt;  // batch_no → current attempt
   std::map<int, int> weave_attempt;  // segment (batch_no) → current attempt
 };
-
-/// The part of a stored path below "jobs/<id>/", or "" when it lies elsewhere.
-std::string relative_to_job(const std::string& stored, int64_t job) {
-  const std::string marker = "jobs/" + std::to_string(job) + "/";
-  const auto at = stored.rfind(marker);
-  if (at == std::string::npos || (at > 0 && stored[at - 1] != '/')) return "";
-  return fs::path(stored.substr(at + marker.size())).lexically_normal().string();
-}
 
 job_refs load_refs(database& db, int64_t job) {
   return detail::with_session(db, [&](soci::session& s) {
@@ -49,7 +45,7 @@ job_refs load_refs(database& db, int64_t job) {
     r.exists = true;
     r.finished = state == "done" || state == "failed" || state == "cancelled";
     for (const auto& p : {tpath, dpath})
-      if (auto rel = relative_to_job(p, job); !rel.empty()) r.referenced.insert(rel);
+      if (auto rel = filestore::relative_to_job(p, job); !rel.empty()) r.referenced.insert(rel);
     std::string path;
     for (const char* table : {"content", "outputs"}) {
       soci::statement st =
@@ -57,7 +53,8 @@ job_refs load_refs(database& db, int64_t job) {
            soci::use(id, "id"), soci::into(path));
       if (st.execute(true)) {
         do {
-          if (auto rel = relative_to_job(path, job); !rel.empty()) r.referenced.insert(rel);
+          if (auto rel = filestore::relative_to_job(path, job); !rel.empty())
+            r.referenced.insert(rel);
         } while (st.fetch());
       }
     }
@@ -77,55 +74,6 @@ job_refs load_refs(database& db, int64_t job) {
   });
 }
 
-/// Digits only, not empty, fits an int.
-std::optional<int> number(const std::string& text) {
-  if (text.empty() || text.size() > 9) return std::nullopt;
-  for (char c : text)
-    if (c < '0' || c > '9') return std::nullopt;
-  return std::stoi(text);
-}
-
-std::string strip_part(std::string name) {
-  const std::string part = ".part";
-  if (name.size() > part.size() && name.compare(name.size() - part.size(), part.size(), part) == 0)
-    name.resize(name.size() - part.size());
-  return name;
-}
-
-/// "m<B>.a<A>.bin[.part]" → {B, A}.
-std::optional<std::pair<int, int>> parse_content_name(const std::string& file) {
-  const std::string name = strip_part(file);
-  if (name.size() < 8 || name[0] != 'm' || name.compare(name.size() - 4, 4, ".bin") != 0)
-    return std::nullopt;
-  const std::string core = name.substr(1, name.size() - 5);  // "<B>.a<A>"
-  const auto dot = core.find(".a");
-  if (dot == std::string::npos) return std::nullopt;
-  auto b = number(core.substr(0, dot));
-  auto a = number(core.substr(dot + 2));
-  if (!b || !a) return std::nullopt;
-  return std::make_pair(*b, *a);
-}
-
-/// "<name>-<NNNN>[.a<A>].<ext>[.part]" → {segment batch_no = NNNN - 1, A (1 when absent)}.
-std::optional<std::pair<int, int>> parse_output_name(const std::string& file) {
-  std::string name = strip_part(file);
-  const auto ext = name.rfind('.');
-  if (ext == std::string::npos) return std::nullopt;
-  name.resize(ext);
-  int attempt = 1;
-  if (const auto a = name.rfind(".a"); a != std::string::npos) {
-    if (auto n = number(name.substr(a + 2))) {
-      attempt = *n;
-      name.resize(a);
-    }
-  }
-  const auto dash = name.rfind('-');
-  if (dash == std::string::npos) return std::nullopt;
-  auto seg = number(name.substr(dash + 1));
-  if (!seg || *seg < 1) return std::nullopt;
-  return std::make_pair(*seg - 1, attempt);
-}
-
 /// The rule for one old-enough file of an existing job (see the class comment).
 bool removable(const job_refs& r, const fs::path& rel) {
   if (!r.exists) return true;
@@ -133,19 +81,22 @@ bool removable(const job_refs& r, const fs::path& rel) {
   if (r.referenced.count(rel_text) != 0) return false;
   auto it = rel.begin();
   if (it == rel.end()) return false;
-  const std::string top = it->string();
-  if (top != "content" && top != "out") return false;  // input/ and the rest stay
+  const auto area = filestore::area_of(it->string());
+  if (area != filestore::job_area::content && area != filestore::job_area::out)
+    return false;  // input/ and the rest stay
   if (++it == rel.end()) return false;
   if (r.finished) return true;
   // A running job: only files of attempts that are no longer current, directly in the
   // folder.
   const std::string file = it->string();
   if (++it != rel.end()) return false;
-  const auto parsed = top == "content" ? parse_content_name(file) : parse_output_name(file);
+  const bool content = area == filestore::job_area::content;
+  const auto parsed =
+      content ? filestore::parse_content_name(file) : filestore::parse_output_name(file);
   if (!parsed) return false;
-  const auto& attempts = top == "content" ? r.merge_attempt : r.weave_attempt;
-  const auto current = attempts.find(parsed->first);
-  return current != attempts.end() && parsed->second < current->second;
+  const auto& attempts = content ? r.merge_attempt : r.weave_attempt;
+  const auto current = attempts.find(parsed->batch_no);
+  return current != attempts.end() && parsed->attempt < current->second;
 }
 
 struct entry_info {
@@ -154,9 +105,11 @@ struct entry_info {
   int64_t bytes = 0;
 };
 
-std::optional<entry_info> inspect(const fs::path& p, system_clock::time_point cutoff) {
+/// What lstat says of `name` in `dir` (a link is a file here: it is never followed).
+std::optional<entry_info> inspect(const directory& dir, const std::string& name,
+                                  system_clock::time_point cutoff) {
   struct stat st {};
-  if (::lstat(p.c_str(), &st) != 0) return std::nullopt;
+  if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
   entry_info e;
   e.is_dir = S_ISDIR(st.st_mode);
   e.bytes = S_ISREG(st.st_mode) ? static_cast<int64_t>(st.st_size) : 0;
@@ -166,8 +119,9 @@ std::optional<entry_info> inspect(const fs::path& p, system_clock::time_point cu
   return e;
 }
 
-bool remove_file(const fs::path& p, int64_t bytes, sweep_counts& counts) {
-  if (::unlink(p.c_str()) == 0) {
+bool remove_file(const directory& dir, const std::string& name, int64_t bytes,
+                 sweep_counts& counts) {
+  if (::unlinkat(dir.fd(), name.c_str(), 0) == 0) {
     ++counts.files;
     counts.bytes += bytes;
     return true;
@@ -176,100 +130,124 @@ bool remove_file(const fs::path& p, int64_t bytes, sweep_counts& counts) {
   return false;
 }
 
-/// Removes the empty directories among `dirs` (deepest first); rmdir refuses non-empty ones.
-void remove_empty_dirs(std::vector<std::pair<std::size_t, fs::path>>& dirs) {
-  std::sort(dirs.begin(), dirs.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (const auto& d : dirs) ::rmdir(d.second.c_str());
+/// rmdir relative to the parent; refused (and left) when not empty.
+void remove_dir(const directory& parent, const std::string& name) {
+  ::unlinkat(parent.fd(), name.c_str(), AT_REMOVEDIR);
+}
+
+/// Deeper trees than this are not Weft's: left alone rather than walked.
+constexpr int max_depth = 16;
+
+/// Walks the tree below `dir` one entry at a time, depth first. For each file (or link)
+/// `on_file(dir, name, rel, info)`; each sub-directory is walked, then offered to
+/// `on_dir_done(parent, name, info_before)` for removal. Returns false when `keep_going`
+/// said stop.
+template <class OnFile, class OnDirDone>
+bool walk(const directory& dir, const fs::path& rel, int depth, system_clock::time_point cutoff,
+          int& seen, const std::function<bool()>& keep_going, OnFile& on_file,
+          OnDirDone& on_dir_done) {
+  bool go_on = true;
+  dir.for_each([&](const std::string& name) {
+    if (++seen % 64 == 0 && !keep_going()) return go_on = false;
+    const auto info = inspect(dir, name, cutoff);
+    if (!info) return true;
+    if (!info->is_dir) {
+      on_file(dir, name, rel / name, *info);
+      return true;
+    }
+    if (depth >= max_depth) return true;
+    auto sub = directory::open(dir.fd(), name.c_str());
+    if (!sub) return true;  // swapped for a link or a file since: not followed
+    if (!walk(*sub, rel / name, depth + 1, cutoff, seen, keep_going, on_file, on_dir_done))
+      return go_on = false;
+    on_dir_done(dir, name, *info);
+    return true;
+  });
+  return go_on;
 }
 
 }  // namespace
 
 bool orphan_sweeper::run(sweep_counts& counts, const std::function<bool()>& keep_going) {
-  std::error_code ec;
-  const fs::path jobs = fs::path(root_) / "jobs";
-  if (fs::is_directory(fs::symlink_status(jobs, ec))) {
-    fs::directory_iterator it(jobs, fs::directory_options::skip_permission_denied, ec);
-    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
-      if (!keep_going()) return false;
-      if (!fs::is_directory(it->symlink_status(ec))) continue;
-      const auto id = number(it->path().filename().string());
-      if (!id) continue;  // not a job directory: left alone
-      if (!sweep_job_dir(*id, it->path().string(), counts, keep_going)) return false;
-    }
+  // The root is the operator's setting and may itself be a link; nothing below it is.
+  auto root = directory::open(AT_FDCWD, root_.c_str(), true);
+  if (!root) return true;
+  bool go_on = true;
+  if (auto jobs = directory::open(root->fd(), "jobs")) {
+    jobs->for_each([&](const std::string& name) {
+      if (!keep_going()) return go_on = false;
+      const auto id = filestore::parse_job_dir_name(name);
+      if (!id) return true;  // not a job directory: left alone
+      auto dir = directory::open(jobs->fd(), name.c_str());
+      if (!dir) return true;  // a link or a file named like a job: never followed
+      if (!sweep_job_dir(*id, *jobs, name, *dir, counts, keep_going)) return go_on = false;
+      return true;
+    });
   }
-  const fs::path uploads = fs::path(root_) / "uploads";
-  if (fs::is_directory(fs::symlink_status(uploads, ec))) {
-    fs::directory_iterator it(uploads, fs::directory_options::skip_permission_denied, ec);
-    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
-      if (!keep_going()) return false;
-      if (!sweep_upload_dir(it->path().string(), counts, keep_going)) return false;
-    }
+  if (!go_on) return false;
+  if (auto uploads = directory::open(root->fd(), "uploads")) {
+    uploads->for_each([&](const std::string& name) {
+      if (!keep_going()) return go_on = false;
+      if (!sweep_upload_dir(*uploads, name, counts, keep_going)) return go_on = false;
+      return true;
+    });
   }
-  return true;
+  return go_on;
 }
 
-bool orphan_sweeper::sweep_job_dir(int64_t job, const std::string& dir, sweep_counts& counts,
+bool orphan_sweeper::sweep_job_dir(int64_t job, const directory& jobs, const std::string& name,
+                                   const directory& dir, sweep_counts& counts,
                                    const std::function<bool()>& keep_going) {
   const auto cutoff = system_clock::now() - min_age_;
   std::optional<job_refs> refs;  // loaded when the first old file is met
-  std::vector<std::pair<std::size_t, fs::path>> dirs;
   bool any_file = false;
-  std::error_code ec;
-  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
-  int seen = 0;
-  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (++seen % 64 == 0 && !keep_going()) return false;
-    const auto info = inspect(it->path(), cutoff);
-    if (!info) continue;
-    if (info->is_dir) {  // never a symlink: lstat said directory
-      dirs.emplace_back(static_cast<std::size_t>(it.depth()), it->path());
-      continue;
-    }
+  // Directories are removed only once the job row is known to be gone; the refs are
+  // loaded before the first directory is offered, so that holds during the walk too.
+  auto on_file = [&](const directory& in, const std::string& file, const fs::path& rel,
+                     const entry_info& info) {
     any_file = true;
-    if (!info->old) continue;
+    if (!info.old) return;
     if (!refs) refs = load_refs(db_, job);
-    if (removable(*refs, it->path().lexically_relative(dir)))
-      remove_file(it->path(), info->bytes, counts);
-  }
+    if (removable(*refs, rel)) remove_file(in, file, info.bytes, counts);
+  };
+  auto on_dir_done = [&](const directory& parent, const std::string& sub, const entry_info&) {
+    if (!refs) refs = load_refs(db_, job);
+    if (!refs->exists) remove_dir(parent, sub);
+  };
+  int seen = 0;
+  if (!walk(dir, fs::path{}, 0, cutoff, seen, keep_going, on_file, on_dir_done)) return false;
   // Directories only: a sweep that died between removing the files and the directories
   // left them. They go when the job row is gone (a job's row is committed before its
   // directory is made, so a job being created is never mistaken for one).
   if (!refs && !any_file) refs = load_refs(db_, job);
-  if (refs && !refs->exists) {
-    // The job row is gone: its directory goes too once empty.
-    remove_empty_dirs(dirs);
-    ::rmdir(dir.c_str());
-  }
+  if (refs && !refs->exists) remove_dir(jobs, name);
   return true;
 }
 
-bool orphan_sweeper::sweep_upload_dir(const std::string& dir, sweep_counts& counts,
+bool orphan_sweeper::sweep_upload_dir(const directory& uploads, const std::string& name,
+                                      sweep_counts& counts,
                                       const std::function<bool()>& keep_going) {
   const auto cutoff = system_clock::now() - min_age_;
-  std::vector<std::pair<std::size_t, fs::path>> dirs;
-  const auto top = inspect(dir, cutoff);
+  const auto top = inspect(uploads, name, cutoff);
   if (!top) return true;
   if (!top->is_dir) {
-    if (top->old) remove_file(dir, top->bytes, counts);
+    if (top->old) remove_file(uploads, name, top->bytes, counts);
     return true;
   }
-  if (top->old) dirs.emplace_back(0, dir);
-  std::error_code ec;
-  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+  auto dir = directory::open(uploads.fd(), name.c_str());
+  if (!dir) return true;
+  auto on_file = [&](const directory& in, const std::string& file, const fs::path&,
+                     const entry_info& info) {
+    if (info.old) remove_file(in, file, info.bytes, counts);
+  };
+  // A directory is judged by its age before its files went (removing them makes it young).
+  auto on_dir_done = [&](const directory& parent, const std::string& sub,
+                         const entry_info& before) {
+    if (before.old) remove_dir(parent, sub);
+  };
   int seen = 0;
-  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (++seen % 64 == 0 && !keep_going()) return false;
-    const auto info = inspect(it->path(), cutoff);
-    if (!info) continue;
-    if (info->is_dir) {
-      // Judged before its files go (removing them makes it young again).
-      if (info->old) dirs.emplace_back(static_cast<std::size_t>(it.depth()) + 1, it->path());
-      continue;
-    }
-    if (info->old) remove_file(it->path(), info->bytes, counts);
-  }
-  remove_empty_dirs(dirs);
+  if (!walk(*dir, fs::path{}, 0, cutoff, seen, keep_going, on_file, on_dir_done)) return false;
+  if (top->old) remove_dir(uploads, name);
   return true;
 }
 

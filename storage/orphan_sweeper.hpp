@@ -8,13 +8,19 @@
 #include "storage/database.hpp"
 #include "storage/sweep_store.hpp"
 
+namespace weft::filestore {
+class directory;
+}
+
 namespace weft::storage {
 
 /// The orphan-file sweep: removes files of the file store that no row needs any more.
 ///
 /// It walks `<root>/jobs/<id>/…` and `<root>/uploads/…` one directory entry at a time
 /// (memory does not grow with the tree), never follows a symbolic link (a link is
-/// treated as a file: the link itself may be removed, never its target), and never
+/// treated as a file: the link itself may be removed, never its target; every step is
+/// relative to an open directory descriptor, so a directory swapped for a link while
+/// the sweep runs is not followed either — filestore/directory.hpp), and never
 /// touches anything else under the root (the embedded database, for one). A file
 /// younger than `min_age` (its mtime, on this node's clock) is never removed. Among the
 /// older ones (docs/cleanup.md "What is deleted" has the table):
@@ -44,10 +50,11 @@ class orphan_sweeper {
   bool run(sweep_counts& counts, const std::function<bool()>& keep_going);
 
  private:
-  bool sweep_job_dir(int64_t job, const std::string& dir, sweep_counts& counts,
+  bool sweep_job_dir(int64_t job, const filestore::directory& jobs, const std::string& name,
+                     const filestore::directory& dir, sweep_counts& counts,
                      const std::function<bool()>& keep_going);
-  bool sweep_upload_dir(const std::string& dir, sweep_counts& counts,
-                        const std::function<bool()>& keep_going);
+  bool sweep_upload_dir(const filestore::directory& uploads, const std::string& name,
+                        sweep_counts& counts, const std::function<bool()>& keep_going);
 
   database& db_;
   std::string root_;

@@ -100,6 +100,10 @@ void table_reader::fail(std::string_view key, const std::string& reason) const {
   fail_at(table_->source(), key, reason);
 }
 
+void table_reader::fail_missing(std::string_view key) const {
+  fail(key, "required key `" + std::string(key) + "` is missing " + where());
+}
+
 std::optional<std::string> table_reader::get_string(std::string_view key) const {
   const auto* node = find(key);
   if (!node) return std::nullopt;
@@ -109,7 +113,7 @@ std::optional<std::string> table_reader::get_string(std::string_view key) const 
 
 std::string table_reader::required_string(std::string_view key) const {
   auto value = get_string(key);
-  if (!value) fail(key, "required key `" + std::string(key) + "` is missing " + where());
+  if (!value) fail_missing(key);
   if (value->empty()) fail(key, "must not be empty");
   return *value;
 }

@@ -54,15 +54,18 @@ class table_reader {
   /// Throws a config_error for `key` at `where`.
   [[noreturn]] void fail_at(const toml::source_region& where, std::string_view key,
                             const std::string& reason) const;
+  /// Throws "required key `KEY` is missing in [TABLE]" at the table.
+  [[noreturn]] void fail_missing(std::string_view key) const;
 
   const toml::table& table() const { return *table_; }
   const std::string& path() const { return path_; }
+  const std::string& schema() const { return schema_; }
   const std::string& file() const { return *file_; }
 
- private:
-  /// "[cluster]", "[[node]]" or "the top level", for messages.
+  /// "in [cluster]", "in [[node]]" or "at the top level", for messages.
   std::string where() const;
 
+ private:
   const std::string* file_;
   const toml::table* table_;
   std::string path_;

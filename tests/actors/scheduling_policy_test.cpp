@@ -1,11 +1,11 @@
-// The scheduler's decisions (SPEC.md §3): job classes, engines per job,
+// The scheduler's decisions (docs/cluster.md): job classes, engines per job,
 // reservations, expected remote totals, fencing and lost nodes.
 #define BOOST_TEST_MODULE scheduling_policy
-#include "actors/scheduling_policy.hpp"
+#include "actors/planning/scheduling_policy.hpp"
 
 #include <boost/test/unit_test.hpp>
 
-using namespace weft::actors;
+using namespace weft::planning;
 
 namespace {
 

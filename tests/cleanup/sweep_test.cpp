@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "storage/database_sweeper.hpp"
+#include "storage/filestore/directory.hpp"
 #include "storage/job_store.hpp"
 #include "storage/orphan_sweeper.hpp"
 #include "storage/sweep_store.hpp"
@@ -85,13 +86,11 @@ long long rows_of(database& db, const std::string& table, int64_t job) {
 
 bool always() { return true; }
 
+/// The sweeps here pause after each transaction as long as it took.
+constexpr double pause_ratio = 1.0;
+
 retention_policy policy(std::chrono::milliseconds jobs, int batch_size = 1000) {
-  retention_policy p;
-  p.jobs = jobs;
-  p.content = jobs;
-  p.outputs = jobs;
-  p.batch_size = batch_size;
-  return p;
+  return retention_policy(jobs, jobs, jobs, batch_size, pause_ratio);
 }
 
 }  // namespace
@@ -183,10 +182,7 @@ BOOST_AUTO_TEST_CASE(content_and_outputs_have_their_own_retention) {
   auto db = fresh.open();
   const auto job = make_job(*db, 10, 2, 2, 2, job_state::done);
   finished_at(*db, job, -2h);
-  retention_policy p;
-  p.jobs = 24h;
-  p.content = 1h;
-  p.outputs = 3h;
+  const retention_policy p(24h, 1h, 3h, 1000, pause_ratio);
   sweep_counts counts;
   BOOST_TEST(database_sweeper(*db, p).run(counts, always));
   BOOST_TEST(counts.content == 2);
@@ -378,6 +374,95 @@ BOOST_AUTO_TEST_CASE(the_walk_stops_when_asked) {
   BOOST_TEST(counts.files == 3);
   BOOST_TEST(orphan_sweeper(*db, files.root.string(), 1h).run(counts, always));
   BOOST_TEST(counts.files == 10);
+}
+
+BOOST_AUTO_TEST_CASE(links_planted_below_the_root_are_never_followed) {
+  fresh_database fresh;
+  auto db = fresh.open();
+  file_store files;
+  const auto old = 2h;
+  // Outside the root: files named exactly like orphans, old enough to go.
+  const auto outside = files.root.parent_path() / ("outside_" + std::to_string(::getpid()));
+  fs::create_directories(outside / "content");
+  for (const auto& f : {"m0.a1.bin", "data.csv"}) {
+    std::ofstream(outside / "content" / f) << "keep";
+    file_store::backdate(outside / "content" / f, old);
+  }
+  // A job whose row is gone, whose content/ is a link out of the root; an upload area that
+  // is a link; a link in place of the uploads folder's file; the jobs folder of another
+  // root linked in as a job.
+  files.put("jobs/910/input/d.csv", 10, old);
+  fs::create_directory_symlink(outside / "content", files.root / "jobs" / "910" / "content");
+  fs::create_directories(files.root / "uploads");
+  fs::create_directory_symlink(outside / "content", files.root / "uploads" / "linked");
+  fs::create_symlink(outside / "content" / "data.csv", files.root / "uploads" / "file-link");
+  fs::create_directory_symlink(outside, files.root / "jobs" / "911");
+
+  sweep_counts counts;
+  BOOST_TEST(orphan_sweeper(*db, files.root.string(), 1h).run(counts, always));
+  BOOST_TEST(fs::exists(outside / "content" / "m0.a1.bin"));
+  BOOST_TEST(fs::exists(outside / "content" / "data.csv"));
+  BOOST_TEST(!fs::exists(files.root / "jobs" / "910" / "input" / "d.csv"));
+  fs::remove_all(outside);
+}
+
+BOOST_AUTO_TEST_CASE(a_directory_swapped_for_a_link_during_the_sweep_is_not_followed) {
+  fresh_database fresh;
+  auto db = fresh.open();
+  file_store files;
+  const auto old = 2h;
+  // Outside the root, files named like the orphans of job 940 (whose row is gone).
+  const auto outside = files.root.parent_path() / ("swapped_" + std::to_string(::getpid()));
+  fs::create_directories(outside);
+  constexpr int n = 200;
+  for (int i = 0; i < n; ++i) {
+    const auto name = "c" + std::to_string(1000 + i);
+    files.put("jobs/940/content/" + name, 10, old);
+    std::ofstream(outside / name) << "keep";
+    file_store::backdate(outside / name, old);
+  }
+  // Job 941's content folder becomes a link before the sweep reaches it.
+  files.put("jobs/941/content/c1000", 10, old);
+  // keep_going is asked before each job and every 64 entries: the second question comes
+  // while job 940's content folder is being walked. Then both folders are swapped for
+  // links out of the root (940's original is moved aside, still below the root).
+  int calls = 0;
+  auto swap_mid_walk = [&] {
+    if (++calls == 2) {
+      const auto content = files.root / "jobs" / "940" / "content";
+      fs::rename(content, files.root / "jobs" / "940" / "moved");
+      fs::create_directory_symlink(outside, content);
+      fs::remove_all(files.root / "jobs" / "941" / "content");
+      fs::create_directory_symlink(outside, files.root / "jobs" / "941" / "content");
+    }
+    return true;
+  };
+  sweep_counts counts;
+  BOOST_TEST(orphan_sweeper(*db, files.root.string(), 1h).run(counts, swap_mid_walk));
+  BOOST_TEST(calls >= 2);
+  int kept = 0;
+  for (int i = 0; i < n; ++i) kept += fs::exists(outside / ("c" + std::to_string(1000 + i)));
+  BOOST_TEST(kept == n);
+  fs::remove_all(outside);
+}
+
+BOOST_AUTO_TEST_CASE(a_job_folder_planted_as_a_link_is_refused_when_a_job_is_created) {
+  file_store files;
+  const auto outside = files.root.parent_path() / ("planted_" + std::to_string(::getpid()));
+  fs::create_directories(outside);
+  fs::create_directories(files.root / "jobs");
+  fs::create_directory_symlink(outside, files.root / "jobs" / "930");
+  BOOST_CHECK_EXCEPTION(weft::filestore::make_directories(files.root.string(), "jobs/930/input"),
+                        std::runtime_error, [](const std::runtime_error& e) {
+                          return std::string(e.what()).find("930") != std::string::npos &&
+                                 std::string(e.what()).find("link") != std::string::npos;
+                        });
+  BOOST_TEST(!fs::exists(outside / "input"));
+  // A folder made properly is returned open and exists.
+  auto dir = weft::filestore::make_directories(files.root.string(), "jobs/931/input");
+  BOOST_TEST(dir.fd() >= 0);
+  BOOST_TEST(fs::is_directory(files.root / "jobs" / "931" / "input"));
+  fs::remove_all(outside);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,4 +1,4 @@
-// The expected-remote-engine totals as SPEC.md §3 states them: remote engines
+// The expected-remote-engine totals as docs/cluster.md states them: remote engines
 // beyond `expected_remote` stand by (and take over when an active one is
 // lost), fewer than expected make the cluster degraded, and jobs complete in
 // every case; draining a node gives it no new work until it is undrained.

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace weft::actors {
+namespace weft::planning {
 
 /// The two kinds of engine the scheduler drives.
 enum class engine_type { merge = 0, weaver = 1 };
@@ -18,7 +18,7 @@ inline std::string engine_id(const std::string& node, engine_type t, int index) 
   return node + "/" + to_string(t) + "/" + std::to_string(index);
 }
 
-/// Job classes by record count (SPEC.md §3).
+/// Job classes by record count.
 enum class job_class { small = 0, medium = 1, large = 2 };
 const char* to_string(job_class c);
 
@@ -74,7 +74,7 @@ struct capacity_report {
 
 /// The scheduler's decisions, free of actors and I/O so that they can be
 /// tested alone: which engine runs which batch, job classes, engines per job,
-/// reservations and the expected-remote-engine totals (SPEC.md §3). The
+/// reservations and the expected-remote-engine totals. The
 /// scheduler actor persists what this decides; this class holds no state that
 /// the database does not also hold, except who is running what right now.
 class scheduling_policy {
@@ -160,4 +160,4 @@ class scheduling_policy {
   std::map<std::string, uint64_t> registration_;  ///< remote engines: first come, first active
 };
 
-}  // namespace weft::actors
+}  // namespace weft::planning

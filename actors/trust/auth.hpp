@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace weft::actors {
+namespace weft::trust {
 
 /// Challenge and response with the cluster secret (docs/protocol.md): each
 /// side sends a fresh nonce and proves it knows the secret by an HMAC-SHA256
@@ -18,4 +18,4 @@ std::string auth_proof(const std::string& secret, const std::string& cluster,
 /// Compares two proofs in constant time.
 bool proofs_equal(const std::string& a, const std::string& b);
 
-}  // namespace weft::actors
+}  // namespace weft::trust

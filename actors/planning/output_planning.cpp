@@ -1,18 +1,15 @@
-#include "actors/output_planning.hpp"
+#include "actors/planning/output_planning.hpp"
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "actors/document/data_error.hpp"
+#include "storage/filestore/layout.hpp"
 
-namespace weft::actors {
+namespace weft::planning {
 
 namespace fs = std::filesystem;
-
-std::string job_dir(const std::string& files_root, int64_t job) {
-  return (fs::path(files_root) / "jobs" / std::to_string(job)).string();
-}
 
 document::output_plan::options plan_options(const job_options& o) {
   document::output_plan::options p;
@@ -26,7 +23,7 @@ key_writer::key_writer(const std::string& files_root, int64_t job, const job_opt
                        std::string source)
     : source_(std::move(source)),
       options_(plan_options(options)),
-      path_(job_dir(files_root, job) + "/keys.ndjson") {
+      path_(filestore::keys_path(files_root, job)) {
   fs::create_directories(fs::path(path_).parent_path());
   out_.open(path_, std::ios::binary | std::ios::trunc);
   if (!out_) throw std::runtime_error("cannot write " + path_);
@@ -65,9 +62,9 @@ void key_writer::finish() {
 
 std::vector<storage::batch_row> plan_outputs(const std::string& files_root, int64_t job,
                                              const job_options& options) {
-  auto dir = job_dir(files_root, job);
-  std::ifstream in(dir + "/keys.ndjson", std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + dir + "/keys.ndjson");
+  const auto keys_path = filestore::keys_path(files_root, job);
+  std::ifstream in(keys_path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + keys_path);
   std::vector<document::output_plan::key> keys;
   std::string line;
   while (std::getline(in, line)) {
@@ -79,11 +76,11 @@ std::vector<storage::batch_row> plan_outputs(const std::string& files_root, int6
     keys.push_back(std::move(k));
   }
   auto plan = document::output_plan::make(std::move(keys), plan_options(options));
-  fs::create_directories(dir + "/plan");
+  fs::create_directories(filestore::plan_dir(files_root, job));
   std::vector<storage::batch_row> rows;
   for (const auto& seg : plan.segments()) {
     auto n = static_cast<int>(rows.size());
-    std::ofstream out(dir + "/plan/" + std::to_string(n) + ".txt", std::ios::trunc);
+    std::ofstream out(filestore::plan_path(files_root, job, n), std::ios::trunc);
     out << seg.name << '\n';
     for (auto r : seg.records) out << r << '\n';
     out.close();
@@ -101,7 +98,7 @@ std::vector<storage::batch_row> plan_outputs(const std::string& files_root, int6
 }
 
 planned_segment read_planned_segment(const std::string& files_root, int64_t job, int segment) {
-  auto path = job_dir(files_root, job) + "/plan/" + std::to_string(segment) + ".txt";
+  auto path = filestore::plan_path(files_root, job, segment);
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read " + path);
   planned_segment s;
@@ -111,4 +108,4 @@ planned_segment read_planned_segment(const std::string& files_root, int64_t job,
   return s;
 }
 
-}  // namespace weft::actors
+}  // namespace weft::planning

@@ -6,13 +6,10 @@
 #include <vector>
 
 #include "actors/document/output_plan.hpp"
-#include "actors/job_json.hpp"
+#include "actors/planning/job_json.hpp"
 #include "storage/job_store.hpp"
 
-namespace weft::actors {
-
-/// A job's folder in the file store: `<root>/jobs/<id>`.
-std::string job_dir(const std::string& files_root, int64_t job);
+namespace weft::planning {
 
 /// Whether a job's outputs depend on all records (sort_by, group_by) and so
 /// are planned after merging; otherwise they are consecutive record ranges
@@ -59,4 +56,4 @@ struct planned_segment {
 };
 planned_segment read_planned_segment(const std::string& files_root, int64_t job, int segment);
 
-}  // namespace weft::actors
+}  // namespace weft::planning

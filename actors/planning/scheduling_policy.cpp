@@ -1,8 +1,8 @@
-#include "actors/scheduling_policy.hpp"
+#include "actors/planning/scheduling_policy.hpp"
 
 #include <algorithm>
 
-namespace weft::actors {
+namespace weft::planning {
 
 const char* to_string(engine_type t) { return t == engine_type::merge ? "merge" : "weaver"; }
 
@@ -256,4 +256,4 @@ bool scheduling_policy::complete(const std::string& engine_id, const batch& b) {
   return true;
 }
 
-}  // namespace weft::actors
+}  // namespace weft::planning

@@ -8,7 +8,7 @@
 #include "config/settings.hpp"
 #include "storage/settings_store.hpp"
 
-namespace weft::actors {
+namespace weft::planning {
 
 /// `topology` with every stored override applied, in the order they were made.
 /// An override the topology no longer allows (the file changed since) is
@@ -17,4 +17,4 @@ namespace weft::actors {
 std::shared_ptr<const config::settings> effective_settings(const config::settings& topology,
                                                            storage::settings_store& store);
 
-}  // namespace weft::actors
+}  // namespace weft::planning

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-namespace weft::actors {
+namespace weft::filestore {
 
 /// The content of one merge batch in the file store: one frame per record,
 /// in sequence order: 8-byte little-endian sequence number, 4-byte
@@ -49,4 +49,4 @@ class content_reader {
   std::FILE* file_ = nullptr;
 };
 
-}  // namespace weft::actors
+}  // namespace weft::filestore

@@ -1,8 +1,8 @@
-#include "actors/job_json.hpp"
+#include "actors/planning/job_json.hpp"
 
 #include <nlohmann/json.hpp>
 
-namespace weft::actors {
+namespace weft::planning {
 
 job_options parse_job_options(const std::string& options_json) {
   job_options o;
@@ -54,4 +54,4 @@ std::string job_json(storage::job_store& store, int64_t id) {
   return j.dump();
 }
 
-}  // namespace weft::actors
+}  // namespace weft::planning

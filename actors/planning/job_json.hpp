@@ -5,7 +5,7 @@
 
 #include "storage/job_store.hpp"
 
-namespace weft::actors {
+namespace weft::planning {
 
 /// Output options of a job as stored in `jobs.options` (JSON).
 struct job_options {
@@ -26,4 +26,4 @@ inline int64_t split_every_of(const std::string& options_json) {
 /// @throws storage_error
 std::string job_json(storage::job_store& store, int64_t id);
 
-}  // namespace weft::actors
+}  // namespace weft::planning

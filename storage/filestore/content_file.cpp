@@ -1,4 +1,4 @@
-#include "actors/content_file.hpp"
+#include "storage/filestore/content_file.hpp"
 
 #include <unistd.h>
 
@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <stdexcept>
 
-namespace weft::actors {
+#include "storage/filestore/layout.hpp"
+
+namespace weft::filestore {
 
 namespace {
 
@@ -29,7 +31,7 @@ bool get_le(std::FILE* f, uint64_t& v, int bytes) {
 
 }  // namespace
 
-content_writer::content_writer(std::string path) : path_(std::move(path)), part_(path_ + ".part") {
+content_writer::content_writer(std::string path) : path_(std::move(path)), part_(part_path(path_)) {
   std::filesystem::create_directories(std::filesystem::path(path_).parent_path());
   file_ = std::fopen(part_.c_str(), "wb");
   if (!file_) throw std::runtime_error("cannot create " + part_ + ": " + std::strerror(errno));
@@ -80,4 +82,4 @@ bool content_reader::next(int64_t& seq, std::string& text) {
   return true;
 }
 
-}  // namespace weft::actors
+}  // namespace weft::filestore

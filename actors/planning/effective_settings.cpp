@@ -1,4 +1,4 @@
-#include "actors/effective_settings.hpp"
+#include "actors/planning/effective_settings.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -6,7 +6,7 @@
 #include "config/runtime_settings.hpp"
 #include "storage/storage_error.hpp"
 
-namespace weft::actors {
+namespace weft::planning {
 
 std::shared_ptr<const config::settings> effective_settings(const config::settings& topology,
                                                            storage::settings_store& store) {
@@ -27,4 +27,4 @@ std::shared_ptr<const config::settings> effective_settings(const config::setting
   return s;
 }
 
-}  // namespace weft::actors
+}  // namespace weft::planning

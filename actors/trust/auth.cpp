@@ -1,4 +1,4 @@
-#include "actors/auth.hpp"
+#include "actors/trust/auth.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
@@ -6,7 +6,7 @@
 
 #include <stdexcept>
 
-namespace weft::actors {
+namespace weft::trust {
 
 namespace {
 
@@ -43,4 +43,4 @@ bool proofs_equal(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-}  // namespace weft::actors
+}  // namespace weft::trust

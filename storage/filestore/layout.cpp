@@ -1,0 +1,133 @@
+#include "storage/filestore/layout.hpp"
+
+#include <filesystem>
+
+namespace weft::filestore {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view part_suffix = ".part";
+
+/// Digits only, not empty, at most `max_digits` of them (so the value fits).
+std::optional<int64_t> digits(std::string_view text, std::size_t max_digits) {
+  if (text.empty() || text.size() > max_digits) return std::nullopt;
+  int64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+/// A batch or attempt number: fits an int.
+std::optional<int> number(std::string_view text) {
+  auto n = digits(text, 9);
+  if (!n) return std::nullopt;
+  return static_cast<int>(*n);
+}
+
+std::string_view strip_part(std::string_view name) {
+  if (name.size() > part_suffix.size() &&
+      name.substr(name.size() - part_suffix.size()) == part_suffix)
+    name.remove_suffix(part_suffix.size());
+  return name;
+}
+
+std::string in_job(const std::string& root, int64_t job, std::string_view rest) {
+  return job_dir(root, job) + "/" + std::string{rest};
+}
+
+}  // namespace
+
+std::string jobs_dir(const std::string& root) { return root + "/jobs"; }
+
+std::string job_dir(const std::string& root, int64_t job) {
+  return jobs_dir(root) + "/" + std::to_string(job);
+}
+
+std::string input_dir(const std::string& root, int64_t job) { return in_job(root, job, "input"); }
+
+std::string keys_path(const std::string& root, int64_t job) {
+  return in_job(root, job, "keys.ndjson");
+}
+
+std::string plan_dir(const std::string& root, int64_t job) { return in_job(root, job, "plan"); }
+
+std::string plan_path(const std::string& root, int64_t job, int64_t segment) {
+  return plan_dir(root, job) + "/" + std::to_string(segment) + ".txt";
+}
+
+std::string content_path(const std::string& root, int64_t job, int batch_no, int attempt) {
+  return in_job(root, job,
+                "content/m" + std::to_string(batch_no) + ".a" + std::to_string(attempt) + ".bin");
+}
+
+std::string output_dir(const std::string& root, int64_t job) { return in_job(root, job, "out"); }
+
+std::string output_file_name(const std::string& name, const std::string& segment, int attempt,
+                             std::string_view extension) {
+  std::string file = name + "-" + segment;
+  if (attempt > 1) file += ".a" + std::to_string(attempt);
+  return file + std::string{extension};
+}
+
+std::string uploads_dir(const std::string& root) { return root + "/uploads"; }
+
+std::string upload_dir(const std::string& root, const std::string& token) {
+  return uploads_dir(root) + "/" + token;
+}
+
+std::string part_path(const std::string& path) { return path + std::string{part_suffix}; }
+
+job_area area_of(std::string_view top) {
+  if (top == "input") return job_area::input;
+  if (top == "content") return job_area::content;
+  if (top == "out") return job_area::out;
+  if (top == "plan") return job_area::plan;
+  return job_area::other;
+}
+
+std::optional<int64_t> parse_job_dir_name(std::string_view name) { return digits(name, 18); }
+
+std::optional<file_attempt> parse_content_name(std::string_view file) {
+  const auto name = strip_part(file);
+  if (name.size() < 8 || name[0] != 'm' || name.substr(name.size() - 4) != ".bin")
+    return std::nullopt;
+  const auto core = name.substr(1, name.size() - 5);  // "<B>.a<A>"
+  const auto dot = core.find(".a");
+  if (dot == std::string_view::npos) return std::nullopt;
+  auto b = number(core.substr(0, dot));
+  auto a = number(core.substr(dot + 2));
+  if (!b || !a) return std::nullopt;
+  return file_attempt{*b, *a};
+}
+
+std::optional<file_attempt> parse_output_name(std::string_view file) {
+  auto name = strip_part(file);
+  const auto ext = name.rfind('.');
+  if (ext == std::string_view::npos) return std::nullopt;
+  name = name.substr(0, ext);
+  int attempt = 1;
+  if (const auto a = name.rfind(".a"); a != std::string_view::npos) {
+    if (auto n = number(name.substr(a + 2))) {
+      attempt = *n;
+      name = name.substr(0, a);
+    }
+  }
+  const auto dash = name.rfind('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  auto seg = number(name.substr(dash + 1));
+  if (!seg || *seg < 1) return std::nullopt;
+  return file_attempt{*seg - 1, attempt};
+}
+
+std::string relative_to_job(const std::string& stored, int64_t job) {
+  const std::string marker = "jobs/" + std::to_string(job) + "/";
+  const auto at = stored.rfind(marker);
+  if (at == std::string::npos || (at > 0 && stored[at - 1] != '/')) return "";
+  return fs::path(stored.substr(at + marker.size())).lexically_normal().string();
+}
+
+}  // namespace weft::filestore
