@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README): installs what is missing, builds, starts a
-# disposable MariaDB server on a free loopback port, runs every test (the
+# disposable MariaDB server on a reserved loopback port, runs every test (the
 # `mariadb` and multi-node ones included) and stops that server by its PID,
 # also when tests fail. Extra arguments go to ctest (e.g. -R storage).
 set -euo pipefail

@@ -79,7 +79,7 @@ struct cluster_options {
 };
 
 /// A master ("master") and extensions ("ext1", "ext2", …), one shared topology
-/// file, one fresh database, one file store, a free port per node.
+/// file, one fresh database, one file store, a reserved port per node.
 class test_cluster {
  public:
   explicit test_cluster(cluster_options options = {});
