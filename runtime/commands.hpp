@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -22,7 +23,16 @@ struct connect_args {
 /// `caf-node submit`.
 struct submit_args : connect_args {
   std::string data;
-  std::string data_format;  ///< csv, ndjson; empty: from the extension
+  std::string data_format;  ///< csv, tsv, ndjson, json, xml; empty: from the extension
+  /// How the data is read (docs/jobs.md "Data"); empty or false: the defaults.
+  std::string csv_delimiter;
+  std::string csv_quote;
+  bool csv_no_header = false;
+  std::vector<std::string> csv_columns;
+  int64_t csv_skip_lines = 0;
+  std::string data_encoding;
+  std::string record_path;
+  bool strict = false;
   std::string template_file;
   std::string format = "pdf";
   std::string sort_by;
