@@ -109,7 +109,8 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
   if (fs::file_size(data_path) == 0) return refused(data_name + ": the data file is empty");
   document::data_options data;
   try {
-    data = document::data_options_from_json(spec.value("data", nlohmann::json::object()));
+    auto given = spec.find("data_options");
+    if (given != spec.end()) data = document::data_options_from_json(*given);
   } catch (const std::invalid_argument& e) {
     return refused(std::string{"submit: "} + e.what());
   }

@@ -155,7 +155,7 @@ int submit_on(client& c, const submit_args& a, const std::vector<std::string>& p
                       {"sort_by", a.sort_by},        {"group_by", a.group_by},
                       {"split_every", a.split_every}};
   if (!a.name.empty()) spec["name"] = a.name;
-  spec["data"] = document::to_json(data_options_of(a));
+  spec["data_options"] = document::to_json(data_options_of(a));
   auto submitted = std::chrono::steady_clock::now();
   auto id = c.submit(spec.dump());
   std::cout << id << std::endl;

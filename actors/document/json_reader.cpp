@@ -60,7 +60,7 @@ std::string json_reader::at_path(std::size_t depth) const {
 }
 
 std::string json_reader::where() const {
-  return "line " + std::to_string(line_) + ", column " + std::to_string(column_);
+  return "line " + std::to_string(line_) + ", column " + std::to_string(column_ > 0 ? column_ : 1);
 }
 
 void json_reader::fail(std::string reason) {

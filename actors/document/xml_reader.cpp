@@ -176,7 +176,13 @@ nlohmann::json xml_reader::read_record() {
     stack.pop_back();
     nlohmann::json value;
     if (f.members.empty() && !stack.empty()) {
-      value = std::move(f.text);  // a leaf: its text
+      // A leaf: its text. "true" and "false" become booleans, so that a section such as
+      // {{#paid}} behaves as it does with JSON data (a non-empty string is always true).
+      if (f.text == "true" || f.text == "false") {
+        value = f.text == "true";
+      } else {
+        value = std::move(f.text);
+      }
     } else {
       if (!only_space(f.text)) f.members["#text"] = f.members.empty() ? f.text : trimmed(f.text);
       value = std::move(f.members);

@@ -23,8 +23,9 @@ namespace weft::document {
 /// record would give, so that one template serves both:
 /// * attributes are `@name` members (namespace declarations are left out);
 /// * child elements are members named after their local name; a repeated child is a list;
-/// * an element with only text is that text (a string); text beside attributes or children
-///   is the `#text` member. The record itself is always an object.
+/// * an element with only text is that text (a string; exactly `true` or `false` is a
+///   boolean, as in JSON); text beside attributes or children is the `#text` member. The record
+///   itself is always an object.
 /// Names are local names: `<inv:total>` is `total`; path steps match the local name, or the
 /// prefixed name when the step has a prefix.
 ///

@@ -55,7 +55,7 @@ const std::string invoices =
     "    <line sku=\"A\"><qty>1</qty></line>\n"
     "    <line sku=\"B\"><qty>2</qty></line>\n"
     "    <note>paid <![CDATA[in <cash>]]></note>\n"
-    "    <total>12.50</total>\n"
+    "    <total>12.50</total><paid>false</paid>\n"
     "  </inv:invoice>\n"
     "  <!-- a comment -->\n"
     "  <inv:invoice id=\"INV-2\"><customer><name>Grace</name></customer>"
@@ -74,6 +74,7 @@ BOOST_AUTO_TEST_CASE(elements_at_the_path_become_nested_records) {
   BOOST_TEST(a.at("@currency") == "EUR");
   BOOST_TEST(a.at("customer").at("name") == "Ada & Co");
   BOOST_TEST(a.at("total") == "12.50");
+  BOOST_TEST(a.at("paid") == false);
   BOOST_TEST(a.at("note") == "paid in <cash>");
   BOOST_REQUIRE(a.at("line").is_array());
   BOOST_TEST(a.at("line").size() == 2u);
