@@ -78,7 +78,7 @@ void add_member(nlohmann::json& parent, const std::string& name, nlohmann::json&
 /// One element being built.
 struct frame {
   std::string name;
-  nlohmann::json members = nlohmann::json::object();
+  nlohmann::json members;  // null until the first attribute or child: most elements are leaves
   std::string text;
 };
 
@@ -154,6 +154,7 @@ bool xml_reader::read() {
 nlohmann::json xml_reader::read_record() {
   auto r = as_reader(reader_);
   std::vector<frame> stack;
+  stack.reserve(16);
   auto open_element = [&] {
     if (stack.size() >= options_.max_depth) {
       fail(row_line_, "nested deeper than " + std::to_string(options_.max_depth) + " levels");
@@ -184,6 +185,7 @@ nlohmann::json xml_reader::read_record() {
         value = std::move(f.text);
       }
     } else {
+      if (f.members.is_null()) f.members = nlohmann::json::object();
       if (!only_space(f.text)) f.members["#text"] = f.members.empty() ? f.text : trimmed(f.text);
       value = std::move(f.members);
     }
