@@ -120,7 +120,8 @@ class job_store {
   void set_class(int64_t id, const std::string& job_class, const std::string& granted);
   /// Stores what mapping found out about the job's data (JSON, docs/jobs.md "Data").
   void set_mapping_report(int64_t id, const std::string& report_json);
-  /// The stored mapping report; empty before the job is mapped. @throws storage_error
+  /// The stored mapping report; empty before the job is mapped (or when there is no such job).
+  /// @throws storage_error
   std::string mapping_report(int64_t id);
   void set_paths(int64_t id, const std::string& template_path, const std::string& data_path);
 
