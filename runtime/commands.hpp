@@ -81,6 +81,9 @@ struct render_args {
   std::string template_file;
   std::string data;
   std::string data_format;
+  std::string data_encoding;   ///< as submit's; empty: UTF-8 (UTF-16 by its BOM)
+  std::string csv_delimiter;   ///< as submit's; empty: auto
+  std::string record_path;     ///< as submit's
   std::string format = "txt";  ///< decides the escaping of {{x}}: html escapes, pdf/txt do not
   int64_t record = 1;
 };
