@@ -104,8 +104,18 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
                                : document::parse_data_format(data_format_name);
   if (!data_format)
     return refused(data_name +
-                   ": unknown data format (use .csv, .ndjson or .jsonl, or --data-format)");
+                   ": unknown data format (use .csv, .tsv, .ndjson, .jsonl, .json or .xml, or "
+                   "--data-format)");
   if (fs::file_size(data_path) == 0) return refused(data_name + ": the data file is empty");
+  document::data_options data;
+  try {
+    auto given = spec.find("data_options");
+    if (given != spec.end()) data = document::data_options_from_json(*given);
+  } catch (const std::invalid_argument& e) {
+    return refused(std::string{"submit: "} + e.what());
+  }
+  if (auto problem = document::check_data_options(data); !problem.empty())
+    return refused(data_name + ": " + problem);
   try {
     document::template_engine engine(document::template_escape_for(*format));
     engine.compile_file(template_path);
@@ -122,8 +132,11 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
   try {
     storage::new_job job;
     job.format = std::string{document::to_string(*format)};
-    job.data_format = *data_format == document::data_format::csv ? "csv" : "ndjson";
-    job.options_json = to_json(options);
+    job.data_format = document::to_string(*data_format);
+    // The data options ride along in the job's options, under "data" (the mapper reads them).
+    auto stored = nlohmann::json::parse(to_json(options));
+    stored["data"] = document::to_json(data);
+    job.options_json = stored.dump();
     auto id = st.store->create_job(job);
     // The job's inputs move from the session's upload area to the job's folder.
     fs::path input = filestore::input_dir(st.ctx.files_root(), id);

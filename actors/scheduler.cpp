@@ -17,6 +17,7 @@
 #include "actors/actors.hpp"
 #include "actors/document/data_error.hpp"
 #include "actors/document/data_format.hpp"
+#include "actors/document/field_usage.hpp"
 #include "actors/document/record_reader.hpp"
 #include "actors/planning/job_json.hpp"
 #include "actors/planning/output_planning.hpp"
@@ -180,7 +181,10 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
     auto format = document::parse_data_format(job.data_format);
     document::reader_options options;
     options.source_name = std::filesystem::path(job.data_path).filename().string();
+    options.data = document::data_options_of_job(job.options_json);
     auto reader = document::open_record_reader(job.data_path, format, options);
+    document::field_usage usage(document::fields_of_template(job.template_path),
+                                options.data.strict);
     auto job_opts = parse_job_options(job.options_json);
     std::optional<key_writer> keys;
     if (planned_after_merge(job_opts))
@@ -193,6 +197,7 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
     int64_t count = 0;
     while (reader->next(r)) {
       ++count;
+      usage.add(r, options.source_name);
       if (keys) keys->add(count, r);
       chunk.push_back({count, r.text.empty() ? r.value.dump() : std::move(r.text)});
       if (chunk.size() == mapping_chunk) {
@@ -204,6 +209,11 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
     if (!chunk.empty()) store.insert_records(job_id, chunk);
     if (keys) keys->finish();
     if (count == 0) throw document::data_error(options.source_name, 0, 0, "no records");
+    auto report = document::mapping_report(reader->describe(), usage);
+    spdlog::info("job {}: {}: {}", job_id, options.source_name, reader->describe());
+    for (const auto& line : report["warnings"])
+      spdlog::warn("job {}: {}", job_id, line.get<std::string>());
+    store.set_mapping_report(job_id, report.dump());
     self->send(scheduler, mapped_atom::value, job_id, count, std::string{});
   } catch (const document::data_error& e) {
     self->send(scheduler, mapped_atom::value, job_id, int64_t{-1}, std::string{e.what()});

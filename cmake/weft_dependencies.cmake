@@ -55,6 +55,8 @@ if(NOT TARGET weft::mustache)
   add_library(weft::mustache INTERFACE IMPORTED)
   set_target_properties(weft::mustache PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${MUSTACHE_INCLUDE_DIR}")
 endif()
+# libxml2: the streaming xmlTextReader behind the XML data reader (actors/document/xml_reader).
+pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
 # libedit (BSD): line editing, history and completion for `caf-node shell`;
 # headers under <editline/readline.h>.
 pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)

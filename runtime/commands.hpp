@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -22,7 +23,16 @@ struct connect_args {
 /// `caf-node submit`.
 struct submit_args : connect_args {
   std::string data;
-  std::string data_format;  ///< csv, ndjson; empty: from the extension
+  std::string data_format;  ///< csv, tsv, ndjson, json, xml; empty: from the extension
+  /// How the data is read (docs/jobs.md "Data"); empty or false: the defaults.
+  std::string csv_delimiter;
+  std::string csv_quote;
+  bool csv_no_header = false;
+  std::vector<std::string> csv_columns;
+  int64_t csv_skip_lines = 0;
+  std::string data_encoding;
+  std::string record_path;
+  bool strict = false;
   std::string template_file;
   std::string format = "pdf";
   std::string sort_by;
@@ -71,6 +81,9 @@ struct render_args {
   std::string template_file;
   std::string data;
   std::string data_format;
+  std::string data_encoding;   ///< as submit's; empty: UTF-8 (UTF-16 by its BOM)
+  std::string csv_delimiter;   ///< as submit's; empty: auto
+  std::string record_path;     ///< as submit's
   std::string format = "txt";  ///< decides the escaping of {{x}}: html escapes, pdf/txt do not
   int64_t record = 1;
 };

@@ -142,7 +142,11 @@ int main(int argc, char** argv) {
   auto* render = app.add_subcommand("render", "render one record locally (template preview)");
   render->add_option("--template", ren.template_file, "the Mustache template")->required();
   render->add_option("--data", ren.data, "the data file")->required();
-  render->add_option("--data-format", ren.data_format, "csv or ndjson (default: by extension)");
+  render->add_option("--data-format", ren.data_format,
+                     "csv, tsv, ndjson, json or xml (default: by extension)");
+  render->add_option("--data-encoding", ren.data_encoding, "as for submit (default: utf-8)");
+  render->add_option("--csv-delimiter", ren.csv_delimiter, ", ; | tab or auto (default: auto)");
+  render->add_option("--record-path", ren.record_path, "where the records are in JSON or XML");
   render->add_option("--format", ren.format, "escaping as for pdf, txt or html")
       ->capture_default_str();
   render->add_option("--record", ren.record, "which record, from 1")->capture_default_str();

@@ -32,7 +32,19 @@ int cmd_render(const render_args& args) {
     }
     document::template_engine engine(document::template_escape_for(*format));
     auto tmpl = engine.compile_file(args.template_file);
-    auto reader = document::open_record_reader(args.data, data_format);
+    document::reader_options options;
+    if (!args.csv_delimiter.empty()) {
+      auto delimiter = document::parse_delimiter(args.csv_delimiter);
+      if (!delimiter) {
+        std::cerr << "caf-node: --csv-delimiter: '" << args.csv_delimiter
+                  << "' is not one of , ; | tab auto\n";
+        return exit_usage;
+      }
+      options.data.delimiter = *delimiter;
+    }
+    options.data.encoding = args.data_encoding;
+    options.data.record_path = args.record_path;
+    auto reader = document::open_record_reader(args.data, data_format, options);
     document::record r;
     while (reader->next(r)) {
       if (r.number < args.record) continue;

@@ -66,13 +66,42 @@ class progress_printer {
   int last_percent_ = -1;
 };
 
+/// The data options the command line gives (docs/jobs.md "Data").
+/// @throws client_error (bad usage) naming the option that is wrong.
+document::data_options data_options_of(const submit_args& a) {
+  document::data_options d;
+  if (!a.csv_delimiter.empty()) {
+    auto delimiter = document::parse_delimiter(a.csv_delimiter);
+    if (!delimiter)
+      throw client_error(exit_usage,
+                         "--csv-delimiter: '" + a.csv_delimiter + "' is not one of , ; | tab auto");
+    d.delimiter = *delimiter;
+  }
+  if (!a.csv_quote.empty()) {
+    if (a.csv_quote.size() != 1) throw client_error(exit_usage, "--csv-quote: one character");
+    d.quote = a.csv_quote[0];
+  }
+  d.header = !a.csv_no_header;
+  d.columns = a.csv_columns;
+  if (a.csv_skip_lines < 0) throw client_error(exit_usage, "--csv-skip-lines must be 0 or more");
+  d.skip_lines = static_cast<std::size_t>(a.csv_skip_lines);
+  d.encoding = a.data_encoding;
+  d.record_path = a.record_path;
+  d.strict = a.strict;
+  auto problem = document::check_data_options(d);
+  if (!problem.empty()) throw client_error(exit_usage, a.data + ": " + problem);
+  return d;
+}
+
 /// Refuses a sort_by/group_by field the first record does not have, before
 /// uploading anything (the node checks it again while mapping).
 void check_fields(const submit_args& a) {
   if (a.sort_by.empty() && a.group_by.empty()) return;
   std::optional<document::data_format> format;
   if (!a.data_format.empty()) format = document::parse_data_format(a.data_format);
-  auto reader = document::open_record_reader(a.data, format);
+  document::reader_options options;
+  options.data = data_options_of(a);
+  auto reader = document::open_record_reader(a.data, format, options);
   document::record first;
   if (!reader->next(first)) return;
   document::output_plan::options o;
@@ -99,6 +128,10 @@ std::vector<std::string> check_arguments(const submit_args& a) {
   if (fs::file_size(a.data) == 0)
     throw client_error(exit_usage, a.data + ": the data file is empty");
   if (a.split_every < 0) throw client_error(exit_usage, "--split-every must be positive");
+  if (!a.data_format.empty() && !document::parse_data_format(a.data_format))
+    throw client_error(exit_usage, "unknown data format '" + a.data_format +
+                                       "' (use csv, tsv, ndjson, json or xml)");
+  data_options_of(a);
   document::template_engine engine(document::template_escape_for(*format));
   auto tmpl = engine.compile_file(a.template_file);
   check_fields(a);
@@ -122,6 +155,7 @@ int submit_on(client& c, const submit_args& a, const std::vector<std::string>& p
                       {"sort_by", a.sort_by},        {"group_by", a.group_by},
                       {"split_every", a.split_every}};
   if (!a.name.empty()) spec["name"] = a.name;
+  spec["data_options"] = document::to_json(data_options_of(a));
   auto submitted = std::chrono::steady_clock::now();
   auto id = c.submit(spec.dump());
   std::cout << id << std::endl;
@@ -135,6 +169,10 @@ int submit_on(client& c, const submit_args& a, const std::vector<std::string>& p
     if (finished(job.value("state", ""))) break;
   }
   progress.end();
+  if (!job.value("data", "").empty())
+    std::cerr << "job " << id << " data: " << job.value("data", "") << "\n";
+  for (const auto& w : job.value("warnings", nlohmann::json::array()))
+    std::cerr << "warning: job " << id << ": " << w.get<std::string>() << "\n";
   auto seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - submitted).count();
   auto state = job.value("state", "");
@@ -183,8 +221,25 @@ int guarded(F f) {
 }  // namespace
 
 void add_submit_options(CLI::App& app, submit_args& a) {
-  app.add_option("--data", a.data, "the data file (.csv, .ndjson, .jsonl)")->required();
-  app.add_option("--data-format", a.data_format, "csv or ndjson (default: by extension)");
+  app.add_option("--data", a.data, "the data file (.csv, .tsv, .ndjson, .jsonl, .json, .xml)")
+      ->required();
+  app.add_option("--data-format", a.data_format,
+                 "csv, tsv, ndjson, json or xml (default: by extension)");
+  app.add_option("--data-encoding", a.data_encoding,
+                 "utf-8 (default), windows-1252, iso-8859-1, iso-8859-15, utf-16 (with BOM), "
+                 "utf-16le, utf-16be");
+  app.add_option("--csv-delimiter", a.csv_delimiter,
+                 ", ; | tab or auto (default: auto, sniffed; tab for .tsv)");
+  app.add_option("--csv-quote", a.csv_quote, "the CSV quote character (default \")");
+  app.add_flag("--csv-no-header", a.csv_no_header,
+               "the CSV file has no header row (name the columns with --csv-columns)");
+  app.add_option("--csv-columns", a.csv_columns, "column names of a headerless CSV file")
+      ->delimiter(',');
+  app.add_option("--csv-skip-lines", a.csv_skip_lines, "lines to skip before the CSV header");
+  app.add_option("--record-path", a.record_path,
+                 "where the records are in a JSON or XML document, e.g. /invoices/invoice");
+  app.add_flag("--strict", a.strict,
+               "fail the job when a template variable is missing from any record");
   app.add_option("--template", a.template_file, "the Mustache template")->required();
   app.add_option("--format", a.format, "pdf, txt or html")->capture_default_str();
   app.add_option("--sort-by", a.sort_by, "sort documents by this field");

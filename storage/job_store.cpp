@@ -219,6 +219,25 @@ void job_store::set_paths(int64_t id, const std::string& template_path,
   });
 }
 
+void job_store::set_mapping_report(int64_t id, const std::string& report_json) {
+  with_session(db_, [&](soci::session& s) {
+    long long jid = id;
+    std::string r = report_json;
+    s << "UPDATE jobs SET mapping_report = :r WHERE id = :id", soci::use(r, "r"),
+        soci::use(jid, "id");
+  });
+}
+
+std::string job_store::mapping_report(int64_t id) {
+  return with_session(db_, [&](soci::session& s) {
+    long long jid = id;
+    std::string r;
+    soci::indicator ind = soci::i_null;
+    s << "SELECT mapping_report FROM jobs WHERE id = :id", soci::into(r, ind), soci::use(jid, "id");
+    return ind == soci::i_ok ? r : std::string{};
+  });
+}
+
 // -- mapping ----------------------------------------------------------------------
 
 void job_store::reset_mapping(int64_t id) {
@@ -229,8 +248,8 @@ void job_store::reset_mapping(int64_t id) {
     s << "DELETE FROM content WHERE job_id = :id", soci::use(jid, "id");
     s << "DELETE FROM outputs WHERE job_id = :id", soci::use(jid, "id");
     // The counters count what was just removed.
-    s << "UPDATE jobs SET record_count = 0, records_done = 0, batch_count = 0, batches_done = 0 "
-         "WHERE id = :id",
+    s << "UPDATE jobs SET record_count = 0, records_done = 0, batch_count = 0, batches_done = 0, "
+         "mapping_report = NULL WHERE id = :id",
         soci::use(jid, "id");
   });
 }

@@ -118,6 +118,11 @@ class job_store {
   /// A finished job is never moved again (returns false then).
   bool set_state(int64_t id, job_state state, const std::string& error = "");
   void set_class(int64_t id, const std::string& job_class, const std::string& granted);
+  /// Stores what mapping found out about the job's data (JSON, docs/jobs.md "Data").
+  void set_mapping_report(int64_t id, const std::string& report_json);
+  /// The stored mapping report; empty before the job is mapped (or when there is no such job).
+  /// @throws storage_error
+  std::string mapping_report(int64_t id);
   void set_paths(int64_t id, const std::string& template_path, const std::string& data_path);
 
   // -- mapping ----------------------------------------------------------------

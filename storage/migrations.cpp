@@ -180,6 +180,16 @@ std::vector<migration> build_migrations() {
             "WHERE earlier.name <= settings.name)"},
            {"", "CREATE INDEX IF NOT EXISTS settings_seq ON settings (seq)"},
        }});
+  // What mapping found out about a job's data (docs/jobs.md "Data"): how it was read and the
+  // warnings (blank variables, unused fields). JSON; NULL until the job has been mapped.
+  all.push_back({6,
+                 "jobs: mapping report",
+                 {
+                     {"ALTER TABLE jobs ADD COLUMN mapping_report MEDIUMTEXT NULL", "",
+                      "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+                      "DATABASE() AND TABLE_NAME = 'jobs' AND COLUMN_NAME = 'mapping_report'"},
+                     {"", "ALTER TABLE jobs ADD COLUMN mapping_report TEXT NULL"},
+                 }});
   return all;
 }
 

@@ -1,7 +1,6 @@
 #include "actors/document/csv_reader.hpp"
 
-#include <cerrno>
-#include <cstring>
+#include <array>
 #include <unordered_map>
 #include <utility>
 
@@ -12,31 +11,124 @@ namespace weft::document {
 namespace {
 
 constexpr int eof = detail::byte_source::end_of_input;
+/// How much of the file the delimiter is sniffed from, at most.
+constexpr std::size_t sniff_bytes = 64u * 1024u;
+constexpr std::size_t sniff_rows = 50;
+
+/// Field counts of the rows in `sample` split at `delim`, quote-aware; blank lines skipped.
+std::vector<std::size_t> field_counts(std::string_view sample, char delim, char quote,
+                                      bool at_end) {
+  std::vector<std::size_t> counts;
+  std::size_t fields = 1;
+  bool in_quotes = false;
+  bool row_empty = true;
+  for (std::size_t i = 0; i < sample.size() && counts.size() < sniff_rows; ++i) {
+    const char c = sample[i];
+    if (in_quotes) {
+      if (c == quote) {
+        if (i + 1 < sample.size() && sample[i + 1] == quote) {
+          ++i;
+        } else {
+          in_quotes = false;
+        }
+      }
+      continue;
+    }
+    if (c == quote) {
+      in_quotes = true;
+      row_empty = false;
+    } else if (c == delim) {
+      ++fields;
+      row_empty = false;
+    } else if (c == '\n' || c == '\r') {
+      if (!row_empty) counts.push_back(fields);
+      fields = 1;
+      row_empty = true;
+    } else {
+      row_empty = false;
+    }
+  }
+  if (at_end && !in_quotes && !row_empty && counts.size() < sniff_rows) counts.push_back(fields);
+  return counts;
+}
 
 }  // namespace
 
+char sniff_delimiter(std::string_view sample, char quote, bool at_end, std::string& why) {
+  static constexpr std::array<char, 4> candidates = {',', ';', '\t', '|'};
+  char best_consistent = '\0', best_any = '\0';
+  std::size_t consistent_columns = 1, any_columns = 1, rows_seen = 0;
+  for (char d : candidates) {
+    const auto counts = field_counts(sample, d, quote, at_end);
+    if (counts.empty() || counts[0] < 2) continue;
+    bool consistent = true;
+    for (auto n : counts) consistent = consistent && n == counts[0];
+    if (consistent && counts[0] > consistent_columns) {
+      best_consistent = d;
+      consistent_columns = counts[0];
+      rows_seen = counts.size();
+    }
+    if (counts[0] > any_columns) {
+      best_any = d;
+      any_columns = counts[0];
+    }
+  }
+  if (best_consistent != '\0') {
+    why = std::to_string(consistent_columns) + " columns in each of the first " +
+          std::to_string(rows_seen) + (rows_seen == 1 ? " row" : " rows");
+    return best_consistent;
+  }
+  if (best_any != '\0') {
+    why = std::to_string(any_columns) + " columns in the first row, rows differ";
+    return best_any;
+  }
+  why = "no candidate splits the first row; one column";
+  return ',';
+}
+
 csv_reader::csv_reader(std::istream& in, reader_options options)
-    : options_(detail::named(std::move(options), "data")), in_(in, options_.buffer_bytes) {}
+    : options_(detail::prepared(std::move(options), "data")),
+      in_(in, options_.buffer_bytes, options_.data.encoding),
+      delimiter_(options_.data.delimiter),
+      quote_(options_.data.quote) {}
 
 csv_reader::csv_reader(const std::filesystem::path& path, reader_options options)
     : file_(detail::open_data_file(path, options)),
-      options_(detail::named(std::move(options), path.filename().string())),
-      in_(*file_, options_.buffer_bytes) {}
+      options_(detail::prepared(std::move(options), path.filename().string())),
+      in_(*file_, options_.buffer_bytes, options_.data.encoding),
+      delimiter_(options_.data.delimiter),
+      quote_(options_.data.quote) {}
+
+std::string csv_reader::describe() const {
+  std::string out = "CSV, delimiter '" + delimiter_name(delimiter_) + "'";
+  if (!sniffed_.empty()) out += " (detected: " + sniffed_ + ")";
+  if (quote_ != '"') out += std::string(", quote ") + quote_;
+  out += options_.data.header ? ", header row" : ", no header row";
+  if (options_.data.skip_lines > 0)
+    out += ", " + std::to_string(options_.data.skip_lines) + " lines skipped";
+  out += ", " + std::to_string(header_.size()) + (header_.size() == 1 ? " column" : " columns");
+  out += ", " + in_.encoding();
+  return out;
+}
 
 void csv_reader::fail(std::int64_t row, std::int64_t line, std::string reason) {
   failed_.emplace(options_.source_name, row, line, std::move(reason));
   throw *failed_;
 }
 
+void csv_reader::fail_input(std::int64_t row, std::int64_t line) { fail(row, line, in_.error()); }
+
 int csv_reader::next_byte() {
   const int c = in_.get();
   if (c == eof) {
-    if (in_.read_failed()) fail(row_, row_line_, "read error");
+    if (in_.read_failed()) fail_input(row_, row_line_);
     return eof;
   }
   if (c == 0) fail(row_, row_line_, "NUL byte at offset " + std::to_string(row_offset_));
   if (!utf8_.feed(static_cast<unsigned char>(c))) {
-    fail(row_, row_line_, "invalid UTF-8 at byte offset " + std::to_string(row_offset_));
+    fail(row_, row_line_,
+         "invalid UTF-8 at byte offset " + std::to_string(row_offset_) +
+             detail::encoding_hint(in_.encoding()));
   }
   ++row_offset_;
   return c;
@@ -57,7 +149,7 @@ bool csv_reader::read_row(std::size_t store_limit) {
   for (;;) {
     const int c = in_.peek();
     if (c == eof) {
-      if (in_.read_failed()) fail(row_, line_, "read error");
+      if (in_.read_failed()) fail_input(row_, line_);
       return false;
     }
     if (c == '\n' || c == '\r') {
@@ -71,6 +163,8 @@ bool csv_reader::read_row(std::size_t store_limit) {
   row_line_ = line_;
   row_offset_ = 0;
   utf8_.reset();
+  const char delim = delimiter_;
+  const char quote = quote_;
   for (;;) {
     // One field per iteration; fields beyond store_limit are counted but not kept.
     std::string* field = &discard_;
@@ -80,7 +174,7 @@ bool csv_reader::read_row(std::size_t store_limit) {
     }
     field->clear();
     int c = next_byte();
-    if (c == '"') {
+    if (c == quote) {
       const std::int64_t quote_line = line_;
       for (;;) {
         c = next_byte();
@@ -88,8 +182,8 @@ bool csv_reader::read_row(std::size_t store_limit) {
           fail(row_, row_line_,
                "unterminated quoted field (opened on line " + std::to_string(quote_line) + ")");
         }
-        if (c == '"') {
-          if (in_.peek() != '"') break;
+        if (c == quote) {
+          if (in_.peek() != quote) break;
           c = next_byte();
         } else if (c == '\n' || (c == '\r' && in_.peek() != '\n')) {
           ++line_;
@@ -97,25 +191,40 @@ bool csv_reader::read_row(std::size_t store_limit) {
         append(*field, c);
       }
       c = next_byte();
-      if (c != ',' && c != '\n' && c != '\r' && c != eof) {
+      if (c != delim && c != '\n' && c != '\r' && c != eof) {
         fail(row_, row_line_,
              "unexpected character after closing quote in field " + std::to_string(n_fields_ + 1) +
                  " at byte offset " + std::to_string(row_offset_ - 1));
       }
     } else {
-      while (c != ',' && c != '\n' && c != '\r' && c != eof) {
+      while (c != delim && c != '\n' && c != '\r' && c != eof) {
         append(*field, c);
         c = next_byte();
       }
     }
     ++n_fields_;
-    if (c == ',') continue;
+    if (c == delim) continue;
     if (c == '\r' && in_.peek() == '\n') in_.get();
     if (c != eof) ++line_;
     if (!utf8_.complete()) {
-      fail(row_, row_line_, "invalid UTF-8 at byte offset " + std::to_string(row_offset_ - 1));
+      fail(row_, row_line_,
+           "invalid UTF-8 at byte offset " + std::to_string(row_offset_ - 1) +
+               detail::encoding_hint(in_.encoding()));
     }
     return true;
+  }
+}
+
+void csv_reader::skip_lines() {
+  for (std::size_t i = 0; i < options_.data.skip_lines; ++i) {
+    int c = in_.get();
+    while (c != eof && c != '\n' && c != '\r') c = in_.get();
+    if (c == eof) {
+      if (in_.read_failed()) fail_input(0, line_);
+      return;
+    }
+    if (c == '\r' && in_.peek() == '\n') in_.get();
+    ++line_;
   }
 }
 
@@ -125,8 +234,19 @@ void csv_reader::read_header() {
   if (in_.peek() == 0xEF) {
     in_.get();
     if (in_.get() != 0xBB || in_.get() != 0xBF) {
-      fail(0, 1, "header: invalid UTF-8 at byte offset 0");
+      fail(0, 1, "header: invalid UTF-8 at byte offset 0" + detail::encoding_hint(in_.encoding()));
     }
+  }
+  if (in_.read_failed()) fail_input(0, 1);
+  skip_lines();
+  if (delimiter_ == '\0') {
+    const auto sample = in_.lookahead(sniff_bytes);
+    if (in_.read_failed() && sample.empty()) fail_input(0, line_);
+    delimiter_ = sniff_delimiter(sample, quote_, sample.size() < sniff_bytes, sniffed_);
+  }
+  if (!options_.data.header) {
+    header_ = options_.data.columns;
+    return;
   }
   if (!read_row(options_.max_columns)) fail(0, 0, "empty file: no header row");
   if (n_fields_ > options_.max_columns) {
@@ -159,7 +279,8 @@ bool csv_reader::next(record& out) {
   }
   if (n_fields_ != header_.size()) {
     fail(row_, row_line_,
-         std::to_string(n_fields_) + (n_fields_ == 1 ? " field" : " fields") + ", header has " +
+         std::to_string(n_fields_) + (n_fields_ == 1 ? " field" : " fields") +
+             (options_.data.header ? ", header has " : ", columns are ") +
              std::to_string(header_.size()));
   }
   out.number = row_;
@@ -167,6 +288,7 @@ bool csv_reader::next(record& out) {
   for (std::size_t i = 0; i < header_.size(); ++i) {
     out.value.emplace(header_[i], fields_[i]);
   }
+  out.text.clear();
   return true;
 }
 

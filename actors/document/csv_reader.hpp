@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "actors/document/data_error.hpp"
@@ -17,39 +18,52 @@
 
 namespace weft::document {
 
-/// Reads RFC 4180 CSV with a header row, streaming.
+/// Reads CSV (RFC 4180 and its common dialects), streaming.
 ///
-/// * The first row names the columns; names must be non-empty and unique.
+/// * The dialect comes from options.data: the delimiter (`,` `;` tab `|`, or auto: sniffed from
+///   the first lines, see sniff_delimiter()), the quote character, lines to skip before the
+///   header, and whether there is a header row at all (else options.data.columns names them).
+/// * Header names must be non-empty and unique.
 /// * Fields may be quoted ("a, b", doubled quotes "" inside, line breaks inside).
 ///   A quote inside an unquoted field is kept as a literal character.
-/// * UTF-8 with or without a BOM; CRLF, LF or lone CR line ends; the last line may lack one.
+/// * UTF-8 with or without a BOM, or another encoding converted while streaming;
+///   CRLF, LF or lone CR line ends; the last line may lack one.
 /// * Empty lines between rows are skipped.
-/// * Every data row must have exactly as many fields as the header.
+/// * Every data row must have exactly as many fields as there are columns.
 /// Each record is a JSON object of strings keyed by column name.
 class csv_reader : public record_reader {
  public:
   /// Reads from `in`, which must outlive the reader.
+  /// @throws data_error when options.data is inconsistent (check_data_options()).
   csv_reader(std::istream& in, reader_options options = {});
   /// Opens `path`. @throws data_error when it cannot be opened.
   explicit csv_reader(const std::filesystem::path& path, reader_options options = {});
 
   bool next(record& out) override;
+  std::string describe() const override;
 
   /// Column names, once the header has been read (after the first next()).
   const std::vector<std::string>& header() const { return header_; }
+  /// The delimiter in use: the one given, or after the first next() the one sniffed.
+  char delimiter() const { return delimiter_; }
 
  private:
   void read_header();
+  void skip_lines();
   /// Reads one row into fields_ (n_fields_ of them stored). False at the end of the input.
   bool read_row(std::size_t store_limit);
   int next_byte();
   void append(std::string& field, int c);
   [[noreturn]] void fail(std::int64_t row, std::int64_t line, std::string reason);
+  [[noreturn]] void fail_input(std::int64_t row, std::int64_t line);
 
   std::unique_ptr<std::ifstream> file_;
   reader_options options_;
   detail::byte_source in_;
   detail::utf8_validator utf8_;
+  char delimiter_;
+  char quote_;
+  std::string sniffed_;  // how the delimiter was chosen, when it was sniffed
   std::vector<std::string> header_;
   std::vector<std::string> fields_;
   std::string discard_;  // fields past the header's count are read into this one
@@ -61,5 +75,13 @@ class csv_reader : public record_reader {
   std::uint64_t row_offset_ = 0;
   std::optional<data_error> failed_;
 };
+
+/// Picks the delimiter of the CSV text that starts with `sample` (the header line and the
+/// first rows): among `,` `;` tab `|`, the one that splits the first line into the most
+/// columns (more than one) and every complete row of the sample into as many; failing that,
+/// the one giving the first line the most columns; `,` when none splits it at all.
+/// `at_end` says the sample holds the whole file (its last row is then complete too).
+/// `why` receives a short account for the log, e.g. "3 columns in 20 rows".
+char sniff_delimiter(std::string_view sample, char quote, bool at_end, std::string& why);
 
 }  // namespace weft::document

@@ -38,12 +38,15 @@ const char* type_name(const nlohmann::json& j) {
 }  // namespace
 
 ndjson_reader::ndjson_reader(std::istream& in, reader_options options)
-    : options_(detail::named(std::move(options), "data")), in_(in, options_.buffer_bytes) {}
+    : options_(detail::prepared(std::move(options), "data")),
+      in_(in, options_.buffer_bytes, options_.data.encoding) {}
 
 ndjson_reader::ndjson_reader(const std::filesystem::path& path, reader_options options)
     : file_(detail::open_data_file(path, options)),
-      options_(detail::named(std::move(options), path.filename().string())),
-      in_(*file_, options_.buffer_bytes) {}
+      options_(detail::prepared(std::move(options), path.filename().string())),
+      in_(*file_, options_.buffer_bytes, options_.data.encoding) {}
+
+std::string ndjson_reader::describe() const { return "NDJSON, " + in_.encoding(); }
 
 void ndjson_reader::fail(std::string reason) {
   failed_.emplace(options_.source_name, row_, line_number_, std::move(reason));
@@ -57,12 +60,12 @@ bool ndjson_reader::read_line() {
     in_.get();
     if (in_.get() != 0xBB || in_.get() != 0xBF) {
       line_number_ = 1;
-      fail("invalid UTF-8 at byte offset 0");
+      fail("invalid UTF-8 at byte offset 0" + detail::encoding_hint(in_.encoding()));
     }
   }
   int c = in_.get();
   if (c == eof) {
-    if (in_.read_failed()) fail("read error");
+    if (in_.read_failed()) fail(in_.error());
     return false;
   }
   ++line_number_;
@@ -74,7 +77,7 @@ bool ndjson_reader::read_line() {
     line_.push_back(static_cast<char>(c));
     c = in_.get();
   }
-  if (c == eof && in_.read_failed()) fail("read error");
+  if (c == eof && in_.read_failed()) fail(in_.error());
   if (!line_.empty() && line_.back() == '\r') line_.pop_back();
   return true;
 }
@@ -87,7 +90,9 @@ void ndjson_reader::check_line() {
   for (std::size_t i = 0; i < line_.size(); ++i) {
     const auto b = static_cast<unsigned char>(line_[i]);
     if (b == 0) fail("NUL byte at offset " + std::to_string(i));
-    if (!utf8.feed(b)) fail("invalid UTF-8 at byte offset " + std::to_string(i));
+    if (!utf8.feed(b))
+      fail("invalid UTF-8 at byte offset " + std::to_string(i) +
+           detail::encoding_hint(in_.encoding()));
     // Track nesting outside strings so that deeply nested input is refused before parsing.
     if (in_string) {
       if (escaped) {
@@ -107,7 +112,9 @@ void ndjson_reader::check_line() {
       if (depth > 0) --depth;
     }
   }
-  if (!utf8.complete()) fail("invalid UTF-8 at byte offset " + std::to_string(line_.size()));
+  if (!utf8.complete())
+    fail("invalid UTF-8 at byte offset " + std::to_string(line_.size()) +
+         detail::encoding_hint(in_.encoding()));
 }
 
 bool ndjson_reader::next(record& out) {

@@ -29,6 +29,7 @@ class ndjson_reader : public record_reader {
   explicit ndjson_reader(const std::filesystem::path& path, reader_options options = {});
 
   bool next(record& out) override;
+  std::string describe() const override;
 
  private:
   /// Reads the next physical line into line_ (without its end). False at the end of the input.

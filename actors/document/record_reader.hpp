@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 #include "actors/document/record.hpp"
 
 namespace weft::document {
@@ -15,6 +17,10 @@ class record_reader {
   /// Reads the next record into `out`. Returns false at the end of the data.
   /// @throws data_error on malformed data, a limit crossed or a read error.
   virtual bool next(record& out) = 0;
+
+  /// How the data is being read, for the log: format, dialect (a sniffed delimiter says so),
+  /// encoding, record path. Complete once next() has been called.
+  virtual std::string describe() const = 0;
 };
 
 }  // namespace weft::document

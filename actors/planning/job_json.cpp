@@ -51,6 +51,11 @@ std::string job_json(storage::job_store& store, int64_t id) {
                        {"pages", o.pages},
                        {"bytes", o.bytes}});
   j["outputs"] = outputs;
+  // How the data was read and what mapping warns about (docs/jobs.md "Data").
+  auto report = nlohmann::json::parse(store.mapping_report(id), nullptr, false);
+  j["data"] = report.is_object() ? report.value("reader", "") : "";
+  j["warnings"] = report.is_object() ? report.value("warnings", nlohmann::json::array())
+                                     : nlohmann::json::array();
   return j.dump();
 }
 

@@ -227,6 +227,10 @@ void render_job_fields(const json& j, std::ostream& out, bool c) {
   f.emplace_back("started", text(j, "started_at"));
   f.emplace_back("finished", text(j, "finished_at"));
   if (text(j, "error") != "-") f.emplace_back("error", paint(text(j, "error"), colour::red, c));
+  if (text(j, "data") != "-") f.emplace_back("data", text(j, "data"));
+  // Mapping's warnings (blank variables, unused fields): one line each, never hidden.
+  for (const auto& w : array_field(j, "warnings"))
+    if (w.is_string()) f.emplace_back("warning", paint(w.get<std::string>(), colour::yellow, c));
   out << paint(title, colour::bold, c) << "\n";
   print_fields(out, f);
 }

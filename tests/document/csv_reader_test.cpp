@@ -147,9 +147,11 @@ BOOST_AUTO_TEST_CASE(text_after_a_closing_quote_is_an_error) {
 BOOST_AUTO_TEST_CASE(invalid_utf8_names_the_byte_offset_in_the_row) {
   const auto e = error_of("a,b\nok,fine\nab,c\xC3(\n");
   BOOST_CHECK_EQUAL(e.row(), 2);
-  BOOST_CHECK_EQUAL(e.reason(), "invalid UTF-8 at byte offset 5");
+  // The reason goes on to say which encoding was assumed and how to name another.
+  BOOST_CHECK_EQUAL(e.reason().rfind("invalid UTF-8 at byte offset 5 (read as utf-8;", 0), 0u);
   // A sequence cut short by the end of the row.
-  BOOST_CHECK_EQUAL(error_of("a\nx\xE2\x82").reason(), "invalid UTF-8 at byte offset 2");
+  BOOST_CHECK_EQUAL(error_of("a\nx\xE2\x82").reason().rfind("invalid UTF-8 at byte offset 2 (", 0),
+                    0u);
 }
 
 BOOST_AUTO_TEST_CASE(nul_bytes_are_errors) {

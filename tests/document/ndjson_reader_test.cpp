@@ -70,7 +70,9 @@ BOOST_AUTO_TEST_CASE(invalid_json_names_row_and_column) {
 }
 
 BOOST_AUTO_TEST_CASE(invalid_utf8_and_nul_bytes_are_errors_with_offsets) {
-  BOOST_CHECK_EQUAL(error_of("{\"a\":\"\xFF\"}\n").reason(), "invalid UTF-8 at byte offset 6");
+  BOOST_CHECK_EQUAL(
+      error_of("{\"a\":\"\xFF\"}\n").reason().rfind("invalid UTF-8 at byte offset 6 (read as", 0),
+      0u);
   BOOST_CHECK_EQUAL(error_of(std::string("{\"a\":\"\0\"}\n", 10)).reason(), "NUL byte at offset 6");
 }
 

@@ -84,6 +84,7 @@ run_result submit(const test_node& node, const submit_request& r,
   if (!r.name.empty()) argv.insert(argv.end(), {"--name", r.name});
   if (r.wait) argv.push_back("--wait");
   if (!r.out_dir.empty()) argv.insert(argv.end(), {"--out", r.out_dir});
+  argv.insert(argv.end(), r.extra.begin(), r.extra.end());
   return run_command(argv, timeout);
 }
 

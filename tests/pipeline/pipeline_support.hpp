@@ -76,9 +76,10 @@ struct submit_request {
   int64_t split_every = 0;
   std::string name;
   bool wait = true;
-  std::string out_dir;      ///< implies waiting
-  std::string secret_file;  ///< empty: the node's own
-  std::string connect;      ///< empty: the node's own
+  std::string out_dir;             ///< implies waiting
+  std::string secret_file;         ///< empty: the node's own
+  std::string connect;             ///< empty: the node's own
+  std::vector<std::string> extra;  ///< more options, e.g. {"--csv-delimiter", ";"}
 };
 
 run_result submit(const test_node& node, const submit_request& r,

@@ -518,7 +518,9 @@ BOOST_AUTO_TEST_CASE(completes_commands_and_their_arguments) {
   BOOST_TEST(complete_line("logs ext2 ", lists) == v{"-f"});
   BOOST_TEST(complete_line("logs -f m", lists) == v{"master"});
   BOOST_TEST(complete_line("help dr", lists) == v{"drain"});
-  BOOST_TEST(complete_line("submit --d", lists) == (v{"--data", "--data-format"}));
+  BOOST_TEST(complete_line("submit --d", lists) ==
+             (v{"--data", "--data-encoding", "--data-format"}));
+  BOOST_TEST(complete_line("submit --csv-d", lists) == v{"--csv-delimiter"});
   BOOST_TEST(complete_line("nodes ", lists).empty());
   BOOST_TEST(complete_line("nosuch ", lists).empty());
   // The lists are kept for a while: TAB twice asks the node once.

@@ -409,6 +409,24 @@ BOOST_AUTO_TEST_CASE(reset_mapping_removes_one_jobs_records_batches_content_and_
   store.reset_mapping(987654);
 }
 
+BOOST_AUTO_TEST_CASE(the_mapping_report_is_stored_and_cleared_when_mapping_starts_over) {
+  fresh_database fresh;
+  auto db = fresh.open();
+  job_store store(*db);
+  const int64_t id = store.create_job(sample_job("report"));
+  BOOST_TEST(store.mapping_report(id).empty());
+  // JSON with a long warning and non-ASCII text, as the mapper writes it.
+  const std::string report =
+      "{\"reader\":\"CSV, delimiter ';'\",\"warnings\":[\"{{name}} is "
+      "empty in 100 % of records \u2014 K\u00f6ln " +
+      std::string(5000, 'x') + "\"]}";
+  store.set_mapping_report(id, report);
+  BOOST_TEST(store.mapping_report(id) == report);
+  store.reset_mapping(id);
+  BOOST_TEST(store.mapping_report(id).empty());
+  BOOST_TEST(store.mapping_report(987654).empty());  // no such job: nothing to report
+}
+
 // -- mapping ends, merging --------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(finish_mapping_stores_the_batches_and_moves_the_job_to_merging) {

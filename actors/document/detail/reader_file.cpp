@@ -18,9 +18,16 @@ std::unique_ptr<std::ifstream> open_data_file(const std::filesystem::path& path,
   return file;
 }
 
-reader_options named(reader_options options, const std::string& fallback) {
+reader_options prepared(reader_options options, const std::string& fallback) {
   if (options.source_name.empty()) options.source_name = fallback;
+  auto problem = check_data_options(options.data);
+  if (!problem.empty()) throw data_error(options.source_name, 0, 0, problem);
   return options;
+}
+
+std::string encoding_hint(const std::string& encoding) {
+  if (encoding != "utf-8") return " (read as " + encoding + ")";
+  return " (read as utf-8; name the file's encoding with --data-encoding, e.g. windows-1252)";
 }
 
 }  // namespace weft::document::detail

@@ -14,6 +14,10 @@ std::unique_ptr<std::ifstream> open_data_file(const std::filesystem::path& path,
                                               const reader_options& options);
 
 /// `options` with `source_name` set to `fallback` when it is empty (the name errors use).
-reader_options named(reader_options options, const std::string& fallback);
+/// @throws data_error naming the source when options.data is inconsistent.
+reader_options prepared(reader_options options, const std::string& fallback);
+
+/// For an invalid-UTF-8 message: which encoding was assumed and how to name another.
+std::string encoding_hint(const std::string& encoding);
 
 }  // namespace weft::document::detail

@@ -1,8 +1,11 @@
-// weft_gen_invoices: writes N sample invoice records as NDJSON or CSV, deterministically.
+// weft_gen_invoices: writes N sample invoice records as NDJSON, CSV, JSON or XML,
+// deterministically.
 //
-//   weft_gen_invoices --count N [--format ndjson|csv] [--seed S] [--max-items M] --out FILE|-
+//   weft_gen_invoices --count N [--format ndjson|csv|json|xml] [--seed S] [--max-items M]
+//                     --out FILE|-
 //
-// The format defaults to the output file's extension (.csv → CSV, else NDJSON).
+// The format defaults to the output file's extension (.csv, .json, .xml; else NDJSON).
+// JSON holds the records at /invoices, XML at /invoices/invoice.
 
 #include <cstdlib>
 #include <cstring>
@@ -16,7 +19,7 @@ namespace {
 
 int usage(const char* why) {
   std::cerr << "weft_gen_invoices: " << why << "\n"
-            << "usage: weft_gen_invoices --count N [--format ndjson|csv] [--seed S] "
+            << "usage: weft_gen_invoices --count N [--format ndjson|csv|json|xml] [--seed S] "
                "[--max-items M] --out FILE|-\n";
   return 2;
 }
@@ -61,10 +64,17 @@ int main(int argc, char** argv) {
   if (!have_count) return usage("--count is required");
   if (out_path.empty()) return usage("--out is required");
   if (format.empty()) {
-    const bool csv = out_path.size() > 4 && out_path.compare(out_path.size() - 4, 4, ".csv") == 0;
-    format = csv ? "csv" : "ndjson";
+    const auto ends_with = [&](const std::string& ext) {
+      return out_path.size() > ext.size() &&
+             out_path.compare(out_path.size() - ext.size(), ext.size(), ext) == 0;
+    };
+    format = ends_with(".csv")    ? "csv"
+             : ends_with(".json") ? "json"
+             : ends_with(".xml")  ? "xml"
+                                  : "ndjson";
   }
-  if (format != "csv" && format != "ndjson") return usage("--format is csv or ndjson");
+  if (format != "csv" && format != "ndjson" && format != "json" && format != "xml")
+    return usage("--format is csv, ndjson, json or xml");
 
   std::ofstream file;
   std::ostream* out = &std::cout;
@@ -80,6 +90,10 @@ int main(int argc, char** argv) {
   weft::document::samples::invoice_generator gen(seed, static_cast<int>(max_items));
   if (format == "csv") {
     gen.write_csv(*out, count);
+  } else if (format == "json") {
+    gen.write_json(*out, count);
+  } else if (format == "xml") {
+    gen.write_xml(*out, count);
   } else {
     gen.write_ndjson(*out, count);
   }

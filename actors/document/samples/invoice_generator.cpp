@@ -137,4 +137,59 @@ void invoice_generator::write_csv(std::ostream& out, std::uint64_t count) {
   }
 }
 
+namespace {
+
+void xml_text(std::ostream& out, const std::string& s) {
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out << "&amp;";
+        break;
+      case '<':
+        out << "&lt;";
+        break;
+      case '>':
+        out << "&gt;";
+        break;
+      default:
+        out << c;
+    }
+  }
+}
+
+void xml_element(std::ostream& out, const std::string& name, const nlohmann::json& v) {
+  if (v.is_array()) {
+    for (const auto& item : v) xml_element(out, name, item);
+    return;
+  }
+  out << '<' << name << '>';
+  if (v.is_object()) {
+    for (auto it = v.begin(); it != v.end(); ++it) xml_element(out, it.key(), it.value());
+  } else if (v.is_string()) {
+    xml_text(out, v.get_ref<const std::string&>());
+  } else {
+    out << v.dump();
+  }
+  out << "</" << name << '>';
+}
+
+}  // namespace
+
+void invoice_generator::write_json(std::ostream& out, std::uint64_t count) {
+  out << "{\"invoices\": [";
+  for (std::uint64_t i = 0; i < count; ++i) out << (i == 0 ? "\n" : ",\n") << next().dump();
+  out << "\n]}\n";
+}
+
+void invoice_generator::write_xml(std::ostream& out, std::uint64_t count) {
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<invoices>\n";
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const auto r = next();
+    out << "<invoice id=\"" << r.value("invoice", std::string()) << "\">";
+    for (auto it = r.begin(); it != r.end(); ++it) xml_element(out, it.key(), it.value());
+    out << "</invoice>\n";
+  }
+  out << "</invoices>\n";
+}
+
 }  // namespace weft::document::samples

@@ -26,6 +26,14 @@ class invoice_generator {
   /// columns are named "customer.name" etc., which templates reach as {{customer.name}}).
   void write_csv(std::ostream& out, std::uint64_t count);
 
+  /// Writes `count` invoices as one JSON document: {"invoices": [ ... ]} (records at /invoices).
+  void write_json(std::ostream& out, std::uint64_t count);
+
+  /// Writes `count` invoices as XML: <invoices><invoice>…</invoice>…</invoices> (records at
+  /// /invoices/invoice), each member an element, items as repeated <items> elements, the
+  /// invoice number also as an attribute `id`.
+  void write_xml(std::ostream& out, std::uint64_t count);
+
  private:
   std::uint64_t random();
   std::uint64_t below(std::uint64_t n) { return random() % n; }
