@@ -5,7 +5,12 @@
 // integers, strings, actor handles), so no type registration can be
 // forgotten on one side: structured payloads travel as JSON text.
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
+#include <memory>
+#include <vector>
+
+#include "storage/job_store.hpp"
 
 namespace weft::actors {
 
@@ -92,7 +97,7 @@ using reload_atom = caf::atom_constant<caf::atom("reload")>;
 
 // -- internal ------------------------------------------------------------------
 
-/// store worker requests, local only.
+/// store worker requests, local only (actors/store_worker.hpp).
 using load_atom = caf::atom_constant<caf::atom("load")>;
 using plan_atom = caf::atom_constant<caf::atom("plan")>;
 using finish_atom = caf::atom_constant<caf::atom("finish")>;
@@ -101,4 +106,11 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 /// scheduler → itself, and → its store worker: queued jobs it does not know yet.
 using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 
+/// Local-only payloads between the scheduler and its store worker (and the planner).
+using job_rows_ptr = std::shared_ptr<const std::vector<storage::job_row>>;
+using batch_rows_ptr = std::shared_ptr<const std::vector<storage::batch_row>>;
+
 }  // namespace weft::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::actors::job_rows_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::actors::batch_rows_ptr)

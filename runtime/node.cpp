@@ -78,7 +78,9 @@ int run_node(const config::settings& s) {
       spawned.push_back(a);
     };
     if (self.role == config::node_role::master) {
-      scheduler = actors::spawn_scheduler(sys, ctx);
+      auto store = actors::spawn_store_worker(sys, ctx);
+      spawned.push_back(store);
+      scheduler = actors::spawn_scheduler(sys, ctx, store);
       membership = actors::spawn_membership(sys, ctx, scheduler);
       add("scheduler", "scheduler", scheduler);
       add("membership", "membership", membership);
