@@ -1,288 +1,31 @@
-// The node's front door and the client sessions behind it.
+// The node's front door (gateway.hpp).
 //
 // The gateway is the only actor a node publishes. It answers nothing but the
 // handshake: version check, then mutual challenge and response with the
-// cluster secret. A client that passes gets a session actor of its own,
-// which only answers messages from the client's node and ends when the
-// client goes away. Sessions are detached: they write uploads and read
-// outputs from the file store and query the database.
+// cluster secret. A client that passes gets a session actor of its own
+// (session.hpp); a node that passes joins membership.
+
+#include "actors/gateway.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <caf/all.hpp>
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "actors/actors.hpp"
-#include "actors/document/data_format.hpp"
-#include "actors/document/output_format.hpp"
-#include "actors/document/template_engine.hpp"
-#include "actors/document/template_error.hpp"
-#include "actors/planning/job_json.hpp"
 #include "actors/protocol.hpp"
+#include "actors/session.hpp"
 #include "actors/trust/auth.hpp"
-#include "storage/filestore/layout.hpp"
-#include "storage/job_store.hpp"
-#include "storage/storage_error.hpp"
 #include "weft/version.hpp"
 
 namespace weft::actors {
 
-using planning::job_json;
-using planning::job_options;
-using planning::to_json;
 using trust::auth_proof;
 using trust::make_nonce;
 using trust::proofs_equal;
 
 namespace {
 
-namespace fs = std::filesystem;
-using namespace std::chrono_literals;
-
-constexpr std::size_t max_chunk = 4u << 20;        ///< largest upload or download chunk
-constexpr int64_t max_upload = int64_t{64} << 30;  ///< largest uploaded file
 constexpr auto challenge_lifetime = std::chrono::seconds(30);
-
-caf::error refused(const std::string& why) {
-  return caf::make_error(caf::sec::runtime_error, "refused: " + why);
-}
-
-caf::error failed(const std::string& why) { return caf::make_error(caf::sec::runtime_error, why); }
-
-bool safe_name(const std::string& name) {
-  if (name.empty() || name.size() > 200 || name[0] == '.') return false;
-  for (char c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'))
-      return false;
-  return true;
-}
-
-// -- session -------------------------------------------------------------------
-
-struct session_state {
-  node_context ctx;
-  caf::actor scheduler;                             ///< null on an extension
-  caf::actor inspector;                             ///< this node's
-  std::map<uint64_t, caf::response_promise> waits;  ///< an extension's `wait`s, by token
-  uint64_t next_wait = 0;
-  caf::node_id client_node;
-  std::string client_name;
-  std::string upload_dir;
-  std::unique_ptr<storage::job_store> store;
-  static inline const char* name = "session";
-};
-
-using session_actor = caf::stateful_actor<session_state>;
-
-/// Refuses messages that do not come from the authenticated client's node.
-bool from_client(session_actor* self) {
-  auto& sender = self->current_sender();
-  return sender && sender->node() == self->state.client_node;
-}
-
-caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
-  auto& st = self->state;
-  auto spec = nlohmann::json::parse(spec_json, nullptr, false);
-  if (!spec.is_object()) return refused("submit: the job spec is not a JSON object");
-  auto data_name = spec.value("data", "");
-  auto template_name = spec.value("template", "");
-  auto data_path = fs::path(st.upload_dir) / data_name;
-  auto template_path = fs::path(st.upload_dir) / template_name;
-  if (!safe_name(data_name) || !fs::is_regular_file(data_path))
-    return refused("submit: no data file was uploaded");
-  if (!safe_name(template_name) || !fs::is_regular_file(template_path))
-    return refused("submit: no template was uploaded");
-  auto format_name = spec.value("format", "pdf");
-  auto format = document::parse_output_format(format_name);
-  if (!format) return refused("unknown format '" + format_name + "' (use pdf, txt or html)");
-  auto data_format_name = spec.value("data_format", "");
-  std::optional<document::data_format> data_format =
-      data_format_name.empty() ? document::data_format_from_extension(data_name)
-                               : document::parse_data_format(data_format_name);
-  if (!data_format)
-    return refused(data_name +
-                   ": unknown data format (use .csv, .tsv, .ndjson, .jsonl, .json or .xml, or "
-                   "--data-format)");
-  if (fs::file_size(data_path) == 0) return refused(data_name + ": the data file is empty");
-  document::data_options data;
-  try {
-    auto given = spec.find("data_options");
-    if (given != spec.end()) data = document::data_options_from_json(*given);
-  } catch (const std::invalid_argument& e) {
-    return refused(std::string{"submit: "} + e.what());
-  }
-  if (auto problem = document::check_data_options(data); !problem.empty())
-    return refused(data_name + ": " + problem);
-  try {
-    document::template_engine engine(document::template_escape_for(*format));
-    engine.compile_file(template_path);
-  } catch (const document::template_error& e) {
-    return refused(e.what());
-  }
-  job_options options;
-  options.name = spec.value("name", fs::path(template_name).stem().string());
-  if (!safe_name(options.name)) options.name = "job";
-  options.sort_by = spec.value("sort_by", "");
-  options.group_by = spec.value("group_by", "");
-  options.split_every = spec.value("split_every", int64_t{0});
-  if (options.split_every < 0) return refused("split_every must be positive");
-  try {
-    storage::new_job job;
-    job.format = std::string{document::to_string(*format)};
-    job.data_format = document::to_string(*data_format);
-    // The data options ride along in the job's options, under "data" (the mapper reads them).
-    auto stored = nlohmann::json::parse(to_json(options));
-    stored["data"] = document::to_json(data);
-    job.options_json = stored.dump();
-    auto id = st.store->create_job(job);
-    // The job's inputs move from the session's upload area to the job's folder.
-    fs::path input = filestore::input_dir(st.ctx.files_root(), id);
-    fs::create_directories(input);
-    for (const auto& entry : fs::directory_iterator(st.upload_dir))
-      fs::rename(entry.path(), input / entry.path().filename());
-    st.store->set_paths(id, (input / template_name).string(), (input / data_name).string());
-    // On the master the scheduler is told at once; on an extension the job is a
-    // queued row, which the master's scheduler adopts within a second.
-    if (st.scheduler) self->send(st.scheduler, submitted_atom::value, id, job.options_json);
-    spdlog::info("job {} submitted by {} ({}, {}){}", id, st.client_name, data_name, job.format,
-                 st.scheduler ? "" : "; the master takes it from the database");
-    return id;
-  } catch (const std::exception& e) {
-    return failed(std::string{"submit: "} + e.what());
-  }
-}
-
-caf::behavior session(session_actor* self, node_context ctx, caf::actor scheduler,
-                      caf::actor inspector, caf::actor client, std::string client_name) {
-  auto& st = self->state;
-  st.ctx = ctx;
-  st.scheduler = std::move(scheduler);
-  st.inspector = std::move(inspector);
-  st.client_node = client.node();
-  st.client_name = std::move(client_name);
-  st.store = std::make_unique<storage::job_store>(*ctx.db);
-  st.upload_dir = filestore::upload_dir(ctx.files_root(), trust::make_nonce().substr(0, 16));
-  self->monitor(client);
-  self->set_down_handler([=](caf::down_msg&) { self->quit(); });
-  self->set_exit_handler([=](caf::exit_msg& msg) { self->quit(msg.reason); });
-  // An idle session ends: clients keep theirs busy while they need it.
-  self->set_default_handler(caf::drop);
-  auto cleanup_uploads = [=] {
-    std::error_code ec;
-    fs::remove_all(self->state.upload_dir, ec);
-  };
-  self->attach_functor(cleanup_uploads);
-  return {
-      [=](upload_atom, const std::string& name, int64_t offset,
-          const std::string& bytes) -> caf::result<int64_t> {
-        if (!from_client(self)) return refused("not your session");
-        if (!safe_name(name)) return refused("upload: bad file name '" + name + "'");
-        if (bytes.size() > max_chunk) return refused("upload: chunk too large");
-        auto path = fs::path(self->state.upload_dir) / name;
-        fs::create_directories(path.parent_path());
-        std::error_code ec;
-        auto size = fs::exists(path) ? static_cast<int64_t>(fs::file_size(path, ec)) : 0;
-        if (offset != size)
-          return refused("upload: " + name + " has " + std::to_string(size) +
-                         " bytes, chunk starts at " + std::to_string(offset));
-        if (size + static_cast<int64_t>(bytes.size()) > max_upload)
-          return refused("upload: " + name + " is larger than 64 GiB");
-        std::ofstream out(path, std::ios::binary | std::ios::app);
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        out.flush();
-        if (!out) return failed("upload: cannot write " + path.string());
-        return size + static_cast<int64_t>(bytes.size());
-      },
-      [=](submit_atom, const std::string& spec) -> caf::result<int64_t> {
-        if (!from_client(self)) return refused("not your session");
-        return submit(self, spec);
-      },
-      [=](status_atom, int64_t job) -> caf::result<std::string> {
-        if (!from_client(self)) return refused("not your session");
-        try {
-          return job_json(*self->state.store, job);
-        } catch (const storage::storage_error& e) {
-          return failed(e.what());
-        }
-      },
-      [=](wait_atom, int64_t job, int32_t max_ms) -> caf::result<caf::message> {
-        if (!from_client(self)) return refused("not your session");
-        if (self->state.scheduler)
-          return self->delegate(self->state.scheduler, wait_atom::value, job, max_ms);
-        // An extension reads the job from the database, at most once a second.
-        auto token = ++self->state.next_wait;
-        self->state.waits[token] = self->make_response_promise();
-        auto delay = std::chrono::milliseconds(std::clamp(max_ms, 1, 1000));
-        self->delayed_send(self, delay, wait_atom::value, job, token);
-        return caf::message{};
-      },
-      [=](wait_atom, int64_t job, uint64_t token) {
-        if (self->current_sender().get() != self->ctrl()) return;  // our own timer only
-        auto w = self->state.waits.find(token);
-        if (w == self->state.waits.end()) return;
-        auto rp = std::move(w->second);
-        self->state.waits.erase(w);
-        try {
-          rp.deliver(job_json(*self->state.store, job));
-        } catch (const storage::storage_error& e) {
-          rp.deliver(failed(e.what()));
-        }
-      },
-      [=](drain_atom, const std::string& node, bool on) -> caf::result<caf::message> {
-        if (!from_client(self)) return refused("not your session");
-        auto& s = self->state;
-        bool known = false;
-        for (const auto& n : s.ctx.settings->nodes) known = known || n.name == node;
-        if (!known) return refused("no node '" + node + "' in the topology");
-        // The inspector takes it to the master's membership, from any node.
-        auto rp = self->make_response_promise();
-        self->request(s.inspector, s.ctx.settings->cluster.request_timeout * 3, inspect_atom::value,
-                      std::string{on ? "drain" : "undrain"}, nlohmann::json{{"node", node}}.dump())
-            .then([rp](std::string&) mutable { rp.deliver(true); },
-                  [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-        return caf::message{};
-      },
-      // The inspector takes it to the master's scheduler, from any node.
-      [=](cancel_atom, int64_t job) -> caf::result<caf::message> {
-        if (!from_client(self)) return refused("not your session");
-        return self->delegate(self->state.inspector, inspect_atom::value, std::string{"cancel"},
-                              nlohmann::json{{"id", job}}.dump());
-      },
-      // The shell: the node's inspector answers (and forwards what concerns others).
-      [=](inspect_atom, const std::string& command,
-          const std::string& args) -> caf::result<caf::message> {
-        if (!from_client(self)) return refused("not your session");
-        auto a = nlohmann::json::parse(args.empty() ? "{}" : args, nullptr, false);
-        if (!a.is_object()) return failed(command + ": the arguments are not a JSON object");
-        a["by"] = self->state.client_name;  // who changed a setting, for `settings`
-        return self->delegate(self->state.inspector, inspect_atom::value, command, a.dump());
-      },
-      [=](fetch_atom, int64_t job, int32_t segment, int64_t offset) -> caf::result<std::string> {
-        if (!from_client(self)) return refused("not your session");
-        try {
-          for (const auto& o : self->state.store->outputs(job)) {
-            if (o.segment_no != segment) continue;
-            std::ifstream in(o.path, std::ios::binary);
-            if (!in) return failed("fetch: cannot read " + o.path);
-            in.seekg(offset);
-            std::string chunk(1u << 20, '\0');
-            in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-            chunk.resize(static_cast<std::size_t>(in.gcount()));
-            return chunk;
-          }
-          return failed("fetch: job " + std::to_string(job) + " has no output " +
-                        std::to_string(segment));
-        } catch (const std::exception& e) {
-          return failed(e.what());
-        }
-      },
-  };
-}
-
-// -- gateway -------------------------------------------------------------------
 
 struct challenge {
   std::string role;
@@ -395,8 +138,8 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
                   });
           return caf::message{};
         }
-        auto sess = self->spawn<caf::detached>(session, st.ctx, st.scheduler, st.inspector, client,
-                                               ch.name);
+        auto sess =
+            spawn_session(self->system(), st.ctx, st.scheduler, st.inspector, client, ch.name);
         self->monitor(sess);
         (*st.sessions)[sess.address()] = sess;
         spdlog::info("client '{}' authenticated", ch.name);

@@ -1,4 +1,4 @@
-// The master's scheduler, its store worker and the job mapper.
+// The master's scheduler (scheduler.hpp).
 //
 // The scheduler is a cooperative actor: it decides, and never blocks. Every
 // database call runs in the detached store worker (one at a time, in order)
@@ -7,47 +7,32 @@
 // interval ends. State that must survive a crash is in the database before
 // anything depends on it; the scheduler's memory is rebuilt from it at start.
 
+#include "actors/scheduler.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
-#include <cmath>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "actors/actors.hpp"
-#include "actors/document/data_error.hpp"
-#include "actors/document/data_format.hpp"
-#include "actors/document/field_usage.hpp"
-#include "actors/document/record_reader.hpp"
+#include "actors/mapper.hpp"
+#include "actors/planner.hpp"
 #include "actors/planning/job_json.hpp"
 #include "actors/planning/output_planning.hpp"
 #include "actors/protocol.hpp"
 #include "actors/settings_message.hpp"
-#include "storage/cluster_store.hpp"
+#include "actors/store_worker.hpp"
 #include "storage/job_store.hpp"
-#include "storage/storage_error.hpp"
 
 namespace weft::actors {
 
-using planning::job_json;
 using planning::job_options;
-using planning::key_writer;
 using planning::parse_job_options;
-using planning::plan_outputs;
 using planning::planned_after_merge;
 using planning::scheduling_limits;
 using planning::scheduling_policy;
 using planning::to_json;
 using planning::type_limits;
-/// Local-only payloads between the scheduler and its store worker.
-using job_rows_ptr = std::shared_ptr<const std::vector<storage::job_row>>;
-using batch_rows_ptr = std::shared_ptr<const std::vector<storage::batch_row>>;
-}  // namespace weft::actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::actors::job_rows_ptr)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::actors::batch_rows_ptr)
-
-namespace weft::actors {
 
 namespace {
 
@@ -57,189 +42,8 @@ using namespace std::chrono_literals;
 
 constexpr auto long_poll = 1s;  ///< an idle engine's request is answered within this
 constexpr int64_t default_segment_cap = 10000;  ///< documents per output file by default
-constexpr std::size_t mapping_chunk = 1000;     ///< records per insert transaction
-
-caf::error fail(const std::string& what) { return failure(what); }
 
 phase phase_of(engine_type t) { return t == engine_type::merge ? phase::merge : phase::weave; }
-
-// -- the store worker ----------------------------------------------------------
-
-/// Runs the scheduler's database work, one request at a time, off the
-/// cooperative threads. Storage errors become CAF errors carrying the text.
-caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
-  auto store = std::make_shared<storage::job_store>(*ctx.db);
-  // Never let a stray message or error end the worker (and, linked, the scheduler).
-  self->set_default_handler(
-      [](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-        spdlog::error("scheduler store: unexpected message {}", to_string(x.content()));
-        return caf::message{};
-      });
-  self->set_error_handler(
-      [](caf::error& err) { spdlog::error("scheduler store: error {}", caf::to_string(err)); });
-  auto guarded = [](auto&& f) -> caf::result<caf::message> {
-    try {
-      return f();
-    } catch (const std::exception& e) {
-      return fail(e.what());
-    }
-  };
-  return {
-      // Queued jobs (the scheduler adopts those submitted on an extension).
-      [=](adopt_atom) {
-        return guarded([&] {
-          auto rows = store->jobs(job_state::queued, 1000);
-          return caf::make_message(
-              job_rows_ptr{std::make_shared<const std::vector<storage::job_row>>(rows)});
-        });
-      },
-      // Unfinished jobs, with their open batches, for the restart.
-      [=](load_atom) {
-        return guarded([&] {
-          auto rows = store->unfinished_jobs();
-          return caf::make_message(
-              job_rows_ptr{std::make_shared<const std::vector<storage::job_row>>(rows)});
-        });
-      },
-      [=](load_atom, int64_t job, int32_t p) {
-        return guarded([&] {
-          auto open = store->open_batches(job, static_cast<phase>(p));
-          auto progress = store->progress(job, static_cast<phase>(p));
-          return caf::make_message(
-              batch_rows_ptr{
-                  std::make_shared<const std::vector<storage::batch_row>>(std::move(open))},
-              int32_t{progress.first}, int32_t{progress.second});
-        });
-      },
-      [=](finish_atom, int64_t job, int64_t records, batch_rows_ptr batches,
-          batch_rows_ptr segments, std::string job_class) {
-        return guarded([&] {
-          store->finish_mapping(job, records, *batches, *segments);
-          store->set_class(job, job_class, "");
-          return caf::make_message(true);
-        });
-      },
-      [=](plan_atom, int64_t job, batch_rows_ptr segs) {
-        return guarded([&] {
-          store->start_weaving(job, *segs);
-          return caf::make_message(true);
-        });
-      },
-      [=](finish_atom, int64_t job, int32_t state, std::string error) {
-        return guarded([&] {
-          bool moved = store->set_state(job, static_cast<job_state>(state), error);
-          return caf::make_message(moved);
-        });
-      },
-      // Sent, not requested: nothing answers. A failure is logged; the fence
-      // (attempt <= current) keeps exactly-once even if the bump is late or lost.
-      [=](attempt_atom, int64_t job, int32_t p, int32_t batch_no, int32_t attempt) {
-        try {
-          store->set_attempt(job, static_cast<phase>(p), batch_no, attempt);
-        } catch (const std::exception& e) {
-          spdlog::warn("scheduler: could not store attempt {} of job {} batch {}: {}", attempt, job,
-                       batch_no, e.what());
-        }
-      },
-      [=](status_atom, int64_t job) {
-        return guarded([&] { return caf::make_message(job_json(*store, job)); });
-      },
-      // The engines table: informative (the shell shows it), never fatal.
-      [=](register_atom, const std::string& id, const std::string& node, const std::string& type,
-          const std::string& state) {
-        try {
-          storage::cluster_store(*ctx.db).engine_registered({id, node, type, state, 0});
-        } catch (const std::exception& e) {
-          spdlog::warn("scheduler: cannot store engine {}: {}", id, e.what());
-        }
-      },
-      // A node's engines are lost. Written here, after their registrations, so that a
-      // node lost right after it joined cannot end up shown with idle engines.
-      [=](lost_atom, const std::string& node) {
-        try {
-          storage::cluster_store(*ctx.db).set_node_engines_state(node, "lost");
-        } catch (const std::exception& e) {
-          spdlog::warn("scheduler: cannot store the engines of node {} as lost: {}", node,
-                       e.what());
-        }
-      },
-  };
-}
-
-// -- the mapper ----------------------------------------------------------------
-
-/// Streams a job's data file into `records` in chunks, then tells the
-/// scheduler how many records there are. Detached: it blocks on the file and
-/// the database. A malformed row fails the job with its row number.
-void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::actor scheduler) {
-  storage::job_store store(*ctx.db);
-  try {
-    auto job = store.job(job_id);
-    if (storage::finished(job.state)) return;
-    store.reset_mapping(job_id);
-    store.set_state(job_id, job_state::mapping);
-    auto format = document::parse_data_format(job.data_format);
-    document::reader_options options;
-    options.source_name = std::filesystem::path(job.data_path).filename().string();
-    options.data = document::data_options_of_job(job.options_json);
-    auto reader = document::open_record_reader(job.data_path, format, options);
-    document::field_usage usage(document::fields_of_template(job.template_path),
-                                options.data.strict);
-    auto job_opts = parse_job_options(job.options_json);
-    std::optional<key_writer> keys;
-    if (planned_after_merge(job_opts))
-      keys.emplace(ctx.files_root(), job_id, job_opts, options.source_name);
-    std::vector<storage::record_row> chunk;
-    // Stopping the node stops mapping between chunks; the job stays in
-    // `mapping` and starts over when the master starts again.
-    chunk.reserve(mapping_chunk);
-    document::record r;
-    int64_t count = 0;
-    while (reader->next(r)) {
-      ++count;
-      usage.add(r, options.source_name);
-      if (keys) keys->add(count, r);
-      chunk.push_back({count, r.text.empty() ? r.value.dump() : std::move(r.text)});
-      if (chunk.size() == mapping_chunk) {
-        if (ctx.stopping->load()) return;
-        store.insert_records(job_id, chunk);
-        chunk.clear();
-      }
-    }
-    if (!chunk.empty()) store.insert_records(job_id, chunk);
-    if (keys) keys->finish();
-    if (count == 0) throw document::data_error(options.source_name, 0, 0, "no records");
-    auto report = document::mapping_report(reader->describe(), usage);
-    spdlog::info("job {}: {}: {}", job_id, options.source_name, reader->describe());
-    for (const auto& line : report["warnings"])
-      spdlog::warn("job {}: {}", job_id, line.get<std::string>());
-    store.set_mapping_report(job_id, report.dump());
-    self->send(scheduler, mapped_atom::value, job_id, count, std::string{});
-  } catch (const document::data_error& e) {
-    self->send(scheduler, mapped_atom::value, job_id, int64_t{-1}, std::string{e.what()});
-  } catch (const storage::storage_error& e) {
-    // The database is down: leave the job as it is; the scheduler retries.
-    self->send(scheduler, mapped_atom::value, job_id, int64_t{-2}, std::string{e.what()});
-  } catch (const std::exception& e) {
-    self->send(scheduler, mapped_atom::value, job_id, int64_t{-1}, std::string{e.what()});
-  }
-}
-
-/// Plans the outputs of a sorted or grouped job once all its records are
-/// merged (detached: it reads the job's keys file).
-void planner(caf::blocking_actor* self, node_context ctx, int64_t job_id, job_options options,
-             caf::actor scheduler) {
-  try {
-    auto rows = plan_outputs(ctx.files_root(), job_id, options);
-    self->send(scheduler, plan_atom::value, job_id,
-               batch_rows_ptr{std::make_shared<const std::vector<storage::batch_row>>(rows)},
-               std::string{});
-  } catch (const std::exception& e) {
-    self->send(scheduler, plan_atom::value, job_id, batch_rows_ptr{}, std::string{e.what()});
-  }
-}
-
-// -- the scheduler -------------------------------------------------------------
 
 struct job_progress {
   int64_t records = 0;
@@ -278,10 +82,117 @@ struct scheduler_state {
   bool standby_warned[2] = {false, false};
   /// The topology plus what `set` changed (the inspector sends it).
   settings_ptr effective;
-  static inline const char* name = "scheduler";
 };
 
-using scheduler_actor = caf::stateful_actor<scheduler_state>;
+/// The reply type of a guarded handler: its own result<T>, or result<R>.
+template <class R>
+struct as_result {
+  using type = caf::result<R>;
+};
+template <class T>
+struct as_result<caf::result<T>> {
+  using type = caf::result<T>;
+};
+
+/// The scheduler. Each message handler is one `on_…` member function; the
+/// behaviour (make_behavior) only forwards to them.
+class scheduler : public caf::event_based_actor {
+ public:
+  scheduler(caf::actor_config& cfg, node_context ctx, caf::actor store);
+
+  const char* name() const override { return "scheduler"; }
+
+ protected:
+  caf::behavior make_behavior() override;
+  /// Drops every handle the scheduler holds (its store worker, the engines, the
+  /// waiting promises) when it terminates. CAF 0.17 waits at shutdown until each
+  /// detached actor is destroyed, and a terminated scheduler object that still
+  /// held them kept the store worker and the engines alive: the node never
+  /// stopped (a stateful actor's state is dropped here the same way).
+  void on_exit() override {
+    auto& s = state_;
+    s.store = caf::actor{};
+    s.engines.clear();
+    s.engine_by_addr.clear();
+    s.waiting.clear();
+    s.watchers.clear();
+    s.jobs.clear();
+    s.effective.reset();
+  }
+
+ private:
+  // -- handlers (docs/protocol.md) --
+  bool on_register(const std::string& id, int32_t type, const std::string& node, bool local,
+                   const caf::actor& engine);
+  void on_want(const std::string& engine, int64_t done_job, int32_t done_type, int32_t done_batch,
+               int32_t done_attempt, bool accepted);
+  void on_poll_expired(const std::string& engine, uint64_t token);
+  void on_node_lost(const std::string& node);
+  bool on_drain(const std::string& node, bool on);
+  void on_batch_failed(int64_t job, const std::string& reason);
+  void on_submitted(int64_t job, const std::string& options_json);
+  void on_remap(int64_t job, const std::string& options_json);
+  void on_adopt();
+  void on_mapping_failed(int64_t job, const std::string& reason);
+  void on_mapping_interrupted(int64_t job, const std::string& reason);
+  void on_planned(int64_t job, batch_rows_ptr segments);
+  void on_plan_failed(int64_t job, const std::string& reason);
+  void on_wait(int64_t job, int32_t max_ms);
+  void on_wait_expired(int64_t job, uint64_t token);
+  void on_cancel(int64_t job);
+  void on_status(int64_t job);
+  caf::result<std::string> on_inspect(const std::string& what);
+  void on_apply(settings_ptr settings);
+  void on_engine_down(const caf::down_msg& msg);
+
+  /// Runs handler `f` for message `what`. An exception is logged with the
+  /// message (sanitised, cut) and, for a handler with a reply, answered with
+  /// an error: no message ends the scheduler.
+  template <class F>
+  auto guarded(const char* what, F&& f) {
+    using returned = decltype(f());
+    if constexpr (std::is_void_v<returned>) {
+      try {
+        f();
+      } catch (const std::exception& e) {
+        log_exception(what, e.what());
+      }
+    } else {
+      using answer = typename as_result<returned>::type;
+      try {
+        return answer{f()};
+      } catch (const std::exception& e) {
+        log_exception(what, e.what());
+        return answer{failure(std::string{"scheduler: cannot handle '"} + what + "': " + e.what())};
+      }
+    }
+  }
+  /// Logs an exception thrown by a handler, with the message it handled.
+  void log_exception(const char* what, const char* why);
+  /// Whether `job` is still being mapped (not cancelled or failed meanwhile).
+  bool mapping(int64_t job) const;
+
+  // -- the work behind them --
+  /// Asks the store worker for the job's JSON and answers `rp` with it.
+  void answer_status(caf::response_promise rp, int64_t job);
+  void dispatch();
+  void notify_watchers(int64_t job);
+  void finish_job(int64_t job, job_state state, const std::string& error);
+  void release_segments(int64_t job);
+  void start_weaving(int64_t job, batch_rows_ptr planned = nullptr);
+  void on_done(const std::string& engine, const batch& b, bool accepted);
+  void on_mapped(int64_t job, int64_t records);
+  void start_mapping(int64_t job);
+  void resume(const storage::job_row& row);
+  void requeued(const std::vector<batch>& batches);
+  void report_capacity();
+  std::string engines_json();
+  std::string jobs_json();
+  std::string capacity_json();
+  void forget_engine(const std::string& id);
+  void load_unfinished();
+  scheduler_state state_;
+};
 
 scheduling_limits limits_from(const config::settings& s) {
   scheduling_limits l;
@@ -319,8 +230,8 @@ batch batch_of(const storage::batch_row& r) {
 }
 
 /// Hands batches to the engines whose long poll is waiting.
-void dispatch(scheduler_actor* self) {
-  auto& st = self->state;
+void scheduler::dispatch() {
+  auto& st = state_;
   for (auto i = st.waiting.begin(); i != st.waiting.end();) {
     auto b = st.policy.next_for(i->first);
     if (!b) {
@@ -334,47 +245,43 @@ void dispatch(scheduler_actor* self) {
   }
 }
 
-void notify_watchers(scheduler_actor* self, int64_t job) {
-  auto& st = self->state;
+void scheduler::notify_watchers(int64_t job) {
+  auto& st = state_;
   auto w = st.watchers.find(job);
   if (w == st.watchers.end()) return;
   auto promises = std::move(w->second);
   st.watchers.erase(w);
   for (auto& watching : promises) {
-    auto rp = watching.promise;
-    self->request(st.store, caf::infinite, status_atom::value, job)
-        .then([rp](std::string json) mutable { rp.deliver(std::move(json)); },
-              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+    answer_status(watching.promise, job);
   }
 }
 
 /// Ends a job: no more work is handed out for it at once; the job leaves the
 /// scheduler's memory (and its watchers are answered) once its final state is
 /// stored, so that nobody is told it is finished before it is.
-void finish_job(scheduler_actor* self, int64_t job, job_state state, const std::string& error) {
-  auto& st = self->state;
+void scheduler::finish_job(int64_t job, job_state state, const std::string& error) {
+  auto& st = state_;
   st.policy.remove_job(job);
   auto j = st.jobs.find(job);
   if (j != st.jobs.end()) {
     if (storage::finished(j->second.state)) return;  // already ending
     j->second.state = state;
   }
-  self->request(st.store, caf::infinite, finish_atom::value, job, static_cast<int32_t>(state),
-                error)
+  request(st.store, caf::infinite, save_state_atom::value, job, state, error)
       .then(
           [=](bool) {
-            self->state.jobs.erase(job);
+            state_.jobs.erase(job);
             if (state == job_state::failed)
               spdlog::warn("job {} failed: {}", job, error);
             else
               spdlog::info("job {} {}", job, storage::to_string(state));
-            notify_watchers(self, job);
+            notify_watchers(job);
           },
           [=](caf::error& err) {
-            self->state.jobs.erase(job);
+            state_.jobs.erase(job);
             spdlog::error("job {}: could not store state {}: {}", job, storage::to_string(state),
-                          error_text(self->system(), err));
-            notify_watchers(self, job);
+                          error_text(system(), err));
+            notify_watchers(job);
           });
 }
 
@@ -403,8 +310,8 @@ std::vector<storage::batch_row> plan_segments(int64_t job, int64_t records, int6
 }
 
 /// Hands out the held weave segments whose merge batches are all done.
-void release_segments(scheduler_actor* self, int64_t job) {
-  auto& st = self->state;
+void scheduler::release_segments(int64_t job) {
+  auto& st = state_;
   auto& jp = st.jobs[job];
   std::vector<batch> ready;
   for (auto i = jp.held.begin(); i != jp.held.end();) {
@@ -427,20 +334,20 @@ void release_segments(scheduler_actor* self, int64_t job) {
 /// Every merge batch is done: the job is weaving. Its segments either exist
 /// since mapping ended (some may be woven already) or, for sorted and grouped
 /// jobs, are `planned` now and stored with the state change.
-void start_weaving(scheduler_actor* self, int64_t job, batch_rows_ptr planned = nullptr) {
-  auto& st = self->state;
+void scheduler::start_weaving(int64_t job, batch_rows_ptr planned) {
+  auto& st = state_;
   auto j = st.jobs.find(job);
   if (j == st.jobs.end() || storage::finished(j->second.state)) return;
   if (!planned && planned_after_merge(j->second.options)) {
-    self->spawn<caf::detached>(planner, st.ctx, job, j->second.options, caf::actor{self});
+    spawn_planner(system(), st.ctx, job, j->second.options, caf::actor{this});
     return;
   }
   auto segments =
       planned ? planned : batch_rows_ptr{std::make_shared<const std::vector<storage::batch_row>>()};
-  self->request(st.store, caf::infinite, plan_atom::value, job, segments)
+  request(st.store, caf::infinite, save_weaving_atom::value, job, segments)
       .then(
           [=](bool) {
-            auto& s = self->state;
+            auto& s = state_;
             auto jj = s.jobs.find(job);
             if (jj == s.jobs.end() || storage::finished(jj->second.state)) return;
             auto& jp = jj->second;
@@ -451,21 +358,19 @@ void start_weaving(scheduler_actor* self, int64_t job, batch_rows_ptr planned = 
               jp.remaining[1].insert(r.batch_no);
             }
             s.policy.add_batches(bs);
-            release_segments(self, job);
+            release_segments(job);
             if (jp.remaining[1].empty())
-              finish_job(self, job, job_state::done, "");
+              finish_job(job, job_state::done, "");
             else
-              dispatch(self);
+              dispatch();
           },
-          [=](caf::error& err) {
-            finish_job(self, job, job_state::failed, error_text(self->system(), err));
-          });
+          [=](caf::error& err) { finish_job(job, job_state::failed, error_text(system(), err)); });
 }
 
 /// An engine finished a batch (accepted: the database took its result; or
 /// not: another attempt had already finished it).
-void on_done(scheduler_actor* self, const std::string& engine, const batch& b, bool accepted) {
-  auto& st = self->state;
+void scheduler::on_done(const std::string& engine, const batch& b, bool accepted) {
+  auto& st = state_;
   bool current = st.policy.complete(engine, b);
   if (!current && !accepted) return;  // a late result of an attempt nobody waits for
   auto j = st.jobs.find(b.job_id);
@@ -475,10 +380,10 @@ void on_done(scheduler_actor* self, const std::string& engine, const batch& b, b
   if (remaining.erase(b.batch_no) == 0) return;
   if (b.type == engine_type::merge) {
     jp.open_merge.erase(b.batch_no);
-    release_segments(self, b.job_id);
-    if (remaining.empty() && jp.state == job_state::merging) start_weaving(self, b.job_id);
+    release_segments(b.job_id);
+    if (remaining.empty() && jp.state == job_state::merging) start_weaving(b.job_id);
   } else if (remaining.empty() && jp.state == job_state::weaving) {
-    finish_job(self, b.job_id, job_state::done, "");
+    finish_job(b.job_id, job_state::done, "");
   }
 }
 
@@ -490,8 +395,8 @@ int64_t batch_size_for(const scheduler_state& st, int64_t job, int64_t records) 
   return std::clamp<int64_t>(size, s.min_batch_size, s.max_batch_size);
 }
 
-void on_mapped(scheduler_actor* self, int64_t job, int64_t records) {
-  auto& st = self->state;
+void scheduler::on_mapped(int64_t job, int64_t records) {
+  auto& st = state_;
   st.policy.add_job(job, records);
   auto size = batch_size_for(st, job, records);
   batch_rows_ptr cbatches = std::make_shared<const std::vector<storage::batch_row>>(
@@ -501,10 +406,10 @@ void on_mapped(scheduler_actor* self, int64_t job, int64_t records) {
       planned_after_merge(st.jobs[job].options)
           ? std::vector<storage::batch_row>{}
           : plan_segments(job, records, st.jobs[job].options.split_every));
-  self->request(st.store, caf::infinite, finish_atom::value, job, records, cbatches, segments, cls)
+  request(st.store, caf::infinite, save_mapping_atom::value, job, records, cbatches, segments, cls)
       .then(
           [=](bool) {
-            auto& s = self->state;
+            auto& s = state_;
             auto& jp = s.jobs[job];
             jp.records = records;
             jp.state = job_state::merging;
@@ -521,38 +426,41 @@ void on_mapped(scheduler_actor* self, int64_t job, int64_t records) {
             s.policy.add_batches(bs);
             spdlog::info("job {}: {} records, {} class, {} merge batches of {}", job, records, cls,
                          bs.size(), size);
-            dispatch(self);
+            dispatch();
           },
-          [=](caf::error& err) {
-            finish_job(self, job, job_state::failed, error_text(self->system(), err));
-          });
+          [=](caf::error& err) { finish_job(job, job_state::failed, error_text(system(), err)); });
 }
 
-void start_mapping(scheduler_actor* self, int64_t job) {
-  self->state.jobs[job].state = job_state::mapping;
-  self->spawn<caf::detached>(mapper, self->state.ctx, job, caf::actor{self});
+void scheduler::start_mapping(int64_t job) {
+  state_.jobs[job].state = job_state::mapping;
+  spawn_mapper(system(), state_.ctx, job, caf::actor{this});
 }
 
 /// Resumes a job found unfinished in the database at start.
-void resume(scheduler_actor* self, const storage::job_row& row) {
-  auto& st = self->state;
+void scheduler::resume(const storage::job_row& row) {
+  auto& st = state_;
   auto& entry = st.jobs[row.id];
   entry.records = row.record_count;
   entry.state = row.state;
-  entry.options = parse_job_options(row.options_json);
+  try {
+    entry.options = parse_job_options(row.options_json);
+  } catch (const std::exception& e) {
+    finish_job(row.id, job_state::failed,
+               std::string{"the job's options cannot be read: "} + e.what());
+    return;
+  }
   if (row.state == job_state::queued || row.state == job_state::mapping) {
-    start_mapping(self, row.id);
+    start_mapping(row.id);
     return;
   }
   st.policy.add_job(row.id, row.record_count);
   // Both phases' open batches come back: merge batches are queued; weave
   // segments are queued when the merge batches they cover are done.
   auto load = [=](phase p, auto next) {
-    self->request(self->state.store, caf::infinite, load_atom::value, row.id,
-                  static_cast<int32_t>(p))
+    request(state_.store, caf::infinite, open_batches_atom::value, row.id, p)
         .then(
             [=](batch_rows_ptr open, int32_t, int32_t) {
-              auto& s = self->state;
+              auto& s = state_;
               auto j = s.jobs.find(row.id);
               if (j == s.jobs.end()) return;
               auto& jp = j->second;
@@ -562,8 +470,8 @@ void resume(scheduler_actor* self, const storage::job_row& row) {
                 // Any open batch may have been handed out before the restart and
                 // its engine may still finish it: fence the old attempt.
                 ++b.attempt;
-                self->send(s.store, attempt_atom::value, b.job_id, static_cast<int32_t>(p),
-                           static_cast<int32_t>(b.batch_no), static_cast<int32_t>(b.attempt));
+                send(s.store, attempt_atom::value, b.job_id, p, int32_t{b.batch_no},
+                     int32_t{b.attempt});
                 jp.remaining[p == phase::merge ? 0 : 1].insert(b.batch_no);
                 if (p == phase::merge) jp.open_merge[b.batch_no] = {b.first_seq, b.last_seq};
                 bs.push_back(b);
@@ -575,46 +483,45 @@ void resume(scheduler_actor* self, const storage::job_row& row) {
               next();
             },
             [=](caf::error& err) {
-              spdlog::error("job {}: cannot resume: {}", row.id, error_text(self->system(), err));
+              spdlog::error("job {}: cannot resume: {}", row.id, error_text(system(), err));
             });
   };
   load(phase::merge, [=] {
     load(phase::weave, [=] {
-      auto& s = self->state;
+      auto& s = state_;
       auto j = s.jobs.find(row.id);
       if (j == s.jobs.end()) return;
       auto& jp = j->second;
       spdlog::info("job {} resumed while {}: {} merge and {} weave batches open", row.id,
                    storage::to_string(row.state), jp.remaining[0].size(), jp.remaining[1].size());
       if (jp.remaining[0].empty() && jp.state == job_state::merging) {
-        start_weaving(self, row.id);
+        start_weaving(row.id);
         return;
       }
-      release_segments(self, row.id);
+      release_segments(row.id);
       if (jp.state == job_state::weaving && jp.remaining[1].empty())
-        finish_job(self, row.id, job_state::done, "");
-      dispatch(self);
+        finish_job(row.id, job_state::done, "");
+      dispatch();
     });
   });
 }
 
 /// Persists the new attempts of batches handed back (a lost engine or node):
 /// from then on the old attempts' results are refused.
-void requeued(scheduler_actor* self, const std::vector<batch>& batches) {
+void scheduler::requeued(const std::vector<batch>& batches) {
   for (const auto& b : batches) {
     spdlog::info("job {} {} batch {} goes back to the queue as attempt {}", b.job_id,
                  to_string(b.type), b.batch_no, b.attempt);
-    self->send(self->state.store, attempt_atom::value, b.job_id,
-               static_cast<int32_t>(phase_of(b.type)), static_cast<int32_t>(b.batch_no),
-               static_cast<int32_t>(b.attempt));
+    send(state_.store, attempt_atom::value, b.job_id, phase_of(b.type), int32_t{b.batch_no},
+         int32_t{b.attempt});
   }
 }
 
 /// Logs the expected-remote-engine totals when they change: degraded (fewer
 /// registered than expected: jobs run on what exists) and standby (more: the
 /// extra ones wait; warned once with the fix).
-void report_capacity(scheduler_actor* self) {
-  auto& st = self->state;
+void scheduler::report_capacity() {
+  auto& st = state_;
   for (auto type : {engine_type::merge, engine_type::weaver}) {
     auto t = static_cast<int>(type);
     auto c = st.policy.capacity(type);
@@ -639,8 +546,8 @@ void report_capacity(scheduler_actor* self) {
 }
 
 /// `engines` for the shell: every registered engine and what it does now.
-std::string engines_json(scheduler_actor* self) {
-  auto& st = self->state;
+std::string scheduler::engines_json() {
+  auto& st = state_;
   auto out = nlohmann::json::array();
   for (const auto& [id, e] : st.policy.engines()) {
     nlohmann::json j{{"id", id},
@@ -667,8 +574,8 @@ std::string engines_json(scheduler_actor* self) {
 
 /// The live view of the running jobs for the shell: class (after any `set`),
 /// engines granted now and allowed, batches queued and running, by job id.
-std::string jobs_json(scheduler_actor* self) {
-  auto& st = self->state;
+std::string scheduler::jobs_json() {
+  auto& st = state_;
   auto out = nlohmann::json::object();
   for (const auto& [id, j] : st.jobs) {
     if (!st.policy.has_job(id)) continue;
@@ -685,8 +592,8 @@ std::string jobs_json(scheduler_actor* self) {
 }
 
 /// `capacity` for the shell: per engine type, the expected-remote totals.
-std::string capacity_json(scheduler_actor* self) {
-  auto& st = self->state;
+std::string scheduler::capacity_json() {
+  auto& st = state_;
   auto out = nlohmann::json::array();
   for (auto type : {engine_type::merge, engine_type::weaver}) {
     auto c = st.policy.capacity(type);
@@ -708,54 +615,57 @@ std::string capacity_json(scheduler_actor* self) {
 }
 
 /// Forgets an engine whose actor is gone or whose node is lost.
-void forget_engine(scheduler_actor* self, const std::string& id) {
-  auto& s = self->state;
+void scheduler::forget_engine(const std::string& id) {
+  auto& s = state_;
   auto e = s.engines.find(id);
   if (e == s.engines.end()) return;
   s.engine_by_addr.erase(e->second.address());
   s.engines.erase(e);
   s.waiting.erase(id);
-  if (auto b = s.policy.remove_engine(id)) requeued(self, {*b});
+  if (auto b = s.policy.remove_engine(id)) requeued({*b});
 }
 
 /// Resumes every unfinished job, then looks for new queued ones every second.
 /// While the database cannot be read, tries again every second.
-void load_unfinished(scheduler_actor* self) {
-  self->request(self->state.store, caf::infinite, load_atom::value)
+void scheduler::load_unfinished() {
+  request(state_.store, caf::infinite, load_atom::value)
       .then(
           [=](job_rows_ptr rows) {
             for (const auto& r : *rows)
-              if (!self->state.jobs.count(r.id)) resume(self, r);  // else submitted meanwhile
-            self->send(self, adopt_atom::value);
+              if (!state_.jobs.count(r.id)) resume(r);  // else submitted meanwhile
+            send(this, adopt_atom::value);
           },
           [=](caf::error& err) {
             spdlog::error("scheduler: cannot load unfinished jobs (trying again in 1 s): {}",
-                          error_text(self->system(), err));
-            self->delayed_send(self, 1s, load_atom::value);
+                          error_text(system(), err));
+            delayed_send(this, 1s, load_atom::value);
           });
 }
 
-caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
-  auto& st = self->state;
+void scheduler::answer_status(caf::response_promise rp, int64_t job) {
+  request(state_.store, caf::infinite, status_atom::value, job)
+      .then([rp](std::string json) mutable { rp.deliver(std::move(json)); },
+            [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+}
+
+scheduler::scheduler(caf::actor_config& cfg, node_context ctx, caf::actor store)
+    : caf::event_based_actor(cfg) {
+  auto& st = state_;
   st.ctx = ctx;
   st.effective = std::make_shared<const config::settings>(*ctx.settings);
   st.policy.set_limits(limits_from(*ctx.settings));
-  st.store = self->spawn<caf::detached + caf::linked>(store_worker, ctx);
-  self->set_default_handler(
-      [](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-        spdlog::error("scheduler: unexpected message {}", to_string(x.content()));
-        return caf::message{};
-      });
-  self->set_down_handler([=](caf::down_msg& msg) {
-    auto& s = self->state;
-    auto e = s.engine_by_addr.find(msg.source);
-    if (e == s.engine_by_addr.end()) return;
-    auto id = e->second;
-    spdlog::warn("engine {} is gone: {}", id, error_text(self->system(), msg.reason));
-    forget_engine(self, id);
-    report_capacity(self);
-    dispatch(self);
+  st.store = std::move(store);
+}
+
+caf::behavior scheduler::make_behavior() {
+  auto& st = state_;
+  const auto& ctx = st.ctx;
+  link_to(st.store);
+  set_default_handler([](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
+    spdlog::error("scheduler: unexpected message {}", sanitised(to_string(x.content())));
+    return caf::message{};
   });
+  set_down_handler([this](caf::down_msg& msg) { on_engine_down(msg); });
   {
     auto note = [&](engine_type t, const std::optional<int>& explicit_total, int sum) {
       if (explicit_total && *explicit_total != sum)
@@ -767,224 +677,300 @@ caf::behavior scheduler(scheduler_actor* self, node_context ctx) {
     note(engine_type::weaver, ctx.settings->scheduler.weaver.expected_remote,
          ctx.settings->extension_weaver_engines());
   }
-  load_unfinished(self);
+  load_unfinished();
   return {
-      [=](register_atom, const std::string& id, int32_t type, const std::string& node, bool local,
-          const caf::actor& engine) {
-        auto& s = self->state;
-        forget_engine(self, id);  // registering again (after a rejoin) replaces the old one
-        s.policy.add_engine(id, static_cast<engine_type>(type), node, local);
-        s.engines[id] = engine;
-        s.engine_by_addr[engine.address()] = id;
-        self->monitor(engine);
-        bool standby = s.policy.engines().at(id).standby;
-        self->send(s.store, register_atom::value, id, node,
-                   std::string{to_string(static_cast<engine_type>(type))},
-                   std::string{standby ? "standby" : "idle"});
-        spdlog::debug("engine {} registered{}", id, standby ? " (standby)" : "");
-        report_capacity(self);
-        dispatch(self);
-        return true;
+      // Each handler runs guarded: an exception is logged with the message and
+      // answered with an error; it never ends the scheduler.
+      [this](register_atom, const std::string& id, int32_t type, const std::string& node,
+             bool local, const caf::actor& engine) {
+        return guarded("register", [&] { return on_register(id, type, node, local, engine); });
       },
-      [=](want_atom, const std::string& engine, int64_t done_job, int32_t done_type,
-          int32_t done_batch, int32_t done_attempt, bool accepted) {
-        auto& s = self->state;
-        auto rp = self->make_response_promise();
-        if (!s.engines.count(engine)) {
-          rp.deliver(fail("unknown engine " + engine + ": register first"));
-          return;
-        }
-        if (done_job != 0) {
-          batch b;
-          b.job_id = done_job;
-          b.type = static_cast<engine_type>(done_type);
-          b.batch_no = done_batch;
-          b.attempt = done_attempt;
-          on_done(self, engine, b, accepted);
-        }
-        auto old = s.waiting.find(engine);
-        if (old != s.waiting.end()) {
-          old->second.promise.deliver(batch_message(batch{}));
-          s.waiting.erase(old);
-        }
-        auto token = ++s.next_token;
-        s.waiting[engine] = waiting_engine{rp, token};
-        dispatch(self);
-        if (s.waiting.count(engine))
-          self->delayed_send(self, long_poll, poll_atom::value, engine, token);
+      [this](want_atom, const std::string& engine, int64_t done_job, int32_t done_type,
+             int32_t done_batch, int32_t done_attempt, bool accepted) {
+        guarded("want",
+                [&] { on_want(engine, done_job, done_type, done_batch, done_attempt, accepted); });
       },
-      [=](poll_atom, const std::string& engine, uint64_t token) {
-        auto& s = self->state;
-        auto w = s.waiting.find(engine);
-        if (w == s.waiting.end() || w->second.token != token) return;
-        w->second.promise.deliver(batch_message(batch{}));
-        s.waiting.erase(w);
+      [this](poll_atom, const std::string& engine, uint64_t token) {
+        guarded("poll", [&] { on_poll_expired(engine, token); });
       },
-      [=](lost_atom, const std::string& node) {
-        auto& s = self->state;
-        std::vector<std::string> gone;
-        for (const auto& [id, e] : s.policy.engines())
-          if (e.node == node) gone.push_back(id);
-        for (const auto& id : gone) {
-          auto e = s.engines.find(id);
-          if (e != s.engines.end()) {
-            self->demonitor(e->second);
-            s.engine_by_addr.erase(e->second.address());
-            s.engines.erase(e);
-          }
-          s.waiting.erase(id);
-        }
-        requeued(self, s.policy.remove_node(node));
-        self->send(s.store, lost_atom::value, node);
-        report_capacity(self);
-        dispatch(self);
+      [this](lost_atom, const std::string& node) { guarded("lost", [&] { on_node_lost(node); }); },
+      [this](drain_atom, const std::string& node, bool on) {
+        return guarded("drain", [&] { return on_drain(node, on); });
       },
-      [=](drain_atom, const std::string& node, bool on) {
-        self->state.policy.set_draining(node, on);
-        spdlog::info("node '{}' {}", node, on ? "draining: no new work" : "undrained");
-        if (!on) dispatch(self);
-        return true;
+      [this](fail_atom, int64_t job, const std::string& reason) {
+        guarded("fail", [&] { on_batch_failed(job, reason); });
       },
-      [=](fail_atom, int64_t job, const std::string& reason) {
-        finish_job(self, job, job_state::failed, reason);
+      [this](submitted_atom, int64_t job, const std::string& options_json) {
+        guarded("submitted", [&] { on_submitted(job, options_json); });
       },
-      [=](submitted_atom, int64_t job, const std::string& options_json) {
-        // Adopted already by the scan for queued jobs (submitted on an extension).
-        if (self->state.jobs.count(job)) return;
-        self->state.jobs[job].options = parse_job_options(options_json);
-        start_mapping(self, job);
+      [this](remap_atom, int64_t job, const std::string& options_json) {
+        guarded("remap", [&] { on_remap(job, options_json); });
       },
-      // Mapping was interrupted (the database was away): map again.
-      [=](submitted_atom, int64_t job, const std::string& options_json, bool) {
-        self->state.jobs[job].options = parse_job_options(options_json);
-        start_mapping(self, job);
+      [this](load_atom) { guarded("load", [&] { load_unfinished(); }); },
+      [this](adopt_atom) { guarded("adopt", [&] { on_adopt(); }); },
+      [this](mapped_atom, int64_t job, int64_t records) {
+        guarded("mapped", [&] { on_mapped(job, records); });
       },
-      [=](load_atom) { load_unfinished(self); },
-      // Jobs submitted on an extension are rows in the database only: adopt the
-      // queued jobs this scheduler does not know, every second.
-      [=](adopt_atom) {
-        self->request(self->state.store, caf::infinite, adopt_atom::value)
-            .then(
-                [=](job_rows_ptr rows) {
-                  for (const auto& r : *rows)
-                    if (!self->state.jobs.count(r.id)) {
-                      spdlog::info("job {} submitted on another node: taken", r.id);
-                      resume(self, r);
-                    }
-                  self->delayed_send(self, 1s, adopt_atom::value);
-                },
-                [=](caf::error& err) {
-                  spdlog::warn("scheduler: cannot look for queued jobs: {}",
-                               error_text(self->system(), err));
-                  self->delayed_send(self, 1s, adopt_atom::value);
-                });
+      [this](map_failed_atom, int64_t job, const std::string& reason) {
+        guarded("map_failed", [&] { on_mapping_failed(job, reason); });
       },
-      [=](mapped_atom, int64_t job, int64_t records, const std::string& reason) {
-        auto j = self->state.jobs.find(job);
-        if (j == self->state.jobs.end() || storage::finished(j->second.state))
-          return;  // cancelled meanwhile
-        if (records == -2) {
-          spdlog::warn("job {}: mapping interrupted ({}); retrying", job, reason);
-          self->delayed_send(self, 1s, submitted_atom::value, job,
-                             to_json(self->state.jobs[job].options), true);
-          return;
-        }
-        if (records < 0) {
-          finish_job(self, job, job_state::failed, reason);
-          return;
-        }
-        on_mapped(self, job, records);
+      [this](map_retry_atom, int64_t job, const std::string& reason) {
+        guarded("map_retry", [&] { on_mapping_interrupted(job, reason); });
       },
-      // Answers with the job's JSON when it is finished, or after `max_ms`
-      // with its current state, whichever comes first.
-      [=](plan_atom, int64_t job, batch_rows_ptr segments, const std::string& error) {
-        if (!segments) {
-          finish_job(self, job, job_state::failed, "planning the outputs: " + error);
-          return;
-        }
-        start_weaving(self, job, segments);
+      [this](planned_atom, int64_t job, batch_rows_ptr segments) {
+        guarded("planned", [&] { on_planned(job, std::move(segments)); });
       },
-      [=](wait_atom, int64_t job, int32_t max_ms) {
-        auto rp = self->make_response_promise();
-        auto& s = self->state;
-        if (s.jobs.count(job)) {
-          auto token = ++s.next_token;
-          s.watchers[job].push_back(watcher{rp, token});
-          self->delayed_send(self, std::chrono::milliseconds(std::max(1, max_ms)), wait_atom::value,
-                             job, token);
-          return;
-        }
-        self->request(s.store, caf::infinite, status_atom::value, job)
-            .then([rp](std::string json) mutable { rp.deliver(std::move(json)); },
-                  [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      [this](plan_failed_atom, int64_t job, const std::string& reason) {
+        guarded("plan_failed", [&] { on_plan_failed(job, reason); });
       },
-      [=](wait_atom, int64_t job, uint64_t token) {
-        auto& s = self->state;
-        auto w = s.watchers.find(job);
-        if (w == s.watchers.end()) return;
-        auto& list = w->second;
-        for (auto i = list.begin(); i != list.end(); ++i) {
-          if (i->token != token) continue;
-          auto rp = i->promise;
-          list.erase(i);
-          self->request(s.store, caf::infinite, status_atom::value, job)
-              .then([rp](std::string json) mutable { rp.deliver(std::move(json)); },
-                    [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-          break;
-        }
+      [this](wait_atom, int64_t job, int32_t max_ms) {
+        guarded("wait", [&] { on_wait(job, max_ms); });
       },
-      [=](cancel_atom, int64_t job) {
-        auto rp = self->make_response_promise();
-        auto& s = self->state;
-        if (s.jobs.count(job)) {
-          s.watchers[job].push_back(watcher{rp, 0});
-          finish_job(self, job, job_state::cancelled, "cancelled by request");
-          return;
-        }
-        self->request(s.store, caf::infinite, status_atom::value, job)
-            .then([rp](std::string json) mutable { rp.deliver(std::move(json)); },
-                  [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      [this](wait_atom, int64_t job, uint64_t token) {
+        guarded("wait", [&] { on_wait_expired(job, token); });
       },
-      [=](status_atom, int64_t job) {
-        return self->delegate(self->state.store, status_atom::value, job);
+      [this](cancel_atom, int64_t job) { guarded("cancel", [&] { on_cancel(job); }); },
+      [this](status_atom, int64_t job) { guarded("status", [&] { on_status(job); }); },
+      [this](inspect_atom) { return static_cast<int64_t>(mailbox().size()); },
+      [this](inspect_atom, const std::string& what) {
+        return guarded("inspect", [&] { return on_inspect(what); });
       },
-      // -- inspection (the shell) --
-      [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
-      [=](inspect_atom, const std::string& what) -> caf::result<std::string> {
-        if (what == "engines") return engines_json(self);
-        if (what == "capacity") return capacity_json(self);
-        if (what == "jobs") return jobs_json(self);
-        return fail("scheduler: nothing to inspect as '" + what + "'");
-      },
-      // The effective settings changed (`set`): new limits at once; running jobs are
-      // reclassified by the policy, and what they may use from now on follows.
-      [=](apply_atom, settings_ptr settings) {
-        auto& s = self->state;
-        if (!settings) return;
-        s.effective = std::move(settings);
-        s.policy.set_limits(limits_from(*s.effective));
-        s.capacity_said[0].clear();
-        s.capacity_said[1].clear();
-        spdlog::info("scheduler: settings changed; limits applied to the running jobs");
-        report_capacity(self);
-        dispatch(self);
+      [this](apply_atom, settings_ptr settings) {
+        guarded("apply", [&] { on_apply(std::move(settings)); });
       },
   };
 }
 
-}  // namespace
-
-caf::actor spawn_scheduler(caf::actor_system& sys, const node_context& ctx) {
-  return sys.spawn(scheduler, ctx);
+void scheduler::log_exception(const char* what, const char* why) {
+  const auto* msg = current_mailbox_element();
+  spdlog::error("scheduler: message '{}' refused ({}): {}", what, sanitised(why),
+                msg ? sanitised(to_string(msg->content())) : std::string{"?"});
 }
 
-caf::error failure(const std::string& why) { return caf::make_error(caf::sec::runtime_error, why); }
+void scheduler::on_engine_down(const caf::down_msg& msg) {
+  auto& s = state_;
+  auto e = s.engine_by_addr.find(msg.source);
+  if (e == s.engine_by_addr.end()) return;
+  auto id = e->second;
+  spdlog::warn("engine {} is gone: {}", id, error_text(system(), msg.reason));
+  forget_engine(id);
+  report_capacity();
+  dispatch();
+}
 
-std::string error_text(caf::actor_system& sys, const caf::error& err) {
-  const auto& ctx = err.context();
-  if (ctx.size() >= 1 && ctx.match_element<std::string>(ctx.size() - 1))
-    return ctx.get_as<std::string>(ctx.size() - 1);
-  return sys.render(err);
+bool scheduler::on_register(const std::string& id, int32_t type, const std::string& node,
+                            bool local, const caf::actor& engine) {
+  auto& s = state_;
+  forget_engine(id);  // registering again (after a rejoin) replaces the old one
+  s.policy.add_engine(id, static_cast<engine_type>(type), node, local);
+  s.engines[id] = engine;
+  s.engine_by_addr[engine.address()] = id;
+  monitor(engine);
+  bool standby = s.policy.engines().at(id).standby;
+  send(s.store, register_atom::value, id, node,
+       std::string{to_string(static_cast<engine_type>(type))},
+       std::string{standby ? "standby" : "idle"});
+  spdlog::debug("engine {} registered{}", id, standby ? " (standby)" : "");
+  report_capacity();
+  dispatch();
+  return true;
+}
+
+void scheduler::on_want(const std::string& engine, int64_t done_job, int32_t done_type,
+                        int32_t done_batch, int32_t done_attempt, bool accepted) {
+  auto& s = state_;
+  auto rp = make_response_promise();
+  if (!s.engines.count(engine)) {
+    rp.deliver(failure("unknown engine " + engine + ": register first"));
+    return;
+  }
+  if (done_job != 0) {
+    batch b;
+    b.job_id = done_job;
+    b.type = static_cast<engine_type>(done_type);
+    b.batch_no = done_batch;
+    b.attempt = done_attempt;
+    on_done(engine, b, accepted);
+  }
+  auto old = s.waiting.find(engine);
+  if (old != s.waiting.end()) {
+    old->second.promise.deliver(batch_message(batch{}));
+    s.waiting.erase(old);
+  }
+  auto token = ++s.next_token;
+  s.waiting[engine] = waiting_engine{rp, token};
+  dispatch();
+  if (s.waiting.count(engine)) delayed_send(this, long_poll, poll_atom::value, engine, token);
+}
+
+void scheduler::on_poll_expired(const std::string& engine, uint64_t token) {
+  auto& s = state_;
+  auto w = s.waiting.find(engine);
+  if (w == s.waiting.end() || w->second.token != token) return;
+  w->second.promise.deliver(batch_message(batch{}));
+  s.waiting.erase(w);
+}
+
+void scheduler::on_node_lost(const std::string& node) {
+  auto& s = state_;
+  std::vector<std::string> gone;
+  for (const auto& [id, e] : s.policy.engines())
+    if (e.node == node) gone.push_back(id);
+  for (const auto& id : gone) {
+    auto e = s.engines.find(id);
+    if (e != s.engines.end()) {
+      demonitor(e->second);
+      s.engine_by_addr.erase(e->second.address());
+      s.engines.erase(e);
+    }
+    s.waiting.erase(id);
+  }
+  requeued(s.policy.remove_node(node));
+  send(s.store, lost_atom::value, node);
+  report_capacity();
+  dispatch();
+}
+
+bool scheduler::on_drain(const std::string& node, bool on) {
+  state_.policy.set_draining(node, on);
+  spdlog::info("node '{}' {}", node, on ? "draining: no new work" : "undrained");
+  if (!on) dispatch();
+  return true;
+}
+
+void scheduler::on_batch_failed(int64_t job, const std::string& reason) {
+  finish_job(job, job_state::failed, reason);
+}
+
+void scheduler::on_submitted(int64_t job, const std::string& options_json) {
+  // Adopted already by the scan for queued jobs (submitted on an extension).
+  if (state_.jobs.count(job)) return;
+  // Parsed before the job is entered: malformed options leave no trace here
+  // (guarded() logs them); the row stays queued and fails when adopted.
+  auto options = parse_job_options(options_json);
+  state_.jobs[job].options = std::move(options);
+  start_mapping(job);
+}
+
+// Mapping was interrupted (the database was away): map again.
+void scheduler::on_remap(int64_t job, const std::string& options_json) {
+  if (!mapping(job)) return;
+  state_.jobs[job].options = parse_job_options(options_json);
+  start_mapping(job);
+}
+
+// Jobs submitted on an extension are rows in the database only: adopt the
+// queued jobs this scheduler does not know, every second.
+void scheduler::on_adopt() {
+  request(state_.store, caf::infinite, adopt_atom::value)
+      .then(
+          [this](job_rows_ptr rows) {
+            for (const auto& r : *rows)
+              // A row without paths is still being created by its session (the paths
+              // are set right after the row): taking it now would map no file.
+              if (!state_.jobs.count(r.id) && !r.data_path.empty()) {
+                spdlog::info("job {} submitted on another node: taken", r.id);
+                resume(r);
+              }
+            delayed_send(this, 1s, adopt_atom::value);
+          },
+          [this](caf::error& err) {
+            spdlog::warn("scheduler: cannot look for queued jobs: {}", error_text(system(), err));
+            delayed_send(this, 1s, adopt_atom::value);
+          });
+}
+
+bool scheduler::mapping(int64_t job) const {
+  auto j = state_.jobs.find(job);
+  return j != state_.jobs.end() && !storage::finished(j->second.state);  // else cancelled
+}
+
+void scheduler::on_mapping_failed(int64_t job, const std::string& reason) {
+  if (mapping(job)) finish_job(job, job_state::failed, reason);
+}
+
+void scheduler::on_mapping_interrupted(int64_t job, const std::string& reason) {
+  if (!mapping(job)) return;
+  spdlog::warn("job {}: mapping interrupted ({}); retrying", job, reason);
+  delayed_send(this, 1s, remap_atom::value, job, to_json(state_.jobs[job].options));
+}
+
+void scheduler::on_planned(int64_t job, batch_rows_ptr segments) {
+  if (!segments) segments = std::make_shared<const std::vector<storage::batch_row>>();
+  start_weaving(job, segments);
+}
+
+void scheduler::on_plan_failed(int64_t job, const std::string& reason) {
+  finish_job(job, job_state::failed, "planning the outputs: " + reason);
+}
+
+// Answers with the job's JSON when it is finished, or after `max_ms` with its
+// current state, whichever comes first.
+void scheduler::on_wait(int64_t job, int32_t max_ms) {
+  auto rp = make_response_promise();
+  auto& s = state_;
+  if (s.jobs.count(job)) {
+    auto token = ++s.next_token;
+    s.watchers[job].push_back(watcher{rp, token});
+    delayed_send(this, std::chrono::milliseconds(std::max(1, max_ms)), wait_atom::value, job,
+                 token);
+    return;
+  }
+  answer_status(rp, job);
+}
+
+void scheduler::on_wait_expired(int64_t job, uint64_t token) {
+  auto& s = state_;
+  auto w = s.watchers.find(job);
+  if (w == s.watchers.end()) return;
+  auto& list = w->second;
+  for (auto i = list.begin(); i != list.end(); ++i) {
+    if (i->token != token) continue;
+    auto rp = i->promise;
+    list.erase(i);
+    answer_status(rp, job);
+    break;
+  }
+}
+
+void scheduler::on_cancel(int64_t job) {
+  auto rp = make_response_promise();
+  if (state_.jobs.count(job)) {
+    state_.watchers[job].push_back(watcher{rp, 0});
+    finish_job(job, job_state::cancelled, "cancelled by request");
+    return;
+  }
+  answer_status(rp, job);
+}
+
+void scheduler::on_status(int64_t job) { answer_status(make_response_promise(), job); }
+
+caf::result<std::string> scheduler::on_inspect(const std::string& what) {
+  if (what == "engines") return engines_json();
+  if (what == "capacity") return capacity_json();
+  if (what == "jobs") return jobs_json();
+  return failure("scheduler: nothing to inspect as '" + what + "'");
+}
+
+// The effective settings changed (`set`): new limits at once; running jobs are
+// reclassified by the policy, and what they may use from now on follows.
+void scheduler::on_apply(settings_ptr settings) {
+  auto& s = state_;
+  if (!settings) return;
+  s.effective = std::move(settings);
+  s.policy.set_limits(limits_from(*s.effective));
+  s.capacity_said[0].clear();
+  s.capacity_said[1].clear();
+  spdlog::info("scheduler: settings changed; limits applied to the running jobs");
+  report_capacity();
+  dispatch();
+}
+
+}  // namespace
+
+caf::actor spawn_scheduler(caf::actor_system& sys, const node_context& ctx,
+                           const caf::actor& store) {
+  return sys.spawn<scheduler>(ctx, store);
 }
 
 }  // namespace weft::actors

@@ -47,7 +47,11 @@ std::string job_dir(const std::string& root, int64_t job) {
   return jobs_dir(root) + "/" + std::to_string(job);
 }
 
-std::string input_dir(const std::string& root, int64_t job) { return in_job(root, job, "input"); }
+std::string input_dir(const std::string& root, int64_t job) {
+  return root + "/" + input_dir_below_root(job);
+}
+
+std::string input_dir_below_root(int64_t job) { return "jobs/" + std::to_string(job) + "/input"; }
 
 std::string keys_path(const std::string& root, int64_t job) {
   return in_job(root, job, "keys.ndjson");

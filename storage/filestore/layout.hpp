@@ -28,6 +28,8 @@ std::string jobs_dir(const std::string& root);
 std::string job_dir(const std::string& root, int64_t job);
 /// `<root>/jobs/<id>/input`: the template and data file a job was submitted with.
 std::string input_dir(const std::string& root, int64_t job);
+/// `jobs/<id>/input`, relative to the root (for make_directories, directory.hpp).
+std::string input_dir_below_root(int64_t job);
 /// `<root>/jobs/<id>/keys.ndjson`: the sort/group keys written while mapping.
 std::string keys_path(const std::string& root, int64_t job);
 /// `<root>/jobs/<id>/plan`, and `<root>/jobs/<id>/plan/<segment>.txt`.

@@ -1,4 +1,4 @@
-// Merge and weaver engines.
+// The engine: merge and weaver engines are one actor (engine.hpp).
 //
 // Each engine is a detached actor: it blocks on the database, the template
 // and the file store, never on the cooperative scheduler's threads. It
@@ -7,6 +7,8 @@
 // database before the scheduler hears of them, and the database refuses a
 // result of an attempt that is no longer current, so a lost message or a
 // late engine can never put a record into an output twice.
+
+#include "actors/engine.hpp"
 
 #include <spdlog/spdlog.h>
 
