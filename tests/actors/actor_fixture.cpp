@@ -7,6 +7,8 @@
 #include <stdexcept>
 
 #include "actors/errors.hpp"
+#include "actors/inspector.hpp"
+#include "actors/membership.hpp"
 #include "actors/protocol.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/settings_message.hpp"
@@ -29,11 +31,18 @@ caf::actor_system_config& testing_config(caf::actor_system_config& cfg) {
 }
 
 caf::behavior probe_actor(caf::event_based_actor* self,
-                          std::shared_ptr<std::deque<caf::message>> inbox) {
+                          std::shared_ptr<std::deque<caf::message>> inbox, answer_fn answer) {
+  // Requests left unanswered stay open until the probe ends.
+  auto open = std::make_shared<std::vector<caf::response_promise>>();
   self->set_default_handler(
-      [inbox](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-        inbox->push_back(x.move_content_to_message());
-        return caf::message{};
+      [self, inbox, answer, open](caf::scheduled_actor*,
+                                  caf::message_view& x) -> caf::result<caf::message> {
+        auto msg = x.move_content_to_message();
+        inbox->push_back(msg);
+        if (answer)
+          if (auto a = answer(msg)) return *a;
+        open->push_back(self->make_response_promise());
+        return open->back();
       });
   // An error delivered to a non-request goes to the error handler, whose
   // default would end the probe: keep it like any other answer.
@@ -193,9 +202,9 @@ void actor_fixture::advance(std::chrono::milliseconds d) {
   sched.run();
 }
 
-probe actor_fixture::spawn_probe() {
+probe actor_fixture::spawn_probe(answer_fn answer) {
   auto inbox = std::make_shared<std::deque<caf::message>>();
-  probe p{sys.spawn(probe_actor, inbox), {}, inbox};
+  probe p{sys.spawn(probe_actor, inbox, std::move(answer)), {}, inbox};
   spawned_.push_back(p.handle);
   sched.run();
   return p;
@@ -387,6 +396,151 @@ void scheduler_fixture::apply(const config::settings& s) {
   caf::anon_send(scheduler, apply_atom::value,
                  settings_ptr{std::make_shared<const config::settings>(s)});
   run();
+}
+
+// -- membership_fixture -----------------------------------------------------------
+
+namespace {
+
+config::settings cluster_settings(std::vector<std::string> extensions) {
+  config::settings s;
+  config::node_settings master;
+  master.name = "master";
+  master.role = config::node_role::master;
+  s.nodes.push_back(master);
+  for (const auto& name : extensions) {
+    config::node_settings n;
+    n.name = name;
+    n.role = config::node_role::extension;
+    s.nodes.push_back(n);
+  }
+  s.self = 0;
+  s.cluster.heartbeat = std::chrono::milliseconds(250);
+  s.cluster.node_timeout = std::chrono::milliseconds(1000);
+  s.cluster.request_timeout = std::chrono::milliseconds(5000);
+  return s;
+}
+
+std::unique_ptr<storage::database> memory_database() {
+  storage::database_spec spec;
+  spec.kind = storage::backend_kind::sqlite;
+  spec.sqlite_path = ":memory:";
+  return storage::database::open(spec, std::chrono::seconds(5));
+}
+
+}  // namespace
+
+membership_fixture::membership_fixture()
+    : settings(cluster_settings({"ext1", "ext2"})), db(memory_database()) {
+  scheduler = spawn_probe();
+  node_context ctx;
+  ctx.settings = &settings;
+  ctx.db = db.get();
+  ctx.detach_blocking = false;
+  membership = spawn_membership(sys, ctx, scheduler.handle);
+  spawned_.push_back(membership);
+  run();
+}
+
+membership_fixture::~membership_fixture() {
+  for (auto& a : spawned_) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  sched.run();
+}
+
+probe membership_fixture::join(const std::string& node, std::string* answer) {
+  auto agent = spawn_probe();
+  caf::send_as(agent.handle, membership, join_atom::value, node, agent.handle,
+               std::string{"127.0.0.1:4242"});
+  run();
+  auto reply = next_message(agent);
+  std::string text = !reply                          ? "(no answer)"
+                     : reply->match_elements<bool>() ? "true"
+                     : reply->match_elements<caf::error>()
+                         ? error_text(sys, reply->get_as<caf::error>(0))
+                         : to_string(*reply);
+  if (answer)
+    *answer = text;
+  else if (text != "true")
+    protocol_failure("node " + node + " could not join: " + text);
+  return agent;
+}
+
+void membership_fixture::heartbeat(const probe& agent, const std::string& node) {
+  caf::send_as(agent.handle, membership, heartbeat_atom::value, node);
+  run();
+}
+
+std::vector<std::string> membership_fixture::lost() {
+  std::vector<std::string> out;
+  while (auto msg = next_message(scheduler))
+    if (msg->match_elements<lost_atom, std::string>()) out.push_back(msg->get_as<std::string>(1));
+  return out;
+}
+
+bool membership_fixture::told_to_rejoin(const probe& agent) {
+  for (auto i = agent.inbox->begin(); i != agent.inbox->end(); ++i)
+    if (i->match_elements<left_atom>()) {
+      agent.inbox->erase(i);
+      return true;
+    }
+  return false;
+}
+
+// -- inspector_fixture ------------------------------------------------------------
+
+inspector_fixture::inspector_fixture()
+    : settings(cluster_settings({"ext1"})), db(memory_database()) {
+  node_context ctx;
+  ctx.settings = &settings;
+  ctx.db = db.get();
+  ctx.detach_blocking = false;
+  inspector = spawn_inspector(sys, ctx);
+  spawned_.push_back(inspector);
+  run();
+}
+
+inspector_fixture::~inspector_fixture() {
+  for (auto& a : spawned_) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  sched.run();
+}
+
+void inspector_fixture::register_as(const std::string& role, const probe& a) {
+  register_actor(inspector, role, role, a.handle);
+  run();
+}
+
+probe inspector_fixture::command(const std::string& command, const std::string& args_json) {
+  auto client = spawn_probe();
+  caf::send_as(client.handle, inspector, inspect_atom::value, command, args_json);
+  run();
+  return client;
+}
+
+std::optional<std::string> inspector_fixture::reply(const probe& client) {
+  auto answer = next_message(client);
+  if (!answer) return std::nullopt;
+  if (answer->match_elements<std::string>()) return answer->get_as<std::string>(0);
+  if (answer->match_elements<caf::error>())
+    return "error: " + error_text(sys, answer->get_as<caf::error>(0));
+  protocol_failure("unexpected answer " + to_string(*answer));
+}
+
+answer_fn answers_inspect(const std::string& what, const std::string& json) {
+  return [=](const caf::message& m) -> std::optional<caf::message> {
+    // (inspect, what) from the inspector, (inspect, what, args) forwarded to a node
+    if (m.size() >= 2 && m.match_element<inspect_atom>(0) && m.match_element<std::string>(1) &&
+        m.get_as<std::string>(1) == what)
+      return caf::make_message(json);
+    return std::nullopt;
+  };
+}
+
+answer_fn answers_agent_of(const std::string& node, const caf::actor& agent) {
+  return [=](const caf::message& m) -> std::optional<caf::message> {
+    if (m.match_elements<inspect_atom, std::string>() && m.get_as<std::string>(1) == node)
+      return caf::make_message(agent);
+    return std::nullopt;
+  };
 }
 
 caf::actor spawn_fake_store(caf::actor_system& sys, std::shared_ptr<store_model> model) {

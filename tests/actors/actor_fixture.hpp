@@ -20,6 +20,7 @@
 #include <caf/all.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,6 +30,7 @@
 
 #include "actors/planning/scheduling_policy.hpp"
 #include "config/settings.hpp"
+#include "storage/database.hpp"
 #include "storage/job_store.hpp"
 
 namespace weft::actors::testing {
@@ -61,8 +63,12 @@ struct store_model {
   std::map<std::string, int> requests;
 };
 
-/// An actor standing in for an engine or a client: every message it receives
-/// is kept, in order, for the test to read.
+/// How a probe answers a request: a message, or nothing (the request then
+/// waits for its timeout, like one to a hung actor).
+using answer_fn = std::function<std::optional<caf::message>(const caf::message&)>;
+
+/// An actor standing in for an engine, a client, an agent or another actor:
+/// every message it receives is kept, in order, for the test to read.
 struct probe {
   caf::actor handle;
   std::string id;  ///< an engine's id; empty for a client
@@ -88,8 +94,9 @@ class actor_fixture {
   /// Moves the virtual clock on by `d`, firing the timers due, and runs.
   void advance(std::chrono::milliseconds d);
 
-  /// A probe on the test coordinator.
-  probe spawn_probe();
+  /// A probe on the test coordinator; it answers requests with `answer`
+  /// (none: it never answers).
+  probe spawn_probe(answer_fn answer = {});
   /// Ends `p` as if its actor crashed (monitors get a down message).
   void kill(const probe& p);
   /// Removes and returns the oldest message `p` received, if any.
@@ -167,6 +174,54 @@ class scheduler_fixture : public actor_fixture {
  private:
   std::shared_ptr<bool> scheduler_down_ = std::make_shared<bool>(false);
 };
+
+/// Membership (cooperative, on an in-memory SQLite database) with a probe for
+/// the scheduler; extensions are played by agent probes.
+class membership_fixture : public actor_fixture {
+ public:
+  /// Topology: master, ext1, ext2; heartbeat 250 ms, node_timeout 1 s.
+  membership_fixture();
+  ~membership_fixture() override;
+
+  /// `node`'s agent joins; the answer (true, or an error's text) lands in `answer`.
+  probe join(const std::string& node, std::string* answer = nullptr);
+  /// The agent says it is alive.
+  void heartbeat(const probe& agent, const std::string& node);
+  /// The nodes membership told the scheduler it lost, in order (consumed).
+  std::vector<std::string> lost();
+  /// True if `agent` was told it left the cluster (it must join again).
+  bool told_to_rejoin(const probe& agent);
+
+  config::settings settings;
+  std::unique_ptr<storage::database> db;
+  probe scheduler;
+  caf::actor membership;
+};
+
+/// The master's inspector (cooperative, on an in-memory SQLite database) with
+/// probes for the actors it reaches.
+class inspector_fixture : public actor_fixture {
+ public:
+  /// Topology: master, ext1; request_timeout 5 s.
+  inspector_fixture();
+  ~inspector_fixture() override;
+
+  /// Tells the inspector `a` plays `role` (scheduler, membership, agent, ...).
+  void register_as(const std::string& role, const probe& a);
+  /// A shell command, as a session sends it; the answer lands in the probe.
+  probe command(const std::string& command, const std::string& args_json = "{}");
+  /// The JSON answer a client got, or "error: " and the error's text.
+  std::optional<std::string> reply(const probe& client);
+
+  config::settings settings;
+  std::unique_ptr<storage::database> db;
+  caf::actor inspector;
+};
+
+/// The answer of a probe standing in for the scheduler to (inspect, what).
+answer_fn answers_inspect(const std::string& what, const std::string& json);
+/// The answer of a probe standing in for membership: (inspect, node) → `agent`.
+answer_fn answers_agent_of(const std::string& node, const caf::actor& agent);
 
 /// Spawns the fake store answering from `model` (store_worker.hpp's protocol).
 caf::actor spawn_fake_store(caf::actor_system& sys, std::shared_ptr<store_model> model);
