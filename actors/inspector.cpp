@@ -96,7 +96,7 @@ caf::error not_answering(inspector_actor* self, const std::string& who, const ca
                          caf::timespan timeout) {
   if (err == caf::sec::request_timeout)
     return failure(who + " did not answer within " + duration_text(timeout));
-  if (err == caf::sec::runtime_error) return err;  // a Weft actor's own words
+  if (weft_error_of(err)) return err;  // a Weft actor's own words
   return failure(who + ": " + error_text(self->system(), err));
 }
 
@@ -129,9 +129,9 @@ void from_db(inspector_actor* self, promise rp, db_work work) {
   self->spawn<caf::detached>([=](caf::event_based_actor* worker) {
     db_view view(ctx, effective);
     try {
-      worker->send(inspector, finish_atom::value, token, true, work(view));
+      worker->send(inspector, work_done_atom::value, token, true, work(view));
     } catch (const std::exception& e) {
-      worker->send(inspector, finish_atom::value, token, false, std::string{e.what()});
+      worker->send(inspector, work_done_atom::value, token, false, std::string{e.what()});
     }
   });
 }
@@ -690,7 +690,7 @@ caf::behavior inspector(inspector_actor* self, node_context ctx) {
       },
       [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
       // A database reader's result (from_db).
-      [=](finish_atom, uint64_t token, bool ok, std::string& text) {
+      [=](work_done_atom, uint64_t token, bool ok, std::string& text) {
         auto sender = self->current_sender();
         if (!sender || sender->node() != self->node()) return;  // our workers only
         auto& s = self->state;

@@ -65,14 +65,19 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
     if (!chunk.empty()) store.insert_records(job_id, chunk);
     if (keys) keys->finish();
     if (count == 0) throw document::data_error(options.source_name, 0, 0, "no records");
-    self->send(scheduler, mapped_atom::value, job_id, count, std::string{});
+    self->send(scheduler, mapped_atom::value, job_id, count);
   } catch (const document::data_error& e) {
-    self->send(scheduler, mapped_atom::value, job_id, int64_t{-1}, std::string{e.what()});
+    self->send(scheduler, map_failed_atom::value, job_id, std::string{e.what()});
   } catch (const storage::storage_error& e) {
-    // The database is down: leave the job as it is; the scheduler retries.
-    self->send(scheduler, mapped_atom::value, job_id, int64_t{-2}, std::string{e.what()});
+    // The database is away (or busy): leave the job as it is; the scheduler
+    // retries. Anything else storage says (a row it refuses, corrupt data) will
+    // not go away by retrying: the job fails.
+    if (e.code == storage::errc::unavailable || e.code == storage::errc::conflict)
+      self->send(scheduler, map_retry_atom::value, job_id, std::string{e.what()});
+    else
+      self->send(scheduler, map_failed_atom::value, job_id, std::string{e.what()});
   } catch (const std::exception& e) {
-    self->send(scheduler, mapped_atom::value, job_id, int64_t{-1}, std::string{e.what()});
+    self->send(scheduler, map_failed_atom::value, job_id, std::string{e.what()});
   }
 }
 }  // namespace

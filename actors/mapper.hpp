@@ -5,8 +5,10 @@
 // detached: it blocks on the file and the database. A malformed row fails the
 // job with its row number; an unreachable database leaves the job for a retry.
 //
-// Replies, sent to `scheduler` (docs/protocol.md):
-// (mapped, job, records) | (mapped, job, -1, reason) failed | (mapped, job, -2, reason) retry.
+// Tells `scheduler` (docs/protocol.md) one of: (mapped, job, records);
+// (map_failed, job, reason): the job fails (bad data, or a storage error that
+// retrying cannot fix); (map_retry, job, reason): the database is unavailable
+// or busy, map again later.
 
 #include <caf/fwd.hpp>
 #include <cstdint>

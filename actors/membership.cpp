@@ -95,9 +95,7 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
       [=](join_atom, const std::string& name, const caf::actor& agent,
           const std::string& address) -> caf::result<bool> {
         auto& s = self->state;
-        if (s.members.count(name))
-          return caf::make_error(caf::sec::runtime_error,
-                                 "refused: node '" + name + "' is already connected");
+        if (s.members.count(name)) return refused("node '" + name + "' is already connected");
         auto now = self->clock().now();
         s.members[name] = member{agent, now, now};
         self->monitor(agent);

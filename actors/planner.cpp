@@ -21,11 +21,10 @@ void planner(caf::blocking_actor* self, node_context ctx, int64_t job_id, job_op
              caf::actor scheduler) {
   try {
     auto rows = plan_outputs(ctx.files_root(), job_id, options);
-    self->send(scheduler, plan_atom::value, job_id,
-               batch_rows_ptr{std::make_shared<const std::vector<storage::batch_row>>(rows)},
-               std::string{});
+    self->send(scheduler, planned_atom::value, job_id,
+               batch_rows_ptr{std::make_shared<const std::vector<storage::batch_row>>(rows)});
   } catch (const std::exception& e) {
-    self->send(scheduler, plan_atom::value, job_id, batch_rows_ptr{}, std::string{e.what()});
+    self->send(scheduler, plan_failed_atom::value, job_id, std::string{e.what()});
   }
 }
 

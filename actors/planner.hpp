@@ -2,7 +2,7 @@
 
 // The output planner: plans the output segments of a sorted or grouped job
 // once all its records are merged (detached: it reads the job's keys file),
-// and tells the scheduler (plan, job, segments) or (plan, job, null, error).
+// and tells the scheduler (planned, job, segments) or (plan_failed, job, reason).
 
 #include <caf/fwd.hpp>
 #include <cstdint>

@@ -33,8 +33,20 @@ using fail_atom = caf::atom_constant<caf::atom("fail")>;
 
 /// session → scheduler: (submitted, job_id, options_json) a job row exists, queued.
 using submitted_atom = caf::atom_constant<caf::atom("submitted")>;
-/// mapper → scheduler: (mapped, job_id, records) or (mapped, job_id, -1, reason).
+/// mapper → scheduler: (mapped, job_id, records) the job's records are stored.
 using mapped_atom = caf::atom_constant<caf::atom("mapped")>;
+/// mapper → scheduler: (map_failed, job_id, reason) the data is bad (or storage
+/// refused it for good): the job fails.
+using map_failed_atom = caf::atom_constant<caf::atom("mapfailed")>;
+/// mapper → scheduler: (map_retry, job_id, reason) the database is unavailable:
+/// the job stays as it is and is mapped again later.
+using map_retry_atom = caf::atom_constant<caf::atom("mapretry")>;
+/// scheduler → itself: (remap, job_id, options_json) map an interrupted job again.
+using remap_atom = caf::atom_constant<caf::atom("remap")>;
+/// planner → scheduler: (planned, job_id, segments) a sorted/grouped job's outputs.
+using planned_atom = caf::atom_constant<caf::atom("planned")>;
+/// planner → scheduler: (plan_failed, job_id, reason) its outputs cannot be planned.
+using plan_failed_atom = caf::atom_constant<caf::atom("planfailed")>;
 /// (status, job_id) → JSON text of the job.
 using status_atom = caf::atom_constant<caf::atom("status")>;
 /// (wait, job_id) → JSON text, answered when the job is finished or after a while.
@@ -98,13 +110,24 @@ using reload_atom = caf::atom_constant<caf::atom("reload")>;
 // -- internal ------------------------------------------------------------------
 
 /// store worker requests, local only (actors/store_worker.hpp).
+/// (load) → unfinished jobs; also scheduler → itself: load them again.
 using load_atom = caf::atom_constant<caf::atom("load")>;
-using plan_atom = caf::atom_constant<caf::atom("plan")>;
-using finish_atom = caf::atom_constant<caf::atom("finish")>;
+/// (open_batches, job, phase) → (batch_rows_ptr, done, total).
+using open_batches_atom = caf::atom_constant<caf::atom("openbatch")>;
+/// (save_mapping, job, records, batches, segments, class) → true: the job is merging.
+using save_mapping_atom = caf::atom_constant<caf::atom("savemap")>;
+/// (save_weaving, job, segments) → true: the job is weaving.
+using save_weaving_atom = caf::atom_constant<caf::atom("saveweave")>;
+/// (save_state, job, job_state, error) → bool: the job's state changed.
+using save_state_atom = caf::atom_constant<caf::atom("savestate")>;
+/// (attempt, job, phase, batch_no, attempt), sent: a batch's new attempt.
 using attempt_atom = caf::atom_constant<caf::atom("attempt")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 /// scheduler → itself, and → its store worker: queued jobs it does not know yet.
 using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
+
+/// an inspector's database worker → its inspector: (work_done, token, ok, text).
+using work_done_atom = caf::atom_constant<caf::atom("workdone")>;
 
 /// Local-only payloads between the scheduler and its store worker (and the planner).
 using job_rows_ptr = std::shared_ptr<const std::vector<storage::job_row>>;

@@ -84,6 +84,16 @@ struct scheduler_state {
   settings_ptr effective;
 };
 
+/// The reply type of a guarded handler: its own result<T>, or result<R>.
+template <class R>
+struct as_result {
+  using type = caf::result<R>;
+};
+template <class T>
+struct as_result<caf::result<T>> {
+  using type = caf::result<T>;
+};
+
 /// The scheduler. Each message handler is one `on_…` member function; the
 /// behaviour (make_behavior) only forwards to them.
 class scheduler : public caf::event_based_actor {
@@ -108,8 +118,10 @@ class scheduler : public caf::event_based_actor {
   void on_submitted(int64_t job, const std::string& options_json);
   void on_remap(int64_t job, const std::string& options_json);
   void on_adopt();
-  void on_mapping_result(int64_t job, int64_t records, const std::string& reason);
-  void on_planned(int64_t job, batch_rows_ptr segments, const std::string& error);
+  void on_mapping_failed(int64_t job, const std::string& reason);
+  void on_mapping_interrupted(int64_t job, const std::string& reason);
+  void on_planned(int64_t job, batch_rows_ptr segments);
+  void on_plan_failed(int64_t job, const std::string& reason);
   void on_wait(int64_t job, int32_t max_ms);
   void on_wait_expired(int64_t job, uint64_t token);
   void on_cancel(int64_t job);
@@ -117,6 +129,33 @@ class scheduler : public caf::event_based_actor {
   caf::result<std::string> on_inspect(const std::string& what);
   void on_apply(settings_ptr settings);
   void on_engine_down(const caf::down_msg& msg);
+
+  /// Runs handler `f` for message `what`. An exception is logged with the
+  /// message (sanitised, cut) and, for a handler with a reply, answered with
+  /// an error: no message ends the scheduler.
+  template <class F>
+  auto guarded(const char* what, F&& f) {
+    using returned = decltype(f());
+    if constexpr (std::is_void_v<returned>) {
+      try {
+        f();
+      } catch (const std::exception& e) {
+        log_exception(what, e.what());
+      }
+    } else {
+      using answer = typename as_result<returned>::type;
+      try {
+        return answer{f()};
+      } catch (const std::exception& e) {
+        log_exception(what, e.what());
+        return answer{failure(std::string{"scheduler: cannot handle '"} + what + "': " + e.what())};
+      }
+    }
+  }
+  /// Logs an exception thrown by a handler, with the message it handled.
+  void log_exception(const char* what, const char* why);
+  /// Whether `job` is still being mapped (not cancelled or failed meanwhile).
+  bool mapping(int64_t job) const;
 
   // -- the work behind them --
   /// Asks the store worker for the job's JSON and answers `rp` with it.
@@ -213,7 +252,7 @@ void scheduler::finish_job(int64_t job, job_state state, const std::string& erro
     if (storage::finished(j->second.state)) return;  // already ending
     j->second.state = state;
   }
-  request(st.store, caf::infinite, finish_atom::value, job, static_cast<int32_t>(state), error)
+  request(st.store, caf::infinite, save_state_atom::value, job, state, error)
       .then(
           [=](bool) {
             state_.jobs.erase(job);
@@ -290,7 +329,7 @@ void scheduler::start_weaving(int64_t job, batch_rows_ptr planned) {
   }
   auto segments =
       planned ? planned : batch_rows_ptr{std::make_shared<const std::vector<storage::batch_row>>()};
-  request(st.store, caf::infinite, plan_atom::value, job, segments)
+  request(st.store, caf::infinite, save_weaving_atom::value, job, segments)
       .then(
           [=](bool) {
             auto& s = state_;
@@ -352,7 +391,7 @@ void scheduler::on_mapped(int64_t job, int64_t records) {
       planned_after_merge(st.jobs[job].options)
           ? std::vector<storage::batch_row>{}
           : plan_segments(job, records, st.jobs[job].options.split_every));
-  request(st.store, caf::infinite, finish_atom::value, job, records, cbatches, segments, cls)
+  request(st.store, caf::infinite, save_mapping_atom::value, job, records, cbatches, segments, cls)
       .then(
           [=](bool) {
             auto& s = state_;
@@ -388,7 +427,13 @@ void scheduler::resume(const storage::job_row& row) {
   auto& entry = st.jobs[row.id];
   entry.records = row.record_count;
   entry.state = row.state;
-  entry.options = parse_job_options(row.options_json);
+  try {
+    entry.options = parse_job_options(row.options_json);
+  } catch (const std::exception& e) {
+    finish_job(row.id, job_state::failed,
+               std::string{"the job's options cannot be read: "} + e.what());
+    return;
+  }
   if (row.state == job_state::queued || row.state == job_state::mapping) {
     start_mapping(row.id);
     return;
@@ -397,7 +442,7 @@ void scheduler::resume(const storage::job_row& row) {
   // Both phases' open batches come back: merge batches are queued; weave
   // segments are queued when the merge batches they cover are done.
   auto load = [=](phase p, auto next) {
-    request(state_.store, caf::infinite, load_atom::value, row.id, static_cast<int32_t>(p))
+    request(state_.store, caf::infinite, open_batches_atom::value, row.id, p)
         .then(
             [=](batch_rows_ptr open, int32_t, int32_t) {
               auto& s = state_;
@@ -410,8 +455,8 @@ void scheduler::resume(const storage::job_row& row) {
                 // Any open batch may have been handed out before the restart and
                 // its engine may still finish it: fence the old attempt.
                 ++b.attempt;
-                send(s.store, attempt_atom::value, b.job_id, static_cast<int32_t>(p),
-                     static_cast<int32_t>(b.batch_no), static_cast<int32_t>(b.attempt));
+                send(s.store, attempt_atom::value, b.job_id, p, int32_t{b.batch_no},
+                     int32_t{b.attempt});
                 jp.remaining[p == phase::merge ? 0 : 1].insert(b.batch_no);
                 if (p == phase::merge) jp.open_merge[b.batch_no] = {b.first_seq, b.last_seq};
                 bs.push_back(b);
@@ -452,8 +497,8 @@ void scheduler::requeued(const std::vector<batch>& batches) {
   for (const auto& b : batches) {
     spdlog::info("job {} {} batch {} goes back to the queue as attempt {}", b.job_id,
                  to_string(b.type), b.batch_no, b.attempt);
-    send(state_.store, attempt_atom::value, b.job_id, static_cast<int32_t>(phase_of(b.type)),
-         static_cast<int32_t>(b.batch_no), static_cast<int32_t>(b.attempt));
+    send(state_.store, attempt_atom::value, b.job_id, phase_of(b.type), int32_t{b.batch_no},
+         int32_t{b.attempt});
   }
 }
 
@@ -602,7 +647,7 @@ caf::behavior scheduler::make_behavior() {
   const auto& ctx = st.ctx;
   link_to(st.store);
   set_default_handler([](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-    spdlog::error("scheduler: unexpected message {}", to_string(x.content()));
+    spdlog::error("scheduler: unexpected message {}", sanitised(to_string(x.content())));
     return caf::message{};
   });
   set_down_handler([this](caf::down_msg& msg) { on_engine_down(msg); });
@@ -619,41 +664,72 @@ caf::behavior scheduler::make_behavior() {
   }
   load_unfinished();
   return {
+      // Each handler runs guarded: an exception is logged with the message and
+      // answered with an error; it never ends the scheduler.
       [this](register_atom, const std::string& id, int32_t type, const std::string& node,
-             bool local,
-             const caf::actor& engine) { return on_register(id, type, node, local, engine); },
+             bool local, const caf::actor& engine) {
+        return guarded("register", [&] { return on_register(id, type, node, local, engine); });
+      },
       [this](want_atom, const std::string& engine, int64_t done_job, int32_t done_type,
              int32_t done_batch, int32_t done_attempt, bool accepted) {
-        on_want(engine, done_job, done_type, done_batch, done_attempt, accepted);
+        guarded("want",
+                [&] { on_want(engine, done_job, done_type, done_batch, done_attempt, accepted); });
       },
       [this](poll_atom, const std::string& engine, uint64_t token) {
-        on_poll_expired(engine, token);
+        guarded("poll", [&] { on_poll_expired(engine, token); });
       },
-      [this](lost_atom, const std::string& node) { on_node_lost(node); },
-      [this](drain_atom, const std::string& node, bool on) { return on_drain(node, on); },
-      [this](fail_atom, int64_t job, const std::string& reason) { on_batch_failed(job, reason); },
+      [this](lost_atom, const std::string& node) { guarded("lost", [&] { on_node_lost(node); }); },
+      [this](drain_atom, const std::string& node, bool on) {
+        return guarded("drain", [&] { return on_drain(node, on); });
+      },
+      [this](fail_atom, int64_t job, const std::string& reason) {
+        guarded("fail", [&] { on_batch_failed(job, reason); });
+      },
       [this](submitted_atom, int64_t job, const std::string& options_json) {
-        on_submitted(job, options_json);
+        guarded("submitted", [&] { on_submitted(job, options_json); });
       },
-      [this](submitted_atom, int64_t job, const std::string& options_json, bool) {
-        on_remap(job, options_json);
+      [this](remap_atom, int64_t job, const std::string& options_json) {
+        guarded("remap", [&] { on_remap(job, options_json); });
       },
-      [this](load_atom) { load_unfinished(); },
-      [this](adopt_atom) { on_adopt(); },
-      [this](mapped_atom, int64_t job, int64_t records, const std::string& reason) {
-        on_mapping_result(job, records, reason);
+      [this](load_atom) { guarded("load", [&] { load_unfinished(); }); },
+      [this](adopt_atom) { guarded("adopt", [&] { on_adopt(); }); },
+      [this](mapped_atom, int64_t job, int64_t records) {
+        guarded("mapped", [&] { on_mapped(job, records); });
       },
-      [this](plan_atom, int64_t job, batch_rows_ptr segments, const std::string& error) {
-        on_planned(job, std::move(segments), error);
+      [this](map_failed_atom, int64_t job, const std::string& reason) {
+        guarded("map_failed", [&] { on_mapping_failed(job, reason); });
       },
-      [this](wait_atom, int64_t job, int32_t max_ms) { on_wait(job, max_ms); },
-      [this](wait_atom, int64_t job, uint64_t token) { on_wait_expired(job, token); },
-      [this](cancel_atom, int64_t job) { on_cancel(job); },
-      [this](status_atom, int64_t job) { on_status(job); },
+      [this](map_retry_atom, int64_t job, const std::string& reason) {
+        guarded("map_retry", [&] { on_mapping_interrupted(job, reason); });
+      },
+      [this](planned_atom, int64_t job, batch_rows_ptr segments) {
+        guarded("planned", [&] { on_planned(job, std::move(segments)); });
+      },
+      [this](plan_failed_atom, int64_t job, const std::string& reason) {
+        guarded("plan_failed", [&] { on_plan_failed(job, reason); });
+      },
+      [this](wait_atom, int64_t job, int32_t max_ms) {
+        guarded("wait", [&] { on_wait(job, max_ms); });
+      },
+      [this](wait_atom, int64_t job, uint64_t token) {
+        guarded("wait", [&] { on_wait_expired(job, token); });
+      },
+      [this](cancel_atom, int64_t job) { guarded("cancel", [&] { on_cancel(job); }); },
+      [this](status_atom, int64_t job) { guarded("status", [&] { on_status(job); }); },
       [this](inspect_atom) { return static_cast<int64_t>(mailbox().size()); },
-      [this](inspect_atom, const std::string& what) { return on_inspect(what); },
-      [this](apply_atom, settings_ptr settings) { on_apply(std::move(settings)); },
+      [this](inspect_atom, const std::string& what) {
+        return guarded("inspect", [&] { return on_inspect(what); });
+      },
+      [this](apply_atom, settings_ptr settings) {
+        guarded("apply", [&] { on_apply(std::move(settings)); });
+      },
   };
+}
+
+void scheduler::log_exception(const char* what, const char* why) {
+  const auto* msg = current_mailbox_element();
+  spdlog::error("scheduler: message '{}' refused ({}): {}", what, sanitised(why),
+                msg ? sanitised(to_string(msg->content())) : std::string{"?"});
 }
 
 void scheduler::on_engine_down(const caf::down_msg& msg) {
@@ -754,12 +830,16 @@ void scheduler::on_batch_failed(int64_t job, const std::string& reason) {
 void scheduler::on_submitted(int64_t job, const std::string& options_json) {
   // Adopted already by the scan for queued jobs (submitted on an extension).
   if (state_.jobs.count(job)) return;
-  state_.jobs[job].options = parse_job_options(options_json);
+  // Parsed before the job is entered: malformed options leave no trace here
+  // (guarded() logs them); the row stays queued and fails when adopted.
+  auto options = parse_job_options(options_json);
+  state_.jobs[job].options = std::move(options);
   start_mapping(job);
 }
 
 // Mapping was interrupted (the database was away): map again.
 void scheduler::on_remap(int64_t job, const std::string& options_json) {
+  if (!mapping(job)) return;
   state_.jobs[job].options = parse_job_options(options_json);
   start_mapping(job);
 }
@@ -783,27 +863,28 @@ void scheduler::on_adopt() {
           });
 }
 
-void scheduler::on_mapping_result(int64_t job, int64_t records, const std::string& reason) {
+bool scheduler::mapping(int64_t job) const {
   auto j = state_.jobs.find(job);
-  if (j == state_.jobs.end() || storage::finished(j->second.state)) return;  // cancelled meanwhile
-  if (records == -2) {
-    spdlog::warn("job {}: mapping interrupted ({}); retrying", job, reason);
-    delayed_send(this, 1s, submitted_atom::value, job, to_json(state_.jobs[job].options), true);
-    return;
-  }
-  if (records < 0) {
-    finish_job(job, job_state::failed, reason);
-    return;
-  }
-  on_mapped(job, records);
+  return j != state_.jobs.end() && !storage::finished(j->second.state);  // else cancelled
 }
 
-void scheduler::on_planned(int64_t job, batch_rows_ptr segments, const std::string& error) {
-  if (!segments) {
-    finish_job(job, job_state::failed, "planning the outputs: " + error);
-    return;
-  }
+void scheduler::on_mapping_failed(int64_t job, const std::string& reason) {
+  if (mapping(job)) finish_job(job, job_state::failed, reason);
+}
+
+void scheduler::on_mapping_interrupted(int64_t job, const std::string& reason) {
+  if (!mapping(job)) return;
+  spdlog::warn("job {}: mapping interrupted ({}); retrying", job, reason);
+  delayed_send(this, 1s, remap_atom::value, job, to_json(state_.jobs[job].options));
+}
+
+void scheduler::on_planned(int64_t job, batch_rows_ptr segments) {
+  if (!segments) segments = std::make_shared<const std::vector<storage::batch_row>>();
   start_weaving(job, segments);
+}
+
+void scheduler::on_plan_failed(int64_t job, const std::string& reason) {
+  finish_job(job, job_state::failed, "planning the outputs: " + reason);
 }
 
 // Answers with the job's JSON when it is finished, or after `max_ms` with its

@@ -65,10 +65,25 @@ bool from_client(session_actor* self) {
   return sender && sender->node() == self->state.client_node;
 }
 
+/// Why the spec's fields have the wrong types ("" if none): text fields must
+/// be strings, `split_every` an integer; unknown fields are left alone.
+std::string spec_type_problem(const nlohmann::json& spec) {
+  for (const char* key :
+       {"data", "template", "format", "data_format", "sort_by", "group_by", "name"})
+    if (spec.contains(key) && !spec[key].is_string())
+      return std::string{"submit: field '"} + key + "' must be a string, not " +
+             spec[key].type_name();
+  if (spec.contains("split_every") && !spec["split_every"].is_number_integer())
+    return std::string{"submit: field 'split_every' must be an integer, not "} +
+           spec["split_every"].type_name();
+  return {};
+}
+
 caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
   auto& st = self->state;
   auto spec = nlohmann::json::parse(spec_json, nullptr, false);
   if (!spec.is_object()) return refused("submit: the job spec is not a JSON object");
+  if (auto problem = spec_type_problem(spec); !problem.empty()) return refused(problem);
   auto data_name = spec.value("data", "");
   auto template_name = spec.value("template", "");
   auto data_path = fs::path(st.upload_dir) / data_name;
@@ -167,7 +182,15 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
       },
       [=](submit_atom, const std::string& spec) -> caf::result<int64_t> {
         if (!from_client(self)) return refused("not your session");
-        return submit(self, spec);
+        // Nothing in a spec may end the session: what the checks above miss
+        // is answered as an error too.
+        try {
+          return submit(self, spec);
+        } catch (const std::exception& e) {
+          spdlog::warn("session of '{}': submit refused: {}", sanitised(self->state.client_name),
+                       sanitised(e.what()));
+          return refused(std::string{"submit: "} + e.what());
+        }
       },
       [=](status_atom, int64_t job) -> caf::result<std::string> {
         if (!from_client(self)) return refused("not your session");

@@ -28,14 +28,17 @@ caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
   // Never let a stray message or error end the worker (and, linked, the scheduler).
   self->set_default_handler(
       [](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-        spdlog::error("scheduler store: unexpected message {}", to_string(x.content()));
+        spdlog::error("scheduler store: unexpected message {}", sanitised(to_string(x.content())));
         return caf::message{};
       });
   self->set_error_handler(
       [](caf::error& err) { spdlog::error("scheduler store: error {}", caf::to_string(err)); });
+  // A storage error keeps its kind across the boundary (errors.hpp).
   auto guarded = [](auto&& f) -> caf::result<caf::message> {
     try {
       return f();
+    } catch (const storage::storage_error& e) {
+      return from_storage(e);
     } catch (const std::exception& e) {
       return failure(e.what());
     }
@@ -57,17 +60,17 @@ caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
               job_rows_ptr{std::make_shared<const std::vector<storage::job_row>>(rows)});
         });
       },
-      [=](load_atom, int64_t job, int32_t p) {
+      [=](open_batches_atom, int64_t job, phase p) {
         return guarded([&] {
-          auto open = store->open_batches(job, static_cast<phase>(p));
-          auto progress = store->progress(job, static_cast<phase>(p));
+          auto open = store->open_batches(job, p);
+          auto progress = store->progress(job, p);
           return caf::make_message(
               batch_rows_ptr{
                   std::make_shared<const std::vector<storage::batch_row>>(std::move(open))},
               int32_t{progress.first}, int32_t{progress.second});
         });
       },
-      [=](finish_atom, int64_t job, int64_t records, batch_rows_ptr batches,
+      [=](save_mapping_atom, int64_t job, int64_t records, batch_rows_ptr batches,
           batch_rows_ptr segments, std::string job_class) {
         return guarded([&] {
           store->finish_mapping(job, records, *batches, *segments);
@@ -75,23 +78,23 @@ caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
           return caf::make_message(true);
         });
       },
-      [=](plan_atom, int64_t job, batch_rows_ptr segs) {
+      [=](save_weaving_atom, int64_t job, batch_rows_ptr segs) {
         return guarded([&] {
           store->start_weaving(job, *segs);
           return caf::make_message(true);
         });
       },
-      [=](finish_atom, int64_t job, int32_t state, std::string error) {
+      [=](save_state_atom, int64_t job, job_state state, std::string error) {
         return guarded([&] {
-          bool moved = store->set_state(job, static_cast<job_state>(state), error);
+          bool moved = store->set_state(job, state, error);
           return caf::make_message(moved);
         });
       },
       // Sent, not requested: nothing answers. A failure is logged; the fence
       // (attempt <= current) keeps exactly-once even if the bump is late or lost.
-      [=](attempt_atom, int64_t job, int32_t p, int32_t batch_no, int32_t attempt) {
+      [=](attempt_atom, int64_t job, phase p, int32_t batch_no, int32_t attempt) {
         try {
-          store->set_attempt(job, static_cast<phase>(p), batch_no, attempt);
+          store->set_attempt(job, p, batch_no, attempt);
         } catch (const std::exception& e) {
           spdlog::warn("scheduler: could not store attempt {} of job {} batch {}: {}", attempt, job,
                        batch_no, e.what());

@@ -3,24 +3,25 @@
 // The scheduler's store worker: every database call the scheduler needs, one
 // at a time and in order, off the cooperative threads.
 //
-// Its protocol (actors/protocol.hpp; local only: the payloads are shared pointers and never cross
-// the wire) is the contract a fake store in a test answers too:
+// Its protocol (actors/protocol.hpp; local only: the payloads are shared
+// pointers and never cross the wire) is the contract a fake store in a test
+// answers too. Requests and their replies:
 //
-// | request                                               | reply |
-// |-------------------------------------------------------|-------------------------------------------|
-// | (adopt)                                               | job_rows_ptr: queued jobs (at most
-// 1000)  | | (load)                                                | job_rows_ptr: unfinished jobs
-// | | (load, job, phase)                                    | (batch_rows_ptr open, done, total) |
-// | (finish, job, records, batches, segments, job_class)  | true: mapping stored, job merging | |
-// (plan, job, segments)                                 | true: segments stored, job weaving | |
-// (finish, job, job_state, error)                       | bool: the state changed | | (status, job)
-// | the job's JSON text                       | | (attempt, job, phase, batch, attempt)  (sent) |
-// none                                      | | (register, id, node, type, state)      (sent) |
-// none                                      | | (lost, node)                           (sent) |
-// none                                      |
+//   (adopt)                                   → job_rows_ptr: queued jobs (at most 1000)
+//   (load)                                    → job_rows_ptr: unfinished jobs
+//   (open_batches, job, phase)                → (batch_rows_ptr open, done, total)
+//   (save_mapping, job, records, batches,
+//    segments, class)                         → true: mapping stored, the job merging
+//   (save_weaving, job, segments)             → true: segments stored, the job weaving
+//   (save_state, job, job_state, error)       → bool: the state changed
+//   (status, job)                             → the job's JSON text
 //
-// A storage failure is answered with an error (error_text gives its text);
-// nothing a request does can end the worker.
+// Sent, never answered: (attempt, job, phase, batch_no, attempt),
+// (register, engine_id, node, type, state), (lost, node).
+//
+// A storage failure is answered with a Weft error of the storage error's kind
+// (errors.hpp: weft_error_of gives unavailable, conflict, ...; error_text its
+// text); nothing a request does can end the worker.
 
 #include <caf/fwd.hpp>
 

@@ -25,6 +25,7 @@ struct client::impl {
 
   impl() {
     cfg.load<caf::io::middleman>();
+    actors::register_weft_errors(cfg);
     cfg.set("logger.console", caf::atom("none"));
     cfg.set("scheduler.max-threads", size_t{2});
     // Nodes close connections that stay silent for node_timeout (CAF's

@@ -30,6 +30,7 @@ caf::timespan to_timespan(config::duration d) {
 /// machine's cores.
 void configure_caf(caf::actor_system_config& cfg, const config::settings& s) {
   cfg.load<caf::io::middleman>();
+  actors::register_weft_errors(cfg);
   auto threads = std::max(2u, std::thread::hardware_concurrency());
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
   cfg.set("middleman.heartbeat-interval", to_timespan(s.cluster.heartbeat));

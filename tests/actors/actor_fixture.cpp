@@ -23,6 +23,7 @@ using storage::phase;
 caf::actor_system_config& testing_config(caf::actor_system_config& cfg) {
   cfg.set("scheduler.policy", caf::atom("testing"));
   cfg.set("logger.file-verbosity", caf::atom("quiet"));
+  register_weft_errors(cfg);
   return cfg;
 }
 
@@ -56,7 +57,9 @@ caf::behavior probe_actor(caf::event_based_actor* self,
 caf::behavior fake_store_actor(caf::event_based_actor* self, std::shared_ptr<store_model> m) {
   auto answer = [m](const std::string& kind, auto f) -> caf::result<caf::message> {
     ++m->requests[kind];
-    if (m->failing.count(kind)) return failure(kind + " failed (the fake store was told to)");
+    if (m->failing.count(kind))
+      return make_weft_error(weft_error::unavailable,
+                             kind + " failed (the fake store was told to)");
     return f();
   };
   auto rows = [](std::vector<storage::job_row> v) {
@@ -84,16 +87,16 @@ caf::behavior fake_store_actor(caf::event_based_actor* self, std::shared_ptr<sto
           return rows(unfinished);
         });
       },
-      [=](load_atom, int64_t job, int32_t p) {
+      [=](open_batches_atom, int64_t job, phase p) {
         return answer("open_batches", [&] {
-          auto open = m->open[p][job];
+          auto open = m->open[p == phase::merge ? 0 : 1][job];
           auto total = static_cast<int32_t>(open.size());
           return caf::make_message(
               batch_rows_ptr{std::make_shared<const std::vector<storage::batch_row>>(open)},
               int32_t{0}, total);
         });
       },
-      [=](finish_atom, int64_t job, int64_t records, batch_rows_ptr batches,
+      [=](save_mapping_atom, int64_t job, int64_t records, batch_rows_ptr batches,
           batch_rows_ptr segments, std::string job_class) {
         return answer("save_mapping", [&] {
           auto& j = m->jobs[job];
@@ -105,19 +108,19 @@ caf::behavior fake_store_actor(caf::event_based_actor* self, std::shared_ptr<sto
           return caf::make_message(true);
         });
       },
-      [=](plan_atom, int64_t job, batch_rows_ptr segments) {
+      [=](save_weaving_atom, int64_t job, batch_rows_ptr segments) {
         return answer("save_weaving", [&] {
           m->jobs[job].state = job_state::weaving;
           if (!segments->empty()) m->open[1][job] = *segments;
           return caf::make_message(true);
         });
       },
-      [=](finish_atom, int64_t job, int32_t state, std::string error) {
+      [=](save_state_atom, int64_t job, job_state state, std::string error) {
         return answer("save_state", [&] {
           auto j = m->jobs.find(job);
           if (j == m->jobs.end() || storage::finished(j->second.state))
             return caf::make_message(false);
-          j->second.state = static_cast<job_state>(state);
+          j->second.state = state;
           j->second.error = error;
           return caf::make_message(true);
         });
@@ -132,9 +135,9 @@ caf::behavior fake_store_actor(caf::event_based_actor* self, std::shared_ptr<sto
           return caf::make_message(out.dump());
         });
       },
-      [=](attempt_atom, int64_t job, int32_t p, int32_t batch_no, int32_t attempt) {
+      [=](attempt_atom, int64_t job, phase p, int32_t batch_no, int32_t attempt) {
         ++m->requests["attempt"];
-        m->attempts.push_back({job, static_cast<phase>(p), batch_no, attempt});
+        m->attempts.push_back({job, p, batch_no, attempt});
       },
       [=](register_atom, const std::string& id, const std::string&, const std::string&,
           const std::string& state) {
