@@ -104,6 +104,21 @@ class scheduler : public caf::event_based_actor {
 
  protected:
   caf::behavior make_behavior() override;
+  /// Drops every handle the scheduler holds (its store worker, the engines, the
+  /// waiting promises) when it terminates. CAF 0.17 waits at shutdown until each
+  /// detached actor is destroyed, and a terminated scheduler object that still
+  /// held them kept the store worker and the engines alive: the node never
+  /// stopped (a stateful actor's state is dropped here the same way).
+  void on_exit() override {
+    auto& s = state_;
+    s.store = caf::actor{};
+    s.engines.clear();
+    s.engine_by_addr.clear();
+    s.waiting.clear();
+    s.watchers.clear();
+    s.jobs.clear();
+    s.effective.reset();
+  }
 
  private:
   // -- handlers (docs/protocol.md) --
