@@ -714,6 +714,7 @@ caf::behavior inspector(inspector_actor* self, node_context ctx) {
 }  // namespace
 
 caf::actor spawn_inspector(caf::actor_system& sys, const node_context& ctx) {
+  if (!ctx.detach_blocking) return sys.spawn(inspector, ctx);
   return sys.spawn<caf::detached>(inspector, ctx);
 }
 

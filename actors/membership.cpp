@@ -22,7 +22,7 @@ namespace weft::actors {
 namespace {
 
 using namespace std::chrono_literals;
-using steady = std::chrono::steady_clock;
+using steady = caf::actor_clock;  // the actor clock: virtual under the test coordinator
 
 struct member {
   caf::actor agent;
@@ -96,7 +96,7 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
           const std::string& address) -> caf::result<bool> {
         auto& s = self->state;
         if (s.members.count(name)) return refused("node '" + name + "' is already connected");
-        auto now = steady::now();
+        auto now = self->clock().now();
         s.members[name] = member{agent, now, now};
         self->monitor(agent);
         const config::node_settings* cfg = nullptr;
@@ -123,7 +123,7 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
             self->send(sender, left_atom::value);
           return;
         }
-        auto now = steady::now();
+        auto now = self->clock().now();
         m->second.last_seen = now;
         if (now - m->second.last_stored >= 1s) {
           m->second.last_stored = now;
@@ -133,7 +133,7 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
       },
       [=](tick_atom) {
         auto& s = self->state;
-        auto now = steady::now();
+        auto now = self->clock().now();
         std::vector<std::string> silent;
         for (const auto& [name, m] : s.members)
           if (now - m.last_seen > s.ctx.settings->cluster.node_timeout) silent.push_back(name);
@@ -179,6 +179,7 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
 caf::actor spawn_membership(caf::actor_system& sys, const node_context& ctx,
                             const caf::actor& scheduler) {
   // Detached: it writes the nodes table.
+  if (!ctx.detach_blocking) return sys.spawn(membership, ctx, scheduler);
   return sys.spawn<caf::detached>(membership, ctx, scheduler);
 }
 

@@ -34,6 +34,12 @@ struct node_context {
   std::function<std::vector<log_line>(int64_t after, std::size_t max)> recent_logs =
       [](int64_t, std::size_t) { return std::vector<log_line>{}; };
 
+  /// Whether the actors that block on the database (membership, inspector)
+  /// get threads of their own. Always true in a node; the deterministic test
+  /// tier (tests/actors) sets it false so that they run on CAF's test
+  /// coordinator, on the test's one thread, with virtual time.
+  bool detach_blocking = true;
+
   const config::node_settings& node() const { return settings->this_node(); }
   const std::string& files_root() const { return settings->files.root; }
 };
