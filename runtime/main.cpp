@@ -17,6 +17,7 @@
 #include "runtime/exit_code.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
+#include "runtime/signal_waiter.hpp"
 #include "weft/version.hpp"
 
 namespace {
@@ -59,6 +60,7 @@ int cmd_run(const std::string& config_file, const std::string& node) {
     std::cerr << "caf-node: config error: " << e.what() << "\n";
     return runtime::exit_usage;
   }
+  runtime::block_stop_signals();  // before the first thread (the log's flush thread)
   try {
     runtime::init_logging(s.log, s.this_node().name);
   } catch (const std::exception& e) {

@@ -11,13 +11,23 @@ namespace {
 std::atomic<int> stop_code{-1};
 }
 
-signal_waiter::signal_waiter() {
-  sigemptyset(&set_);
-  sigaddset(&set_, SIGINT);
-  sigaddset(&set_, SIGTERM);
-  sigaddset(&set_, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+namespace {
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
+  return set;
 }
+}  // namespace
+
+void block_stop_signals() {
+  const auto set = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+signal_waiter::signal_waiter() : set_(stop_signals()) { block_stop_signals(); }
 
 int signal_waiter::wait() {
   int sig = 0;

@@ -21,6 +21,13 @@ class signal_waiter {
   sigset_t set_;
 };
 
+/// Blocks SIGINT, SIGTERM and SIGUSR1 in the calling thread. Call it first in
+/// `main`'s command, before any thread starts (the log's flush thread is the
+/// first): a thread started earlier would not block them, and a stop signal
+/// the kernel delivered to it would kill the process instead of reaching
+/// sigwait() (seen as exit 138 for SIGUSR1 in the refusal tests).
+void block_stop_signals();
+
 /// Asks the process's signal_waiter to return, with `code` as the exit code the
 /// node should end with. Safe to call from any thread.
 void request_stop(int code);
