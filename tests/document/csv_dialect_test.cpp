@@ -9,6 +9,7 @@
 #include "test_support.hpp"
 
 using namespace weft::document;
+using weft::document::test::data_error_of;
 using weft::document::test::read_all;
 
 namespace {
@@ -28,13 +29,7 @@ std::vector<record> parse(const std::string& text, const reader_options& o) {
 }
 
 data_error error_of(const std::string& text, const reader_options& o) {
-  try {
-    parse(text, o);
-  } catch (const data_error& e) {
-    return e;
-  }
-  BOOST_FAIL("no data_error for input");
-  throw std::logic_error("unreachable");
+  return data_error_of([&] { parse(text, o); });
 }
 
 /// A semicolon export as a German spreadsheet writes it: BOM, CRLF, decimal commas, quoted

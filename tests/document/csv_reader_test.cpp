@@ -9,6 +9,7 @@
 #include "test_support.hpp"
 
 using namespace weft::document;
+using weft::document::test::data_error_of;
 using weft::document::test::read_all;
 
 namespace {
@@ -27,13 +28,7 @@ std::vector<record> parse(const std::string& text, reader_options o = named()) {
 
 /// The data_error parsing `text` throws; fails the test if none.
 data_error error_of(const std::string& text, reader_options o = named()) {
-  try {
-    parse(text, o);
-  } catch (const data_error& e) {
-    return e;
-  }
-  BOOST_FAIL("no data_error for input");
-  throw std::logic_error("unreachable");
+  return data_error_of([&] { parse(text, o); });
 }
 
 }  // namespace

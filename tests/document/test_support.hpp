@@ -1,12 +1,13 @@
 #pragma once
 
-// Helpers shared by the document suites.
+// Helpers shared by the document suites. Include after <boost/test/unit_test.hpp>.
 
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <streambuf>
 #include <string>
 #include <vector>
@@ -23,6 +24,25 @@ inline std::vector<record> read_all(record_reader& reader) {
   record r;
   while (reader.next(r)) out.push_back(r);
   return out;
+}
+
+/// The data_error that `read()` throws; fails the test case when it throws none.
+template <class F>
+data_error data_error_of(F&& read) {
+  try {
+    read();
+  } catch (const data_error& e) {
+    return e;
+  }
+  BOOST_FAIL("no data_error for input");
+  throw std::logic_error("unreachable");
+}
+
+/// Whether `e`'s message contains `what`; shows the message when it does not.
+inline bool says(const data_error& e, const std::string& what) {
+  const bool found = std::string(e.what()).find(what) != std::string::npos;
+  if (!found) BOOST_TEST_MESSAGE("message: " << e.what());
+  return found;
 }
 
 /// A fresh directory under the temporary directory, removed at scope exit.

@@ -13,7 +13,9 @@
 #include "test_support.hpp"
 
 using namespace weft::document;
+using weft::document::test::data_error_of;
 using weft::document::test::read_all;
+using weft::document::test::says;
 
 namespace {
 
@@ -31,19 +33,7 @@ std::vector<record> parse(const std::string& text, const reader_options& o = at(
 }
 
 data_error error_of(const std::string& text, const reader_options& o = at()) {
-  try {
-    parse(text, o);
-  } catch (const data_error& e) {
-    return e;
-  }
-  BOOST_FAIL("no data_error for input");
-  throw std::logic_error("unreachable");
-}
-
-bool says(const data_error& e, const std::string& what) {
-  const bool found = std::string(e.what()).find(what) != std::string::npos;
-  if (!found) BOOST_TEST_MESSAGE("message: " << e.what());
-  return found;
+  return data_error_of([&] { parse(text, o); });
 }
 
 const std::string invoices =
