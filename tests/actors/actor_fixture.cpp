@@ -377,7 +377,7 @@ probe scheduler_fixture::cancel(int64_t job) {
   return client;
 }
 
-std::optional<std::string> scheduler_fixture::reply(const probe& client) {
+std::optional<std::string> actor_fixture::text_reply(const probe& client) {
   auto answer = next_message(client);
   if (!answer) return std::nullopt;
   if (answer->match_elements<std::string>()) return answer->get_as<std::string>(0);
@@ -517,15 +517,6 @@ probe inspector_fixture::command(const std::string& command, const std::string& 
   caf::send_as(client.handle, inspector, inspect_atom::value, command, args_json);
   run();
   return client;
-}
-
-std::optional<std::string> inspector_fixture::reply(const probe& client) {
-  auto answer = next_message(client);
-  if (!answer) return std::nullopt;
-  if (answer->match_elements<std::string>()) return answer->get_as<std::string>(0);
-  if (answer->match_elements<caf::error>())
-    return "error: " + error_text(sys, answer->get_as<caf::error>(0));
-  protocol_failure("unexpected answer " + to_string(*answer));
 }
 
 answer_fn answers_inspect(const std::string& what, const std::string& json) {

@@ -101,6 +101,8 @@ class actor_fixture {
   void kill(const probe& p);
   /// Removes and returns the oldest message `p` received, if any.
   std::optional<caf::message> next_message(const probe& p);
+  /// The oldest answer `client` received as text ("error: …" for an error), if any.
+  std::optional<std::string> text_reply(const probe& client);
 
   caf::actor_system_config cfg;
   caf::actor_system sys;
@@ -158,7 +160,7 @@ class scheduler_fixture : public actor_fixture {
   probe cancel(int64_t job);
   /// The JSON answer a client probe got (nullopt: none yet), or the text of
   /// an error prefixed "error: ".
-  std::optional<std::string> reply(const probe& client);
+  std::optional<std::string> reply(const probe& client) { return text_reply(client); }
   /// The scheduler's `inspect` answer for `what` (engines, capacity, jobs).
   std::string inspect(const std::string& what);
   /// The effective settings changed (`set`): the scheduler applies `s`.
@@ -211,7 +213,7 @@ class inspector_fixture : public actor_fixture {
   /// A shell command, as a session sends it; the answer lands in the probe.
   probe command(const std::string& command, const std::string& args_json = "{}");
   /// The JSON answer a client got, or "error: " and the error's text.
-  std::optional<std::string> reply(const probe& client);
+  std::optional<std::string> reply(const probe& client) { return text_reply(client); }
 
   config::settings settings;
   std::unique_ptr<storage::database> db;
