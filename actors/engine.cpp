@@ -289,7 +289,7 @@ void do_register(engine_actor* self) {
   auto timeout = st.ctx.settings->cluster.request_timeout;
   auto gen = st.generation;
   st.in_flight = true;
-  self->request(st.scheduler, timeout, register_atom::value, st.id, static_cast<int32_t>(st.type),
+  self->request(st.scheduler, timeout, register_atom::value, st.id, engine_type_atom(st.type),
                 st.ctx.node().name, st.ctx.node().role == config::node_role::master,
                 caf::actor{self})
       .then(
@@ -317,36 +317,44 @@ void ask(engine_actor* self) {
     return;
   }
   auto timeout = st.ctx.settings->cluster.request_timeout + std::chrono::seconds(1);
-  batch done = st.has_last ? st.last : batch{};
   auto gen = st.generation;
   st.in_flight = true;
-  self->request(st.scheduler, timeout, want_atom::value, st.id,
-                st.has_last ? done.job_id : int64_t{0}, static_cast<int32_t>(done.type),
-                static_cast<int32_t>(done.batch_no), static_cast<int32_t>(done.attempt),
-                st.last_accepted)
-      .then(
-          [=](batch_atom, int64_t job, int32_t type, int32_t batch_no, int32_t attempt,
-              int64_t first, int64_t last) {
-            auto& s = self->state;
-            if (s.generation != gen) return;
-            s.in_flight = false;
-            s.has_last = false;
-            if (job == 0) {  // nothing to do for now: ask again
-              ask(self);
-              return;
-            }
-            s.backoff = std::chrono::milliseconds(100);
-            batch b{job, static_cast<engine_type>(type), batch_no, attempt, first, last};
-            run(self, b);
-          },
-          [=](caf::error& err) {
-            if (self->state.generation != gen) return;
-            self->state.in_flight = false;
-            auto text = error_text(self->system(), err);
-            if (text.find("unknown engine") != std::string::npos) self->state.registered = false;
-            spdlog::debug("{}: asking for work failed: {}", self->state.id, text);
-            retry_later(self);
-          });
+  // A finished batch is reported with the poll for the next one; without one, a plain want.
+  auto poll = st.has_last
+                  ? self->request(st.scheduler, timeout, done_atom::value, st.id, st.last.job_id,
+                                  engine_type_atom(st.last.type), int32_t{st.last.batch_no},
+                                  int32_t{st.last.attempt}, st.last_accepted)
+                  : self->request(st.scheduler, timeout, want_atom::value, st.id);
+  poll.then(
+      [=](batch_atom, int64_t job, caf::atom_value type_atom, int32_t batch_no, int32_t attempt,
+          int64_t first, int64_t last) {
+        auto& s = self->state;
+        if (s.generation != gen) return;
+        s.in_flight = false;
+        s.has_last = false;
+        auto type = engine_type_of(type_atom);
+        if (!type || *type != s.type) {
+          spdlog::error("{}: refused a batch for another engine type", s.id);
+          ask(self);
+          return;
+        }
+        s.backoff = std::chrono::milliseconds(100);
+        batch b{job, *type, batch_no, attempt, first, last};
+        run(self, b);
+      },
+      [=](caf::error& err) {
+        if (self->state.generation != gen) return;
+        self->state.in_flight = false;
+        if (weft_error_of(err) == weft_error::no_work) {  // the long poll ended: ask again
+          self->state.has_last = false;
+          ask(self);
+          return;
+        }
+        auto text = error_text(self->system(), err);
+        if (text.find("unknown engine") != std::string::npos) self->state.registered = false;
+        spdlog::debug("{}: asking for work failed: {}", self->state.id, text);
+        retry_later(self);
+      });
 }
 
 caf::behavior engine(engine_actor* self, node_context ctx, engine_type type, int index,

@@ -52,6 +52,8 @@ const char* to_string(weft_error code) noexcept {
       return "invalid";
     case weft_error::refused:
       return "refused";
+    case weft_error::no_work:
+      return "no_work";
     case weft_error::failed:
       return "failed";
   }
@@ -76,7 +78,7 @@ std::optional<weft_error> weft_error_of(const caf::error& err) {
   if (!err || err.category() != weft_error_category()) return std::nullopt;
   auto c = err.code();
   if (c < static_cast<uint8_t>(weft_error::unavailable) ||
-      c > static_cast<uint8_t>(weft_error::failed))
+      c > static_cast<uint8_t>(weft_error::no_work))  // the last code
     return std::nullopt;
   return static_cast<weft_error>(c);
 }

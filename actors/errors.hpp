@@ -36,6 +36,9 @@ enum class weft_error : uint8_t {
   refused,
   /// Anything else; the text says what.
   failed,
+  /// Not a failure: an engine's long poll ended with no batch for it; it asks again.
+  /// Keep it the last code (weft_error_of checks the range).
+  no_work,
 };
 
 /// The category atom of Weft's errors.

@@ -8,21 +8,31 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "actors/planning/scheduling_policy.hpp"
 #include "storage/job_store.hpp"
 
 namespace weft::actors {
 
 // -- engines and the scheduler -------------------------------------------------
 
-/// engine → scheduler: (register, engine_id, type, node, local?) → ok.
+// An engine type crosses the wire as an atom, `merge` or `weaver` (engine_type_atom):
+// self-describing, and a built-in type, so nothing needs registering on either side.
+
+/// engine → scheduler: (register, engine_id, type, node, local?, engine) → true.
 using register_atom = caf::atom_constant<caf::atom("register")>;
-/// engine → scheduler: (want, engine_id, done_job, done_type, done_batch,
-/// done_attempt, accepted) → (batch, …). `done_job` 0: nothing done.
+/// engine → scheduler: (want, engine_id) → (batch, …) | error no_work: a long poll
+/// for the next batch, nothing to report.
 using want_atom = caf::atom_constant<caf::atom("want")>;
-/// scheduler → engine: (batch, job, type, batch_no, attempt, first, last);
-/// job 0 means nothing to do now: ask again.
+/// engine → scheduler: (done, engine_id, job, type, batch_no, attempt, accepted)
+/// → (batch, …) | error no_work: the engine finished that batch (accepted: its
+/// fenced result was stored) and polls for the next one.
+using done_atom = caf::atom_constant<caf::atom("done")>;
+/// scheduler → engine: (batch, job, type, batch_no, attempt, first, last).
+/// A long poll that ends without work is answered with the Weft error no_work
+/// (errors.hpp), never with a placeholder batch.
 using batch_atom = caf::atom_constant<caf::atom("batch")>;
 /// scheduler → itself: an idle engine's long poll has lasted long enough.
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
@@ -132,6 +142,18 @@ using work_done_atom = caf::atom_constant<caf::atom("workdone")>;
 /// Local-only payloads between the scheduler and its store worker (and the planner).
 using job_rows_ptr = std::shared_ptr<const std::vector<storage::job_row>>;
 using batch_rows_ptr = std::shared_ptr<const std::vector<storage::batch_row>>;
+
+/// An engine type as it crosses the wire: the atom `merge` or `weaver`.
+inline caf::atom_value engine_type_atom(planning::engine_type t) {
+  return t == planning::engine_type::merge ? caf::atom("merge") : caf::atom("weaver");
+}
+
+/// The engine type an atom from the wire names; nothing for any other atom.
+inline std::optional<planning::engine_type> engine_type_of(caf::atom_value a) {
+  if (a == caf::atom("merge")) return planning::engine_type::merge;
+  if (a == caf::atom("weaver")) return planning::engine_type::weaver;
+  return std::nullopt;
+}
 
 }  // namespace weft::actors
 

@@ -122,10 +122,11 @@ class scheduler : public caf::event_based_actor {
 
  private:
   // -- handlers (docs/protocol.md) --
-  bool on_register(const std::string& id, int32_t type, const std::string& node, bool local,
-                   const caf::actor& engine);
-  void on_want(const std::string& engine, int64_t done_job, int32_t done_type, int32_t done_batch,
-               int32_t done_attempt, bool accepted);
+  caf::result<bool> on_register(const std::string& id, caf::atom_value type,
+                                const std::string& node, bool local, const caf::actor& engine);
+  void on_want(const std::string& engine);
+  void on_done_and_want(const std::string& engine, int64_t job, caf::atom_value type,
+                        int32_t batch_no, int32_t attempt, bool accepted);
   void on_poll_expired(const std::string& engine, uint64_t token);
   void on_node_lost(const std::string& node);
   bool on_drain(const std::string& node, bool on);
@@ -212,8 +213,11 @@ scheduling_limits limits_from(const config::settings& s) {
   return l;
 }
 
+/// The answer to a long poll that ends without a batch: ask again.
+caf::error no_work() { return make_weft_error(weft_error::no_work, "no batch for now: ask again"); }
+
 caf::message batch_message(const batch& b) {
-  return caf::make_message(batch_atom::value, b.job_id, static_cast<int32_t>(b.type),
+  return caf::make_message(batch_atom::value, b.job_id, engine_type_atom(b.type),
                            static_cast<int32_t>(b.batch_no), static_cast<int32_t>(b.attempt),
                            b.first_seq, b.last_seq);
 }
@@ -681,14 +685,14 @@ caf::behavior scheduler::make_behavior() {
   return {
       // Each handler runs guarded: an exception is logged with the message and
       // answered with an error; it never ends the scheduler.
-      [this](register_atom, const std::string& id, int32_t type, const std::string& node,
+      [this](register_atom, const std::string& id, caf::atom_value type, const std::string& node,
              bool local, const caf::actor& engine) {
         return guarded("register", [&] { return on_register(id, type, node, local, engine); });
       },
-      [this](want_atom, const std::string& engine, int64_t done_job, int32_t done_type,
-             int32_t done_batch, int32_t done_attempt, bool accepted) {
-        guarded("want",
-                [&] { on_want(engine, done_job, done_type, done_batch, done_attempt, accepted); });
+      [this](want_atom, const std::string& engine) { guarded("want", [&] { on_want(engine); }); },
+      [this](done_atom, const std::string& engine, int64_t job, caf::atom_value type,
+             int32_t batch_no, int32_t attempt, bool accepted) {
+        guarded("done", [&] { on_done_and_want(engine, job, type, batch_no, attempt, accepted); });
       },
       [this](poll_atom, const std::string& engine, uint64_t token) {
         guarded("poll", [&] { on_poll_expired(engine, token); });
@@ -758,17 +762,19 @@ void scheduler::on_engine_down(const caf::down_msg& msg) {
   dispatch();
 }
 
-bool scheduler::on_register(const std::string& id, int32_t type, const std::string& node,
-                            bool local, const caf::actor& engine) {
+caf::result<bool> scheduler::on_register(const std::string& id, caf::atom_value type_atom,
+                                         const std::string& node, bool local,
+                                         const caf::actor& engine) {
   auto& s = state_;
+  const auto type = engine_type_of(type_atom);
+  if (!type) return refused("engine " + sanitised(id) + ": unknown engine type");
   forget_engine(id);  // registering again (after a rejoin) replaces the old one
-  s.policy.add_engine(id, static_cast<engine_type>(type), node, local);
+  s.policy.add_engine(id, *type, node, local);
   s.engines[id] = engine;
   s.engine_by_addr[engine.address()] = id;
   monitor(engine);
   bool standby = s.policy.engines().at(id).standby;
-  send(s.store, register_atom::value, id, node,
-       std::string{to_string(static_cast<engine_type>(type))},
+  send(s.store, register_atom::value, id, node, std::string{to_string(*type)},
        std::string{standby ? "standby" : "idle"});
   spdlog::debug("engine {} registered{}", id, standby ? " (standby)" : "");
   report_capacity();
@@ -776,25 +782,35 @@ bool scheduler::on_register(const std::string& id, int32_t type, const std::stri
   return true;
 }
 
-void scheduler::on_want(const std::string& engine, int64_t done_job, int32_t done_type,
-                        int32_t done_batch, int32_t done_attempt, bool accepted) {
+void scheduler::on_done_and_want(const std::string& engine, int64_t job, caf::atom_value type_atom,
+                                 int32_t batch_no, int32_t attempt, bool accepted) {
+  auto& s = state_;
+  const auto type = engine_type_of(type_atom);
+  if (!s.engines.count(engine) || !type) {
+    make_response_promise().deliver(
+        !type ? refused("done: unknown engine type")
+              : failure("unknown engine " + sanitised(engine) + ": register first"));
+    return;
+  }
+  batch b;
+  b.job_id = job;
+  b.type = *type;
+  b.batch_no = batch_no;
+  b.attempt = attempt;
+  on_done(engine, b, accepted);
+  on_want(engine);
+}
+
+void scheduler::on_want(const std::string& engine) {
   auto& s = state_;
   auto rp = make_response_promise();
   if (!s.engines.count(engine)) {
-    rp.deliver(failure("unknown engine " + engine + ": register first"));
+    rp.deliver(failure("unknown engine " + sanitised(engine) + ": register first"));
     return;
-  }
-  if (done_job != 0) {
-    batch b;
-    b.job_id = done_job;
-    b.type = static_cast<engine_type>(done_type);
-    b.batch_no = done_batch;
-    b.attempt = done_attempt;
-    on_done(engine, b, accepted);
   }
   auto old = s.waiting.find(engine);
   if (old != s.waiting.end()) {
-    old->second.promise.deliver(batch_message(batch{}));
+    old->second.promise.deliver(no_work());
     s.waiting.erase(old);
   }
   auto token = ++s.next_token;
@@ -807,7 +823,7 @@ void scheduler::on_poll_expired(const std::string& engine, uint64_t token) {
   auto& s = state_;
   auto w = s.waiting.find(engine);
   if (w == s.waiting.end() || w->second.token != token) return;
-  w->second.promise.deliver(batch_message(batch{}));
+  w->second.promise.deliver(no_work());
   s.waiting.erase(w);
 }
 

@@ -153,13 +153,16 @@ caf::behavior fake_store_actor(caf::event_based_actor* self, std::shared_ptr<sto
   };
 }
 
-/// The batch in a (batch, …) answer; job 0 means "nothing now".
+/// The batch in a (batch, …) answer.
 std::optional<batch> batch_in(const caf::message& msg) {
-  if (!msg.match_elements<batch_atom, int64_t, int32_t, int32_t, int32_t, int64_t, int64_t>())
+  if (!msg.match_elements<batch_atom, int64_t, caf::atom_value, int32_t, int32_t, int64_t,
+                          int64_t>())
     return std::nullopt;
+  auto type = engine_type_of(msg.get_as<caf::atom_value>(2));
+  if (!type) protocol_failure("a batch of an unknown engine type " + to_string(msg));
   batch b;
   b.job_id = msg.get_as<int64_t>(1);
-  b.type = static_cast<engine_type>(msg.get_as<int32_t>(2));
+  b.type = *type;
   b.batch_no = msg.get_as<int32_t>(3);
   b.attempt = msg.get_as<int32_t>(4);
   b.first_seq = msg.get_as<int64_t>(5);
@@ -282,8 +285,8 @@ probe scheduler_fixture::engine(const std::string& node, engine_type type, int i
   bool local = false;
   for (const auto& n : settings.nodes)
     if (n.name == node) local = n.role == config::node_role::master;
-  caf::send_as(p.handle, scheduler, register_atom::value, p.id, static_cast<int32_t>(type), node,
-               local, p.handle);
+  caf::send_as(p.handle, scheduler, register_atom::value, p.id, engine_type_atom(type), node, local,
+               p.handle);
   run();
   auto answer = next_message(p);
   if (!answer || !answer->match_elements<bool>() || !answer->get_as<bool>(0))
@@ -292,16 +295,15 @@ probe scheduler_fixture::engine(const std::string& node, engine_type type, int i
 }
 
 std::optional<batch> scheduler_fixture::want(const probe& engine) {
-  caf::send_as(engine.handle, scheduler, want_atom::value, engine.id, int64_t{0}, int32_t{0},
-               int32_t{0}, int32_t{0}, false);
+  caf::send_as(engine.handle, scheduler, want_atom::value, engine.id);
   run();
   return handed_out(engine);
 }
 
 std::optional<batch> scheduler_fixture::want(const probe& engine, const batch& done,
                                              bool accepted) {
-  caf::send_as(engine.handle, scheduler, want_atom::value, engine.id, done.job_id,
-               static_cast<int32_t>(done.type), int32_t{done.batch_no}, int32_t{done.attempt},
+  caf::send_as(engine.handle, scheduler, done_atom::value, engine.id, done.job_id,
+               engine_type_atom(done.type), int32_t{done.batch_no}, int32_t{done.attempt},
                accepted);
   run();
   return handed_out(engine);
@@ -310,7 +312,7 @@ std::optional<batch> scheduler_fixture::want(const probe& engine, const batch& d
 std::optional<batch> scheduler_fixture::handed_out(const probe& engine) {
   for (auto i = engine.inbox->begin(); i != engine.inbox->end(); ++i) {
     auto b = batch_in(*i);
-    if (!b || b->job_id == 0) continue;
+    if (!b) continue;
     engine.inbox->erase(i);
     return b;
   }
@@ -319,8 +321,9 @@ std::optional<batch> scheduler_fixture::handed_out(const probe& engine) {
 
 bool scheduler_fixture::told_to_ask_again(const probe& engine) {
   for (auto i = engine.inbox->begin(); i != engine.inbox->end(); ++i) {
-    auto b = batch_in(*i);
-    if (!b || b->job_id != 0) continue;
+    if (!i->match_elements<caf::error>() ||
+        weft_error_of(i->get_as<caf::error>(0)) != weft_error::no_work)
+      continue;
     engine.inbox->erase(i);
     return true;
   }
@@ -329,7 +332,9 @@ bool scheduler_fixture::told_to_ask_again(const probe& engine) {
 
 bool scheduler_fixture::refused(const probe& engine) {
   for (auto i = engine.inbox->begin(); i != engine.inbox->end(); ++i) {
-    if (!i->match_elements<caf::error>()) continue;
+    if (!i->match_elements<caf::error>() ||
+        weft_error_of(i->get_as<caf::error>(0)) == weft_error::no_work)
+      continue;
     engine.inbox->erase(i);
     return true;
   }

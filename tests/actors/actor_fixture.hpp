@@ -138,9 +138,9 @@ class scheduler_fixture : public actor_fixture {
   /// The engine asks for work, reporting `done` (accepted: the store took it).
   std::optional<batch> want(const probe& engine, const batch& done, bool accepted = true);
   /// A batch the scheduler handed to `engine` since it last asked (its held
-  /// long poll answered), if any; a "nothing now" answer gives nullopt.
+  /// long poll answered), if any; a no_work answer gives nullopt.
   std::optional<batch> handed_out(const probe& engine);
-  /// True if `engine` got a "nothing now, ask again" answer.
+  /// True if `engine`'s long poll was answered with the error no_work (ask again).
   bool told_to_ask_again(const probe& engine);
   /// True if the scheduler answered the engine with an error (e.g. unknown).
   bool refused(const probe& engine);

@@ -137,7 +137,7 @@ BOOST_AUTO_TEST_CASE(the_scheduler_survives_an_engine_that_exits_normally) {
   caf::scoped_actor self{*sys};
   bool registered = false;
   self->request(scheduler, 5s, register_atom::value, std::string{"master/merge/0"},
-                static_cast<int32_t>(engine_type::merge), std::string{"master"}, true, engine)
+                engine_type_atom(engine_type::merge), std::string{"master"}, true, engine)
       .receive([&](bool ok) { registered = ok; },
                [&](const caf::error& err) { BOOST_FAIL(error_text(*sys, err)); });
   BOOST_REQUIRE(registered);
