@@ -5,6 +5,11 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "actors/actors.hpp"
 #include "actors/cleanup.hpp"
@@ -18,6 +23,48 @@
 #include "weft/version.hpp"
 
 namespace weft::runtime {
+
+namespace {
+
+/// Bounds a node's shutdown. Armed once every actor has been told to exit; if
+/// the actor system has not finished within `grace` (CAF 0.17 waits for every
+/// actor, and for every detached actor to be destroyed: one still referenced
+/// keeps the process alive), it logs an error and ends the process with the
+/// node's exit code. Everything the node did is in the database by then, and a
+/// node that never stops on SIGTERM is worse for an operator than one that stops
+/// late. A rare hang of this kind was seen once in seven full test runs and is
+/// not yet explained; the error line says when it happens. Disarmed by its
+/// destructor when the shutdown finished in time.
+class shutdown_watchdog {
+ public:
+  shutdown_watchdog(std::chrono::seconds grace, const int& code)
+      : thread_([this, grace, &code] {
+          std::unique_lock<std::mutex> lock(mutex_);
+          if (cv_.wait_for(lock, grace, [this] { return done_; })) return;
+          spdlog::error("node did not stop within {} s (an actor is still running): exiting",
+                        grace.count());
+          spdlog::default_logger()->flush();
+          std::_Exit(code);
+        }) {}
+  ~shutdown_watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  shutdown_watchdog(const shutdown_watchdog&) = delete;
+  shutdown_watchdog& operator=(const shutdown_watchdog&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
 
 namespace {
 
@@ -59,6 +106,8 @@ int run_node(const config::settings& s) {
 
   int code = exit_ok;
   {
+    // Declared before the actor system, so it outlives the system's destructor.
+    std::optional<shutdown_watchdog> watchdog;
     caf::actor_system_config cfg;
     configure_caf(cfg, s);
     caf::actor_system sys{cfg};
@@ -104,6 +153,7 @@ int run_node(const config::settings& s) {
     auto stop_all = [&] {
       ctx.stopping->store(true);
       for (auto& a : spawned) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+      if (!watchdog) watchdog.emplace(std::chrono::seconds(10), code);
     };
     auto port = sys.middleman().publish(gateway, self.listen.port, self.listen.host.c_str(), true);
     if (!port) {
