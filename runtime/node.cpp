@@ -32,7 +32,7 @@ namespace {
 /// keeps the process alive), it logs an error and ends the process with the
 /// node's exit code. Everything the node did is in the database by then, and a
 /// node that never stops on SIGTERM is worse for an operator than one that stops
-/// late. A rare hang of this kind was seen once in seven full test runs and is
+/// late. A rare hang of this kind was seen twice in ten full test runs and is
 /// not yet explained; the error line says when it happens. Disarmed by its
 /// destructor when the shutdown finished in time.
 class shutdown_watchdog {
