@@ -20,6 +20,7 @@
 
 using namespace weft::config;
 using weft::config::test::scratch_dir;
+using weft::config::test::scratch_topology;
 
 namespace {
 
@@ -51,16 +52,6 @@ reserved = {}
 retain = {}
 [log]
 )";
-
-/// A scratch directory with a private `secret` file and `weft.toml` holding `topology`.
-struct scratch_topology {
-  explicit scratch_topology(const std::string& topology) {
-    dir.write("secret", "s3cret-value\n");
-    path = dir.write("weft.toml", topology, 0644);
-  }
-  scratch_dir dir;
-  std::string path;
-};
 
 settings load(const std::string& topology) {
   scratch_topology t(topology);

@@ -38,4 +38,14 @@ struct fixture_modes {
 /// A private temporary directory, removed with its contents when the object goes away.
 using scratch_dir = weft::test::temp_dir;
 
+/// A scratch directory with a private `secret` file and `weft.toml` holding `topology`.
+struct scratch_topology {
+  explicit scratch_topology(const std::string& topology) {
+    dir.write("secret", "s3cret-value\n");
+    path = dir.write("weft.toml", topology, 0644);
+  }
+  scratch_dir dir;
+  std::string path;
+};
+
 }  // namespace weft::config::test

@@ -12,6 +12,7 @@
 using namespace weft::config;
 using weft::config::test::fixture;
 using weft::config::test::scratch_dir;
+using weft::config::test::scratch_topology;
 
 using weft::config::test::fixture_modes;
 BOOST_TEST_GLOBAL_FIXTURE(fixture_modes);
@@ -36,16 +37,6 @@ name   = "weft-test-master"
 role   = "master"
 listen = "127.0.0.1:4242"
 )";
-
-/// A scratch directory with a private `secret` file and `weft.toml` holding `topology`.
-struct scratch_topology {
-  explicit scratch_topology(const std::string& topology) {
-    dir.write("secret", "s3cret-value\n");
-    path = dir.write("weft.toml", topology, 0644);
-  }
-  scratch_dir dir;
-  std::string path;
-};
 
 config_error load_error(const std::string& path, const std::optional<std::string>& node) {
   try {

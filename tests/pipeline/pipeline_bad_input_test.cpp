@@ -29,10 +29,6 @@ submit_request job_for(const std::string& data) {
   return r;
 }
 
-bool contains(const std::string& text, const std::string& what) {
-  return text.find(what) != std::string::npos;
-}
-
 /// The node still runs and a good job on it succeeds.
 void node_still_serves() {
   auto& node = suite_node();

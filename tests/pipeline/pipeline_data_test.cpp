@@ -16,10 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& what) {
-  return text.find(what) != std::string::npos;
-}
-
 std::string write_bytes(const std::string& name, const std::string& bytes) {
   auto path = suite_node().dir() + "/input/" + name;
   fs::create_directories(fs::path(path).parent_path());

@@ -66,6 +66,11 @@ class test_node {
 /// One node for a whole suite, started at its first use: jobs queue on it one
 /// after another, as they would on a real master. Throws (failing the test case)
 /// when it did not start or is gone.
+/// Whether `text` contains `what`.
+inline bool contains(const std::string& text, const std::string& what) {
+  return text.find(what) != std::string::npos;
+}
+
 test_node& suite_node();
 
 /// What to pass to `caf-node submit`.

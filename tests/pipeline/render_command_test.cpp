@@ -11,10 +11,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& what) {
-  return text.find(what) != std::string::npos;
-}
-
 run_result render(std::vector<std::string> args) {
   std::vector<std::string> argv{CAF_NODE, "render"};
   argv.insert(argv.end(), args.begin(), args.end());
