@@ -18,6 +18,7 @@
 #include <caf/io/all.hpp>
 
 #include "actors/actors.hpp"
+#include "actors/admission.hpp"
 #include "actors/protocol.hpp"
 #include "actors/trust/auth.hpp"
 #include "weft/version.hpp"
@@ -108,6 +109,8 @@ void authenticate(agent_actor* self) {
                       auto& a = self->state;
                       a.scheduler = scheduler;
                       a.membership = members;
+                      // The master's actors are obeyed from now on (admission.hpp).
+                      a.ctx.peers->admit(caf::to_string(members.node()), "the master '" + master + "'");
                       a.attempts = 0;
                       a.last_problem.clear();
                       self->monitor(members);
@@ -153,6 +156,7 @@ caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor>
     if (!a.membership) return;
     spdlog::warn("{}; rejoining", why);
     self->demonitor(a.membership);
+    a.ctx.peers->revoke(caf::to_string(a.membership.node()));
     a.membership = nullptr;
     a.scheduler = nullptr;
     a.gateway = nullptr;
@@ -164,7 +168,9 @@ caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor>
     rejoin("lost the master (" + error_text(self->system(), msg.reason) + ")");
   });
   self->send(self, tick_atom::value);
-  return {
+  harden(self, ctx, "agent");
+  return trusted_behavior(
+      self, ctx, "agent",
       [=](tick_atom) {
         if (!self->state.membership) connect(self);
       },
@@ -204,15 +210,14 @@ caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor>
                          a.ctx.settings->master().advertise.to_string() +
                          " (ask the master directly)");
         return self->delegate(a.membership, inspect_atom::value, command, args);
-      },
-  };
+      });
 }
 
 }  // namespace
 
 caf::actor spawn_agent(caf::actor_system& sys, const node_context& ctx,
                        const std::vector<caf::actor>& engines, const caf::actor& inspector) {
-  return sys.spawn(agent, ctx, engines, inspector);
+  return spawn_hardened(sys, false, agent, ctx, engines, inspector);
 }
 
 }  // namespace weft::actors

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "actors/actors.hpp"
+#include "actors/admission.hpp"
 #include "actors/planning/effective_settings.hpp"
 #include "actors/protocol.hpp"
 #include "config/cron.hpp"
@@ -293,7 +294,9 @@ caf::behavior cleanup(cleanup_actor* self, node_context ctx) {
   reload(st);
   if (st.ctx.settings->cleanup.run_at_startup) self->send(self, sweep_tick_atom::value, false);
   schedule_next(self);
-  return {
+  harden(self, ctx, "cleanup");
+  return trusted_behavior(
+      self, ctx, "cleanup",
       [=](sweep_tick_atom, uint64_t timer) {
         if (timer != self->state.timer) return;  // re-armed by a reload since
         reload(self->state);
@@ -326,14 +329,13 @@ caf::behavior cleanup(cleanup_actor* self, node_context ctx) {
         } catch (const std::exception& e) {
           return failure(std::string{"leases: "} + e.what());
         }
-      },
-  };
+      });
 }
 
 }  // namespace
 
 caf::actor spawn_cleanup(caf::actor_system& sys, const node_context& ctx) {
-  return sys.spawn<caf::detached>(cleanup, ctx);
+  return spawn_hardened(sys, true, cleanup, ctx);
 }
 
 }  // namespace weft::actors

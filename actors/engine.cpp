@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "actors/actors.hpp"
+#include "actors/admission.hpp"
 #include "actors/document/output_format.hpp"
 #include "actors/document/output_writer.hpp"
 #include "actors/document/template_engine.hpp"
@@ -375,7 +376,9 @@ caf::behavior engine(engine_actor* self, node_context ctx, engine_type type, int
     s.in_flight = false;
     ++s.generation;
   };
-  return {
+  harden(self, ctx, "engine");
+  return trusted_behavior(
+      self, ctx, "engine",
       [=](tick_atom) { ask(self); },
       [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
       // An extension's agent joined the master: drive work from its scheduler.
@@ -384,15 +387,14 @@ caf::behavior engine(engine_actor* self, node_context ctx, engine_type type, int
         ask(self);
       },
       // The master is gone: wait for the next (joined).
-      [=](left_atom) { reset(caf::actor{}); },
-  };
+      [=](left_atom) { reset(caf::actor{}); });
 }
 
 }  // namespace
 
 caf::actor spawn_engine(caf::actor_system& sys, const node_context& ctx, engine_type type,
                         int index, const caf::actor& scheduler) {
-  return sys.spawn<caf::detached>(engine, ctx, type, index, scheduler);
+  return spawn_hardened(sys, true, engine, ctx, type, index, scheduler);
 }
 
 }  // namespace weft::actors

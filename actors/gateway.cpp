@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include "actors/actors.hpp"
+#include "actors/admission.hpp"
 #include "actors/protocol.hpp"
 #include "actors/session.hpp"
 #include "actors/trust/auth.hpp"
@@ -58,6 +59,8 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
     for (auto& [addr, s] : *sessions) caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
   });
   self->set_down_handler([sessions](caf::down_msg& msg) { sessions->erase(msg.source); });
+  // The gateway answers strangers, but only the handshake.
+  harden(self, ctx, "gateway");
   return {
       [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
       // (hello, role, name, version, client_nonce) →
@@ -153,7 +156,7 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
 caf::actor spawn_gateway(caf::actor_system& sys, const node_context& ctx,
                          const caf::actor& scheduler, const caf::actor& membership,
                          const caf::actor& inspector) {
-  return sys.spawn(gateway, ctx, scheduler, membership, inspector);
+  return spawn_hardened(sys, false, gateway, ctx, scheduler, membership, inspector);
 }
 
 }  // namespace weft::actors

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/actors.hpp"
+#include "actors/admission.hpp"
 #include "actors/cleanup.hpp"
 #include "actors/planning/effective_settings.hpp"
 #include "actors/planning/job_json.hpp"
@@ -668,7 +669,9 @@ caf::behavior inspector(inspector_actor* self, node_context ctx) {
   // A request that fails must not end the inspector.
   self->set_error_handler(
       [](caf::error& err) { spdlog::debug("inspector: {}", caf::to_string(err)); });
-  return {
+  harden(self, ctx, "inspector");
+  return trusted_behavior(
+      self, ctx, "inspector",
       [=](add_atom, const std::string& name, const std::string& role, const caf::actor& a) {
         auto& s = self->state;
         s.actors.push_back({name, role, a});
@@ -707,20 +710,19 @@ caf::behavior inspector(inspector_actor* self, node_context ctx) {
           const std::string& args) -> caf::result<caf::message> {
         answer(self, command, args, self->make_response_promise());
         return caf::message{};
-      },
-  };
+      });
 }
 
 }  // namespace
 
 caf::actor spawn_inspector(caf::actor_system& sys, const node_context& ctx) {
-  if (!ctx.detach_blocking) return sys.spawn(inspector, ctx);
-  return sys.spawn<caf::detached>(inspector, ctx);
+  return spawn_hardened(sys, ctx.detach_blocking, inspector, ctx);
 }
 
 void register_actor(const caf::actor& inspector, const std::string& name, const std::string& role,
                     const caf::actor& actor) {
-  caf::anon_send(inspector, add_atom::value, name, role, actor);
+  // Sent as the actor itself: the inspector obeys only this node's actors.
+  caf::send_as(actor, inspector, add_atom::value, name, role, actor);
 }
 
 }  // namespace weft::actors

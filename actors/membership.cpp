@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include "actors/actors.hpp"
+#include "actors/admission.hpp"
 #include "actors/protocol.hpp"
 #include "storage/cluster_store.hpp"
 #include "weft/version.hpp"
@@ -57,6 +58,7 @@ void lose(membership_actor* self, const std::string& name, const std::string& wh
   auto m = st.members.find(name);
   if (m == st.members.end()) return;
   self->demonitor(m->second.agent);
+  st.ctx.peers->revoke(caf::to_string(m->second.agent.node()));
   // If it is alive after all (it hung and woke up), it must join again: tell
   // it; its heartbeats are ignored from now on.
   self->send(m->second.agent, left_atom::value);
@@ -91,13 +93,17 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
       }
   });
   self->send(self, tick_atom::value);
-  return {
+  harden(self, ctx, "membership");
+  return trusted_behavior(
+      self, ctx, "membership",
       [=](join_atom, const std::string& name, const caf::actor& agent,
           const std::string& address) -> caf::result<bool> {
         auto& s = self->state;
         if (s.members.count(name)) return refused("node '" + name + "' is already connected");
         auto now = self->clock().now();
         s.members[name] = member{agent, now, now};
+        // Its actors are obeyed from now on (admission.hpp); forgotten when lost.
+        s.ctx.peers->admit(caf::to_string(agent.node()), "node '" + name + "'");
         self->monitor(agent);
         const config::node_settings* cfg = nullptr;
         for (const auto& n : s.ctx.settings->nodes)
@@ -170,8 +176,7 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
         if (!member) return failure("refused: not a member of the cluster");
         if (!s.inspector) return failure("the master has no inspector");
         return self->delegate(s.inspector, inspect_atom::value, command, args);
-      },
-  };
+      });
 }
 
 }  // namespace
@@ -179,8 +184,7 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
 caf::actor spawn_membership(caf::actor_system& sys, const node_context& ctx,
                             const caf::actor& scheduler) {
   // Detached: it writes the nodes table.
-  if (!ctx.detach_blocking) return sys.spawn(membership, ctx, scheduler);
-  return sys.spawn<caf::detached>(membership, ctx, scheduler);
+  return spawn_hardened(sys, ctx.detach_blocking, membership, ctx, scheduler);
 }
 
 }  // namespace weft::actors

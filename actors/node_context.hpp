@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/peer_set.hpp"
 #include "config/settings.hpp"
 #include "storage/database.hpp"
 
@@ -39,6 +40,9 @@ struct node_context {
   /// tier (tests/actors) sets it false so that they run on CAF's test
   /// coordinator, on the test's one thread, with virtual time.
   bool detach_blocking = true;
+
+  /// The nodes this node obeys besides itself (peer_set.hpp, admission.hpp).
+  std::shared_ptr<peer_set> peers = std::make_shared<peer_set>();
 
   const config::node_settings& node() const { return settings->this_node(); }
   const std::string& files_root() const { return settings->files.root; }

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/actors.hpp"
+#include "actors/admission.hpp"
 #include "actors/mapper.hpp"
 #include "actors/planner.hpp"
 #include "actors/planning/job_json.hpp"
@@ -102,6 +103,13 @@ class scheduler : public caf::event_based_actor {
 
   const char* name() const override { return "scheduler"; }
 
+  /// Foreign exit and down messages never reach the mailbox (admission.hpp).
+  using caf::event_based_actor::enqueue;
+  void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
+    if (ptr && foreign_system_message(this, *ptr, state_.ctx)) return;
+    caf::event_based_actor::enqueue(std::move(ptr), eu);
+  }
+
  protected:
   caf::behavior make_behavior() override;
   /// Drops every handle the scheduler holds (its store worker, the engines, the
@@ -153,6 +161,7 @@ class scheduler : public caf::event_based_actor {
   auto guarded(const char* what, F&& f) {
     using returned = decltype(f());
     if constexpr (std::is_void_v<returned>) {
+      if (!trusted_sender(this, *state_.ctx.peers, "scheduler")) return;
       try {
         f();
       } catch (const std::exception& e) {
@@ -160,6 +169,8 @@ class scheduler : public caf::event_based_actor {
       }
     } else {
       using answer = typename as_result<returned>::type;
+      if (!trusted_sender(this, *state_.ctx.peers, "scheduler"))
+        return detail::refusal<answer>::none();
       try {
         return answer{f()};
       } catch (const std::exception& e) {
@@ -665,10 +676,7 @@ caf::behavior scheduler::make_behavior() {
   auto& st = state_;
   const auto& ctx = st.ctx;
   link_to(st.store);
-  set_default_handler([](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-    spdlog::error("scheduler: unexpected message {}", sanitised(to_string(x.content())));
-    return caf::message{};
-  });
+  harden(this, ctx, "scheduler");
   set_down_handler([this](caf::down_msg& msg) { on_engine_down(msg); });
   {
     auto note = [&](engine_type t, const std::optional<int>& explicit_total, int sum) {

@@ -154,6 +154,25 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
   }
 }
 
+/// How long the inspector may take: its own fan-outs are bounded by the
+/// request timeout; a `logs -f` or a cluster-wide command takes a few of them.
+caf::timespan inspector_timeout(session_actor* self) {
+  return self->state.ctx.settings->cluster.request_timeout * 4;
+}
+
+/// Asks `dest` on the client's behalf, as the session itself: the node's
+/// actors obey this node's actors, never a client directly (admission.hpp).
+/// Every answer relayed is the JSON text of the node's actors.
+template <class... Ts>
+caf::result<caf::message> relay(session_actor* self, const caf::actor& dest,
+                                caf::timespan timeout, Ts&&... xs) {
+  auto rp = self->make_response_promise();
+  self->request(dest, timeout, std::forward<Ts>(xs)...)
+      .then([rp](std::string& answer) mutable { rp.deliver(std::move(answer)); },
+            [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return caf::message{};
+}
+
 caf::behavior session(session_actor* self, node_context ctx, caf::actor scheduler,
                       caf::actor inspector, caf::actor client, std::string client_name) {
   auto& st = self->state;
@@ -218,7 +237,10 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
       [=](wait_atom, int64_t job, int32_t max_ms) -> caf::result<caf::message> {
         if (!from_client(self)) return refused("not your session");
         if (self->state.scheduler)
-          return self->delegate(self->state.scheduler, wait_atom::value, job, max_ms);
+          return relay(self, self->state.scheduler,
+                       std::chrono::milliseconds(std::max(max_ms, 0)) +
+                           self->state.ctx.settings->cluster.request_timeout,
+                       wait_atom::value, job, max_ms);
         // An extension reads the job from the database, at most once a second.
         auto token = ++self->state.next_wait;
         self->state.waits[token] = self->make_response_promise();
@@ -255,8 +277,8 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
       // The inspector takes it to the master's scheduler, from any node.
       [=](cancel_atom, int64_t job) -> caf::result<caf::message> {
         if (!from_client(self)) return refused("not your session");
-        return self->delegate(self->state.inspector, inspect_atom::value, std::string{"cancel"},
-                              nlohmann::json{{"id", job}}.dump());
+        return relay(self, self->state.inspector, inspector_timeout(self), inspect_atom::value,
+                     std::string{"cancel"}, nlohmann::json{{"id", job}}.dump());
       },
       // The shell: the node's inspector answers (and forwards what concerns others).
       [=](inspect_atom, const std::string& command,
@@ -265,7 +287,8 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
         auto a = nlohmann::json::parse(args.empty() ? "{}" : args, nullptr, false);
         if (!a.is_object()) return failure(command + ": the arguments are not a JSON object");
         a["by"] = self->state.client_name;  // who changed a setting, for `settings`
-        return self->delegate(self->state.inspector, inspect_atom::value, command, a.dump());
+        return relay(self, self->state.inspector, inspector_timeout(self), inspect_atom::value,
+                     command, a.dump());
       },
       [=](fetch_atom, int64_t job, int32_t segment, int64_t offset) -> caf::result<std::string> {
         if (!from_client(self)) return refused("not your session");

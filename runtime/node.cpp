@@ -14,6 +14,7 @@
 #include "actors/actors.hpp"
 #include "actors/cleanup.hpp"
 #include "actors/inspector.hpp"
+#include "actors/supervisor.hpp"
 #include "runtime/exit_code.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/signal_waiter.hpp"
@@ -123,9 +124,11 @@ int run_node(const config::settings& s) {
     // The inspector first: every other actor is registered with it (the shell).
     auto inspector = actors::spawn_inspector(sys, ctx);
     spawned.push_back(inspector);
+    std::vector<std::pair<std::string, caf::actor>> core{{"inspector", inspector}};
     auto add = [&](const std::string& name, const std::string& role, const caf::actor& a) {
       actors::register_actor(inspector, name, role, a);
       spawned.push_back(a);
+      core.emplace_back(name, a);
     };
     if (self.role == config::node_role::master) {
       auto store = actors::spawn_store_worker(sys, ctx);
@@ -150,6 +153,7 @@ int run_node(const config::settings& s) {
     add("cleanup", "cleanup", actors::spawn_cleanup(sys, ctx));
     auto gateway = actors::spawn_gateway(sys, ctx, scheduler, membership, inspector);
     add("gateway", "gateway", gateway);
+    spawned.push_back(actors::spawn_supervisor(sys, ctx, core));
     auto stop_all = [&] {
       ctx.stopping->store(true);
       for (auto& a : spawned) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

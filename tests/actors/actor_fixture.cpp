@@ -192,10 +192,21 @@ std::vector<storage::batch_row> cut(int64_t job, phase p, int64_t records, int p
 
 actor_fixture::actor_fixture()
     : sys(testing_config(cfg)),
-      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {}
+      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+  local_ = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
+    using never_atom = caf::atom_constant<caf::atom("never")>;
+    return {[](never_atom, never_atom) {}};
+  });
+  spawned_.push_back(local_);
+}
+
+void actor_fixture::stop_all() {
+  stopping_->store(true);
+  for (auto& a : spawned_) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
 
 actor_fixture::~actor_fixture() {
-  for (auto& a : spawned_) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  stop_all();
   sched.run();
   sched.clock().cancel_all();
   sched.run();
@@ -259,6 +270,7 @@ void scheduler_fixture::job_in_store(int64_t job, int64_t records, int merge_bat
 
 void scheduler_fixture::start_scheduler() {
   node_context ctx;
+  ctx.stopping = stopping_;
   ctx.settings = &settings;
   fake_store = spawn_fake_store(sys, store);
   scheduler = spawn_scheduler(sys, ctx, fake_store);
@@ -356,7 +368,7 @@ std::vector<batch> scheduler_fixture::work_off(const probe& engine, std::optiona
 }
 
 void scheduler_fixture::node_lost(const std::string& node) {
-  caf::anon_send(scheduler, lost_atom::value, node);
+  caf::send_as(local_, scheduler, lost_atom::value, node);
   run();
 }
 
@@ -401,7 +413,7 @@ std::string scheduler_fixture::inspect(const std::string& what) {
 }
 
 void scheduler_fixture::apply(const config::settings& s) {
-  caf::anon_send(scheduler, apply_atom::value,
+  caf::send_as(local_, scheduler, apply_atom::value,
                  settings_ptr{std::make_shared<const config::settings>(s)});
   run();
 }
@@ -442,6 +454,7 @@ membership_fixture::membership_fixture()
     : settings(cluster_settings({"ext1", "ext2"})), db(memory_database()) {
   scheduler = spawn_probe();
   node_context ctx;
+  ctx.stopping = stopping_;
   ctx.settings = &settings;
   ctx.db = db.get();
   ctx.detach_blocking = false;
@@ -451,7 +464,7 @@ membership_fixture::membership_fixture()
 }
 
 membership_fixture::~membership_fixture() {
-  for (auto& a : spawned_) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  stop_all();
   sched.run();
 }
 
@@ -499,6 +512,7 @@ bool membership_fixture::told_to_rejoin(const probe& agent) {
 inspector_fixture::inspector_fixture()
     : settings(cluster_settings({"ext1"})), db(memory_database()) {
   node_context ctx;
+  ctx.stopping = stopping_;
   ctx.settings = &settings;
   ctx.db = db.get();
   ctx.detach_blocking = false;
@@ -508,7 +522,7 @@ inspector_fixture::inspector_fixture()
 }
 
 inspector_fixture::~inspector_fixture() {
-  for (auto& a : spawned_) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  stop_all();
   sched.run();
 }
 

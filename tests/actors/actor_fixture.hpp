@@ -109,6 +109,15 @@ class actor_fixture {
   caf::scheduler::test_coordinator& sched;
 
  protected:
+  /// Shared by the node contexts of the actors under test: set before they are
+  /// told to exit (they obey exit messages from this node's actors, or when the
+  /// node stops: actors/admission.hpp).
+  std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
+  /// Tells every spawned actor to exit (the node stops).
+  void stop_all();
+  /// A local actor to send the test's own messages as: the actors under test
+  /// drop anonymous messages, as they would from the network.
+  caf::actor local_;
   std::vector<caf::actor> spawned_;  ///< killed at the end
 };
 

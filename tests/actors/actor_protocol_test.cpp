@@ -69,6 +69,7 @@ struct fixture {
     ctx.settings = &settings;
   }
   ~fixture() {
+    ctx.stopping->store(true);  // the actors obey exits from outside only when the node stops
     for (auto& a : spawned) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sys.reset();
     std::error_code ec;

@@ -137,6 +137,7 @@ BOOST_AUTO_TEST_CASE(a_manual_sweep_runs_records_its_history_and_the_next_round_
     BOOST_TEST_REQUIRE(leases.size() == 1u);
     BOOST_TEST(leases[0]["name"] == "cleanup");
     BOOST_TEST(leases[0]["expired"] == false);
+    ctx.stopping->store(true);  // it obeys an anonymous exit only when the node stops
     caf::anon_send_exit(cleanup, caf::exit_reason::user_shutdown);
   }
   db.reset();
