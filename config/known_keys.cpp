@@ -407,6 +407,28 @@ std::vector<key_info> make_known_keys() {
                   .in(database_field<&db::connect_timeout>())
                   .at_least(positive)
                   .doc("Timeout of one connection attempt.", "\"3s\""));
+  k.push_back(entry("database", "tls_ca_file", key_type::path)
+                  .in(database_field<&db::tls_ca_file>())
+                  .checked(not_empty)
+                  .note("none (no TLS)")
+                  .doc("Reach MariaDB over TLS: the CA file (PEM) that signed the server's "
+                       "certificate; the connection fails unless the server proves it. "
+                       "`check` warns when a server that is not on loopback is reached without "
+                       "it.",
+                       "\"/etc/weft/mariadb-ca.pem\""));
+  k.push_back(entry("database", "tls_cert_file", key_type::path)
+                  .in(database_field<&db::tls_cert_file>())
+                  .checked(not_empty)
+                  .note("none")
+                  .doc("A client certificate (PEM) for servers that require one; needs "
+                       "tls_key_file and tls_ca_file.",
+                       "\"/etc/weft/db-client.pem\""));
+  k.push_back(entry("database", "tls_key_file", key_type::path)
+                  .in(database_field<&db::tls_key_file>())
+                  .checked(not_empty)
+                  .note("none")
+                  .doc("The client certificate's private key (mode 600).",
+                       "\"/etc/weft/db-client.key\""));
 
   // [files]
   k.push_back(entry("files", "root", key_type::path)

@@ -70,6 +70,9 @@ struct database_settings {
   std::string password;  ///< contents of password_file, trailing newline stripped
   int pool_size = 4;
   duration connect_timeout{3000};
+  std::string tls_ca_file;    ///< MariaDB over TLS: the CA that signed the server's certificate
+  std::string tls_cert_file;  ///< optional client certificate (with tls_key_file)
+  std::string tls_key_file;   ///< its private key (mode 600)
 };
 
 /// `[files]`.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "config/detail/section_readers.hpp"
@@ -104,6 +105,16 @@ void read_database(const table_reader& root, settings& s) {
   if (auto problem = parse_database_url(url, db)) t->fail("url", *problem);
   if (!db.password_file.empty())
     db.password = read_private_file(*t, "password_file", db.password_file);
+  if (db.tls_cert_file.empty() != db.tls_key_file.empty())
+    t->fail(db.tls_cert_file.empty() ? "tls_key_file" : "tls_cert_file",
+            "tls_cert_file and tls_key_file go together (a client certificate and its key)");
+  if (!db.tls_cert_file.empty() && db.tls_ca_file.empty())
+    t->fail("tls_cert_file", "a client certificate needs tls_ca_file (TLS to the server)");
+  for (const char* key : {"tls_ca_file", "tls_cert_file"}) {
+    const auto& path = std::string_view{key} == "tls_ca_file" ? db.tls_ca_file : db.tls_cert_file;
+    if (!path.empty() && !std::ifstream(path)) t->fail(key, "cannot read " + path);
+  }
+  if (!db.tls_key_file.empty()) read_private_file(*t, "tls_key_file", db.tls_key_file);
 }
 
 void read_files(const table_reader& root, settings& s) {

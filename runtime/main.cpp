@@ -12,6 +12,7 @@
 #include <iostream>
 #include <optional>
 
+#include "config/advice.hpp"
 #include "config/topology.hpp"
 #include "runtime/commands.hpp"
 #include "runtime/exit_code.hpp"
@@ -45,6 +46,7 @@ int cmd_check(const std::string& config_file, const std::string& node) {
   try {
     auto s = config::load_topology(config_file, opt(node));
     std::cout << config::describe(s);
+    for (const auto& warning : config::advice(s)) std::cerr << "caf-node: warning: " << warning << "\n";
     return runtime::exit_ok;
   } catch (const config::config_error& e) {
     std::cerr << "caf-node: config error: " << e.what() << "\n";

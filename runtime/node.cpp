@@ -15,6 +15,7 @@
 #include "actors/cleanup.hpp"
 #include "actors/inspector.hpp"
 #include "actors/supervisor.hpp"
+#include "config/advice.hpp"
 #include "runtime/exit_code.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/signal_waiter.hpp"
@@ -94,6 +95,8 @@ int run_node(const config::settings& s) {
   spdlog::info("weft {} ({}) starting node '{}' as {} of cluster '{}'", version, git_revision,
                self.name, self.role == config::node_role::master ? "master" : "extension",
                s.cluster.name);
+
+  for (const auto& warning : config::advice(s)) spdlog::warn("{}", warning);
 
   std::unique_ptr<storage::database> db;
   try {

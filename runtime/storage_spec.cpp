@@ -14,6 +14,9 @@ storage::database_spec storage_spec(const config::database_settings& db) {
     spec.user = db.user;
     spec.password = db.password;
     spec.name = db.name;
+    spec.tls_ca_file = db.tls_ca_file;
+    spec.tls_cert_file = db.tls_cert_file;
+    spec.tls_key_file = db.tls_key_file;
   }
   spec.pool_size = db.pool_size;
   spec.connect_timeout = db.connect_timeout;

@@ -22,10 +22,25 @@ start)
   mariadb-install-db --no-defaults --user=root --datadir="$dir/data" \
     --auth-root-authentication-method=socket --skip-test-db >"$dir/install.log" 2>&1 ||
     { echo "mariadb.sh: mariadb-install-db failed, see $dir/install.log" >&2; cat "$dir/install.log" >&2; exit 1; }
+  # TLS: a throw-away CA and server certificate, so the tests can reach the
+  # server with [database] tls_ca_file (and see a wrong CA refused).
+  mkdir -p "$dir/tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=weft-test-mariadb-ca" \
+    -keyout "$dir/tls/ca.key" -out "$dir/tls/ca.pem" >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$dir/tls/server.key" -out "$dir/tls/server.csr" >/dev/null 2>&1
+  printf 'subjectAltName=IP:127.0.0.1\n' >"$dir/tls/ext"
+  openssl x509 -req -in "$dir/tls/server.csr" -CA "$dir/tls/ca.pem" -CAkey "$dir/tls/ca.key" \
+    -CAcreateserial -days 2 -extfile "$dir/tls/ext" -out "$dir/tls/server.pem" >/dev/null 2>&1
+  # Another CA that signed nothing the server has.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=weft-test-other-ca" \
+    -keyout "$dir/tls/other-ca.key" -out "$dir/tls/other-ca.pem" >/dev/null 2>&1
+  chmod 600 "$dir"/tls/*.key
   weft_test_port port
   mariadbd --no-defaults --user=root --datadir="$dir/data" --socket="$dir/sock" \
     --pid-file="$dir/pid" --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
     --max-connections=500 --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 \
+    --ssl-ca="$dir/tls/ca.pem" --ssl-cert="$dir/tls/server.pem" --ssl-key="$dir/tls/server.key" \
     --log-error="$dir/err" >/dev/null 2>&1 &
   echo $! >"$dir/mariadbd.pid"
   for _ in $(seq 1 300); do
@@ -49,6 +64,8 @@ SQL
   echo "export WEFT_TEST_MARIADB_URL=mariadb://weft@127.0.0.1:$port/weft"
   echo "export WEFT_TEST_MARIADB_PASSWORD_FILE=$dir/password"
   echo "export WEFT_TEST_MARIADB_ROOT_SOCKET=$dir/sock"
+  echo "export WEFT_TEST_MARIADB_TLS_CA=$dir/tls/ca.pem"
+  echo "export WEFT_TEST_MARIADB_OTHER_CA=$dir/tls/other-ca.pem"
   ;;
 stop)
   [ -f "$dir/mariadbd.pid" ] || exit 0

@@ -45,7 +45,10 @@ std::string mariadb_connect_string(const database_spec& spec, milliseconds conne
          " port=" + std::to_string(spec.port) + " charset=utf8mb4" +
          " connect_timeout=" + std::to_string(whole_seconds(connect_timeout)) +
          " read_timeout=" + std::to_string(whole_seconds(spec.io_timeout)) +
-         " write_timeout=" + std::to_string(whole_seconds(spec.io_timeout));
+         " write_timeout=" + std::to_string(whole_seconds(spec.io_timeout)) +
+         (spec.tls_ca_file.empty() ? "" : " sslca=" + quoted(spec.tls_ca_file)) +
+         (spec.tls_cert_file.empty() ? "" : " sslcert=" + quoted(spec.tls_cert_file)) +
+         (spec.tls_key_file.empty() ? "" : " sslkey=" + quoted(spec.tls_key_file));
 }
 
 bool is_memory(const database_spec& spec) {

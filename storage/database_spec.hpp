@@ -32,6 +32,12 @@ struct database_spec {
   std::chrono::milliseconds connect_timeout{3000};  ///< one connection attempt
   std::chrono::milliseconds io_timeout{60000};      ///< MariaDB read/write timeout
   std::chrono::milliseconds busy_timeout{5000};     ///< SQLite wait for a writer lock
+  /// mariadb only: TLS. With a CA file the connection is encrypted and the
+  /// server's certificate must be signed by that CA (its host name is not
+  /// checked: SOCI 4.0 cannot ask for it). Cert and key: a client certificate.
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 /// One line naming the database for logs and errors, password redacted:
