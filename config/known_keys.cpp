@@ -347,7 +347,7 @@ std::vector<key_info> make_known_keys() {
   k.push_back(entry("cluster", "secret_file", key_type::path)
                   .in(cluster_field<&cl::secret_file>())
                   .needed()
-                  .doc("File holding the shared cluster secret (mode 600, not empty). Nodes and "
+                  .doc("File holding the shared cluster secret (mode 600, at least 16 bytes). Nodes and "
                        "shells prove they know it; it never crosses the wire.",
                        "\"/etc/weft/cluster.secret\""));
   k.push_back(entry("cluster", "heartbeat", key_type::duration_string)

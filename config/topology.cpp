@@ -45,6 +45,11 @@ void read_cluster(const table_reader& root, settings& s) {
                 ") must not be shorter than retry_initial (" + format_duration(c.retry_initial) +
                 ")");
   s.cluster.secret = read_private_file(*t, "secret_file", c.secret_file);
+  if (s.cluster.secret.size() < min_cluster_secret_size)
+    t->fail("secret_file", c.secret_file + " holds " + std::to_string(s.cluster.secret.size()) +
+                               " bytes; a cluster secret needs at least " +
+                               std::to_string(min_cluster_secret_size) +
+                               " (e.g. head -c 32 /dev/urandom | base64 > " + c.secret_file + ")");
 }
 
 /// Splits `mariadb://USER@HOST[:PORT]/DB` (or mysql://) into `db`; returns what is wrong.

@@ -41,7 +41,7 @@ using scratch_dir = weft::test::temp_dir;
 /// A scratch directory with a private `secret` file and `weft.toml` holding `topology`.
 struct scratch_topology {
   explicit scratch_topology(const std::string& topology) {
-    dir.write("secret", "s3cret-value\n");
+    dir.write("secret", "s3cret-value-0123456789\n");
     path = dir.write("weft.toml", topology, 0644);
   }
   scratch_dir dir;
