@@ -548,7 +548,7 @@ std::vector<key_info> make_known_keys() {
   k.push_back(entry("log", "max_size", key_type::integer)
                   .in(log_field<&log_settings::max_size>())
                   .range(1024, int64_max)
-                  .doc("Bytes: the log file is rotated (node.log → node.log.1 → …) before it "
+                  .doc("Bytes: the log file is rotated (node.log → node.1.log → …) before it "
                        "grows past this.",
                        "104857600"));
   k.push_back(entry("log", "max_files", key_type::integer)
@@ -574,8 +574,9 @@ std::vector<key_info> make_known_keys() {
   k.push_back(entry("limits", "max_upload_size", key_type::integer)
                   .in(limits_field<&li::max_upload_size>())
                   .range(1, int64_max)
-                  .doc("Bytes one session may upload, all its files together; an upload past "
-                       "it is refused and its partial file removed.",
+                  .doc("Bytes a session's uploads may hold, all files together, until submit "
+                       "moves them to the job; a chunk past it is refused and its partial file "
+                       "removed.",
                        "1073741824"));
   k.push_back(entry("limits", "pending_handshakes", key_type::integer)
                   .in(limits_field<&li::pending_handshakes>())

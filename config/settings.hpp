@@ -129,7 +129,7 @@ struct log_settings {
 struct limits_settings {
   duration session_idle_timeout{10 * 60 * 1000};  ///< a session without a request ends
   int max_sessions = 64;                          ///< authenticated sessions per node
-  int64_t max_upload_size = int64_t{4} << 30;     ///< bytes one session may upload, all files
+  int64_t max_upload_size = int64_t{4} << 30;     ///< bytes in a session's uploads, all files
   int pending_handshakes = 10000;       ///< unanswered challenges per node (oldest evicted)
   int pending_handshakes_per_peer = 16;  ///< unanswered challenges per peer (oldest evicted)
 };
