@@ -16,6 +16,10 @@
 //     answering a challenge; prints "flooded COUNT answered N" when every hello
 //     was answered. The challenges stay pending on the node for 30 s.
 //
+//   gate_probe badhello NODE COUNT
+//     Sends COUNT hellos whose name is an ANSI escape, a newline, a forged log
+//     line and 64 KiB more; prints "refused R of COUNT".
+//
 //   gate_probe sessions NODE SECRET_FILE N
 //     Opens N authenticated sessions at once (N clients), printing "opened K"
 //     or "refused K: why" for each, and closes them all at the end.
@@ -144,6 +148,24 @@ int flood(caf::actor_system& sys, const endpoint& at, int count) {
   return 0;
 }
 
+int bad_hellos(caf::actor_system& sys, const endpoint& at, int count) {
+  caf::scoped_actor self{sys};
+  auto gateway = connect(self, sys, at);
+  const std::string name =
+      "\x1b[31mEVIL\n2026-01-01T00:00:00.000 INFO  [master] FORGED LINE" + std::string(65536, 'A');
+  int refused = 0;
+  for (int i = 0; i < count; ++i)
+    self->request(gateway, 10s, hello_atom::value, std::string{"client"}, name,
+                  weft::announced_version(), weft::trust::make_nonce())
+        .receive(
+            [](hello_atom, std::string&, std::string&, std::string&, std::string&, std::string&) {},
+            [&](caf::error& err) {
+              if (error_text(sys, err).rfind("refused", 0) == 0) ++refused;
+            });
+  std::cout << "refused " << refused << " of " << count << std::endl;
+  return 0;
+}
+
 weft::runtime::client_options client_options(const endpoint& at, const std::string& secret_file,
                                              const std::string& name) {
   weft::runtime::client_options o;
@@ -237,6 +259,7 @@ int main(int argc, char** argv) {
   std::string mode = argv[1];
   if (mode == "relay" && argc == 5) return relay(sys, parse(argv[2]), parse(argv[3]), argv[4]);
   if (mode == "flood") return flood(sys, parse(argv[2]), std::stoi(argv[3]));
+  if (mode == "badhello") return bad_hellos(sys, parse(argv[2]), std::stoi(argv[3]));
   if (mode == "sessions" && argc == 5) return sessions(parse(argv[2]), argv[3], std::stoi(argv[4]));
   if (mode == "idle" && argc == 6)
     return idle(parse(argv[2]), argv[3], std::stoi(argv[4]), argv[5]);

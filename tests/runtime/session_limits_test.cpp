@@ -124,3 +124,23 @@ BOOST_AUTO_TEST_CASE(an_upload_past_max_upload_size_is_refused_and_removed) {
   BOOST_TEST(r.out.find("uploaded") != std::string::npos, r.out << r.err);
   BOOST_TEST(n.node.running());
 }
+
+// Not a session, but the same front door: a stranger's hellos with a huge name
+// full of terminal escapes are refused, and the node logs the name escaped and
+// cut, at most 5 times per peer per 10 s.
+BOOST_AUTO_TEST_CASE(bad_hellos_are_refused_and_logged_escaped_cut_and_rate_limited) {
+  limited_node n;
+  auto r = n.probe({"badhello", n.address(), "100"});
+  BOOST_TEST(r.out.find("refused 100 of 100") != std::string::npos, r.out << r.err);
+  const std::string mark = "refused client '";
+  BOOST_TEST(weft::test::wait_until([&] { return n.node.count(mark) >= 5; }, 10s), n.node.tail());
+  auto log = n.node.log();
+  BOOST_TEST(n.node.count(mark) == 5, "100 refusals of one peer, 5 logged:\n" << n.node.tail());
+  BOOST_TEST(log.find("\\x1b[31mEVIL\\x0a2026-01-01") != std::string::npos, n.node.tail());
+  BOOST_TEST(log.find("\x1b[31mEVIL") == std::string::npos, "a raw ESC reached the log");
+  BOOST_TEST(log.find("\n2026-01-01T00:00:00.000 INFO  [master] FORGED") == std::string::npos,
+             "a forged line reached the log");
+  BOOST_TEST(log.find("…(65596 bytes)") != std::string::npos, n.node.tail());
+  BOOST_TEST(log.find(std::string(1000, 'A')) == std::string::npos, "the name was not cut");
+  BOOST_TEST(n.node.running());
+}
