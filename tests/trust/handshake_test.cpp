@@ -94,6 +94,36 @@ BOOST_AUTO_TEST_CASE(the_reflection_attack_fails) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(the_same_relay_worked_against_the_first_scheme) {
+  // The first scheme, kept here only to show what the relay exploited: one
+  // label for both directions, and only the other side's nonce signed.
+  auto old_hmac = [](const std::string& role, const std::string& name, const std::string& n) {
+    return hmac_sha256_hex(secret, "weft-auth\nprod\n" + role + "\n" + name + "\n" + n);
+  };
+  // A node answered a hello with HMAC over ("node", its own name, the client's nonce)...
+  auto old_server_answer = [&](const std::string& own_name, const std::string& client_nonce) {
+    return old_hmac("node", own_name, client_nonce);
+  };
+  // ...and expected from a client HMAC over (its role, its name, the node's nonce).
+  auto old_expected_from = [&](const std::string& role, const std::string& name,
+                               const std::string& server_nonce) {
+    return old_hmac(role, name, server_nonce);
+  };
+  auto master_nonce = make_nonce();
+  // So ext1's answer to a hello carrying the master's nonce was the proof the
+  // master expected from extension ext1.
+  BOOST_TEST(proofs_equal(old_server_answer("ext1", master_nonce),
+                          old_expected_from("node", "ext1", master_nonce)));
+  // Under the new scheme the two differ for every role and name ext1 could be asked with.
+  for (const char* role : {"client", "node"})
+    for (const char* name : {"ext1", "relay"}) {
+      auto ext_fields = fields("ext1", role, name, master_nonce, make_nonce());
+      auto expected_by_master = fields("master", "node", "ext1", make_nonce(), master_nonce);
+      auto from_ext1 = handshake_proof(proof_side::server, secret, ext_fields);
+      BOOST_TEST(!proof_valid(proof_side::client, secret, expected_by_master, from_ext1));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_client_with_the_secret_is_accepted_once) {
   server_handshake node(secret, "prod", "ext1", "1.0");
   auto now = clock_type::now();
