@@ -144,3 +144,15 @@ BOOST_AUTO_TEST_CASE(bad_hellos_are_refused_and_logged_escaped_cut_and_rate_limi
   BOOST_TEST(log.find(std::string(1000, 'A')) == std::string::npos, "the name was not cut");
   BOOST_TEST(n.node.running());
 }
+
+// An interactive shell that sat idle past session_idle_timeout finds its
+// session gone; it connects again and its next command is answered.
+BOOST_AUTO_TEST_CASE(a_shell_idle_past_the_timeout_connects_again) {
+  limited_node n;
+  auto script = "(echo nodes; sleep 3; echo nodes) | '" + std::string{weft::test::caf_node_path()} +
+                "' shell --connect " + n.address() + " --config '" + n.config + "' --json";
+  auto r = run_command({"/bin/sh", "-c", script}, 90s);
+  BOOST_TEST(r.exit_code == 0, r.out << r.err);
+  BOOST_TEST(weft::test::occurrences(r.out, "\"solo\"") >= 2, r.out << r.err);
+  BOOST_TEST(n.node.running());
+}
