@@ -21,13 +21,13 @@
 #include "actors/admission.hpp"
 #include "actors/protocol.hpp"
 #include "actors/trust/auth.hpp"
+#include "actors/trust/handshake.hpp"
+#include "actors/trust/log_text.hpp"
 #include "weft/version.hpp"
 
 namespace weft::actors {
 
-using trust::auth_proof;
 using trust::make_nonce;
-using trust::proofs_equal;
 
 namespace {
 
@@ -56,14 +56,15 @@ void retry(agent_actor* self, const std::string& problem) {
   // Say it once per kind of problem, not once per attempt.
   if (problem != st.last_problem) {
     spdlog::warn("cannot join the master at {}: {}; retrying every {} ms",
-                 st.ctx.settings->master().advertise.to_string(), problem, delay.count());
+                 st.ctx.settings->master().advertise.to_string(), trust::log_text(problem, 200),
+                 delay.count());
     st.last_problem = problem;
   }
   self->delayed_send(self, delay, tick_atom::value);
 }
 
 void refuse_for_good(agent_actor* self, const std::string& why) {
-  spdlog::error("the master refused this node: {}", why);
+  spdlog::error("the master refused this node: {}", trust::log_text(why, 200));
   self->state.ctx.stop_node(2);
 }
 
@@ -97,11 +98,15 @@ void authenticate(agent_actor* self) {
             }
             // A master that does not prove our secret gets no proof of ours, only an
             // empty one, which it refuses (and logs): the refusal shows on both sides.
+            trust::handshake_fields fields{cluster, master, "node", name, my_nonce, nonce};
             bool master_ok =
-                proofs_equal(proof, auth_proof(cs.secret, cluster, "node", master, my_nonce));
-            auto mine = master_ok ? auth_proof(cs.secret, cluster, "node", name, nonce) : "";
+                trust::proof_valid(trust::proof_side::server, cs.secret, fields, proof);
+            auto mine = master_ok
+                            ? trust::handshake_proof(trust::proof_side::client, cs.secret, fields)
+                            : std::string{};
             if (!master_ok)
-              spdlog::error("the master '{}' does not prove our cluster secret", master);
+              spdlog::error("the master '{}' does not prove our cluster secret",
+                            trust::log_text(master));
             self->request(self->state.gateway, cs.request_timeout, auth_atom::value, nonce, mine,
                           caf::actor{self})
                 .then(
@@ -114,7 +119,7 @@ void authenticate(agent_actor* self) {
                       a.attempts = 0;
                       a.last_problem.clear();
                       self->monitor(members);
-                      spdlog::info("joined the master '{}' at {}", master,
+                      spdlog::info("joined the master '{}' at {}", trust::log_text(master),
                                    a.ctx.settings->master().advertise.to_string());
                       for (auto& e : a.engines) self->send(e, joined_atom::value, scheduler);
                       self->send(self, heartbeat_atom::value);

@@ -5,6 +5,8 @@
 #include <caf/all.hpp>
 #include <cstdio>
 
+#include "actors/trust/log_text.hpp"
+
 namespace weft::actors {
 
 namespace {
@@ -102,21 +104,7 @@ void register_weft_errors(caf::actor_system_config& cfg) {
 }
 
 std::string sanitised(const std::string& text, std::size_t max) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (out.size() >= max) {
-      out += "…";
-      break;
-    }
-    if (c < 0x20 || c == 0x7f || c == '\\') {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
+  return trust::log_text(text, max);
 }
 
 }  // namespace weft::actors

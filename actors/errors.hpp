@@ -70,8 +70,9 @@ std::string error_text(caf::actor_system& sys, const caf::error& err);
 /// node and client calls it.
 void register_weft_errors(caf::actor_system_config& cfg);
 
-/// `text` made safe for a log line: control characters escaped, cut to at most
-/// `max` bytes with "…" when longer (for what a peer or client sent).
+/// `text` made safe for a log line (for what a peer or client sent):
+/// trust::log_text, i.e. control characters and bytes that are not UTF-8
+/// escaped as `\xNN`, cut after `max` bytes with "…(N bytes)".
 std::string sanitised(const std::string& text, std::size_t max = 200);
 
 }  // namespace weft::actors

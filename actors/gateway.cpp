@@ -10,29 +10,22 @@
 #include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
 
 #include "actors/actors.hpp"
 #include "actors/admission.hpp"
 #include "actors/protocol.hpp"
 #include "actors/session.hpp"
-#include "actors/trust/auth.hpp"
+#include "actors/trust/handshake.hpp"
+#include "actors/trust/log_text.hpp"
+#include "actors/trust/refusal_log.hpp"
 #include "weft/version.hpp"
 
 namespace weft::actors {
 
-using trust::auth_proof;
-using trust::make_nonce;
-using trust::proofs_equal;
+using trust::log_text;
 
 namespace {
-
-constexpr auto challenge_lifetime = std::chrono::seconds(30);
-
-struct challenge {
-  std::string role;
-  std::string name;
-  std::chrono::steady_clock::time_point expires;
-};
 
 struct gateway_state {
   node_context ctx;
@@ -42,11 +35,51 @@ struct gateway_state {
   /// Live sessions: they end with the gateway (the node's shutdown).
   std::shared_ptr<std::map<caf::actor_addr, caf::actor>> sessions =
       std::make_shared<std::map<caf::actor_addr, caf::actor>>();
-  std::map<std::string, challenge> challenges;  ///< by the nonce we sent
+  /// Field checks, pending challenges (bounded per peer and overall), proofs.
+  std::unique_ptr<trust::server_handshake> handshake;
+  trust::refusal_log refusals;  ///< at most a few refusal warnings per peer and 10 s
   static inline const char* name = "gateway";
 };
 
 using gateway_actor = caf::stateful_actor<gateway_state>;
+
+/// Who sent the current message: its CAF node id. BASP gives no more (the
+/// middleman can tell the address of a node it is directly connected to, but
+/// every client on a host shares that address, and a node id is what one
+/// process keeps for all its connections).
+std::string peer_of(gateway_actor* self) {
+  const auto& sender = self->current_sender();
+  return sender ? to_string(sender->node()) : std::string{"anonymous"};
+}
+
+/// Logs a refusal of `peer`, rate-limited per peer, with the peer's address
+/// when the middleman knows it (a node it is directly connected to); every
+/// peer-supplied string in `what` already passed through log_text.
+void log_refusal(gateway_actor* self, const std::string& peer, const std::string& what) {
+  uint64_t suppressed = 0;
+  if (!self->state.refusals.allow(peer, std::chrono::steady_clock::now(), suppressed)) return;
+  auto more = suppressed == 0 ? std::string{}
+                              : "; " + std::to_string(suppressed) +
+                                    " more refusals of this peer not logged";
+  const auto& sender = self->current_sender();
+  if (!sender) {
+    spdlog::warn("refused {} (peer {}{})", what, log_text(peer), more);
+    return;
+  }
+  self->request(self->system().middleman().actor_handle(), std::chrono::seconds(1),
+                caf::get_atom::value, sender->node())
+      .then(
+          [=](const caf::node_id&, const std::string& host, uint16_t port) {
+            if (host.empty())
+              spdlog::warn("refused {} (peer {}{})", what, log_text(peer), more);
+            else
+              spdlog::warn("refused {} (from {}:{}, peer {}{})", what, log_text(host), port,
+                           log_text(peer), more);
+          },
+          [=](const caf::error&) {
+            spdlog::warn("refused {} (peer {}{})", what, log_text(peer), more);
+          });
+}
 
 caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor scheduler,
                       caf::actor membership, caf::actor inspector) {
@@ -54,6 +87,14 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
   self->state.inspector = std::move(inspector);
   self->state.scheduler = std::move(scheduler);
   self->state.membership = std::move(membership);
+  {
+    const auto& s = *ctx.settings;
+    trust::handshake_limits limits;
+    limits.total = static_cast<std::size_t>(s.limits.pending_handshakes);
+    limits.per_peer = static_cast<std::size_t>(s.limits.pending_handshakes_per_peer);
+    self->state.handshake = std::make_unique<trust::server_handshake>(
+        s.cluster.secret, s.cluster.name, ctx.node().name, weft::announced_version(), limits);
+  }
   auto sessions = self->state.sessions;
   self->attach_functor([sessions] {
     for (auto& [addr, s] : *sessions) caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
@@ -64,17 +105,18 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
   return {
       [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
       // (hello, role, name, version, client_nonce) →
-      // (hello, our_nonce, our_proof_over_client_nonce, cluster, version)
+      // (hello, server_nonce, server_proof, cluster, version, node_name)
       [=](hello_atom, const std::string& role, const std::string& name,
           const std::string& peer_version,
           const std::string& client_nonce) -> caf::result<caf::message> {
         auto& st = self->state;
         const auto& s = *st.ctx.settings;
-        if (peer_version != weft::announced_version()) {
-          spdlog::warn("refused {} '{}': version mismatch: this node runs Weft {}, it runs {}",
-                       role, name, weft::announced_version(), peer_version);
-          return refused("version mismatch: node '" + st.ctx.node().name + "' runs Weft " +
-                         weft::announced_version() + ", you run Weft " + peer_version);
+        auto peer = peer_of(self);
+        auto who = log_text(role, 16) + " '" + log_text(name) + "'";
+        if (auto problem = st.handshake->check_hello(role, name, peer_version, client_nonce);
+            !problem.empty()) {
+          log_refusal(self, peer, who + ": " + log_text(problem, 200));
+          return refused(problem);
         }
         if (role == "node") {
           if (!st.membership)
@@ -84,68 +126,78 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
           for (const auto& n : s.nodes)
             known = known || (n.name == name && n.role == config::node_role::extension);
           if (!known) {
-            spdlog::warn(
-                "refused node '{}': unknown node name: no extension of that name in the "
-                "topology",
-                name);
+            log_refusal(self, peer,
+                        who + ": unknown node name: no extension of that name in the topology");
             return refused("unknown node name '" + name +
                            "': the master's topology has no extension of that name");
           }
         } else if (role != "client") {
+          log_refusal(self, peer, who + ": unknown role");
           return refused("unknown role '" + role + "'");
         }
-        if (client_nonce.size() < 32) return refused("bad challenge");
-        auto now = std::chrono::steady_clock::now();
-        for (auto i = st.challenges.begin(); i != st.challenges.end();)
-          i = i->second.expires < now ? st.challenges.erase(i) : std::next(i);
-        if (st.challenges.size() > 10000) return refused("too many pending handshakes");
-        auto nonce = make_nonce();
-        st.challenges[nonce] = challenge{role, name, now + challenge_lifetime};
-        auto proof =
-            auth_proof(s.cluster.secret, s.cluster.name, "node", st.ctx.node().name, client_nonce);
-        return caf::make_message(hello_atom::value, nonce, proof, s.cluster.name,
-                                 weft::announced_version(), st.ctx.node().name);
+        trust::server_handshake::challenge c;
+        try {
+          c = st.handshake->open(peer, role, name, client_nonce, std::chrono::steady_clock::now());
+        } catch (const std::exception& e) {  // no random bytes for a nonce
+          spdlog::error("handshake: {}", e.what());
+          return failure(std::string{"handshake: "} + e.what());
+        }
+        return caf::make_message(hello_atom::value, c.server_nonce, c.server_proof,
+                                 s.cluster.name, weft::announced_version(), st.ctx.node().name);
       },
-      // (auth, our_nonce, proof, client) → (welcome, session)
+      // (auth, server_nonce, client_proof, client) → (welcome, session) or, for a
+      // node, (welcome, scheduler, membership)
       [=](auth_atom, const std::string& nonce, const std::string& proof,
           const caf::actor& client) -> caf::result<caf::message> {
         auto& st = self->state;
-        const auto& s = *st.ctx.settings;
-        auto c = st.challenges.find(nonce);
-        if (c == st.challenges.end()) return refused("unknown or expired challenge");
-        auto ch = c->second;
-        st.challenges.erase(c);
-        auto expected = auth_proof(s.cluster.secret, s.cluster.name, ch.role, ch.name, nonce);
-        if (!proofs_equal(proof, expected) || !client) {
-          spdlog::warn(
-              "refused {} '{}': authentication failed: its cluster secret differs from ours",
-              ch.role, ch.name);
-          return refused("authentication failed: the cluster secrets differ");
+        auto peer = peer_of(self);
+        auto v = st.handshake->verify(peer, nonce, proof, std::chrono::steady_clock::now());
+        auto who = v.who.role.empty() ? std::string{"a peer"}
+                                      : log_text(v.who.role, 16) + " '" + log_text(v.who.name) +
+                                            "'";
+        if (v.ok && !client) {
+          v.ok = false;
+          v.reason = "authentication failed: no client actor";
         }
+        if (!v.ok) {
+          log_refusal(self, peer, who + ": " + v.reason);
+          return refused(v.reason);
+        }
+        const auto& ch = v.who;
         if (ch.role == "node") {
           // The node joins once membership has taken it (not already connected).
           auto rp = self->make_response_promise();
           std::string address;
           for (const auto& n : st.ctx.settings->nodes)
             if (n.name == ch.name) address = n.advertise.to_string();
+          auto name = ch.name;
           self->request(st.membership, st.ctx.settings->cluster.request_timeout, join_atom::value,
-                        ch.name, client, address)
+                        name, client, address)
               .then(
                   [=](bool) mutable {
                     rp.deliver(welcome_atom::value, self->state.scheduler, self->state.membership);
                   },
                   [=](caf::error& err) mutable {
                     auto why = error_text(self->system(), err);
-                    spdlog::warn("refused node '{}': {}", ch.name, why);
+                    spdlog::warn("refused node '{}': {}", log_text(name), log_text(why, 200));
                     rp.deliver(std::move(err));
                   });
           return caf::message{};
+        }
+        const auto max_sessions = st.ctx.settings->limits.max_sessions;
+        if (st.sessions->size() >= static_cast<std::size_t>(max_sessions)) {
+          auto why = "too many sessions: node '" + st.ctx.node().name + "' serves " +
+                     std::to_string(st.sessions->size()) + " clients, its maximum " +
+                     "(limits.max_sessions = " + std::to_string(max_sessions) + ")";
+          log_refusal(self, peer, who + ": " + why);
+          return refused(why);
         }
         auto sess =
             spawn_session(self->system(), st.ctx, st.scheduler, st.inspector, client, ch.name);
         self->monitor(sess);
         (*st.sessions)[sess.address()] = sess;
-        spdlog::info("client '{}' authenticated", ch.name);
+        spdlog::info("client '{}' authenticated ({} sessions)", log_text(ch.name),
+                     st.sessions->size());
         return caf::make_message(welcome_atom::value, sess);
       },
   };

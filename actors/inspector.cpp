@@ -554,7 +554,8 @@ void set_command(inspector_actor* self, const json& args, promise rp) {
   }
   st.effective = changed;
   st.overridden = true;
-  spdlog::info("setting {} = {} (was {}), set by {}", key, now, previous, by);
+  spdlog::info("setting {} = {} (was {}), set by {}", sanitised(key), sanitised(now),
+               sanitised(previous), sanitised(by));
   self->send(st.scheduler, apply_atom::value, st.effective);
   if (key.rfind("cleanup.", 0) == 0)
     for (const auto& n : st.ctx.settings->nodes)

@@ -63,7 +63,7 @@ void lose(membership_actor* self, const std::string& name, const std::string& wh
   // it; its heartbeats are ignored from now on.
   self->send(m->second.agent, left_atom::value);
   st.members.erase(m);
-  spdlog::warn("node '{}' lost: {}", name, why);
+  spdlog::warn("node '{}' lost: {}", sanitised(name), sanitised(why));
   self->send(st.scheduler, lost_atom::value, name);
   // Its engines' rows are the scheduler's (written in order with their registrations).
   store_quietly(self, "the lost node",
@@ -117,7 +117,7 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
         row.weaver_engines = cfg ? cfg->weaver_engines : 0;
         store_quietly(self, "the joined node",
                       [&](storage::cluster_store& cs) { cs.node_joined(row); });
-        spdlog::info("node '{}' joined from {}", name, address);
+        spdlog::info("node '{}' joined from {}", sanitised(name), sanitised(address));
         return true;
       },
       [=](heartbeat_atom, const std::string& name) {

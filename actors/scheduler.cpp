@@ -287,7 +287,7 @@ void scheduler::finish_job(int64_t job, job_state state, const std::string& erro
           [=](bool) {
             state_.jobs.erase(job);
             if (state == job_state::failed)
-              spdlog::warn("job {} failed: {}", job, error);
+              spdlog::warn("job {} failed: {}", job, sanitised(error));
             else
               spdlog::info("job {} {}", job, storage::to_string(state));
             notify_watchers(job);
@@ -764,7 +764,7 @@ void scheduler::on_engine_down(const caf::down_msg& msg) {
   auto e = s.engine_by_addr.find(msg.source);
   if (e == s.engine_by_addr.end()) return;
   auto id = e->second;
-  spdlog::warn("engine {} is gone: {}", id, error_text(system(), msg.reason));
+  spdlog::warn("engine {} is gone: {}", sanitised(id), error_text(system(), msg.reason));
   forget_engine(id);
   report_capacity();
   dispatch();
@@ -784,7 +784,7 @@ caf::result<bool> scheduler::on_register(const std::string& id, caf::atom_value 
   bool standby = s.policy.engines().at(id).standby;
   send(s.store, register_atom::value, id, node, std::string{to_string(*type)},
        std::string{standby ? "standby" : "idle"});
-  spdlog::debug("engine {} registered{}", id, standby ? " (standby)" : "");
+  spdlog::debug("engine {} registered{}", sanitised(id), standby ? " (standby)" : "");
   report_capacity();
   dispatch();
   return true;
@@ -857,7 +857,7 @@ void scheduler::on_node_lost(const std::string& node) {
 
 bool scheduler::on_drain(const std::string& node, bool on) {
   state_.policy.set_draining(node, on);
-  spdlog::info("node '{}' {}", node, on ? "draining: no new work" : "undrained");
+  spdlog::info("node '{}' {}", sanitised(node), on ? "draining: no new work" : "undrained");
   if (!on) dispatch();
   return true;
 }
@@ -915,7 +915,7 @@ void scheduler::on_mapping_failed(int64_t job, const std::string& reason) {
 
 void scheduler::on_mapping_interrupted(int64_t job, const std::string& reason) {
   if (!mapping(job)) return;
-  spdlog::warn("job {}: mapping interrupted ({}); retrying", job, reason);
+  spdlog::warn("job {}: mapping interrupted ({}); retrying", job, sanitised(reason));
   delayed_send(this, 1s, remap_atom::value, job, to_json(state_.jobs[job].options));
 }
 

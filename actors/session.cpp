@@ -34,8 +34,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr std::size_t max_chunk = 4u << 20;        ///< largest upload or download chunk
-constexpr int64_t max_upload = int64_t{64} << 30;  ///< largest uploaded file
+constexpr std::size_t max_chunk = 4u << 20;  ///< largest upload or download chunk
 
 bool safe_name(const std::string& name) {
   if (name.empty() || name.size() > 200 || name[0] == '.') return false;
@@ -54,16 +53,41 @@ struct session_state {
   caf::node_id client_node;
   std::string client_name;
   std::string upload_dir;
+  int64_t uploaded = 0;  ///< bytes in upload_dir (limits.max_upload_size bounds it)
   std::unique_ptr<storage::job_store> store;
+  /// The last request from the client, and until when a long `wait` keeps
+  /// the session busy: limits.session_idle_timeout counts from the later.
+  std::chrono::steady_clock::time_point last_request = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point busy_until = last_request;
   static inline const char* name = "session";
 };
 
 using session_actor = caf::stateful_actor<session_state>;
 
-/// Refuses messages that do not come from the authenticated client's node.
+/// Refuses messages that do not come from the authenticated client's node;
+/// a message that does is a request, which keeps the session alive.
 bool from_client(session_actor* self) {
   auto& sender = self->current_sender();
-  return sender && sender->node() == self->state.client_node;
+  if (!sender || sender->node() != self->state.client_node) return false;
+  self->state.last_request = std::chrono::steady_clock::now();
+  return true;
+}
+
+/// Ends the session when the client has sent nothing for
+/// limits.session_idle_timeout; otherwise looks again when it could be due.
+void check_idle(session_actor* self) {
+  auto& st = self->state;
+  auto idle = st.ctx.settings->limits.session_idle_timeout;
+  auto due = std::max(st.last_request + idle, st.busy_until);
+  auto now = std::chrono::steady_clock::now();
+  if (now >= due) {
+    spdlog::info("session of '{}' ended: no request for {} ms (limits.session_idle_timeout)",
+                 sanitised(st.client_name), idle.count());
+    self->quit();
+    return;
+  }
+  self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(due - now) + 1ms,
+                     tick_atom::value);
 }
 
 /// Why the spec's fields have the wrong types ("" if none): text fields must
@@ -142,11 +166,13 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
     filestore::make_directories(st.ctx.files_root(), filestore::input_dir_below_root(id));
     for (const auto& entry : fs::directory_iterator(st.upload_dir))
       fs::rename(entry.path(), input / entry.path().filename());
+    st.uploaded = 0;  // the upload area is empty again
     st.store->set_paths(id, (input / template_name).string(), (input / data_name).string());
     // On the master the scheduler is told at once; on an extension the job is a
     // queued row, which the master's scheduler adopts within a second.
     if (st.scheduler) self->send(st.scheduler, submitted_atom::value, id, job.options_json);
-    spdlog::info("job {} submitted by {} ({}, {}){}", id, st.client_name, data_name, job.format,
+    spdlog::info("job {} submitted by {} ({}, {}){}", id, sanitised(st.client_name),
+                 sanitised(data_name), job.format,
                  st.scheduler ? "" : "; the master takes it from the database");
     return id;
   } catch (const std::exception& e) {
@@ -173,6 +199,44 @@ caf::result<caf::message> relay(session_actor* self, const caf::actor& dest,
   return caf::message{};
 }
 
+/// Appends a chunk to an upload in the session's upload area (uploads/<token>/
+/// under the file store, removed with the session); refuses it, removing the
+/// partial file, once the session's uploads would pass limits.max_upload_size.
+caf::result<int64_t> upload(session_actor* self, const std::string& name, int64_t offset,
+                            const std::string& bytes) {
+  if (!safe_name(name)) return refused("upload: bad file name '" + name + "'");
+  if (bytes.size() > max_chunk) return refused("upload: chunk too large");
+  auto path = fs::path(self->state.upload_dir) / name;
+  fs::create_directories(path.parent_path());
+  std::error_code ec;
+  auto size = fs::exists(path) ? static_cast<int64_t>(fs::file_size(path, ec)) : 0;
+  if (offset != size)
+    return refused("upload: " + name + " has " + std::to_string(size) +
+                   " bytes, chunk starts at " + std::to_string(offset));
+  auto& st = self->state;
+  const auto cap = st.ctx.settings->limits.max_upload_size;
+  if (st.uploaded + static_cast<int64_t>(bytes.size()) > cap) {
+    // Refused before a byte more is written; the partial file goes too.
+    fs::remove(path, ec);
+    st.uploaded -= size;
+    spdlog::warn("session of '{}': upload {} refused past {} bytes (limits.max_upload_size)",
+                 sanitised(st.client_name), sanitised(name), cap);
+    return refused("upload: " + name + " would make this session's uploads larger than " +
+                   std::to_string(cap) + " bytes (limits.max_upload_size); removed");
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::app);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.flush();
+  if (!out) {
+    out.close();
+    fs::remove(path, ec);  // a full disk keeps no partial file either
+    st.uploaded -= size;
+    return failure("upload: cannot write " + path.string() + "; removed");
+  }
+  st.uploaded += static_cast<int64_t>(bytes.size());
+  return size + static_cast<int64_t>(bytes.size());
+}
+
 caf::behavior session(session_actor* self, node_context ctx, caf::actor scheduler,
                       caf::actor inspector, caf::actor client, std::string client_name) {
   auto& st = self->state;
@@ -186,33 +250,28 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
   self->monitor(client);
   self->set_down_handler([=](caf::down_msg&) { self->quit(); });
   self->set_exit_handler([=](caf::exit_msg& msg) { self->quit(msg.reason); });
-  // An idle session ends: clients keep theirs busy while they need it.
+  // An idle session ends (check_idle); messages from strangers are dropped.
   self->set_default_handler(caf::drop);
-  auto cleanup_uploads = [=] {
+  // By value: the state is gone when attached functors run.
+  auto cleanup_uploads = [dir = st.upload_dir] {
     std::error_code ec;
-    fs::remove_all(self->state.upload_dir, ec);
+    fs::remove_all(dir, ec);
   };
   self->attach_functor(cleanup_uploads);
+  check_idle(self);
   return {
+      [=](tick_atom) {
+        if (self->current_sender().get() != self->ctrl()) return;  // our own timer only
+        check_idle(self);
+      },
       [=](upload_atom, const std::string& name, int64_t offset,
           const std::string& bytes) -> caf::result<int64_t> {
         if (!from_client(self)) return refused("not your session");
-        if (!safe_name(name)) return refused("upload: bad file name '" + name + "'");
-        if (bytes.size() > max_chunk) return refused("upload: chunk too large");
-        auto path = fs::path(self->state.upload_dir) / name;
-        fs::create_directories(path.parent_path());
-        std::error_code ec;
-        auto size = fs::exists(path) ? static_cast<int64_t>(fs::file_size(path, ec)) : 0;
-        if (offset != size)
-          return refused("upload: " + name + " has " + std::to_string(size) +
-                         " bytes, chunk starts at " + std::to_string(offset));
-        if (size + static_cast<int64_t>(bytes.size()) > max_upload)
-          return refused("upload: " + name + " is larger than 64 GiB");
-        std::ofstream out(path, std::ios::binary | std::ios::app);
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        out.flush();
-        if (!out) return failure("upload: cannot write " + path.string());
-        return size + static_cast<int64_t>(bytes.size());
+        try {
+          return upload(self, name, offset, bytes);
+        } catch (const std::exception& e) {
+          return failure(std::string{"upload: "} + e.what());
+        }
       },
       [=](submit_atom, const std::string& spec) -> caf::result<int64_t> {
         if (!from_client(self)) return refused("not your session");
@@ -236,6 +295,10 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
       },
       [=](wait_atom, int64_t job, int32_t max_ms) -> caf::result<caf::message> {
         if (!from_client(self)) return refused("not your session");
+        // Waiting is not idling: the client asks again when the wait ends.
+        self->state.busy_until = std::max(
+            self->state.busy_until,
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(max_ms, 0)));
         if (self->state.scheduler)
           return relay(self, self->state.scheduler,
                        std::chrono::milliseconds(std::max(max_ms, 0)) +

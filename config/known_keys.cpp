@@ -154,6 +154,10 @@ const key_field<settings>* log_field() {
   return field_at<settings, &settings::log, Member>();
 }
 template <auto Member>
+const key_field<settings>* limits_field() {
+  return field_at<settings, &settings::limits, Member>();
+}
+template <auto Member>
 const key_field<node_settings>* node_field() {
   return field_at<node_settings, Member>();
 }
@@ -334,6 +338,8 @@ std::vector<key_info> make_known_keys() {
                   .doc("Scheduling (read by the master).", "[scheduler]"));
   k.push_back(table_entry("", "cleanup", "all defaults").doc("The clean-up service.", "[cleanup]"));
   k.push_back(table_entry("", "log", "all defaults").doc("Logging.", "[log]"));
+  k.push_back(table_entry("", "limits", "all defaults")
+                  .doc("What a node gives clients and strangers at most.", "[limits]"));
   k.push_back(entry("", "node", key_type::array_of_tables)
                   .note("required")
                   .doc("One entry per node of the cluster.", "[[node]]"));
@@ -347,7 +353,7 @@ std::vector<key_info> make_known_keys() {
   k.push_back(entry("cluster", "secret_file", key_type::path)
                   .in(cluster_field<&cl::secret_file>())
                   .needed()
-                  .doc("File holding the shared cluster secret (mode 600, not empty). Nodes and "
+                  .doc("File holding the shared cluster secret (mode 600, at least 16 bytes). Nodes and "
                        "shells prove they know it; it never crosses the wire.",
                        "\"/etc/weft/cluster.secret\""));
   k.push_back(entry("cluster", "heartbeat", key_type::duration_string)
@@ -561,6 +567,51 @@ std::vector<key_info> make_known_keys() {
                   .note("none (stderr only)")
                   .unset([](const settings&) { return std::string("\"\"  # stderr only"); })
                   .doc("Also write the log to this file.", "\"/var/log/weft/node.log\""));
+  k.push_back(entry("log", "max_size", key_type::integer)
+                  .in(log_field<&log_settings::max_size>())
+                  .range(1024, int64_max)
+                  .doc("Bytes: the log file is rotated (node.log → node.1.log → …) before it "
+                       "grows past this.",
+                       "104857600"));
+  k.push_back(entry("log", "max_files", key_type::integer)
+                  .in(log_field<&log_settings::max_files>())
+                  .range(1, 1000)
+                  .doc("Rotated log files kept besides the current one; the oldest is deleted.",
+                       "5"));
+
+  // [limits]
+  using li = limits_settings;
+  k.push_back(entry("limits", "session_idle_timeout", key_type::duration_string)
+                  .in(limits_field<&li::session_idle_timeout>())
+                  .at_least(duration{1000})
+                  .doc("A client session without a request for this long ends; its unfinished "
+                       "uploads are removed.",
+                       "\"30m\""));
+  k.push_back(entry("limits", "max_sessions", key_type::integer)
+                  .in(limits_field<&li::max_sessions>())
+                  .range(1, 100000)
+                  .doc("Client sessions a node serves at once (each is a thread); more are "
+                       "refused.",
+                       "256"));
+  k.push_back(entry("limits", "max_upload_size", key_type::integer)
+                  .in(limits_field<&li::max_upload_size>())
+                  .range(1, int64_max)
+                  .doc("Bytes a session's uploads may hold, all files together, until submit "
+                       "moves them to the job; a chunk past it is refused and its partial file "
+                       "removed.",
+                       "1073741824"));
+  k.push_back(entry("limits", "pending_handshakes", key_type::integer)
+                  .in(limits_field<&li::pending_handshakes>())
+                  .range(16, 10000000)
+                  .doc("Unanswered handshake challenges a node keeps (30 s each); past it the "
+                       "oldest is dropped.",
+                       "10000"));
+  k.push_back(entry("limits", "pending_handshakes_per_peer", key_type::integer)
+                  .in(limits_field<&li::pending_handshakes_per_peer>())
+                  .range(1, 10000)
+                  .doc("Unanswered handshake challenges kept per peer (CAF node); past it that "
+                       "peer's oldest is dropped.",
+                       "16"));
 
   // [[node]]
   using n = node_settings;

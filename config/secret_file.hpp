@@ -1,8 +1,13 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace weft::config {
+
+/// The shortest cluster secret `check` (and every node) accepts, in bytes once the trailing
+/// newline is stripped: a short secret can be guessed offline from one recorded handshake.
+constexpr std::size_t min_cluster_secret_size = 16;
 
 /// Reads a secret or password file: it must exist, be a regular file private
 /// to its owner (mode & 077 == 0), be readable and not be empty once the

@@ -124,6 +124,17 @@ struct cleanup_settings {
 struct log_settings {
   std::string level = "info";  ///< trace, debug, info, warn, error
   std::string file;            ///< optional; empty means stderr only
+  int64_t max_size = int64_t{100} << 20;  ///< bytes; the file rotates when it would grow past
+  int max_files = 5;                      ///< rotated files kept besides the current one
+};
+
+/// `[limits]`: what one node gives its clients and strangers at most.
+struct limits_settings {
+  duration session_idle_timeout{10 * 60 * 1000};  ///< a session without a request ends
+  int max_sessions = 64;                          ///< authenticated sessions per node
+  int64_t max_upload_size = int64_t{4} << 30;     ///< bytes in a session's uploads, all files
+  int pending_handshakes = 10000;       ///< unanswered challenges per node (oldest evicted)
+  int pending_handshakes_per_peer = 16;  ///< unanswered challenges per peer (oldest evicted)
 };
 
 /// The whole topology file, validated, plus the node this process runs as.
@@ -135,6 +146,7 @@ struct settings {
   scheduler_settings scheduler;
   cleanup_settings cleanup;
   log_settings log;
+  limits_settings limits;
   std::vector<node_settings> nodes;
   std::size_t self = 0;  ///< index into `nodes` of the node this process runs as
 

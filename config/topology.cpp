@@ -46,6 +46,11 @@ void read_cluster(const table_reader& root, settings& s) {
                 ") must not be shorter than retry_initial (" + format_duration(c.retry_initial) +
                 ")");
   s.cluster.secret = read_private_file(*t, "secret_file", c.secret_file);
+  if (s.cluster.secret.size() < min_cluster_secret_size)
+    t->fail("secret_file", c.secret_file + " holds " + std::to_string(s.cluster.secret.size()) +
+                               " bytes; a cluster secret needs at least " +
+                               std::to_string(min_cluster_secret_size) +
+                               " (e.g. head -c 32 /dev/urandom | base64 > " + c.secret_file + ")");
 }
 
 /// Splits `mariadb://USER@HOST[:PORT]/DB` (or mysql://) into `db`; returns what is wrong.
@@ -169,6 +174,13 @@ namespace {
 
 void read_log(const table_reader& root, settings& s) {
   auto t = root.get_table("log", "log");
+  if (!t) return;
+  t->reject_unknown_keys();
+  detail::read_keys(*t, s);
+}
+
+void read_limits(const table_reader& root, settings& s) {
+  auto t = root.get_table("limits", "limits");
   if (!t) return;
   t->reject_unknown_keys();
   detail::read_keys(*t, s);
@@ -322,6 +334,7 @@ settings load(const std::string& path, const std::optional<std::string>& node_na
   detail::read_scheduler(root, s);
   detail::read_cleanup(root, s);
   read_log(root, s);
+  read_limits(root, s);
 
   const auto entries = read_nodes(root);
   check_nodes(entries);

@@ -7,6 +7,7 @@
 #include "actors/actors.hpp"
 #include "actors/protocol.hpp"
 #include "actors/trust/auth.hpp"
+#include "actors/trust/handshake.hpp"
 #include "runtime/exit_code.hpp"
 #include "weft/version.hpp"
 
@@ -105,9 +106,11 @@ std::unique_ptr<client> client::connect(const client_options& options) {
             node = std::move(name);
           },
           [&](caf::error& err) { p->raise(err, where); });
-  // The node must know the secret too, or it is not our cluster.
-  if (!trust::proofs_equal(node_proof,
-                           trust::auth_proof(options.secret, cluster, "node", node, my_nonce))) {
+  // The node must know the secret too, or it is not our cluster. Both proofs
+  // cover both nonces under different labels (actors/trust/handshake.hpp).
+  trust::handshake_fields fields{cluster,  node,       std::string{"client"},
+                                 options.name, my_nonce, node_nonce};
+  if (!trust::proof_valid(trust::proof_side::server, options.secret, fields, node_proof)) {
     // The node gets an empty proof, which it refuses and logs: the refusal
     // shows on both sides, and our secret's proof never goes to a stranger.
     self->request(gateway, options.timeout, auth_atom::value, node_nonce, std::string{},
@@ -116,7 +119,7 @@ std::unique_ptr<client> client::connect(const client_options& options) {
     throw client_error(exit_usage, where + ": refused: the node '" + node +
                                        "' does not know our cluster secret (wrong secret file?)");
   }
-  auto proof = trust::auth_proof(options.secret, cluster, "client", options.name, node_nonce);
+  auto proof = trust::handshake_proof(trust::proof_side::client, options.secret, fields);
   self->request(gateway, options.timeout, auth_atom::value, node_nonce, proof, caf::actor{self})
       .receive([&](welcome_atom, caf::actor& session) { p->session = std::move(session); },
                [&](caf::error& err) { p->raise(err, where); });

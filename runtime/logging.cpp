@@ -1,7 +1,7 @@
 #include "runtime/logging.hpp"
 
 #include <spdlog/sinks/base_sink.h>
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -62,7 +62,11 @@ void init_logging(const config::log_settings& log, const std::string& node_name)
   sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   if (!log.file.empty()) {
     try {
-      sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(log.file));
+      // Rotates before the file passes max_size: node.log → node.1.log → … →
+      // node.<max_files>.log, the oldest deleted; a node never fills the disk.
+      sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+          log.file, static_cast<std::size_t>(log.max_size),
+          static_cast<std::size_t>(log.max_files)));
     } catch (const spdlog::spdlog_ex& e) {
       throw std::runtime_error("log.file: cannot open '" + log.file + "': " + e.what());
     }

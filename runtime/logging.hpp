@@ -10,7 +10,8 @@
 namespace weft::runtime {
 
 /// Sets up the process-wide spdlog logger: level from `[log].level`, lines to
-/// stderr and, when `[log].file` is set, appended to that file; the most recent
+/// stderr and, when `[log].file` is set, appended to that file, which rotates at
+/// `[log].max_size` bytes keeping `max_files` old ones; the most recent
 /// lines are also kept in memory for remote inspection (`logs NODE`).
 /// Throws std::runtime_error when the log file cannot be opened.
 void init_logging(const config::log_settings& log, const std::string& node_name);

@@ -7,8 +7,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 
 #include "runtime/client.hpp"
 #include "runtime/commands.hpp"
@@ -24,26 +26,38 @@ namespace weft::runtime {
 namespace {
 
 /// The shell's backend on a real node: client::inspect, with the node's
-/// errors as request_error.
+/// errors as request_error. A session that the node ended while the shell sat
+/// idle (limits.session_idle_timeout) does not answer: after such a silence
+/// the shell connects again, once, and repeats the request.
 class client_backend : public shell::shell_backend {
  public:
-  explicit client_backend(client& c) : client_(c) {}
+  client_backend(std::unique_ptr<client> c, client_options options)
+      : owned_(std::move(c)), options_(std::move(options)) {}
 
   nlohmann::json request(const std::string& command, const nlohmann::json& args,
                          std::chrono::milliseconds timeout) override {
     std::string text;
+    auto idle = std::chrono::steady_clock::now() - last_request_;
     try {
-      text = client_.inspect(command, args.dump(), timeout);
+      try {
+        text = owned_->inspect(command, args.dump(), timeout);
+      } catch (const client_error& e) {
+        const bool silent = std::string{e.what()}.find("did not answer") != std::string::npos;
+        if (!silent || idle < std::chrono::seconds(1)) throw;
+        owned_ = client::connect(options_);
+        text = owned_->inspect(command, args.dump(), timeout);
+      }
     } catch (const client_error& e) {
       throw shell::request_error(e.exit_code, e.what());
     }
+    last_request_ = std::chrono::steady_clock::now();
     auto answer = nlohmann::json::parse(text, nullptr, false);
     if (answer.is_discarded())
       throw shell::request_error(exit_failure, command + ": the node's answer is not JSON");
     return answer;
   }
 
-  std::string node_name() const override { return client_.node(); }
+  std::string node_name() const override { return owned_->node(); }
 
   int submit(const std::vector<std::string>& args) override {
     submit_args a;
@@ -55,7 +69,7 @@ class client_backend : public shell::shell_backend {
     } catch (const CLI::ParseError& e) {
       return app.exit(e) == 0 ? exit_ok : exit_usage;
     }
-    return run_submit(client_, a);
+    return run_submit(*owned_, a);
   }
 
   std::string submit_help() const override {
@@ -66,7 +80,9 @@ class client_backend : public shell::shell_backend {
   }
 
  private:
-  client& client_;
+  std::unique_ptr<client> owned_;
+  client_options options_;
+  std::chrono::steady_clock::time_point last_request_ = std::chrono::steady_clock::now();
 };
 
 /// "shell alice@ops1": who is at the prompt, for the node's log and `set`.
@@ -91,8 +107,7 @@ int cmd_shell(const shell_args& a) {
   return run_client_command([&] {
     auto options = client_options_from(a);
     options.name = operator_name();  // the node logs it; `settings` shows who set what
-    auto c = client::connect(options);
-    client_backend backend(*c);
+    client_backend backend(client::connect(options), options);
     shell::session_options o;
     o.json = a.json;
     o.colour = !a.json && shell::colour_wanted();

@@ -48,7 +48,7 @@ cores=$(nproc)
 start_node() {  # start_node DIR -> sets node_pid, node_port
   local dir=$1
   mkdir -p "$dir"
-  (umask 077; echo "bench-secret-$RANDOM$RANDOM" >"$dir/cluster.secret")
+  (umask 077; head -c 32 /dev/urandom | base64 >"$dir/cluster.secret")
   weft_test_port node_port
   cat >"$dir/weft.toml" <<TOML
 [cluster]

@@ -36,7 +36,7 @@ topology() {
   local ports=() port i
   for i in $(seq 0 "$exts"); do weft_test_port port; ports+=("$port"); done
   mkdir -p "$dir"
-  (umask 077; echo "bench-$RANDOM$RANDOM" >"$dir/cluster.secret")
+  (umask 077; head -c 32 /dev/urandom | base64 >"$dir/cluster.secret")
   {
     printf '[cluster]\nname = "bench"\nsecret_file = "cluster.secret"\nheartbeat = "100ms"\nnode_timeout = "500ms"\nretry_initial = "100ms"\n'
     if [ "$db" != sqlite ]; then

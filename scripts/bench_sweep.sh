@@ -48,7 +48,7 @@ median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) f
 cores=$(nproc)
 
 weft_test_port port
-(umask 077; echo "bench-$RANDOM$RANDOM" >"$work/cluster.secret")
+(umask 077; head -c 32 /dev/urandom | base64 >"$work/cluster.secret")
 cat >"$work/weft.toml" <<TOML
 [cluster]
 name = "bench-sweep"

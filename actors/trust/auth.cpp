@@ -29,9 +29,7 @@ std::string make_nonce() {
   return hex(buf, sizeof buf);
 }
 
-std::string auth_proof(const std::string& secret, const std::string& cluster,
-                       const std::string& role, const std::string& name, const std::string& nonce) {
-  std::string msg = "weft-auth\n" + cluster + "\n" + role + "\n" + name + "\n" + nonce;
+std::string hmac_sha256_hex(const std::string& secret, const std::string& msg) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),

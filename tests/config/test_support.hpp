@@ -23,7 +23,7 @@ inline std::string fixture(const std::string& name) {
 /// Git does not keep file modes: make the fixture secrets private (0600) and the one meant
 /// to be too open 0644, as the fixtures' README says.
 inline void set_fixture_modes() {
-  for (const char* name : {"secret.txt", "db.password", "empty.secret"})
+  for (const char* name : {"secret.txt", "db.password", "empty.secret", "short.secret"})
     if (::chmod(fixture(name).c_str(), 0600) != 0)
       throw std::runtime_error("cannot chmod fixture " + fixture(name));
   if (::chmod(fixture("open.secret").c_str(), 0644) != 0)
@@ -41,7 +41,7 @@ using scratch_dir = weft::test::temp_dir;
 /// A scratch directory with a private `secret` file and `weft.toml` holding `topology`.
 struct scratch_topology {
   explicit scratch_topology(const std::string& topology) {
-    dir.write("secret", "s3cret-value\n");
+    dir.write("secret", "s3cret-value-0123456789\n");
     path = dir.write("weft.toml", topology, 0644);
   }
   scratch_dir dir;

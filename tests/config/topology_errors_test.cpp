@@ -110,6 +110,11 @@ BOOST_AUTO_TEST_CASE(rejects_an_empty_secret_file) {
   expect_error("bad_empty_secret.toml", 4, "cluster.secret_file", "empty.secret is empty");
 }
 
+BOOST_AUTO_TEST_CASE(rejects_a_cluster_secret_shorter_than_16_bytes) {
+  expect_error("bad_short_secret.toml", 4, "cluster.secret_file",
+               "holds 15 bytes; a cluster secret needs at least 16");
+}
+
 BOOST_AUTO_TEST_CASE(rejects_a_secret_file_readable_by_others) {
   expect_error("bad_open_secret.toml", 4, "cluster.secret_file",
                "chmod 600 " + fixture("open.secret"));

@@ -200,7 +200,7 @@ BOOST_AUTO_TEST_CASE(resolves_relative_paths_against_the_topology_directory) {
   scratch_dir dir;
   std::filesystem::create_directory(dir / "conf");
   std::filesystem::create_directory(dir / "keys");
-  dir.write("keys/cluster.secret", "abc\n");
+  dir.write("keys/cluster.secret", "abc-0123456789abcdef\n");
   dir.write("keys/db.password", "pw\n");
   const auto path = dir.write("conf/weft.toml", R"([cluster]
 name        = "t"
@@ -227,8 +227,8 @@ file = "logs/node.log"
 
 BOOST_AUTO_TEST_CASE(strips_only_the_trailing_newline_of_the_secret) {
   scratch_topology t(cluster_header + one_master);
-  t.dir.write("secret", "  two words \r\n");
-  BOOST_TEST(load_topology(t.path, std::nullopt).cluster.secret == "  two words ");
+  t.dir.write("secret", "  two words of a secret \r\n");
+  BOOST_TEST(load_topology(t.path, std::nullopt).cluster.secret == "  two words of a secret ");
 }
 
 BOOST_AUTO_TEST_CASE(rejects_a_secret_file_that_is_only_a_newline) {
@@ -238,6 +238,19 @@ BOOST_AUTO_TEST_CASE(rejects_a_secret_file_that_is_only_a_newline) {
   BOOST_TEST(e.key == "cluster.secret_file");
   BOOST_TEST(e.line == 3);
   BOOST_TEST(e.reason.find("is empty") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(rejects_a_cluster_secret_shorter_than_16_bytes) {
+  scratch_topology t(cluster_header + one_master);
+  t.dir.write("secret", "fifteen-bytes!!\n");  // 15 bytes once the newline is stripped
+  const auto e = load_error(t.path, std::nullopt);
+  BOOST_TEST(e.key == "cluster.secret_file");
+  BOOST_TEST(e.line == 3);
+  BOOST_TEST(e.column > 0);
+  BOOST_TEST(e.reason.find("holds 15 bytes") != std::string::npos, e.reason);
+  BOOST_TEST(e.reason.find("at least 16") != std::string::npos, e.reason);
+  t.dir.write("secret", "sixteen-bytes!!!\n");
+  BOOST_TEST(load_topology(t.path, std::nullopt).cluster.secret == "sixteen-bytes!!!");
 }
 
 BOOST_AUTO_TEST_CASE(rejects_a_secret_file_readable_by_the_group) {

@@ -24,7 +24,7 @@ std::string single_node_topology(uint16_t port) { return weft::test::solo_topolo
 /// (it answers the shell) once constructed.
 struct serving_node {
   serving_node() {
-    dir.write("cluster.secret", "secret\n");
+    dir.write("cluster.secret", "cli-test-secret-0123456789\n");
     weft::test::node_process::serving_check check;
     check.serves = [&] {
       return weft::test::shell_answer({"127.0.0.1:" + std::to_string(port), config}, "nodes")
