@@ -97,6 +97,11 @@ std::unique_ptr<client> client::connect(const client_options& options) {
                  if (!tls_failure.empty())
                    throw client_error(exit_failure, "cannot connect to " + where +
                                                         ": TLS handshake failed: " + tls_failure);
+                 if (!actors::uses_tls(*p->sys) && err == caf::sec::disconnect_during_handshake)
+                   throw client_error(exit_failure,
+                                      "cannot connect to " + where +
+                                          ": the node closed the connection (does it require "
+                                          "TLS? give --tls-ca, --tls-cert and --tls-key)");
                  p->raise(err, "cannot connect to " + where);
                });
   if (!gateway)

@@ -164,7 +164,7 @@ BOOST_AUTO_TEST_CASE(a_client_with_a_certificate_of_the_cluster_runs_a_job) {
                         out_dir},
                        120s);
   BOOST_TEST(r.exit_code == 0, r.out + r.err + n.node.tail());
-  BOOST_TEST(r.out.find("done") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("50 documents") != std::string::npos, r.out);
 }
 
 BOOST_AUTO_TEST_CASE(a_plaintext_peer_is_dropped_logged_and_the_node_serves_on) {
