@@ -130,6 +130,7 @@ void connect(agent_actor* self) {
   const auto& master = st.ctx.settings->master().advertise;
   // Plain TCP or mutual TLS, as the node was configured (actors/transport.hpp).
   auto mm = connector(self->system());
+  take_tls_connect_failure();  // only this attempt's failure counts
   const auto started = std::chrono::steady_clock::now();
   self->request(mm, st.ctx.settings->cluster.request_timeout, caf::connect_atom::value, master.host,
                 master.port)
@@ -148,7 +149,11 @@ void connect(agent_actor* self) {
             self->state.gateway = caf::actor_cast<caf::actor>(gw);
             authenticate(self);
           },
-          [=](caf::error& err) { retry(self, error_text(self->system(), err)); });
+          [=](caf::error& err) {
+            auto tls_failure = take_tls_connect_failure();
+            retry(self, tls_failure.empty() ? error_text(self->system(), err)
+                                            : "TLS handshake failed: " + tls_failure);
+          });
 }
 
 caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor> engines,

@@ -156,9 +156,11 @@ void handshake_result(SSL* ssl, int ret, bool accepting) {
 
 void log_refused_peers() { detail::log_refusals.store(true); }
 
-std::string last_tls_connect_failure() {
+std::string take_tls_connect_failure() {
   std::lock_guard<std::mutex> lock(detail::connect_mutex);
-  return detail::last_connect_failure;
+  std::string out;
+  out.swap(detail::last_connect_failure);
+  return out;
 }
 
 }  // namespace weft::actors

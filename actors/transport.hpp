@@ -38,7 +38,7 @@ caf::expected<uint16_t> publish_gateway(caf::actor_system& sys, const caf::actor
 void log_refused_peers();
 
 /// Why the last outgoing TLS handshake of this process failed ("certificate verify failed"),
-/// or "" when none failed; for a client's error message.
-std::string last_tls_connect_failure();
+/// or "" when none failed since the last call (it clears it); for error messages.
+std::string take_tls_connect_failure();
 
 }  // namespace weft::actors

@@ -93,7 +93,7 @@ std::unique_ptr<client> client::connect(const client_options& options) {
       .receive([&](const caf::node_id&, caf::strong_actor_ptr& ptr,
                    const std::set<std::string>&) { gateway = caf::actor_cast<caf::actor>(ptr); },
                [&](caf::error& err) {
-                 auto tls_failure = actors::last_tls_connect_failure();
+                 auto tls_failure = actors::take_tls_connect_failure();
                  if (!tls_failure.empty())
                    throw client_error(exit_failure, "cannot connect to " + where +
                                                         ": TLS handshake failed: " + tls_failure);
