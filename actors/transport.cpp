@@ -166,16 +166,37 @@ std::string take_tls_connect_failure() {
 }  // namespace weft::actors
 
 // CAF's openssl module (0.17) creates its SSL contexts itself and logs a failed handshake
-// only through CAF's logger (compiled out of Debian's build); it exposes no callback. These
-// two definitions interpose OpenSSL's handshake functions for the whole process (the
-// executable's definition wins over libssl's for libcaf_openssl's calls), call the real ones
-// and report failures: an observer, it changes no result. Refusal itself stays CAF's and
-// OpenSSL's: the connection is closed before any BASP byte is read.
+// only through CAF's logger (compiled out of Debian's build); it exposes no callback. The
+// definitions below interpose OpenSSL's handshake and I/O functions for the whole process
+// (the executable's definition wins over libssl's for libcaf_openssl's calls) and call the
+// real ones through dlsym(RTLD_NEXT).
+//
+// They do two things:
+//  - report failed handshakes (SSL_accept: the refused-peer log; SSL_connect: the reason a
+//    client or an extension could not connect). Refusal itself stays CAF's and OpenSSL's:
+//    the connection is closed before any BASP byte is read;
+//  - clear the thread's OpenSSL error queue before each call. CAF reads SSL_get_error()
+//    after a call but empties the queue only inside its (compiled-out) log statements, so an
+//    error left by one connection — a client that exits without close_notify leaves
+//    "unexpected eof while reading" — made the next SSL_read that merely wanted more bytes
+//    on ANOTHER connection look fatal, and CAF closed it: extensions were dropped whenever a
+//    client disconnected (seen in cluster_failures_tls_test). Clearing the queue before the
+//    call is what OpenSSL asks of every caller; it changes no result of the call itself.
+namespace {
+
+template <class Fn>
+Fn real_function(const char* name) {
+  return reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, name));
+}
+
+}  // namespace
+
 extern "C" {
 
 int SSL_accept(SSL* ssl) {
   using fn = int (*)(SSL*);
-  static const fn real = reinterpret_cast<fn>(::dlsym(RTLD_NEXT, "SSL_accept"));
+  static const fn real = real_function<fn>("SSL_accept");
+  ERR_clear_error();
   const int ret = real(ssl);
   weft::actors::detail::handshake_result(ssl, ret, true);
   return ret;
@@ -183,10 +204,25 @@ int SSL_accept(SSL* ssl) {
 
 int SSL_connect(SSL* ssl) {
   using fn = int (*)(SSL*);
-  static const fn real = reinterpret_cast<fn>(::dlsym(RTLD_NEXT, "SSL_connect"));
+  static const fn real = real_function<fn>("SSL_connect");
+  ERR_clear_error();
   const int ret = real(ssl);
   weft::actors::detail::handshake_result(ssl, ret, false);
   return ret;
+}
+
+int SSL_read(SSL* ssl, void* buf, int num) {
+  using fn = int (*)(SSL*, void*, int);
+  static const fn real = real_function<fn>("SSL_read");
+  ERR_clear_error();
+  return real(ssl, buf, num);
+}
+
+int SSL_write(SSL* ssl, const void* buf, int num) {
+  using fn = int (*)(SSL*, const void*, int);
+  static const fn real = real_function<fn>("SSL_write");
+  ERR_clear_error();
+  return real(ssl, buf, num);
 }
 
 }
