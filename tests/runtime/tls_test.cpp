@@ -167,6 +167,26 @@ BOOST_AUTO_TEST_CASE(a_client_with_a_certificate_of_the_cluster_runs_a_job) {
   BOOST_TEST(r.out.find("50 documents") != std::string::npos, r.out);
 }
 
+// A client that exits without TLS's close_notify leaves an error in OpenSSL's per-thread queue
+// of the node's I/O thread; CAF's openssl module does not clear it, and the next read on any
+// other connection was taken for a failure and that connection closed (actors/transport.cpp).
+BOOST_AUTO_TEST_CASE(clients_that_come_and_go_do_not_drop_a_waiting_client) {
+  tls_node n;
+  weft::test::child_process waiting(
+      {CAF_NODE, "submit", "--connect", n.address(), "--config", n.config, "--data",
+       weft::test::invoices(3000), "--template", weft::test::invoice_template(), "--format",
+       "pdf", "--wait"},
+      n.dir.path() + "/waiting");
+  BOOST_REQUIRE(weft::test::wait_until(
+      [&] { return n.node.count("submitted by") >= 1 || !waiting.running(); }, 30s));
+  for (int i = 0; i < 8 && waiting.running(); ++i) BOOST_TEST(n.serves(), n.node.tail());
+  auto code = waiting.wait_for(120s);
+  BOOST_REQUIRE(code.has_value());
+  BOOST_TEST(*code == 0, waiting.stderr_text() + n.node.tail());
+  BOOST_TEST(waiting.stdout_text().find("3000 documents") != std::string::npos,
+             waiting.stdout_text() + waiting.stderr_text());
+}
+
 BOOST_AUTO_TEST_CASE(a_plaintext_peer_is_dropped_logged_and_the_node_serves_on) {
   tls_node n;
   BOOST_TEST(plaintext_peer_is_dropped(n.port, std::string("GET / HTTP/1.0\r\n\r\n")));
