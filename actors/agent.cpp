@@ -20,6 +20,7 @@
 #include "actors/actors.hpp"
 #include "actors/admission.hpp"
 #include "actors/protocol.hpp"
+#include "actors/transport.hpp"
 #include "actors/trust/auth.hpp"
 #include "actors/trust/handshake.hpp"
 #include "actors/trust/log_text.hpp"
@@ -135,11 +136,20 @@ void connect(agent_actor* self) {
   auto& st = self->state;
   ++st.attempts;
   const auto& master = st.ctx.settings->master().advertise;
-  auto mm = self->system().middleman().actor_handle();
+  // Plain TCP or mutual TLS, as the node was configured (actors/transport.hpp).
+  auto mm = connector(self->system());
+  take_tls_connect_failure();  // only this attempt's failure counts
+  const auto started = std::chrono::steady_clock::now();
   self->request(mm, st.ctx.settings->cluster.request_timeout, caf::connect_atom::value, master.host,
                 master.port)
       .then(
           [=](const caf::node_id&, caf::strong_actor_ptr& gw, const std::set<std::string>&) {
+            const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - started);
+            spdlog::info("connected to the master at {} in {:.1f} ms ({})", master.to_string(),
+                         took.count() / 1000.0,
+                         uses_tls(self->system()) ? "TCP, TLS and BASP handshakes"
+                                                  : "TCP and BASP handshakes");
             if (!gw) {
               retry(self, "no Weft node at that address");
               return;
@@ -147,7 +157,11 @@ void connect(agent_actor* self) {
             self->state.gateway = caf::actor_cast<caf::actor>(gw);
             authenticate(self);
           },
-          [=](caf::error& err) { retry(self, error_text(self->system(), err)); });
+          [=](caf::error& err) {
+            auto tls_failure = take_tls_connect_failure();
+            retry(self, tls_failure.empty() ? error_text(self->system(), err)
+                                            : "TLS handshake failed: " + tls_failure);
+          });
 }
 
 caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor> engines,

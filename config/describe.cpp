@@ -76,13 +76,20 @@ std::string describe(const settings& s) {
   if (!s.source_file.empty()) out << " from " << s.source_file;
   out << ".\n# Defaults included; secrets and passwords redacted.\n";
   out << "self = " << quote(self.name) << '\n';
-  for (const auto& k : known_keys())
-    if (k.table.empty() && k.type == key_type::table) table_text(out, s, k.key);
+  for (const auto& k : known_keys()) {
+    if (!k.table.empty() || k.type != key_type::table) continue;
+    if (k.key == "tls" && s.tls.ca_file.empty())
+      out << "\n[tls]  # absent: plain TCP (every node is on loopback)\n";
+    else
+      table_text(out, s, k.key);
+  }
   for (std::size_t i = 0; i < s.nodes.size(); ++i) {
     out << "\n[[node]]" << (i == s.self ? "  # this node (self)" : "") << '\n';
     for (const auto& k : known_keys())
-      if (k.table == "node" && k.node_field)
-        out << k.key << " = " << k.node_field->text(s.nodes[i]) << '\n';
+      if (k.table == "node" && k.node_field) {
+        auto text = k.node_field->text(s.nodes[i]);
+        if (!text.empty()) out << k.key << " = " << text << '\n';
+      }
   }
   return out.str();
 }

@@ -158,6 +158,10 @@ const key_field<settings>* limits_field() {
   return field_at<settings, &settings::limits, Member>();
 }
 template <auto Member>
+const key_field<settings>* tls_field() {
+  return field_at<settings, &settings::tls, Member>();
+}
+template <auto Member>
 const key_field<node_settings>* node_field() {
   return field_at<node_settings, Member>();
 }
@@ -340,6 +344,9 @@ std::vector<key_info> make_known_keys() {
   k.push_back(table_entry("", "log", "all defaults").doc("Logging.", "[log]"));
   k.push_back(table_entry("", "limits", "all defaults")
                   .doc("What a node gives clients and strangers at most.", "[limits]"));
+  k.push_back(table_entry("", "tls", "absent: plain TCP (loopback only)")
+                  .doc("Mutual TLS on every connection; required when a node is not on loopback.",
+                       "[tls]"));
   k.push_back(entry("", "node", key_type::array_of_tables)
                   .note("required")
                   .doc("One entry per node of the cluster.", "[[node]]"));
@@ -613,6 +620,26 @@ std::vector<key_info> make_known_keys() {
                        "peer's oldest is dropped.",
                        "16"));
 
+  // [tls]
+  k.push_back(entry("tls", "ca_file", key_type::path)
+                  .in(tls_field<&tls_settings::ca_file>())
+                  .needed()
+                  .note("required in `[tls]`")
+                  .doc("The cluster's CA certificate (PEM, `caf-node certs create-ca`). Every peer "
+                       "must present a certificate it signed.",
+                       "\"/etc/weft/tls/ca.pem\""));
+  k.push_back(entry("tls", "cert_file", key_type::path)
+                  .in(tls_field<&tls_settings::cert_file>())
+                  .note("none (each [[node]] sets tls_cert_file)")
+                  .doc("A node's certificate (PEM, `caf-node certs create-node`), for the nodes "
+                       "without their own tls_cert_file.",
+                       "\"/etc/weft/tls/node.pem\""));
+  k.push_back(entry("tls", "key_file", key_type::path)
+                  .in(tls_field<&tls_settings::key_file>())
+                  .note("none (each [[node]] sets tls_key_file)")
+                  .doc("The private key of cert_file (PEM, mode 600).",
+                       "\"/etc/weft/tls/node.key\""));
+
   // [[node]]
   using n = node_settings;
   k.push_back(entry("node", "name", key_type::string)
@@ -650,6 +677,16 @@ std::vector<key_info> make_known_keys() {
                   .doc("This node runs the database sweep (at most one node; the one next to "
                        "the database).",
                        "true"));
+  k.push_back(entry("node", "tls_cert_file", key_type::path)
+                  .in(node_field<&n::tls_cert_file>())
+                  .note("`[tls]` cert_file")
+                  .doc("This node's own certificate (PEM), overriding `[tls]` cert_file.",
+                       "\"/etc/weft/tls/ext1.pem\""));
+  k.push_back(entry("node", "tls_key_file", key_type::path)
+                  .in(node_field<&n::tls_key_file>())
+                  .note("`[tls]` key_file")
+                  .doc("The private key of tls_cert_file (PEM, mode 600).",
+                       "\"/etc/weft/tls/ext1.key\""));
   return k;
 }
 

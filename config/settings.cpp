@@ -10,6 +10,12 @@ const node_settings& settings::master() const {
   throw std::logic_error("validated settings without a master");
 }
 
+tls_files settings::node_tls(const node_settings& n) const {
+  if (tls.ca_file.empty()) return {};
+  return {tls.ca_file, n.tls_cert_file.empty() ? tls.cert_file : n.tls_cert_file,
+          n.tls_key_file.empty() ? tls.key_file : n.tls_key_file};
+}
+
 int settings::extension_merge_engines() const {
   int sum = 0;
   for (const auto& n : nodes)

@@ -40,6 +40,9 @@ struct node_settings {
   int merge_engines = 1;
   int weaver_engines = 1;
   bool database_sweep = false;
+  /// This node's own certificate and key; empty: `[tls]` cert_file/key_file.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 /// `[cluster]`.
@@ -137,6 +140,22 @@ struct limits_settings {
   int pending_handshakes_per_peer = 16;  ///< unanswered challenges per peer (oldest evicted)
 };
 
+/// `[tls]`: mutual TLS on every connection (docs/cluster.md "TLS and certificates"). Absent
+/// (empty ca_file): plain TCP, allowed only when every node is on loopback.
+struct tls_settings {
+  std::string ca_file;    ///< the cluster's CA certificate (PEM): the trust anchor
+  std::string cert_file;  ///< a node's certificate chain (PEM), unless its [[node]] has its own
+  std::string key_file;   ///< its private key (PEM, mode 600)
+};
+
+/// The three files one process (a node or a client) uses for TLS; all empty: plain TCP.
+struct tls_files {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool enabled() const { return !ca_file.empty(); }
+};
+
 /// The whole topology file, validated, plus the node this process runs as.
 struct settings {
   std::string source_file;  ///< the topology file these settings came from
@@ -147,11 +166,14 @@ struct settings {
   cleanup_settings cleanup;
   log_settings log;
   limits_settings limits;
+  tls_settings tls;
   std::vector<node_settings> nodes;
   std::size_t self = 0;  ///< index into `nodes` of the node this process runs as
 
   const node_settings& this_node() const { return nodes.at(self); }
   const node_settings& master() const;
+  /// The TLS files of `n` (its own cert/key, else `[tls]`'s); all empty without `[tls]`.
+  tls_files node_tls(const node_settings& n) const;
   /// Sum of `merge_engines` (or `weaver_engines`) over the extensions.
   int extension_merge_engines() const;
   int extension_weaver_engines() const;

@@ -1,11 +1,14 @@
 #include "config/topology.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 
 #include "config/detail/section_readers.hpp"
 #include "config/detail/table_reader.hpp"
@@ -120,6 +123,57 @@ void read_database(const table_reader& root, settings& s) {
     if (!path.empty() && !std::ifstream(path)) t->fail(key, "cannot read " + path);
   }
   if (!db.tls_key_file.empty()) read_private_file(*t, "tls_key_file", db.tls_key_file);
+}
+
+/// The newest OpenSSL error as text ("no certificate or crl found"), or `fallback`.
+std::string openssl_reason(const char* fallback) {
+  unsigned long last = 0;
+  while (auto e = ERR_get_error()) last = e;
+  const char* reason = last ? ERR_reason_error_string(last) : nullptr;
+  return reason ? reason : fallback;
+}
+
+/// A certificate (chain) or CA file: a readable regular file OpenSSL can load.
+std::optional<std::string> certificate_problem(const std::string& path, bool is_ca) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return "cannot read " + path + ": no such file";
+  if (!fs::is_regular_file(path, ec)) return path + " is not a regular file";
+  if (::access(path.c_str(), R_OK) != 0) return "cannot read " + path + ": permission denied";
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_method()), SSL_CTX_free);
+  if (!ctx) return "cannot create an OpenSSL context";
+  ERR_clear_error();
+  const int ok = is_ca ? SSL_CTX_load_verify_locations(ctx.get(), path.c_str(), nullptr)
+                       : SSL_CTX_use_certificate_chain_file(ctx.get(), path.c_str());
+  if (ok != 1)
+    return path + " holds no usable PEM certificate (" + openssl_reason("unreadable") + ")";
+  return std::nullopt;
+}
+
+/// A private key: private like a secret file (mode 600), and the key of `cert_path`.
+std::optional<std::string> key_problem(const std::string& path, const std::string& cert_path) {
+  try {
+    read_secret_file(path);
+  } catch (const config_error& e) {
+    return e.reason;
+  }
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_method()), SSL_CTX_free);
+  if (!ctx) return "cannot create an OpenSSL context";
+  ERR_clear_error();
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), path.c_str(), SSL_FILETYPE_PEM) != 1)
+    return path + " holds no usable PEM private key (" + openssl_reason("unreadable") + ")";
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert_path.c_str()) == 1 &&
+      SSL_CTX_check_private_key(ctx.get()) != 1)
+    return path + " is not the private key of " + cert_path;
+  ERR_clear_error();
+  return std::nullopt;
+}
+
+void read_tls(const table_reader& root, settings& s) {
+  auto t = root.get_table("tls", "tls");
+  if (!t) return;
+  t->reject_unknown_keys();
+  detail::read_keys(*t, s);
+  if (auto problem = certificate_problem(s.tls.ca_file, true)) t->fail("ca_file", *problem);
 }
 
 void read_files(const table_reader& root, settings& s) {
@@ -285,6 +339,52 @@ void check_nodes(const std::vector<node_entry>& entries) {
   }
 }
 
+bool is_loopback_host(std::string_view host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+}
+
+/// TLS is required as soon as one node listens or is dialled on a non-loopback address; with
+/// `[tls]`, every node needs a certificate and a key, and the files of the node this process
+/// runs as (`node_name`, when given or the only node) must be usable here.
+void check_tls(const table_reader& root, const settings& s, const std::vector<node_entry>& entries,
+               const std::optional<std::string>& node_name) {
+  const bool tls = !s.tls.ca_file.empty();
+  for (const auto& e : entries) {
+    const auto& n = e.settings;
+    if (!tls) {
+      const bool listen_ok = is_loopback_host(n.listen.host);
+      if (listen_ok && is_loopback_host(n.advertise.host)) continue;
+      const char* key = listen_ok ? "advertise" : "listen";
+      const auto& address = listen_ok ? n.advertise : n.listen;
+      e.reader.fail(key, "node \"" + n.name + "\" " +
+                             (listen_ok ? "advertises " : "listens on ") + address.to_string() +
+                             ", which is not a loopback address: a cluster reachable from other "
+                             "machines needs mutual TLS; add a [tls] table (ca_file, cert_file, "
+                             "key_file) with certificates from `caf-node certs` "
+                             "(docs/cluster.md, \"TLS and certificates\")");
+    }
+    const auto files = s.node_tls(n);
+    if (files.cert_file.empty() || files.key_file.empty()) {
+      const char* missing = files.cert_file.empty() ? "cert_file" : "key_file";
+      root.get_table("tls", "tls")
+          ->fail(missing, "[tls] has no " + std::string(missing) + " and node \"" + n.name +
+                              "\" sets no tls_" + missing + " of its own");
+    }
+    const bool mine = node_name && n.name == *node_name;
+    if (!mine) continue;
+    const bool own_cert = !n.tls_cert_file.empty();
+    const bool own_key = !n.tls_key_file.empty();
+    auto fail = [&](bool own, const char* key, const std::string& problem) {
+      if (own) e.reader.fail(std::string("tls_") + key, problem);
+      root.get_table("tls", "tls")->fail(key, problem);
+    };
+    if (auto problem = certificate_problem(files.cert_file, false))
+      fail(own_cert, "cert_file", *problem);
+    if (auto problem = key_problem(files.key_file, files.cert_file))
+      fail(own_key, "key_file", *problem);
+  }
+}
+
 std::size_t select_node(const std::string& file, const std::vector<node_settings>& nodes,
                         const std::optional<std::string>& node_name) {
   if (node_name) {
@@ -335,6 +435,7 @@ settings load(const std::string& path, const std::optional<std::string>& node_na
   detail::read_cleanup(root, s);
   read_log(root, s);
   read_limits(root, s);
+  read_tls(root, s);
 
   const auto entries = read_nodes(root);
   check_nodes(entries);
@@ -348,6 +449,7 @@ settings load(const std::string& path, const std::optional<std::string>& node_na
   if (for_client) {
     for (std::size_t i = 0; i < s.nodes.size(); ++i)
       if (s.nodes[i].role == node_role::master) s.self = i;
+    check_tls(root, s, entries, std::nullopt);
     return s;
   }
   s.self = select_node(path, s.nodes, node_name);
@@ -372,6 +474,7 @@ settings load(const std::string& path, const std::optional<std::string>& node_na
       e.reader.fail_at(where->source(), "advertise", reason);
     }
   }
+  check_tls(root, s, entries, s.this_node().name);
   return s;
 }
 

@@ -6,6 +6,7 @@
 
 #include "actors/actors.hpp"
 #include "actors/protocol.hpp"
+#include "actors/transport.hpp"
 #include "actors/trust/auth.hpp"
 #include "actors/trust/handshake.hpp"
 #include "runtime/exit_code.hpp"
@@ -24,8 +25,8 @@ struct client::impl {
   std::string cluster;
   std::string node;
 
-  impl() {
-    cfg.load<caf::io::middleman>();
+  explicit impl(const client_options& o) : options(o) {
+    actors::configure_transport(cfg, options.tls);
     actors::register_weft_errors(cfg);
     cfg.set("logger.console", caf::atom("none"));
     cfg.set("scheduler.max-threads", size_t{2});
@@ -75,20 +76,35 @@ const std::string& client::cluster() const { return impl_->cluster; }
 const std::string& client::node() const { return impl_->node; }
 
 std::unique_ptr<client> client::connect(const client_options& options) {
-  auto p = std::make_unique<impl>();
-  p->options = options;
+  std::unique_ptr<impl> p;
+  try {
+    p = std::make_unique<impl>(options);
+  } catch (const std::invalid_argument& e) {
+    throw client_error(exit_usage, e.what());
+  }
   p->sys = std::make_unique<caf::actor_system>(p->cfg);
   p->self = std::make_unique<caf::scoped_actor>(*p->sys);
   auto& self = *p->self;
   auto where = options.host + ":" + std::to_string(options.port);
-  // Connect through the middleman actor: unlike remote_actor(), a request to
-  // it has a timeout, so a hung node cannot hang us.
+  // Connect through the middleman's (or the openssl module's) actor: unlike
+  // remote_actor(), a request to it has a timeout, so a hung node cannot hang us.
   caf::actor gateway;
-  self->request(p->sys->middleman().actor_handle(), options.timeout, caf::connect_atom::value,
+  self->request(actors::connector(*p->sys), options.timeout, caf::connect_atom::value,
                 options.host, options.port)
       .receive([&](const caf::node_id&, caf::strong_actor_ptr& ptr,
                    const std::set<std::string>&) { gateway = caf::actor_cast<caf::actor>(ptr); },
-               [&](caf::error& err) { p->raise(err, "cannot connect to " + where); });
+               [&](caf::error& err) {
+                 auto tls_failure = actors::take_tls_connect_failure();
+                 if (!tls_failure.empty())
+                   throw client_error(exit_failure, "cannot connect to " + where +
+                                                        ": TLS handshake failed: " + tls_failure);
+                 if (!actors::uses_tls(*p->sys) && err == caf::sec::disconnect_during_handshake)
+                   throw client_error(exit_failure,
+                                      "cannot connect to " + where +
+                                          ": the node closed the connection (does it require "
+                                          "TLS? give --tls-ca, --tls-cert and --tls-key)");
+                 p->raise(err, "cannot connect to " + where);
+               });
   if (!gateway)
     throw client_error(exit_failure, "cannot connect to " + where + ": no Weft node there");
 

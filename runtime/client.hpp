@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "config/settings.hpp"
+
 namespace weft::runtime {
 
 /// A failure of a client command; `exit_code` is what the command ends with
@@ -22,6 +24,8 @@ struct client_options {
   std::string secret;
   std::string name = "caf-node-client";      ///< how the node's logs name us
   std::chrono::milliseconds timeout{10000};  ///< every request's limit
+  /// Mutual TLS (--tls-ca, --tls-cert, --tls-key, or the topology's [tls]); empty: plain TCP.
+  config::tls_files tls;
 };
 
 struct connect_args;

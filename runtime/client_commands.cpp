@@ -1,7 +1,12 @@
 // The small client commands (`job`, `drain`) and what every client command
 // shares: reaching a node and proving the cluster secret.
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
+#include <optional>
 
 #include "config/config_error.hpp"
 #include "config/secret_file.hpp"
@@ -11,6 +16,37 @@
 #include "runtime/exit_code.hpp"
 
 namespace weft::runtime {
+
+namespace {
+
+/// The TLS files of a client: --tls-ca/--tls-cert/--tls-key, each falling back to the
+/// topology's [tls] when --config is given; none at all: plain TCP.
+config::tls_files client_tls(const connect_args& a, const config::tls_settings* topology) {
+  config::tls_files f;
+  f.ca_file = !a.tls_ca.empty() ? a.tls_ca : topology ? topology->ca_file : "";
+  f.cert_file = !a.tls_cert.empty() ? a.tls_cert : topology ? topology->cert_file : "";
+  f.key_file = !a.tls_key.empty() ? a.tls_key : topology ? topology->key_file : "";
+  if (f.ca_file.empty()) {
+    if (!a.tls_cert.empty() || !a.tls_key.empty())
+      throw client_error(exit_usage, "--tls-cert and --tls-key need --tls-ca (the cluster's CA)");
+    return {};
+  }
+  if (f.cert_file.empty() || f.key_file.empty())
+    throw client_error(exit_usage,
+                       "TLS needs a client certificate and key: --tls-cert F --tls-key F "
+                       "(caf-node certs create-client)");
+  for (const auto& path : {f.ca_file, f.cert_file})
+    if (::access(path.c_str(), R_OK) != 0)
+      throw client_error(exit_usage, "cannot read " + path + ": " + std::strerror(errno));
+  try {
+    config::read_secret_file(f.key_file);  // exists, private, not empty
+  } catch (const config::config_error& e) {
+    throw client_error(exit_usage, "--tls-key: " + e.reason);
+  }
+  return f;
+}
+
+}  // namespace
 
 client_options client_options_from(const connect_args& a) {
   client_options options;
@@ -23,13 +59,16 @@ client_options client_options_from(const connect_args& a) {
     throw client_error(exit_usage, "--connect wants HOST:PORT, not '" + a.connect + "'");
   }
   try {
+    std::optional<config::settings> topology;
+    if (!a.config_file.empty()) topology = config::load_topology_for_client(a.config_file);
     if (!a.secret_file.empty())
       options.secret = config::read_secret_file(a.secret_file);
-    else if (!a.config_file.empty())
-      options.secret = config::load_topology_for_client(a.config_file).cluster.secret;
+    else if (topology)
+      options.secret = topology->cluster.secret;
     else
       throw client_error(exit_usage,
                          "say how to prove the cluster secret: --secret-file F or --config F");
+    options.tls = client_tls(a, topology ? &topology->tls : nullptr);
   } catch (const config::config_error& e) {
     throw client_error(exit_usage, std::string{"config error: "} + e.what());
   }

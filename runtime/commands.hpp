@@ -18,6 +18,11 @@ struct connect_args {
   std::string secret_file;  ///< or:
   std::string config_file;  ///< read the secret from the topology
   int timeout_ms = 10000;   ///< every request's limit
+  /// Mutual TLS: the CA, our certificate and key (`caf-node certs create-client`); unset and
+  /// --config given: the topology's [tls] (a node's files). None: plain TCP.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 /// `caf-node submit`.
@@ -75,6 +80,16 @@ struct shell_args : connect_args {
   std::string history_file;  ///< --history; empty: ~/.weft_history
 };
 int cmd_shell(const shell_args& args);
+
+/// `caf-node certs create-ca DIR | create-node DIR NAME [--host H]... | create-client DIR NAME`.
+struct certs_args {
+  std::string action;
+  std::string dir;
+  std::string name;
+  std::vector<std::string> hosts;
+  int days = 0;  ///< 0: the default (CA 10 years, others 2)
+};
+int cmd_certs(const certs_args& args);
 
 /// `caf-node render`: one record through the template, no node needed.
 struct render_args {

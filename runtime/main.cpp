@@ -80,6 +80,9 @@ void add_connect_options(CLI::App* cmd, runtime::connect_args& a) {
   cmd->add_option("--config", a.config_file, "read the cluster secret from this topology");
   cmd->add_option("--timeout-ms", a.timeout_ms, "limit of every request to the node")
       ->capture_default_str();
+  cmd->add_option("--tls-ca", a.tls_ca, "mutual TLS: the cluster's CA certificate (PEM)");
+  cmd->add_option("--tls-cert", a.tls_cert, "mutual TLS: this client's certificate (PEM)");
+  cmd->add_option("--tls-key", a.tls_key, "mutual TLS: this client's private key (PEM, mode 600)");
 }
 
 }  // namespace
@@ -155,6 +158,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   render->add_option("--record", ren.record, "which record, from 1")->capture_default_str();
 
+  runtime::certs_args cert;
+  auto* certs = app.add_subcommand(
+      "certs", "create the cluster's TLS certificates: create-ca DIR, create-node DIR NAME "
+               "[--host H]..., create-client DIR NAME");
+  certs->add_option("action", cert.action, "create-ca, create-node or create-client")->required();
+  certs->add_option("dir", cert.dir, "the directory of ca.pem/ca.key and the new files")
+      ->required();
+  certs->add_option("name", cert.name, "the node's or client's name (create-node, create-client)");
+  certs->add_option("--host", cert.hosts,
+                    "create-node: a host name or IP address peers dial (repeatable)");
+  certs->add_option("--days", cert.days, "validity (default: CA 3650, others 730)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -173,6 +188,7 @@ int main(int argc, char** argv) {
     return runtime::cmd_shell(sh);
   }
   if (*render) return runtime::cmd_render(ren);
+  if (*certs) return runtime::cmd_certs(cert);
   if (*job) return runtime::cmd_job(job_conn, job_id, job_wait);
   if (*cleanup) {
     runtime::init_client_logging();

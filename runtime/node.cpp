@@ -15,6 +15,7 @@
 #include "actors/cleanup.hpp"
 #include "actors/inspector.hpp"
 #include "actors/supervisor.hpp"
+#include "actors/transport.hpp"
 #include "config/advice.hpp"
 #include "runtime/exit_code.hpp"
 #include "runtime/logging.hpp"
@@ -78,7 +79,7 @@ caf::timespan to_timespan(config::duration d) {
 /// detects a hung peer (CAF 0.17 has no node monitoring; docs/cluster.md), the scheduler uses the
 /// machine's cores.
 void configure_caf(caf::actor_system_config& cfg, const config::settings& s) {
-  cfg.load<caf::io::middleman>();
+  actors::configure_transport(cfg, s.node_tls(s.this_node()));
   actors::register_weft_errors(cfg);
   auto threads = std::max(2u, std::thread::hardware_concurrency());
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
@@ -162,14 +163,17 @@ int run_node(const config::settings& s) {
       for (auto& a : spawned) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
       if (!watchdog) watchdog.emplace(std::chrono::seconds(10), code);
     };
-    auto port = sys.middleman().publish(gateway, self.listen.port, self.listen.host.c_str(), true);
+    const bool tls = actors::uses_tls(sys);
+    if (tls) actors::log_refused_peers();
+    auto port = actors::publish_gateway(sys, gateway, self.listen.port, self.listen.host);
     if (!port) {
       spdlog::error("node.listen: cannot listen on {}: {}", self.listen.to_string(),
                     sys.render(port.error()));
       stop_all();
       return exit_failure;
     }
-    spdlog::info("node '{}' listening on {}:{}", self.name, self.listen.host, *port);
+    spdlog::info("node '{}' listening on {}:{} ({})", self.name, self.listen.host, *port,
+                 tls ? "mutual TLS" : "plain TCP, loopback only");
 
     int sig = signals.wait();
     if (sig == SIGUSR1) code = requested_exit_code();

@@ -8,17 +8,24 @@
 #       extensions on the same machine (same cores: the cost of clustering).
 # Starts its own disposable MariaDB server (scripts/mariadb.sh).
 #
-#   scripts/bench_cluster.sh [--records N] [--batches B]
+#   scripts/bench_cluster.sh [--records N] [--batches B] [--tls]
+#
+# --tls: instead, the cost of mutual TLS (docs/cluster.md): (f) and (h) on a master
+# and two extensions, each without and with TLS in one run, and the time an extension
+# takes to connect to the master (TCP, TLS and BASP handshakes, from its log).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${WEFT_BUILD_DIR:-$root/build}
 records=100000
 batches=3000
+tls_compare=0
+tls=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --records) records=$2; shift 2 ;;
     --batches) batches=$2; shift 2 ;;
-    *) echo "usage: bench_cluster.sh [--records N] [--batches B]" >&2; exit 2 ;;
+    --tls) tls_compare=1; shift ;;
+    *) echo "usage: bench_cluster.sh [--records N] [--batches B] [--tls]" >&2; exit 2 ;;
   esac
 done
 WEFT_TARGETS="caf-node weft_gen_invoices weft_completion_bench" "$root/scripts/build.sh"
@@ -45,6 +52,11 @@ topology() {
     fi
     printf '[files]\nroot = "files"\n[log]\nlevel = "info"\n'
     printf '[scheduler]\nmin_batch_size = %s\nmax_batch_size = %s\n' "$bsize" "$bsize"
+    if [ "$tls" = 1 ]; then  # one CA, one node certificate for every node (and the client)
+      "$node" certs create-ca "$dir/pki" >/dev/null
+      "$node" certs create-node "$dir/pki" node --host 127.0.0.1 >/dev/null
+      printf '[tls]\nca_file = "pki/ca.pem"\ncert_file = "pki/node.pem"\nkey_file = "pki/node.key"\n'
+    fi
     printf '[[node]]\nname = "master"\nrole = "master"\nlisten = "127.0.0.1:%s"\nmerge_engines = %s\nweaver_engines = %s\n' "${ports[0]}" "$engines" "$engines"
     for i in $(seq 1 "$exts"); do
       printf '[[node]]\nname = "ext%s"\nrole = "extension"\nlisten = "127.0.0.1:%s"\nmerge_engines = %s\nweaver_engines = %s\n' "$i" "${ports[$i]}" "$engines" "$engines"
@@ -72,6 +84,47 @@ stop_all() { for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill
 
 "$build/actors/document/weft_gen_invoices" --count "$batches" --out "$work/small.ndjson"
 "$build/actors/document/weft_gen_invoices" --count "$records" --out "$work/data.ndjson"
+
+if [ "$tls_compare" = 1 ]; then
+  # three_nodes NAME ENV... -> starts master, ext1, ext2 of $work/NAME and waits for the joins
+  three_nodes() {
+    local dir=$work/$1; shift
+    start "$dir" master "$@"
+    wait_log "$dir/master.log" "listening on"
+    start "$dir" ext1 "$@"
+    start "$dir" ext2 "$@"
+    wait_log "$dir/master.log" "node 'ext1' joined"
+    wait_log "$dir/master.log" "node 'ext2' joined"
+  }
+  handshake() {  # the extensions' connect times (ms) from their logs
+    sed -n 's/.*connected to the master at .* in \([0-9.]*\) ms.*/\1/p' "$1"/ext*.log | paste -sd' '
+  }
+  for tls in 0 1; do
+    echo "bench: TLS=$tls (f) $batches one-record batches, no-op engines, 3 nodes"
+    topology "$work/f$tls" "weft_f$tls" 2 1
+    three_nodes "f$tls" WEFT_BENCH_NOOP_ENGINES=1
+    t=$(submit "$work/f$tls" "$work/small.ndjson" --format txt)
+    declare "overhead_$tls=$(python3 -c "print(f'{$t / $batches * 1e6:.0f}')")"
+    declare "connect_$tls=$(handshake "$work/f$tls")"
+    stop_all
+    echo "bench: TLS=$tls (h) $records-record PDF job, 3 nodes"
+    topology "$work/h$tls" "weft_h$tls" 2 1000 1
+    three_nodes "h$tls"
+    declare "job_$tls=$(submit "$work/h$tls" "$work/data.ndjson" --format pdf)"
+    stop_all
+  done
+  cat <<REPORT
+
+Weft TLS cost — $(date -u +%FT%TZ), $(nproc) cores, $(git -C "$root" rev-parse --short HEAD)
+(f) scheduling overhead per batch, master + 2 extensions, MariaDB, no-op engines:
+      plain TCP $overhead_0 µs, mutual TLS $overhead_1 µs
+(h) $records-record PDF job, master + 2 extensions (1+1 engines each):
+      plain TCP $job_0 s, mutual TLS $job_1 s, ratio $(python3 -c "print(f'{$job_1 / $job_0:.2f}')")
+an extension connecting to the master (TCP + TLS + BASP handshakes, ms, each join of (f)):
+      plain TCP $connect_0; mutual TLS $connect_1
+REPORT
+  exit 0
+fi
 
 echo "bench: (f) scheduling overhead, no-op engines, $batches batches of one record"
 # One SQLite node.

@@ -1,10 +1,12 @@
 #include "tests/cluster/cluster_support.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
+#include "runtime/certs/certs.hpp"
 #include "tests/support/test_port.hpp"
 
 namespace weft::test::cluster {
@@ -48,6 +50,11 @@ std::string topology_text(const topology_spec& t) {
 
 // -- test_cluster -----------------------------------------------------------------
 
+bool cluster_options::tls_from_environment() {
+  const char* v = std::getenv("WEFT_TEST_TLS");
+  return v && std::string(v) == "1";
+}
+
 test_cluster::test_cluster(cluster_options options)
     : options_(std::move(options)), db_(std::make_unique<fresh_database>()) {
   spec_.secret_file = dir_.write("cluster.secret", "cluster-test-secret-0123456789\n");
@@ -56,6 +63,14 @@ test_cluster::test_cluster(cluster_options options)
   spec_.database_url = db_->url();
   spec_.files_root = dir_.path() + "/files";
   spec_.extra = options_.extra;
+  if (options_.tls) {
+    const auto pki = dir_.path() + "/tls";
+    certs::create_ca(pki);
+    certs::create_node(pki, "node", {"127.0.0.1", "localhost"});
+    tls_table_ = "[tls]\nca_file = \"" + pki + "/ca.pem\"\ncert_file = \"" + pki +
+                 "/node.pem\"\nkey_file = \"" + pki + "/node.key\"\n\n";
+    spec_.extra = tls_table_ + spec_.extra;
+  }
   spec_.nodes.push_back(
       {"master", "master", reserve_port(), options_.master_merge, options_.master_weaver});
   for (int i = 1; i <= options_.extensions; ++i)

@@ -69,6 +69,12 @@ struct cluster_options {
   int extension_merge = 2;
   int extension_weaver = 1;
   std::string extra;  ///< extra topology text (e.g. `[scheduler]` tables)
+  /// Mutual TLS between every node and client: a CA and one node certificate (for
+  /// 127.0.0.1) made with runtime/certs in the cluster's directory, in `[tls]`. The
+  /// default comes from WEFT_TEST_TLS=1, so that CTest runs the same suites over TLS.
+  bool tls = tls_from_environment();
+
+  static bool tls_from_environment();
 
   /// A master alone.
   static cluster_options master_only() {
@@ -135,6 +141,9 @@ class test_cluster {
   /// with the logs when it does not.
   std::string wait_for_job(int64_t id, std::chrono::milliseconds timeout = 240s);
 
+  /// The `[tls]` table of the cluster's topology ("" without TLS).
+  const std::string& tls_table() const { return tls_table_; }
+
   /// The tails of every node's log, for failure messages.
   std::string logs() const;
 
@@ -147,6 +156,7 @@ class test_cluster {
   std::unique_ptr<fresh_database> db_;
   topology_spec spec_;
   std::string topology_path_;
+  std::string tls_table_;
   std::map<std::string, std::unique_ptr<node_process>> nodes_;
 };
 

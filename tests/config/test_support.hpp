@@ -23,7 +23,8 @@ inline std::string fixture(const std::string& name) {
 /// Git does not keep file modes: make the fixture secrets private (0600) and the one meant
 /// to be too open 0644, as the fixtures' README says.
 inline void set_fixture_modes() {
-  for (const char* name : {"secret.txt", "db.password", "empty.secret", "short.secret"})
+  for (const char* name : {"secret.txt", "db.password", "empty.secret", "short.secret",
+                           "tls-node.key", "tls-master.key"})
     if (::chmod(fixture(name).c_str(), 0600) != 0)
       throw std::runtime_error("cannot chmod fixture " + fixture(name));
   if (::chmod(fixture("open.secret").c_str(), 0644) != 0)

@@ -98,6 +98,16 @@ BOOST_AUTO_TEST_CASE(rejects_an_extension_that_cannot_reach_the_master) {
                "extension \"ext1\" cannot reach the master", std::string("ext1"));
 }
 
+BOOST_AUTO_TEST_CASE(refuses_a_node_off_loopback_without_tls) {
+  expect_error("bad_no_tls.toml", 17, "node[1].listen",
+               "node \"ext1\" listens on 10.0.0.11:4242, which is not a loopback address",
+               std::string("master"));
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_tls_key_readable_by_others) {
+  expect_error("bad_tls_open_key.toml", 12, "tls.key_file", "chmod 600", std::string("solo"));
+}
+
 BOOST_AUTO_TEST_CASE(lets_the_master_itself_listen_on_every_interface) {
   BOOST_CHECK_NO_THROW(load_topology(fixture("bad_unreachable_master.toml"), "master"));
 }
