@@ -163,6 +163,13 @@ void read_log(const table_reader& root, settings& s) {
   detail::read_keys(*t, s);
 }
 
+void read_jobs(const table_reader& root, settings& s) {
+  auto t = root.get_table("jobs", "jobs");
+  if (!t) return;
+  t->reject_unknown_keys();
+  detail::read_keys(*t, s);
+}
+
 /// A node as read, with the readers needed to point cross-node errors at the right line.
 struct node_entry {
   node_settings settings;
@@ -311,6 +318,7 @@ settings load(const std::string& path, const std::optional<std::string>& node_na
   detail::read_scheduler(root, s);
   detail::read_cleanup(root, s);
   read_log(root, s);
+  read_jobs(root, s);
 
   const auto entries = read_nodes(root);
   check_nodes(entries);
