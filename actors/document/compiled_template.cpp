@@ -71,10 +71,9 @@ class render_context : public kainjow::mustache::basic_context<std::string> {
     // Counted back down by the partial's end marker; a partial that is not found renders
     // nothing and has none.
     if (partial_depth_ + 1 > tpl_.limits.max_partial_depth) {
-      throw render_limit_error("partials nest deeper than " +
-                               std::to_string(tpl_.limits.max_partial_depth) +
-                               " levels (jobs.max_partial_depth) at partial \"" + base_name +
-                               "\" in " + tpl_.name);
+      throw render_limit_error(
+          "partials nest deeper than " + std::to_string(tpl_.limits.max_partial_depth) +
+          " levels (jobs.max_partial_depth) at partial \"" + base_name + "\" in " + tpl_.name);
     }
     const std::uintptr_t here = stack_position();
     const std::uintptr_t used = here > stack_base_ ? here - stack_base_ : stack_base_ - here;

@@ -56,8 +56,7 @@ class collector {
           // Partials may include themselves (recursive lists): look a few levels deep only,
           // and into each partial once per kind of place (top level or in a section), so
           // that partials including others many times over cannot multiply the walk.
-          if (dir_ != nullptr && partial_depth < 8 &&
-              walked_.insert({t.name, depth == 0}).second) {
+          if (dir_ != nullptr && partial_depth < 8 && walked_.insert({t.name, depth == 0}).second) {
             const auto path = *dir_ / (t.name + ".mustache");
             std::error_code ec;
             if (std::filesystem::is_regular_file(path, ec))

@@ -97,9 +97,8 @@ compiled_template template_engine::compile(const std::string& text, const std::s
       auto& stored = p->partial_sources[t.name] = std::move(*source);
       auto scanned = detail::scan_template(stored, file, limits_.max_section_depth);
       note_sections(scanned);
-      p->partial_variants.emplace(
-          t.name, kainjow::mustache::data(detail::rewrite_standalone(
-                      stored, scanned, detail::render_markers::partial)));
+      p->partial_variants.emplace(t.name, kainjow::mustache::data(detail::rewrite_standalone(
+                                              stored, scanned, detail::render_markers::partial)));
       // kainjow parses partials at render time; make sure it will accept this one.
       build(stored, scanned, file, escape_, detail::render_markers::partial);
       work.push_back({file, &stored, std::move(scanned)});

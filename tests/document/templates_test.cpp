@@ -258,11 +258,10 @@ std::map<std::string, std::string> doubling_partials(int levels, int copies,
 compiled_template compile_with(const std::string& tpl,
                                const std::map<std::string, std::string>& partials,
                                template_limits limits) {
-  return template_engine(escape_mode::none, limits)
-      .compile(tpl, "t", [&](const std::string& name) {
-        auto it = partials.find(name);
-        return it == partials.end() ? std::nullopt : std::optional<std::string>(it->second);
-      });
+  return template_engine(escape_mode::none, limits).compile(tpl, "t", [&](const std::string& name) {
+    auto it = partials.find(name);
+    return it == partials.end() ? std::nullopt : std::optional<std::string>(it->second);
+  });
 }
 
 std::string render_error(compiled_template& tpl, const json& data) {
@@ -335,8 +334,8 @@ BOOST_AUTO_TEST_CASE(nested_sections_over_a_list_stop_at_the_output_size) {
 BOOST_AUTO_TEST_CASE(values_count_towards_the_output_size) {
   auto tpl = compile_with("{{#l}}{{big}}{{/l}}", {}, template_limits{100, 10, 1000});
   BOOST_CHECK_EQUAL(tpl.render({{"l", {1, 2}}, {"big", std::string(400, 'b')}}).size(), 800u);
-  BOOST_CHECK(contains(
-      render_error(tpl, {{"l", {1, 2, 3}}, {"big", std::string(400, 'b')}}), "max_record_output"));
+  BOOST_CHECK(contains(render_error(tpl, {{"l", {1, 2, 3}}, {"big", std::string(400, 'b')}}),
+                       "max_record_output"));
   // A long string used as a section's condition is not output.
   auto cond = compile_with("{{#l}}{{#big}}.{{/big}}{{/l}}", {}, template_limits{100, 10, 1000});
   BOOST_CHECK_EQUAL(cond.render({{"l", {1, 2, 3}}, {"big", std::string(400, 'b')}}), "...");
@@ -352,9 +351,9 @@ BOOST_AUTO_TEST_CASE(the_render_check_stops_a_render_that_outputs_nothing) {
   tpl.set_render_check([&calls] {
     if (++calls == 3) throw std::runtime_error("cancelled");
   });
-  BOOST_CHECK_EXCEPTION(tpl.render({{"l", json::array({1, 2, 3, 4, 5, 6, 7, 8, 9, 10})}}),
-                        std::runtime_error,
-                        [](const std::runtime_error& e) { return std::string{e.what()} == "cancelled"; });
+  BOOST_CHECK_EXCEPTION(
+      tpl.render({{"l", json::array({1, 2, 3, 4, 5, 6, 7, 8, 9, 10})}}), std::runtime_error,
+      [](const std::runtime_error& e) { return std::string{e.what()} == "cancelled"; });
   BOOST_CHECK_EQUAL(calls, 3);
 }
 
@@ -362,9 +361,9 @@ BOOST_AUTO_TEST_CASE(limits_leave_ordinary_templates_alone) {
   // Markers for the output count are invisible: set delimiters, standalone lines, partials.
   BOOST_CHECK_EQUAL(render("{{=<% %>=}}\n<%#a%>\n[<%b%>]\n<%/a%>\n", {{"a", true}, {"b", "x"}}),
                     "[x]\n");
-  BOOST_CHECK_EQUAL(render("a\n  {{>p}}\nb\n", {{"on", true}},
-                           {{"p", "{{=| |=}}\n|#on|\nin\n|/on|\n"}}),
-                    "a\n  in\nb\n");
+  BOOST_CHECK_EQUAL(
+      render("a\n  {{>p}}\nb\n", {{"on", true}}, {{"p", "{{=| |=}}\n|#on|\nin\n|/on|\n"}}),
+      "a\n  in\nb\n");
   BOOST_CHECK_EQUAL(render("{{#l}}{{>item}}{{/l}}", {{"l", {1, 2, 3}}}, {{"item", "<{{.}}>"}}),
                     "<1><2><3>");
 }

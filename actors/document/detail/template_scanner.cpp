@@ -264,8 +264,8 @@ std::string rewrite_standalone(const std::string& text, const std::vector<templa
         case kind::set_delimiter: {
           std::string o;
           std::string c;
-          const std::string body = trim(
-              text.substr(t.begin + t.open.size(), t.end - t.begin - t.open.size() - t.close.size()));
+          const std::string body = trim(text.substr(
+              t.begin + t.open.size(), t.end - t.begin - t.open.size() - t.close.size()));
           if (parse_delimiters(body, o, c)) {
             end_open = o;
             end_close = c;
