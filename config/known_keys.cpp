@@ -549,16 +549,16 @@ std::vector<key_info> make_known_keys() {
                   .in(jobs_field<&jb::max_record_output>())
                   .range(1, int64_max)
                   .doc("Most bytes one record may render to.", "16777216"));
-  k.push_back(entry("jobs", "max_document_pages", key_type::integer)
-                  .in(jobs_field<&jb::max_document_pages>())
-                  .range(1, int64_max)
-                  .doc("Most pages one document (one record) may fill in a PDF or txt output.",
-                       "10000"));
-  k.push_back(entry("jobs", "max_batch_time", key_type::duration_string)
-                  .in(jobs_field<&jb::max_batch_time>())
-                  .at_least(positive)
-                  .doc("Longest an engine may render one batch; a slower batch fails its job.",
-                       "\"5m\""));
+  k.push_back(
+      entry("jobs", "max_document_pages", key_type::integer)
+          .in(jobs_field<&jb::max_document_pages>())
+          .range(1, int64_max)
+          .doc("Most pages one document (one record) may fill in a PDF or txt output.", "10000"));
+  k.push_back(
+      entry("jobs", "max_batch_time", key_type::duration_string)
+          .in(jobs_field<&jb::max_batch_time>())
+          .at_least(positive)
+          .doc("Longest an engine may render one batch; a slower batch fails its job.", "\"5m\""));
   k.push_back(entry("jobs", "max_attempts", key_type::integer)
                   .in(jobs_field<&jb::max_attempts>())
                   .range(1, 1000)

@@ -125,7 +125,7 @@ struct jobs_settings {
   int64_t max_record_output = 16 * 1024 * 1024;  ///< bytes one record may render to
   int64_t max_document_pages = 10000;            ///< pages one document may fill (PDF, txt)
   duration max_batch_time{5 * 60 * 1000};        ///< render time of one batch
-  int max_attempts = 3;  ///< attempts of one batch (engine lost, master restarted) before the job fails
+  int max_attempts = 3;  ///< tries of one batch (engine lost, master restarted) before failing
 };
 
 /// `[log]`.
