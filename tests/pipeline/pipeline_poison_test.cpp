@@ -258,13 +258,15 @@ BOOST_AUTO_TEST_CASE(a_row_bigger_than_max_allowed_packet_fails_the_job_on_maria
                  "\"\n");
   std::string why;
   BOOST_REQUIRE_MESSAGE(node.start(why), why);
-  // Two 9 MB fields: each under the reader's 16 MiB field limit, the row over the packet.
+  // A CSV row of two 9 MB fields: each under the reader's 16 MiB field limit (an NDJSON line
+  // has the same limit), the row over the packet.
   const std::string big(9 * 1000 * 1000, 'z');
-  auto data = one_record(node, "oversized", "\"a\":\"" + big + "\",\"b\":\"" + big + "\"");
+  auto data = node.write("input/oversized.csv", "invoice,a,b\nP-1," + big + "," + big + "\n");
   auto tpl = node.write("input/oversized.mustache", "{{invoice}}\n");
   auto res = submit(node, job(data, tpl, "txt"), 180s);
   BOOST_TEST(res.exit_code == 1, "exit " << res.exit_code << ": " << res.err << "\n" << res.out);
   BOOST_TEST(contains(res.err, "failed"), res.err);
-  BOOST_TEST(contains(res.err, "max_allowed_packet"), res.err);
+  BOOST_TEST(contains(res.err, "oversized.csv: row 1"), res.err);
+  BOOST_TEST(contains(res.err, "max_allowed_packet = 16777216 bytes"), res.err);
   node_still_serves(node);
 }
