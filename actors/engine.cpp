@@ -12,7 +12,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <caf/all.hpp>
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -20,13 +22,16 @@
 
 #include "actors/actors.hpp"
 #include "actors/admission.hpp"
+#include "actors/document/output_error.hpp"
 #include "actors/document/output_format.hpp"
 #include "actors/document/output_writer.hpp"
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
+#include "actors/job_limits.hpp"
 #include "actors/planning/job_json.hpp"
 #include "actors/planning/output_planning.hpp"
 #include "actors/protocol.hpp"
+#include "config/duration.hpp"
 #include "storage/filestore/content_file.hpp"
 #include "storage/filestore/layout.hpp"
 #include "storage/job_store.hpp"
@@ -57,10 +62,19 @@ struct job_view {
 };
 
 /// A batch the engine could not finish for a reason that is the job's fault
-/// (its template, its content): the job fails.
+/// (its template, its content, its limits): the job fails.
 struct job_fault : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+/// The batch's job ended meanwhile (cancelled, or failed by another batch):
+/// the engine drops the batch without a word and asks for more work.
+struct job_ended : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// How often a running batch looks whether its job has ended (a database read).
+constexpr auto job_state_every = std::chrono::seconds(1);
 
 struct engine_state {
   node_context ctx;
@@ -81,6 +95,9 @@ struct engine_state {
   /// durably and fenced as usual, without rendering or writing anything, so
   /// that the scheduling overhead per batch can be measured.
   bool noop = false;
+  // The batch being worked on: its time budget and when its job's state was read last.
+  std::chrono::steady_clock::time_point batch_deadline;
+  std::chrono::steady_clock::time_point state_read;
   static inline const char* name = "engine";
 };
 
@@ -97,7 +114,8 @@ job_view& load_job(engine_state& st, int64_t job_id) {
   view->options = parse_job_options(row.options_json);
   if (st.type == engine_type::merge) {
     try {
-      document::template_engine engine(document::template_escape_for(*format));
+      document::template_engine engine(document::template_escape_for(*format),
+                                       template_limits_of(st.ctx.settings->jobs));
       view->tmpl =
           std::make_unique<document::compiled_template>(engine.compile_file(row.template_path));
     } catch (const document::template_error& e) {
@@ -106,6 +124,35 @@ job_view& load_job(engine_state& st, int64_t job_id) {
   }
   st.job = std::move(view);
   return *st.job;
+}
+
+/// Throws when the batch must stop: its time budget (`jobs.max_batch_time`) is
+/// spent (job_fault) or its job has ended (job_ended: a `cancel` stops a
+/// running render). Called between records and, through the template's render
+/// check, inside a long render. The job's state is read at most once a second.
+void check_batch(engine_state& st, const batch& b) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now > st.batch_deadline) {
+    throw job_fault(
+        std::string{to_string(b.type)} + " batch " + std::to_string(b.batch_no) + " (records " +
+        std::to_string(b.first_seq) + "-" + std::to_string(b.last_seq) + ") took longer than " +
+        config::format_duration(st.ctx.settings->jobs.max_batch_time) + " (jobs.max_batch_time)");
+  }
+  if (now - st.state_read < job_state_every) return;
+  st.state_read = now;
+  try {
+    const auto state = st.store->job(b.job_id).state;
+    if (storage::finished(state))
+      throw job_ended("job " + std::to_string(b.job_id) + " is " + storage::to_string(state));
+  } catch (const storage::storage_error&) {
+    // The database is away: keep rendering; the result's write will tell.
+  }
+}
+
+/// Starts the clock of a batch.
+void start_batch(engine_state& st) {
+  st.batch_deadline = std::chrono::steady_clock::now() + st.ctx.settings->jobs.max_batch_time;
+  st.state_read = std::chrono::steady_clock::now();
 }
 
 /// Renders records [first, last] into one content file; true if accepted.
@@ -123,13 +170,23 @@ bool run_merge(engine_state& st, const batch& b) {
   auto path = filestore::content_path(st.ctx.files_root(), b.job_id, b.batch_no, b.attempt);
   content_writer out(path);
   std::string text;
+  const auto max_pages = static_cast<std::size_t>(st.ctx.settings->jobs.max_document_pages);
+  job.tmpl->set_render_check([&st, &b] { check_batch(st, b); });
   for (const auto& r : records) {
+    check_batch(st, b);
     text.clear();
     try {
       job.tmpl->render(nlohmann::json::parse(r.body), text);
+    } catch (const job_ended&) {
+      throw;
     } catch (const std::exception& e) {
       throw job_fault("record " + std::to_string(r.seq) + ": " + e.what());
     }
+    // Form feeds alone already make too many pages: fail now, naming the record, rather
+    // than when the document is woven.
+    if (static_cast<std::size_t>(std::count(text.begin(), text.end(), '\f')) >= max_pages)
+      throw job_fault("record " + std::to_string(r.seq) + ": " +
+                      document::too_many_pages(max_pages));
     out.add(r.seq, text);
   }
   storage::content_row c;
@@ -149,6 +206,16 @@ std::string segment_file(const job_view& job, const batch& b, const std::string&
                                      document::extension(job.format));
 }
 
+/// Adds record `seq`'s document; a document past a writer's limit (pages)
+/// fails the job naming the record.
+void add_document(document::output_writer& writer, int64_t seq, const std::string& text) {
+  try {
+    writer.add_document(text);
+  } catch (const document::output_error& e) {
+    throw job_fault("record " + std::to_string(seq) + ": " + e.what());
+  }
+}
+
 /// Documents [first, last] in record order: a job without sort_by/group_by.
 void weave_range(engine_state& st, const batch& b, document::output_writer& writer) {
   int64_t seq = 0;
@@ -166,7 +233,7 @@ void weave_range(engine_state& st, const batch& b, document::output_writer& writ
       if (seq != expected)
         throw job_fault("content of job " + std::to_string(b.job_id) + " misses record " +
                         std::to_string(expected));
-      writer.add_document(text);
+      add_document(writer, seq, text);
       ++expected;
     }
     if (expected > b.last_seq) break;
@@ -200,7 +267,7 @@ void weave_planned(engine_state& st, const batch& b, const planned_segment& seg,
     if (!found[i])
       throw job_fault("content of job " + std::to_string(b.job_id) + " misses record " +
                       std::to_string(seg.records[i]));
-    writer.add_document(texts[i]);
+    add_document(writer, seg.records[i], texts[i]);
     std::string().swap(texts[i]);
   }
 }
@@ -228,7 +295,9 @@ bool run_weave(engine_state& st, const batch& b) {
   auto path = filestore::output_dir(st.ctx.files_root(), b.job_id) + "/" +
               segment_file(job, b, segment_name);
   fs::create_directories(fs::path(path).parent_path());
-  auto writer = document::make_output_writer(job.format, path);
+  document::output_options options;
+  options.max_document_pages = static_cast<std::uint64_t>(st.ctx.settings->jobs.max_document_pages);
+  auto writer = document::make_output_writer(job.format, path, options);
   if (planned)
     weave_planned(st, b, *planned, *writer);
   else
@@ -258,6 +327,7 @@ void retry_later(engine_actor* self) {
 void run(engine_actor* self, const batch& b) {
   auto& st = self->state;
   try {
+    start_batch(st);
     bool accepted = st.type == engine_type::merge ? run_merge(st, b) : run_weave(st, b);
     st.last = b;
     st.has_last = true;
@@ -265,6 +335,10 @@ void run(engine_actor* self, const batch& b) {
     if (!accepted)
       spdlog::info("{}: result of job {} batch {} attempt {} refused (another attempt won)", st.id,
                    b.job_id, b.batch_no, b.attempt);
+    ask(self);
+  } catch (const job_ended& e) {
+    spdlog::info("{}: job {} batch {} dropped: {}", st.id, b.job_id, b.batch_no, e.what());
+    st.job.reset();
     ask(self);
   } catch (const job_fault& e) {
     spdlog::warn("{}: job {} batch {}: {}", st.id, b.job_id, b.batch_no, e.what());

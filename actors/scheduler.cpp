@@ -196,12 +196,14 @@ class scheduler : public caf::event_based_actor {
   void on_mapped(int64_t job, int64_t records);
   void start_mapping(int64_t job);
   void resume(const storage::job_row& row);
-  void requeued(const std::vector<batch>& batches);
+  void requeued(const std::vector<batch>& batches, const std::string& why);
+  /// Fails `b`'s job when `b.attempt` is past `[jobs] max_attempts`; true if it did.
+  bool out_of_attempts(const batch& b, const std::string& why);
   void report_capacity();
   std::string engines_json();
   std::string jobs_json();
   std::string capacity_json();
-  void forget_engine(const std::string& id);
+  void forget_engine(const std::string& id, const std::string& why);
   void load_unfinished();
   scheduler_state state_;
 };
@@ -483,8 +485,11 @@ void scheduler::resume(const storage::job_row& row) {
               for (const auto& r : *open) {
                 auto b = batch_of(r);
                 // Any open batch may have been handed out before the restart and
-                // its engine may still finish it: fence the old attempt.
+                // its engine may still finish it: fence the old attempt. A batch
+                // whose attempts are used up (its render may be what crashed the
+                // master) fails the job instead of crashing it again.
                 ++b.attempt;
+                if (out_of_attempts(b, "the master restarted while the batch was open")) return;
                 send(s.store, attempt_atom::value, b.job_id, p, int32_t{b.batch_no},
                      int32_t{b.attempt});
                 jp.remaining[p == phase::merge ? 0 : 1].insert(b.batch_no);
@@ -522,14 +527,28 @@ void scheduler::resume(const storage::job_row& row) {
 }
 
 /// Persists the new attempts of batches handed back (a lost engine or node):
-/// from then on the old attempts' results are refused.
-void scheduler::requeued(const std::vector<batch>& batches) {
+/// from then on the old attempts' results are refused. A batch past
+/// `max_attempts` fails its job instead (a job that kills its engines' nodes
+/// must not be handed out for ever).
+void scheduler::requeued(const std::vector<batch>& batches, const std::string& why) {
   for (const auto& b : batches) {
-    spdlog::info("job {} {} batch {} goes back to the queue as attempt {}", b.job_id,
-                 to_string(b.type), b.batch_no, b.attempt);
+    if (out_of_attempts(b, why)) continue;
+    spdlog::info("job {} {} batch {} goes back to the queue as attempt {} ({})", b.job_id,
+                 to_string(b.type), b.batch_no, b.attempt, sanitised(why));
     send(state_.store, attempt_atom::value, b.job_id, phase_of(b.type), int32_t{b.batch_no},
          int32_t{b.attempt});
   }
+}
+
+bool scheduler::out_of_attempts(const batch& b, const std::string& why) {
+  const int max = state_.effective->jobs.max_attempts;
+  if (b.attempt <= max) return false;
+  finish_job(b.job_id, job_state::failed,
+             std::string{to_string(b.type)} + " batch " + std::to_string(b.batch_no) +
+                 " (records " + std::to_string(b.first_seq) + "-" + std::to_string(b.last_seq) +
+                 ") failed " + std::to_string(b.attempt - 1) + " attempts (jobs.max_attempts = " +
+                 std::to_string(max) + "); last: " + sanitised(why, 500));
+  return true;
 }
 
 /// Logs the expected-remote-engine totals when they change: degraded (fewer
@@ -629,15 +648,16 @@ std::string scheduler::capacity_json() {
   return out.dump();
 }
 
-/// Forgets an engine whose actor is gone or whose node is lost.
-void scheduler::forget_engine(const std::string& id) {
+/// Forgets an engine whose actor is gone or whose node is lost; `why` is
+/// the error its batch (if any) fails with when it has no attempt left.
+void scheduler::forget_engine(const std::string& id, const std::string& why) {
   auto& s = state_;
   auto e = s.engines.find(id);
   if (e == s.engines.end()) return;
   s.engine_by_addr.erase(e->second.address());
   s.engines.erase(e);
   s.waiting.erase(id);
-  if (auto b = s.policy.remove_engine(id)) requeued({*b});
+  if (auto b = s.policy.remove_engine(id)) requeued({*b}, why);
 }
 
 /// Resumes every unfinished job, then looks for new queued ones every second.
@@ -764,8 +784,9 @@ void scheduler::on_engine_down(const caf::down_msg& msg) {
   auto e = s.engine_by_addr.find(msg.source);
   if (e == s.engine_by_addr.end()) return;
   auto id = e->second;
-  spdlog::warn("engine {} is gone: {}", sanitised(id), error_text(system(), msg.reason));
-  forget_engine(id);
+  auto why = "engine " + id + " is gone: " + error_text(system(), msg.reason);
+  spdlog::warn("{}", sanitised(why));
+  forget_engine(id, why);
   report_capacity();
   dispatch();
 }
@@ -776,7 +797,8 @@ caf::result<bool> scheduler::on_register(const std::string& id, caf::atom_value 
   auto& s = state_;
   const auto type = engine_type_of(type_atom);
   if (!type) return refused("engine " + sanitised(id) + ": unknown engine type");
-  forget_engine(id);  // registering again (after a rejoin) replaces the old one
+  // Registering again (after a rejoin) replaces the old one.
+  forget_engine(id, "engine " + id + " registered again while running it");
   s.policy.add_engine(id, *type, node, local);
   s.engines[id] = engine;
   s.engine_by_addr[engine.address()] = id;
@@ -849,7 +871,7 @@ void scheduler::on_node_lost(const std::string& node) {
     }
     s.waiting.erase(id);
   }
-  requeued(s.policy.remove_node(node));
+  requeued(s.policy.remove_node(node), "node " + node + " was lost while running it");
   send(s.store, lost_atom::value, node);
   report_capacity();
   dispatch();

@@ -15,6 +15,7 @@
 #include "actors/document/output_format.hpp"
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
+#include "actors/job_limits.hpp"
 #include "actors/planning/job_json.hpp"
 #include "actors/protocol.hpp"
 #include "actors/trust/auth.hpp"
@@ -139,7 +140,8 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
   if (auto problem = document::check_data_options(data); !problem.empty())
     return refused(data_name + ": " + problem);
   try {
-    document::template_engine engine(document::template_escape_for(*format));
+    document::template_engine engine(document::template_escape_for(*format),
+                                     template_limits_of(st.ctx.settings->jobs));
     engine.compile_file(template_path);
   } catch (const document::template_error& e) {
     return refused(e.what());

@@ -150,6 +150,10 @@ const key_field<settings>* cleanup_field() {
   return field_at<settings, &settings::cleanup, Member>();
 }
 template <auto Member>
+const key_field<settings>* jobs_field() {
+  return field_at<settings, &settings::jobs, Member>();
+}
+template <auto Member>
 const key_field<settings>* log_field() {
   return field_at<settings, &settings::log, Member>();
 }
@@ -347,6 +351,8 @@ std::vector<key_info> make_known_keys() {
   k.push_back(table_entry("", "tls", "absent: plain TCP (loopback only)")
                   .doc("Mutual TLS on every connection; required when a node is not on loopback.",
                        "[tls]"));
+  k.push_back(table_entry("", "jobs", "all defaults")
+                  .doc("Limits on one job's rendering and retries.", "[jobs]"));
   k.push_back(entry("", "node", key_type::array_of_tables)
                   .note("required")
                   .doc("One entry per node of the cluster.", "[[node]]"));
@@ -561,6 +567,39 @@ std::vector<key_info> make_known_keys() {
                   .at_least(positive)
                   .at_run_time()
                   .doc("Output files of finished jobs older than this are deleted.", "\"24h\""));
+
+  // [jobs]
+  using jb = jobs_settings;
+  k.push_back(entry("jobs", "max_section_depth", key_type::integer)
+                  .in(jobs_field<&jb::max_section_depth>())
+                  .range(1, 10000)
+                  .doc("Most sections nested inside each other in one template (or partial); a "
+                       "deeper template is refused when the job is submitted.",
+                       "100"));
+  k.push_back(entry("jobs", "max_partial_depth", key_type::integer)
+                  .in(jobs_field<&jb::max_partial_depth>())
+                  .range(1, 1000)
+                  .doc("Most partials nested inside each other while one record renders.", "10"));
+  k.push_back(entry("jobs", "max_record_output", key_type::integer)
+                  .in(jobs_field<&jb::max_record_output>())
+                  .range(1, int64_max)
+                  .doc("Most bytes one record may render to.", "16777216"));
+  k.push_back(
+      entry("jobs", "max_document_pages", key_type::integer)
+          .in(jobs_field<&jb::max_document_pages>())
+          .range(1, int64_max)
+          .doc("Most pages one document (one record) may fill in a PDF or txt output.", "10000"));
+  k.push_back(
+      entry("jobs", "max_batch_time", key_type::duration_string)
+          .in(jobs_field<&jb::max_batch_time>())
+          .at_least(positive)
+          .doc("Longest an engine may render one batch; a slower batch fails its job.", "\"5m\""));
+  k.push_back(entry("jobs", "max_attempts", key_type::integer)
+                  .in(jobs_field<&jb::max_attempts>())
+                  .range(1, 1000)
+                  .doc("Attempts of one batch (its engine or node was lost, the master "
+                       "restarted) before its job fails with the last error.",
+                       "3"));
 
   // [log]
   k.push_back(

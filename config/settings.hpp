@@ -123,6 +123,17 @@ struct cleanup_settings {
   duration orphan_min_age{3600 * 1000};
 };
 
+/// `[jobs]`: limits that make a poison job fail instead of crashing or wedging a node
+/// (docs/jobs.md#limits). Read by every node: engines render, the master schedules.
+struct jobs_settings {
+  int max_section_depth = 100;  ///< sections nested in one template (refused at compile time)
+  int max_partial_depth = 10;   ///< partials nested while rendering one record
+  int64_t max_record_output = 16 * 1024 * 1024;  ///< bytes one record may render to
+  int64_t max_document_pages = 10000;            ///< pages one document may fill (PDF, txt)
+  duration max_batch_time{5 * 60 * 1000};        ///< render time of one batch
+  int max_attempts = 3;  ///< tries of one batch (engine lost, master restarted) before failing
+};
+
 /// `[log]`.
 struct log_settings {
   std::string level = "info";  ///< trace, debug, info, warn, error
@@ -164,6 +175,7 @@ struct settings {
   files_settings files;
   scheduler_settings scheduler;
   cleanup_settings cleanup;
+  jobs_settings jobs;
   log_settings log;
   limits_settings limits;
   tls_settings tls;

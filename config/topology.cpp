@@ -226,15 +226,9 @@ void read_cleanup(const table_reader& root, settings& s) {
 
 namespace {
 
-void read_log(const table_reader& root, settings& s) {
-  auto t = root.get_table("log", "log");
-  if (!t) return;
-  t->reject_unknown_keys();
-  detail::read_keys(*t, s);
-}
-
-void read_limits(const table_reader& root, settings& s) {
-  auto t = root.get_table("limits", "limits");
+/// An optional table whose keys need no rule across tables ([log], [limits], [jobs]).
+void read_plain_table(const table_reader& root, settings& s, const char* name) {
+  auto t = root.get_table(name, name);
   if (!t) return;
   t->reject_unknown_keys();
   detail::read_keys(*t, s);
@@ -433,8 +427,9 @@ settings load(const std::string& path, const std::optional<std::string>& node_na
   read_database(root, s);
   detail::read_scheduler(root, s);
   detail::read_cleanup(root, s);
-  read_log(root, s);
-  read_limits(root, s);
+  read_plain_table(root, s, "log");
+  read_plain_table(root, s, "limits");
+  read_plain_table(root, s, "jobs");
   read_tls(root, s);
 
   const auto entries = read_nodes(root);

@@ -380,6 +380,14 @@ migration_report database::migrate(std::chrono::milliseconds wait) {
 
 int database::schema_version() { return detail::schema_version(*this); }
 
+std::size_t database::max_statement_bytes() {
+  if (backend() != backend_kind::mariadb) return 1000u * 1000u * 1000u;  // SQLITE_MAX_LENGTH
+  long long bytes = 0;
+  detail::with_session(
+      *this, [&](soci::session& s) { s << "SELECT @@max_allowed_packet", soci::into(bytes); });
+  return bytes > 0 ? static_cast<std::size_t>(bytes) : 0;
+}
+
 int database::known_schema_version() noexcept { return detail::known_schema_version(); }
 
 std::chrono::system_clock::time_point database::now() {

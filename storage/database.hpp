@@ -75,6 +75,14 @@ class database {
   ///   unavailable when another process held the migration lease past `wait`.
   migration_report migrate(std::chrono::milliseconds wait);
 
+  /// The largest statement the server accepts, in bytes: MariaDB's
+  /// `max_allowed_packet` (read from the server), SQLite's string limit. A row
+  /// whose values come near it can never be stored: callers fail it instead of
+  /// retrying (a too-large packet makes MariaDB drop the connection, which
+  /// otherwise looks like a transient outage).
+  /// @throws storage_error when the server cannot be asked.
+  std::size_t max_statement_bytes();
+
   /// The schema version recorded in the database (0 for an empty one).
   int schema_version();
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "actors/document/template_limits.hpp"
+
 namespace weft::document {
 
 /// A Mustache template, parsed once, with its partials, ready to render many records.
@@ -18,12 +20,21 @@ class compiled_template {
   ~compiled_template();
 
   /// Renders `value` (normally a JSON object: one record) and appends the text to `out`.
-  /// @throws template_error when partials nest so deeply that rendering would exhaust the stack.
+  /// @throws render_limit_error when partials nest deeper than the limits (or so deeply that
+  /// rendering would exhaust the stack), or the record renders to more bytes than they allow.
   /// @throws std::invalid_argument when `value` nests deeper than 512 levels.
+  /// @throws whatever the render check throws.
   void render(const nlohmann::json& value, std::string& out);
 
   /// Renders `value` into a new string.
   std::string render(const nlohmann::json& value);
+
+  /// Sets the check called every few thousand steps of a render (a cancellation flag, a time
+  /// budget); it throws to stop the render. Empty: none.
+  void set_render_check(render_check check);
+
+  /// The limits it was compiled with.
+  const template_limits& limits() const;
 
   /// The name given at compile time (file name for files), used in error messages.
   const std::string& name() const;

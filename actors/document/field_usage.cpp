@@ -2,7 +2,10 @@
 
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <string>
+#include <utility>
 
 #include "actors/document/data_error.hpp"
 #include "actors/document/detail/template_scanner.hpp"
@@ -50,8 +53,10 @@ class collector {
           if (depth > sections) --depth;
           break;
         case template_token::kind::partial:
-          // Partials may include themselves (recursive lists): look a few levels deep only.
-          if (dir_ != nullptr && partial_depth < 8) {
+          // Partials may include themselves (recursive lists): look a few levels deep only,
+          // and into each partial once per kind of place (top level or in a section), so
+          // that partials including others many times over cannot multiply the walk.
+          if (dir_ != nullptr && partial_depth < 8 && walked_.insert({t.name, depth == 0}).second) {
             const auto path = *dir_ / (t.name + ".mustache");
             std::error_code ec;
             if (std::filesystem::is_regular_file(path, ec))
@@ -67,6 +72,7 @@ class collector {
  private:
   template_fields& out_;
   const std::filesystem::path* dir_;
+  std::set<std::pair<std::string, bool>> walked_;
 };
 
 /// The value `name` resolves to in `record` (a literal dotted key first, then the steps), or

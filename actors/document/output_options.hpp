@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace weft::document {
@@ -17,6 +18,9 @@ struct output_options {
   bool compress = true;
   /// HTML <title> and PDF title; empty means the output file's stem.
   std::string title;
+  /// PDF and txt: most pages one document may fill (`jobs.max_document_pages`); a document
+  /// that would fill more is refused with an output_error. 0: no limit.
+  std::uint64_t max_document_pages = 0;
 };
 
 }  // namespace weft::document

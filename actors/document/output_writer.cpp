@@ -13,7 +13,7 @@ std::unique_ptr<output_writer> make_output_writer(output_format format,
     case output_format::pdf:
       return std::make_unique<pdf_writer>(path, options);
     case output_format::txt:
-      return std::make_unique<text_writer>(path);
+      return std::make_unique<text_writer>(path, options);
     default:
       return std::make_unique<html_writer>(path, options);
   }

@@ -171,6 +171,10 @@ void pdf_writer::add_document(std::string_view text) {
   std::vector<page_lines> pages(1);
   double cursor = top;
   const auto new_page = [&] {
+    // Refused while laying out: a record of form feeds made 20,001 pages, each a page object
+    // in memory until the file is saved.
+    if (s.options.max_document_pages > 0 && pages.size() >= s.options.max_document_pages)
+      throw output_error(too_many_pages(s.options.max_document_pages));
     pages.emplace_back();
     cursor = top;
   };

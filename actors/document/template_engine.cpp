@@ -32,8 +32,10 @@ std::string no_escape(const std::string& s) { return s; }
 
 std::unique_ptr<kainjow::mustache::mustache> build(const std::string& text,
                                                    const std::vector<template_token>& tokens,
-                                                   const std::string& name, escape_mode escape) {
-  auto m = std::make_unique<kainjow::mustache::mustache>(detail::rewrite_standalone(text, tokens));
+                                                   const std::string& name, escape_mode escape,
+                                                   detail::render_markers markers) {
+  auto m = std::make_unique<kainjow::mustache::mustache>(
+      detail::rewrite_standalone(text, tokens, markers));
   if (!m->is_valid()) {
     // scan_template mirrors kainjow's parser, so this is not expected; report it anyway.
     throw template_error(name, 1, 1, m->error_message());
@@ -57,8 +59,15 @@ compiled_template template_engine::compile(const std::string& text, const std::s
   auto p = std::make_unique<compiled_template::impl>();
   p->name = name;
   p->escape = escape_;
-  const auto tokens = detail::scan_template(text, name);
-  p->main = build(text, tokens, name, escape_);
+  p->limits = limits_;
+  const auto tokens = detail::scan_template(text, name, limits_.max_section_depth);
+  p->main = build(text, tokens, name, escape_, detail::render_markers::main);
+  const auto note_sections = [&p](const std::vector<template_token>& scanned) {
+    for (const template_token& t : scanned)
+      if (t.type == template_token::kind::section || t.type == template_token::kind::inverted)
+        p->section_names.insert(t.name);
+  };
+  note_sections(tokens);
 
   // Load every partial reachable from the template, breadth first, each once.
   struct pending {
@@ -86,11 +95,12 @@ compiled_template template_engine::compile(const std::string& text, const std::s
       const std::string file = t.name + ".mustache";
       check_size(*source, file);
       auto& stored = p->partial_sources[t.name] = std::move(*source);
-      auto scanned = detail::scan_template(stored, file);
-      p->partial_variants.emplace(
-          t.name, kainjow::mustache::data(detail::rewrite_standalone(stored, scanned)));
+      auto scanned = detail::scan_template(stored, file, limits_.max_section_depth);
+      note_sections(scanned);
+      p->partial_variants.emplace(t.name, kainjow::mustache::data(detail::rewrite_standalone(
+                                              stored, scanned, detail::render_markers::partial)));
       // kainjow parses partials at render time; make sure it will accept this one.
-      build(stored, scanned, file, escape_);
+      build(stored, scanned, file, escape_, detail::render_markers::partial);
       work.push_back({file, &stored, std::move(scanned)});
     }
   }

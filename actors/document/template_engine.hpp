@@ -7,6 +7,7 @@
 
 #include "actors/document/compiled_template.hpp"
 #include "actors/document/escape_mode.hpp"
+#include "actors/document/template_limits.hpp"
 
 namespace weft::document {
 
@@ -20,10 +21,12 @@ class template_engine {
   /// Returns the source of partial `name`, or nullopt when there is none.
   using partial_loader = std::function<std::optional<std::string>(const std::string& name)>;
 
-  explicit template_engine(escape_mode escape = escape_mode::html) : escape_(escape) {}
+  explicit template_engine(escape_mode escape = escape_mode::html, template_limits limits = {})
+      : escape_(escape), limits_(limits) {}
 
   /// Compiles `text`. `name` appears in error messages. Partials come from `partials` (with no
   /// loader, any partial tag is an error).
+  /// Templates and partials whose sections nest deeper than the limits allow are refused.
   /// @throws template_error with the line and column of the first problem.
   compiled_template compile(const std::string& text, const std::string& name = "template",
                             const partial_loader& partials = {}) const;
@@ -37,6 +40,7 @@ class template_engine {
 
  private:
   escape_mode escape_;
+  template_limits limits_;
 };
 
 }  // namespace weft::document

@@ -8,8 +8,10 @@
 
 namespace weft::document {
 
-text_writer::text_writer(const std::filesystem::path& path)
-    : file_(path), out_(file_.part_path(), std::ios::binary | std::ios::trunc) {
+text_writer::text_writer(const std::filesystem::path& path, const output_options& options)
+    : file_(path),
+      out_(file_.part_path(), std::ios::binary | std::ios::trunc),
+      max_document_pages_(options.max_document_pages) {
   if (!out_) {
     throw output_error("cannot create " + file_.part_path().string() + ": " + std::strerror(errno));
   }
@@ -21,11 +23,14 @@ void text_writer::write(std::string_view bytes) {
 }
 
 void text_writer::add_document(std::string_view text) {
+  const auto pages = 1 + static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\f'));
+  if (max_document_pages_ > 0 && pages > max_document_pages_)
+    throw output_error(too_many_pages(max_document_pages_));
   if (documents_ > 0) write("\f\n");
   write(text);
   if (text.empty() || text.back() != '\n') write("\n");
   ++documents_;
-  pages_ += 1 + static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\f'));
+  pages_ += pages;
 }
 
 output_stats text_writer::finish() {

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "actors/document/detail/part_file.hpp"
+#include "actors/document/output_options.hpp"
 #include "actors/document/output_writer.hpp"
 
 namespace weft::document {
@@ -14,7 +15,8 @@ namespace weft::document {
 class text_writer : public output_writer {
  public:
   /// @throws output_error when the ".part" file cannot be created.
-  explicit text_writer(const std::filesystem::path& path);
+  /// A document filling more than `options.max_document_pages` pages (form feeds) is refused.
+  explicit text_writer(const std::filesystem::path& path, const output_options& options = {});
 
   void add_document(std::string_view text) override;
   output_stats finish() override;
@@ -26,6 +28,7 @@ class text_writer : public output_writer {
   std::ofstream out_;
   std::uint64_t documents_ = 0;
   std::uint64_t pages_ = 0;
+  std::uint64_t max_document_pages_ = 0;
 };
 
 }  // namespace weft::document

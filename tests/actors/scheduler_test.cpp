@@ -334,4 +334,70 @@ BOOST_AUTO_TEST_CASE(a_store_that_cannot_load_the_jobs_at_start_is_asked_again) 
   BOOST_TEST(scheduler_alive());
 }
 
+BOOST_AUTO_TEST_CASE(a_batch_whose_engines_keep_dying_fails_its_job_after_max_attempts) {
+  settings.jobs.max_attempts = 3;
+  job_in_store(1, 50, 1);
+  start_scheduler();
+  auto waiter = wait_for(1, 60s);
+  auto first = engine("master", engine_type::merge, 0);
+  auto taken = want(first);
+  BOOST_REQUIRE(taken);
+  BOOST_TEST(taken->attempt == 2);  // resumed: attempt 1 was before the restart
+  auto second = engine("master", engine_type::merge, 1);
+  BOOST_TEST(!want(second));
+  kill(first);
+  auto again = handed_out(second);
+  BOOST_REQUIRE(again);
+  BOOST_TEST(again->attempt == 3);
+  kill(second);  // attempt 4 would exceed max_attempts
+  BOOST_TEST(state_in(reply(waiter)) == "failed");
+  BOOST_TEST(store->jobs[1].state == job_state::failed);
+  const auto& error = store->jobs[1].error;
+  BOOST_TEST(error.find("merge batch 0 (records 1-50) failed 3 attempts") != std::string::npos,
+             error);
+  BOOST_TEST(error.find("jobs.max_attempts = 3") != std::string::npos, error);
+  BOOST_TEST(error.find("engine master/merge/1 is gone") != std::string::npos, error);
+  auto third = engine("master", engine_type::merge, 2);
+  BOOST_TEST(!want(third));  // nothing is handed out again
+  BOOST_TEST(!attempt_stored(*store, batch{1, engine_type::merge, 0, 4, 1, 50}));
+  BOOST_TEST(scheduler_alive());
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_whose_nodes_keep_getting_lost_fails_its_job_after_max_attempts) {
+  topology({{"master", true, 0, 1}, {"ext1", false, 1, 1}, {"ext2", false, 1, 1}});
+  settings.jobs.max_attempts = 2;
+  job_in_store(1, 50, 1);
+  start_scheduler();
+  auto remote = engine("ext1");
+  auto taken = want(remote);
+  BOOST_REQUIRE(taken);
+  BOOST_TEST(taken->attempt == 2);
+  auto other = engine("ext2");
+  BOOST_TEST(!want(other));
+  node_lost("ext1");  // attempt 3 > 2: the job fails instead
+  BOOST_TEST(!handed_out(other));
+  BOOST_TEST(store->jobs[1].state == job_state::failed);
+  const auto& error = store->jobs[1].error;
+  BOOST_TEST(error.find("failed 2 attempts (jobs.max_attempts = 2)") != std::string::npos, error);
+  BOOST_TEST(error.find("node ext1 was lost while running it") != std::string::npos, error);
+}
+
+BOOST_AUTO_TEST_CASE(a_resumed_batch_already_at_max_attempts_fails_its_job_at_start) {
+  settings.jobs.max_attempts = 3;
+  job_in_store(1, 50, 1);
+  job_in_store(2, 50, 1);
+  store->open[0][1][0].attempt = 3;  // the master crashed three times running it
+  start_scheduler();
+  auto e = engine("master");
+  auto b = want(e);
+  BOOST_REQUIRE(b);
+  BOOST_TEST(b->job_id == 2);  // the other job goes on
+  BOOST_TEST(store->jobs[1].state == job_state::failed);
+  const auto& error = store->jobs[1].error;
+  BOOST_TEST(error.find("failed 3 attempts (jobs.max_attempts = 3)") != std::string::npos, error);
+  BOOST_TEST(error.find("the master restarted") != std::string::npos, error);
+  BOOST_TEST(!attempt_stored(*store, batch{1, engine_type::merge, 0, 4, 1, 50}));
+  BOOST_TEST(scheduler_alive());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

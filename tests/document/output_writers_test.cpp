@@ -121,6 +121,36 @@ BOOST_AUTO_TEST_CASE(a_form_feed_forces_a_page_break) {
   BOOST_CHECK_EQUAL(count(text, "page 2 of 2"), 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_form_feed_flood_is_refused_at_the_page_limit) {
+  // Form feeds in one 40 KB record made 20,001 pages before there was a limit.
+  temp_dir dir("pdfflood");
+  output_options options;
+  options.max_document_pages = 10000;
+  auto w = make_output_writer(output_format::pdf, dir / "flood.pdf", options);
+  std::string flood;
+  for (int i = 0; i < 20000; ++i) flood += "x\f";
+  BOOST_CHECK_EXCEPTION(w->add_document(flood), output_error, [](const output_error& e) {
+    return std::string{e.what()} ==
+           "the document fills more than 10000 pages (jobs.max_document_pages)";
+  });
+  // At the limit is still fine.
+  std::string at_limit;
+  for (int i = 0; i < 9; ++i) at_limit += "x\f";
+  options.max_document_pages = 10;
+  auto ok = make_output_writer(output_format::pdf, dir / "ok.pdf", options);
+  ok->add_document(at_limit + "last");
+  BOOST_CHECK_EQUAL(ok->finish().pages, 10u);
+}
+
+BOOST_AUTO_TEST_CASE(a_txt_document_past_the_page_limit_is_refused) {
+  temp_dir dir("txtflood");
+  output_options options;
+  options.max_document_pages = 3;
+  auto w = make_output_writer(output_format::txt, dir / "out.txt", options);
+  w->add_document("a\fb\fc\n");
+  BOOST_CHECK_THROW(w->add_document("a\fb\fc\fd\n"), output_error);
+}
+
 BOOST_AUTO_TEST_CASE(pdf_text_is_converted_to_winansi_with_question_marks_for_the_rest) {
   temp_dir dir("pdfenc");
   auto w = make_output_writer(output_format::pdf, dir / "enc.pdf");

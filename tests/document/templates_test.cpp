@@ -4,6 +4,7 @@
 
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
+#include "actors/document/template_limits.hpp"
 #include "test_support.hpp"
 
 using namespace weft::document;
@@ -218,8 +219,153 @@ BOOST_AUTO_TEST_CASE(partial_names_cannot_leave_the_template_directory) {
 }
 
 BOOST_AUTO_TEST_CASE(a_partial_that_includes_itself_forever_fails_instead_of_crashing) {
-  BOOST_CHECK_THROW(render("{{>loop}}", {{"on", true}}, {{"loop", "x{{#on}}{{>loop}}{{/on}}"}}),
+  try {
+    render("{{>loop}}", {{"on", true}}, {{"loop", "x{{#on}}{{>loop}}{{/on}}"}});
+    BOOST_FAIL("rendered");
+  } catch (const render_limit_error& e) {
+    BOOST_CHECK_EQUAL(std::string{e.what()},
+                      "partials nest deeper than 10 levels (jobs.max_partial_depth) at partial "
+                      "\"loop\" in t");
+  }
+}
+
+// --- limits (docs/jobs.md#limits) ---------------------------------------------------------------
+
+namespace {
+
+/// `levels` sections `{{#a}}` nested, one per line, closed again.
+std::string nested_sections(int levels) {
+  std::string t;
+  for (int i = 0; i < levels; ++i) t += "{{#a}}\n";
+  t += "deep\n";
+  for (int i = 0; i < levels; ++i) t += "{{/a}}\n";
+  return t;
+}
+
+/// Partials p0 … p<levels>: each includes the next one `copies` times; the last is `leaf`.
+std::map<std::string, std::string> doubling_partials(int levels, int copies,
+                                                     const std::string& leaf) {
+  std::map<std::string, std::string> p;
+  for (int i = 0; i < levels; ++i) {
+    std::string body;
+    for (int c = 0; c < copies; ++c) body += "{{>p" + std::to_string(i + 1) + "}}";
+    p["p" + std::to_string(i)] = body;
+  }
+  p["p" + std::to_string(levels)] = leaf;
+  return p;
+}
+
+compiled_template compile_with(const std::string& tpl,
+                               const std::map<std::string, std::string>& partials,
+                               template_limits limits) {
+  return template_engine(escape_mode::none, limits).compile(tpl, "t", [&](const std::string& name) {
+    auto it = partials.find(name);
+    return it == partials.end() ? std::nullopt : std::optional<std::string>(it->second);
+  });
+}
+
+std::string render_error(compiled_template& tpl, const json& data) {
+  try {
+    tpl.render(data);
+  } catch (const render_limit_error& e) {
+    return e.what();
+  }
+  return "(rendered)";
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(twenty_thousand_nested_sections_are_refused_at_compile_time_with_their_line) {
+  const auto e = compile_error(nested_sections(20000));
+  BOOST_CHECK_EQUAL(e.line(), 101u);
+  BOOST_CHECK_EQUAL(e.column(), 1u);
+  BOOST_CHECK_EQUAL(e.reason(), "sections nest deeper than 100 levels (jobs.max_section_depth)");
+}
+
+BOOST_AUTO_TEST_CASE(sections_nested_up_to_the_limit_compile_and_render) {
+  BOOST_CHECK_EQUAL(render(nested_sections(100), {{"a", true}}), "deep\n");
+  auto tpl = compile_with(nested_sections(5), {}, template_limits{5, 10, 1000});
+  BOOST_CHECK_EQUAL(tpl.render({{"a", true}}), "deep\n");
+  BOOST_CHECK_THROW(compile_with(nested_sections(6), {}, template_limits{5, 10, 1000}),
                     template_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_partial_nesting_too_many_sections_is_refused_naming_the_partial) {
+  const auto e = compile_error("{{>deep}}", {{"deep", nested_sections(101)}});
+  BOOST_CHECK_EQUAL(e.template_name(), "deep.mustache");
+  BOOST_CHECK_EQUAL(e.line(), 101u);
+}
+
+BOOST_AUTO_TEST_CASE(partials_doubling_at_each_level_stop_at_the_partial_depth) {
+  auto tpl = compile_with("{{>p0}}", doubling_partials(30, 2, "x\n"), template_limits{});
+  const auto error = render_error(tpl, json::object());
+  BOOST_CHECK_EQUAL(error,
+                    "partials nest deeper than 10 levels (jobs.max_partial_depth) at partial "
+                    "\"p10\" in t");
+}
+
+BOOST_AUTO_TEST_CASE(partials_doubling_within_the_depth_stop_at_the_output_size) {
+  // 2^20 copies of a 100-byte line: 100 MiB, refused once 1 MiB is reached.
+  auto tpl = compile_with("{{>p0}}", doubling_partials(20, 2, std::string(99, 'x') + "\n"),
+                          template_limits{100, 30, 1024 * 1024});
+  BOOST_CHECK_EQUAL(render_error(tpl, json::object()),
+                    "renders to more than 1048576 bytes (jobs.max_record_output) with t");
+  // The same without line breaks: kainjow buffers the line, the count still stops it.
+  auto one_line = compile_with("{{>p0}}", doubling_partials(20, 2, std::string(100, 'x')),
+                               template_limits{100, 30, 1024 * 1024});
+  BOOST_CHECK(contains(render_error(one_line, json::object()), "jobs.max_record_output"));
+}
+
+BOOST_AUTO_TEST_CASE(nested_sections_over_a_list_stop_at_the_output_size) {
+  // 10^8 iterations of 100 bytes of text, without a single value.
+  std::string t;
+  for (int i = 0; i < 8; ++i) t += "{{#l}}";
+  t += std::string(100, 'y');
+  for (int i = 0; i < 8; ++i) t += "{{/l}}";
+  auto tpl = compile_with(t, {}, template_limits{100, 10, 1024 * 1024});
+  BOOST_CHECK(contains(render_error(tpl, {{"l", json::array({1, 2, 3, 4, 5, 6, 7, 8, 9, 10})}}),
+                       "renders to more than 1048576 bytes (jobs.max_record_output)"));
+}
+
+BOOST_AUTO_TEST_CASE(values_count_towards_the_output_size) {
+  auto tpl = compile_with("{{#l}}{{big}}{{/l}}", {}, template_limits{100, 10, 1000});
+  BOOST_CHECK_EQUAL(tpl.render({{"l", {1, 2}}, {"big", std::string(400, 'b')}}).size(), 800u);
+  BOOST_CHECK(contains(render_error(tpl, {{"l", {1, 2, 3}}, {"big", std::string(400, 'b')}}),
+                       "max_record_output"));
+  // A long string used as a section's condition is not output.
+  auto cond = compile_with("{{#l}}{{#big}}.{{/big}}{{/l}}", {}, template_limits{100, 10, 1000});
+  BOOST_CHECK_EQUAL(cond.render({{"l", {1, 2, 3}}, {"big", std::string(400, 'b')}}), "...");
+}
+
+BOOST_AUTO_TEST_CASE(the_render_check_stops_a_render_that_outputs_nothing) {
+  // 10^40 iterations of an empty body: only the check (a cancellation, a time budget) ends it.
+  std::string t;
+  for (int i = 0; i < 40; ++i) t += "{{#l}}";
+  for (int i = 0; i < 40; ++i) t += "{{/l}}";
+  auto tpl = compile_with(t, {}, template_limits{});
+  int calls = 0;
+  tpl.set_render_check([&calls] {
+    if (++calls == 3) throw std::runtime_error("cancelled");
+  });
+  BOOST_CHECK_EXCEPTION(
+      tpl.render({{"l", json::array({1, 2, 3, 4, 5, 6, 7, 8, 9, 10})}}), std::runtime_error,
+      [](const std::runtime_error& e) { return std::string{e.what()} == "cancelled"; });
+  BOOST_CHECK_EQUAL(calls, 3);
+}
+
+BOOST_AUTO_TEST_CASE(limits_leave_ordinary_templates_alone) {
+  // Markers for the output count are invisible: set delimiters, standalone lines, partials.
+  BOOST_CHECK_EQUAL(render("{{=<% %>=}}\n<%#a%>\n[<%b%>]\n<%/a%>\n", {{"a", true}, {"b", "x"}}),
+                    "[x]\n");
+  BOOST_CHECK_EQUAL(
+      render("a\n  {{>p}}\nb\n", {{"on", true}}, {{"p", "{{=| |=}}\n|#on|\nin\n|/on|\n"}}),
+      "a\n  in\nb\n");
+  BOOST_CHECK_EQUAL(render("{{#l}}{{>item}}{{/l}}", {{"l", {1, 2, 3}}}, {{"item", "<{{.}}>"}}),
+                    "<1><2><3>");
 }
 
 // --- compile errors with line and column -------------------------------------------------------

@@ -5,9 +5,11 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "actors/document/compiled_template.hpp"
 #include "actors/document/escape_mode.hpp"
+#include "actors/document/template_limits.hpp"
 
 namespace weft::document {
 
@@ -16,6 +18,11 @@ namespace weft::document {
 struct compiled_template::impl {
   std::string name;
   escape_mode escape = escape_mode::html;
+  template_limits limits;
+  /// Called every few thousand render steps (compiled_template::set_render_check).
+  render_check check;
+  /// Names used as sections anywhere (their values are not output: not counted as output).
+  std::unordered_set<std::string> section_names;
   std::unique_ptr<kainjow::mustache::mustache> main;
   /// Partial sources as loaded, by partial name.
   std::map<std::string, std::string> partial_sources;

@@ -88,7 +88,8 @@ void line_and_column(const std::string& text, std::size_t offset, std::size_t& l
   }
 }
 
-std::vector<template_token> scan_template(const std::string& text, const std::string& name) {
+std::vector<template_token> scan_template(const std::string& text, const std::string& name,
+                                          std::size_t max_section_depth) {
   std::vector<template_token> tokens;
   std::vector<std::size_t> open_sections;  // indexes into tokens
   std::string open = "{{";
@@ -158,6 +159,13 @@ std::vector<template_token> scan_template(const std::string& text, const std::st
       case kind::section:
       case kind::inverted:
         if (tag.name.empty()) fail(text, name, start, "section without a name");
+        if (open_sections.size() >= max_section_depth) {
+          // Refused here, before kainjow parses it: its tree and its renderer recurse once per
+          // level, and 20,000 nested sections overflowed an engine thread's stack.
+          fail(text, name, start,
+               "sections nest deeper than " + std::to_string(max_section_depth) +
+                   " levels (jobs.max_section_depth)");
+        }
         open_sections.push_back(tokens.size());
         break;
       case kind::close:
@@ -230,7 +238,52 @@ std::string indent_lines(const std::string& text, const std::string& indent) {
   return out;
 }
 
-std::string rewrite_standalone(const std::string& text, const std::vector<template_token>& tokens) {
+std::string rewrite_standalone(const std::string& text, const std::vector<template_token>& tokens,
+                               render_markers markers) {
+  // Literal text bytes directly inside each section (by token index) and at the top level.
+  std::vector<std::size_t> direct_text;
+  std::size_t top_text = 0;
+  std::string end_open = "{{";
+  std::string end_close = "}}";
+  if (markers != render_markers::none) {
+    direct_text.assign(tokens.size(), 0);
+    std::vector<std::size_t> open_sections;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      const template_token& t = tokens[i];
+      switch (t.type) {
+        case kind::text:
+          (open_sections.empty() ? top_text : direct_text[open_sections.back()]) += t.end - t.begin;
+          break;
+        case kind::section:
+        case kind::inverted:
+          open_sections.push_back(i);
+          break;
+        case kind::close:
+          if (!open_sections.empty()) open_sections.pop_back();
+          break;
+        case kind::set_delimiter: {
+          std::string o;
+          std::string c;
+          const std::string body = trim(text.substr(
+              t.begin + t.open.size(), t.end - t.begin - t.open.size() - t.close.size()));
+          if (parse_delimiters(body, o, c)) {
+            end_open = o;
+            end_close = c;
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+  const auto marker_after = [&](const template_token& t, std::string& out) {
+    if (markers == render_markers::none) return;
+    if (t.type != kind::section && t.type != kind::inverted) return;
+    const auto index = static_cast<std::size_t>(&t - tokens.data());
+    out += t.open + render_marker + "t" + std::to_string(direct_text[index]) + t.close;
+  };
+
   // A line is a run of pieces ending after a '\n' in text (tags are atomic even when they span
   // lines). Pieces are [begin, end) spans with the token they come from.
   struct piece {
@@ -240,6 +293,8 @@ std::string rewrite_standalone(const std::string& text, const std::vector<templa
   };
   std::string out;
   out.reserve(text.size());
+  if (markers == render_markers::partial)
+    out += std::string{"{{"} + render_marker + "t" + std::to_string(top_text) + "}}";
   std::vector<piece> line;
 
   const auto flush = [&]() {
@@ -268,7 +323,10 @@ std::string rewrite_standalone(const std::string& text, const std::vector<templa
                             (tag->type == kind::comment || tag->type == kind::set_delimiter ||
                              tag->type == kind::partial);
     if (!standalone) {
-      for (const piece& p : line) out.append(text, p.begin, p.end - p.begin);
+      for (const piece& p : line) {
+        out.append(text, p.begin, p.end - p.begin);
+        marker_after(*p.token, out);
+      }
     } else if (tag->type == kind::set_delimiter) {
       out.append(text, tag->begin, tag->end - tag->begin);
     } else if (tag->type == kind::partial) {
@@ -295,6 +353,7 @@ std::string rewrite_standalone(const std::string& text, const std::vector<templa
     }
   }
   flush();
+  if (markers == render_markers::partial) out += end_open + render_marker + "e" + end_close;
   return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,18 +28,34 @@ struct template_token {
   std::string close;
 };
 
-/// Splits `text` into tokens the way kainjow 4.1 parses it and checks that sections nest.
+/// Splits `text` into tokens the way kainjow 4.1 parses it and checks that sections nest, at
+/// most `max_section_depth` deep.
 /// @throws template_error naming `name` with the line and column of the problem.
-std::vector<template_token> scan_template(const std::string& text, const std::string& name);
+std::vector<template_token> scan_template(const std::string& text, const std::string& name,
+                                          std::size_t max_section_depth = SIZE_MAX);
 
 /// 1-based line and column (in code points) of byte `offset` in `text`.
 void line_and_column(const std::string& text, std::size_t offset, std::size_t& line,
                      std::size_t& column);
 
+/// Where rewrite_standalone puts render markers: variable tags that render nothing and that
+/// the render context (compiled_template.cpp) reads to account for output and partial depth.
+enum class render_markers {
+  none,
+  main,     ///< after each section tag: the literal text bytes directly inside the section
+  partial,  ///< the same, plus the partial's top-level text bytes first and an end marker last
+};
+
+/// First byte of a render marker's tag name; never the start of a data key a template names.
+constexpr char render_marker = '\x1e';
+
 /// Applies the specification's standalone-line rules that kainjow does not: a line holding only
 /// a comment, a set-delimiter tag or a partial tag (and blanks) is removed; a standalone partial
 /// keeps its indentation, encoded into the tag name as partial_variant_name() does.
-std::string rewrite_standalone(const std::string& text, const std::vector<template_token>& tokens);
+/// With `markers`, adds render markers: `<marker>t<N>` (N more bytes of literal text render)
+/// and `<marker>e` (a partial ends).
+std::string rewrite_standalone(const std::string& text, const std::vector<template_token>& tokens,
+                               render_markers markers = render_markers::none);
 
 /// The partial name kainjow will look up for partial `name` included with `indent` (spaces and
 /// tabs): the name alone when indent is empty.
