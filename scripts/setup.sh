@@ -11,6 +11,7 @@ packages=(
   libhpdf-dev libedit-dev libxml2-dev
   mariadb-server mariadb-client
   qpdf poppler-utils tmux expect procps
+  clang  # scripts/fuzz.sh: libFuzzer and the sanitizers
 )
 
 missing=()

@@ -3,7 +3,7 @@
 // What the libFuzzer harnesses share: taking choices and pieces out of the input bytes, and one
 // private temporary directory per process for the harnesses that must go through files.
 //
-// Every harness defines LLVMFuzzerTestOneInput (see tests/fuzz/README.md); the replay driver
+// Every harness defines LLVMFuzzerTestOneInput (docs/security-fuzzing.md); the replay driver
 // (replay_main.cpp) and libFuzzer call it the same way.
 
 #include <unistd.h>
