@@ -5,7 +5,7 @@
 //
 // Input: a flag byte, split_every (a byte; 0 = no limit), the sort_by field up to a newline,
 // the group_by field up to a newline, then one record per line as JSON (a line that does not
-// parse becomes {"text": LINE}).
+// parse becomes {"text": LINE} with its non-ASCII bytes as '?': readers hand out UTF-8 only).
 
 #include <cstdint>
 #include <cstdlib>
@@ -55,7 +55,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     weft::document::record r;
     r.number = static_cast<std::int64_t>(records.size()) + 1;
     r.value = nlohmann::json::parse(line, nullptr, false);
-    if (r.value.is_discarded()) r.value = {{"text", line}};
+    if (r.value.is_discarded()) {
+      std::string ascii = line;
+      for (auto& c : ascii)
+        if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+      r.value = {{"text", ascii}};
+    }
     records.push_back(std::move(r));
   }
 
