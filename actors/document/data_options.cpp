@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <set>
 #include <stdexcept>
 
@@ -131,7 +132,14 @@ data_options data_options_from_json(const nlohmann::json& j) {
     }
     if (j.contains("header")) o.header = j.at("header").get<bool>();
     if (j.contains("columns")) o.columns = j.at("columns").get<std::vector<std::string>>();
-    if (j.contains("skip_lines")) o.skip_lines = j.at("skip_lines").get<std::size_t>();
+    if (j.contains("skip_lines")) {
+      // get<size_t> would turn -1 into 2^64-1 and a float such as 1e300 into undefined behaviour.
+      const auto& n = j.at("skip_lines");
+      if (!n.is_number_integer() || (!n.is_number_unsigned() && n.get<std::int64_t>() < 0))
+        throw std::invalid_argument("data.skip_lines: must be an integer >= 0, not " +
+                                    (n.is_number() ? n.dump() : std::string(n.type_name())));
+      o.skip_lines = n.get<std::size_t>();
+    }
     if (auto e = text("encoding")) o.encoding = *e;
     if (auto p = text("record_path")) o.record_path = *p;
     if (j.contains("strict")) o.strict = j.at("strict").get<bool>();

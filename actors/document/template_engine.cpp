@@ -1,5 +1,6 @@
 #include "actors/document/template_engine.hpp"
 
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "actors/document/detail/compiled_template_impl.hpp"
 #include "actors/document/detail/html_escape.hpp"
 #include "actors/document/detail/template_scanner.hpp"
+#include "actors/document/detail/utf8_validator.hpp"
 #include "actors/document/template_error.hpp"
 
 namespace weft::document {
@@ -44,10 +46,28 @@ std::unique_ptr<kainjow::mustache::mustache> build(const std::string& text,
   return m;
 }
 
-void check_size(const std::string& text, const std::string& name) {
+/// Refuses a template (or partial) that is too large or not UTF-8 text: names taken from it end
+/// up in JSON (the mapping report), which holds UTF-8 only, and columns count code points.
+void check_text(const std::string& text, const std::string& name) {
   if (text.size() > max_template_bytes) {
     throw template_error(
         name, 1, 1, "template is larger than " + std::to_string(max_template_bytes) + " bytes");
+  }
+  detail::utf8_validator utf8;
+  std::size_t start = 0;  // the first byte of the current character
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (utf8.complete()) start = i;
+    if (!utf8.feed(static_cast<unsigned char>(text[i])) ||
+        (i + 1 == text.size() && !utf8.complete())) {
+      std::size_t line = 0;
+      std::size_t column = 0;
+      detail::line_and_column(text, start, line, column);
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[i]));
+      throw template_error(name, line, column,
+                           std::string("not UTF-8 text (byte ") + byte +
+                               "); save the template as UTF-8");
+    }
   }
 }
 
@@ -55,7 +75,7 @@ void check_size(const std::string& text, const std::string& name) {
 
 compiled_template template_engine::compile(const std::string& text, const std::string& name,
                                            const partial_loader& partials) const {
-  check_size(text, name);
+  check_text(text, name);
   auto p = std::make_unique<compiled_template::impl>();
   p->name = name;
   p->escape = escape_;
@@ -93,7 +113,7 @@ compiled_template template_engine::compile(const std::string& text, const std::s
                              "unknown partial \"" + t.name + "\" (no " + t.name + ".mustache)");
       }
       const std::string file = t.name + ".mustache";
-      check_size(*source, file);
+      check_text(*source, file);
       auto& stored = p->partial_sources[t.name] = std::move(*source);
       auto scanned = detail::scan_template(stored, file, limits_.max_section_depth);
       note_sections(scanned);

@@ -1,6 +1,8 @@
 #include "actors/planning/job_json.hpp"
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 namespace weft::planning {
 
@@ -9,10 +11,25 @@ job_options parse_job_options(const std::string& options_json) {
   if (options_json.empty()) return o;
   auto j = nlohmann::json::parse(options_json, nullptr, false);
   if (!j.is_object()) return o;
-  o.name = j.value("name", o.name);
-  o.sort_by = j.value("sort_by", "");
-  o.group_by = j.value("group_by", "");
-  o.split_every = j.value("split_every", int64_t{0});
+  auto text = [&](const char* key, std::string& field) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return;
+    if (!it->is_string())
+      throw std::invalid_argument(std::string("job options: '") + key +
+                                  "' must be a string, not " + it->type_name());
+    field = it->get<std::string>();
+  };
+  text("name", o.name);
+  text("sort_by", o.sort_by);
+  text("group_by", o.group_by);
+  if (auto it = j.find("split_every"); it != j.end() && !it->is_null()) {
+    // A float (1e300) or an unsigned beyond int64 would not convert; a negative count is no cap.
+    if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<uint64_t>() > INT64_MAX) ||
+        it->get<int64_t>() < 0)
+      throw std::invalid_argument("job options: 'split_every' must be an integer >= 0, not " +
+                                  (it->is_number() ? it->dump() : it->type_name()));
+    o.split_every = it->get<int64_t>();
+  }
   return o;
 }
 

@@ -15,6 +15,10 @@ struct job_options {
   int64_t split_every = 0;  ///< 0: the default cap (docs/jobs.md)
 };
 
+/// The options in `options_json`; defaults for empty text, text that is not JSON or not an
+/// object, and absent or null fields.
+/// @throws std::invalid_argument naming the field when one has the wrong type (`name`,
+///         `sort_by`, `group_by` are strings; `split_every` an integer >= 0).
 job_options parse_job_options(const std::string& options_json);
 std::string to_json(const job_options& options);
 inline int64_t split_every_of(const std::string& options_json) {

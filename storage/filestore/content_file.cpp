@@ -1,6 +1,9 @@
 #include "storage/filestore/content_file.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -65,6 +68,13 @@ int64_t content_writer::finish() {
 content_reader::content_reader(const std::string& path) : path_(path) {
   file_ = std::fopen(path.c_str(), "rb");
   if (!file_) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fileno(file_), &st) != 0) {
+    std::fclose(file_);
+    file_ = nullptr;
+    throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+  }
+  size_ = static_cast<uint64_t>(st.st_size);
 }
 
 content_reader::~content_reader() {
@@ -75,6 +85,12 @@ bool content_reader::next(int64_t& seq, std::string& text) {
   uint64_t s = 0, len = 0;
   if (!get_le(file_, s, 8)) return false;
   if (!get_le(file_, len, 4)) throw std::runtime_error(path_ + ": truncated frame");
+  // A corrupt length must not make the weaver allocate up to 4 GB: no frame is longer than
+  // what is left of the file.
+  const auto at = std::ftell(file_);
+  if (at < 0 || len > size_ - std::min<uint64_t>(size_, static_cast<uint64_t>(at)))
+    throw std::runtime_error(path_ + ": truncated frame (length " + std::to_string(len) +
+                             " past the end of the file)");
   text.resize(len);
   if (len > 0 && std::fread(text.data(), 1, len, file_) != len)
     throw std::runtime_error(path_ + ": truncated frame");

@@ -41,12 +41,14 @@ class content_reader {
   content_reader& operator=(const content_reader&) = delete;
 
   /// The next frame; false at the end.
-  /// @throws std::runtime_error for a truncated or corrupt file.
+  /// @throws std::runtime_error for a truncated or corrupt file (a frame longer than the rest
+  ///         of the file is refused before anything is allocated for it).
   bool next(int64_t& seq, std::string& text);
 
  private:
   std::string path_;
   std::FILE* file_ = nullptr;
+  uint64_t size_ = 0;  ///< the file's size when opened
 };
 
 }  // namespace weft::filestore

@@ -164,3 +164,20 @@ BOOST_AUTO_TEST_CASE(data_options_survive_their_json_form) {
   BOOST_TEST(to_json(data_options{}).empty());
   BOOST_CHECK_THROW(data_options_from_json({{"delimiter", "x"}}), std::invalid_argument);
 }
+
+// Found by fuzzing (tests/fuzz/corpus/job_options/regression-skip-lines-*): get<size_t> turned
+// -1 into 2^64-1 and 1e300 into undefined behaviour.
+BOOST_AUTO_TEST_CASE(data_options_refuse_a_negative_or_fractional_skip_lines) {
+  BOOST_TEST(data_options_from_json(nlohmann::json::parse(R"({"skip_lines": 2})")).skip_lines == 2u);
+  BOOST_TEST(data_options_from_json({{"skip_lines", 3}}).skip_lines == 3u);
+  for (const char* bad : {R"({"skip_lines": -1})", R"({"skip_lines": 1e300})",
+                          R"({"skip_lines": 1.5})", R"({"skip_lines": "2"})"}) {
+    try {
+      data_options_from_json(nlohmann::json::parse(bad));
+      BOOST_ERROR(std::string("accepted ") + bad);
+    } catch (const std::invalid_argument& e) {
+      BOOST_TEST(std::string(e.what()).find("data.skip_lines: must be an integer >= 0") == 0u,
+                 e.what());
+    }
+  }
+}

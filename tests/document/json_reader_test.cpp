@@ -121,3 +121,11 @@ BOOST_AUTO_TEST_CASE(a_json_array_of_100k_records_streams_in_order) {
   }
   BOOST_TEST(n == 100000);
 }
+
+// Found by fuzzing (tests/fuzz/corpus/json_xml/regression-number-overflow): nlohmann's
+// out_of_range escaped the reader, so the job failed without naming the record.
+BOOST_AUTO_TEST_CASE(a_number_no_double_holds_is_an_error_naming_the_record) {
+  const auto e = error_of("[{\"a\":1},\n {\"total\":-1e400}]");
+  BOOST_CHECK_EQUAL(e.row(), 2);
+  BOOST_CHECK_EQUAL(e.reason(), "number out of range: -1e400");
+}

@@ -107,3 +107,13 @@ BOOST_AUTO_TEST_CASE(reads_files_by_extension) {
 }
 
 BOOST_AUTO_TEST_CASE(an_empty_file_has_no_records) { BOOST_CHECK(parse("").empty()); }
+
+// Found by fuzzing (tests/fuzz/corpus/ndjson/regression-number-overflow): nlohmann's
+// out_of_range escaped the reader, so the job failed without naming the row.
+BOOST_AUTO_TEST_CASE(a_number_no_double_holds_is_an_error_naming_the_row) {
+  const auto e = error_of("{\"a\":1}\n{\"total\":1e400}\n");
+  BOOST_CHECK_EQUAL(e.row(), 2);
+  BOOST_CHECK_EQUAL(e.reason(), "number out of range: 1e400");
+  const auto long_one = error_of("{\"a\":" + std::string(100, '9') + "e999}\n");
+  BOOST_CHECK_EQUAL(long_one.reason(), "number out of range: " + std::string(40, '9') + "...");
+}

@@ -438,3 +438,17 @@ BOOST_AUTO_TEST_CASE(the_sample_invoice_template_compiles_and_renders) {
   BOOST_CHECK(out.find("Paid - thank you.") != std::string::npos);
   BOOST_CHECK(out.find("{{") == std::string::npos);
 }
+
+// Found by fuzzing (tests/fuzz/corpus/template/regression-not-utf8): a variable name that is
+// not UTF-8 compiled, then made the mapper's report (JSON) throw after every record was mapped.
+BOOST_AUTO_TEST_CASE(refuses_a_template_or_partial_that_is_not_utf8) {
+  auto e = compile_error("ab\ncd {{na\xF6me}}");
+  BOOST_TEST(e.line() == 2u);
+  BOOST_TEST(e.column() == 8u);
+  BOOST_TEST(e.reason() == "not UTF-8 text (byte 0xF6); save the template as UTF-8");
+  auto cut = compile_error("total \xE2\x82");  // a character cut off at the end
+  BOOST_TEST(cut.reason().find("not UTF-8") == 0u);
+  auto partial = compile_error("{{> p}}", {{"p", "\xC0\xAF"}});  // an overlong '/'
+  BOOST_TEST(partial.template_name() == "p.mustache");
+  BOOST_TEST(render("{{x}} \xE2\x82\xAC", json{{"x", "1"}}) == "1 \xE2\x82\xAC");
+}
