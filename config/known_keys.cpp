@@ -172,6 +172,9 @@ const key_field<node_settings>* node_field() {
 
 // --- checks ------------------------------------------------------------------------------
 
+/// An unset [database] key: shown as "" with MariaDB, left out on the embedded default.
+std::string shown_with_mariadb(const settings& s) { return s.database.embedded ? "" : "\"\""; }
+
 std::optional<std::string> not_empty(std::string_view value) {
   if (value.empty()) return std::string("must not be empty");
   return std::nullopt;
@@ -415,7 +418,7 @@ std::vector<key_info> make_known_keys() {
           .in(database_field<&db::password_file>())
           .checked(not_empty)
           .note("none (connect without a password)")
-          .unset([](const settings& s) { return std::string(s.database.embedded ? "" : "\"\""); })
+          .unset(shown_with_mariadb)
           .doc("File holding the database password (mode 600, not empty).",
                "\"/etc/weft/db.password\""));
   k.push_back(entry("database", "pool_size", key_type::integer)
@@ -429,6 +432,7 @@ std::vector<key_info> make_known_keys() {
   k.push_back(entry("database", "tls_ca_file", key_type::path)
                   .in(database_field<&db::tls_ca_file>())
                   .checked(not_empty)
+                  .unset(shown_with_mariadb)
                   .note("none (no TLS)")
                   .doc("Reach MariaDB over TLS: the CA file (PEM) that signed the server's "
                        "certificate; the connection fails unless the server proves it. "
@@ -438,6 +442,7 @@ std::vector<key_info> make_known_keys() {
   k.push_back(entry("database", "tls_cert_file", key_type::path)
                   .in(database_field<&db::tls_cert_file>())
                   .checked(not_empty)
+                  .unset(shown_with_mariadb)
                   .note("none")
                   .doc("A client certificate (PEM) for servers that require one; needs "
                        "tls_key_file and tls_ca_file.",
@@ -445,6 +450,7 @@ std::vector<key_info> make_known_keys() {
   k.push_back(entry("database", "tls_key_file", key_type::path)
                   .in(database_field<&db::tls_key_file>())
                   .checked(not_empty)
+                  .unset(shown_with_mariadb)
                   .note("none")
                   .doc("The client certificate's private key (mode 600).",
                        "\"/etc/weft/db-client.key\""));

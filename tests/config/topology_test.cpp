@@ -145,9 +145,10 @@ BOOST_AUTO_TEST_CASE(describe_writes_valid_toml_with_every_known_key) {
         BOOST_TEST(parsed.contains(k.key), "missing table " << k.key);
         continue;
       }
-      // database.url and password_file are only meaningful (and shown) with MariaDB.
+      // database.url, password_file and tls_* are only meaningful (and shown) with MariaDB.
       const bool embedded_only_hidden =
-          k.table == "database" && (k.key == "url" || k.key == "password_file");
+          k.table == "database" &&
+          (k.key == "url" || k.key == "password_file" || k.key.rfind("tls_", 0) == 0);
       if (embedded_only_hidden && parsed["database"]["embedded"].value_or(false)) continue;
       // cleanup shows schedule or interval, whichever is in effect.
       if (k.table == "cleanup" && k.key == "interval") continue;
