@@ -1,12 +1,8 @@
 #include "config/advice.hpp"
 
-namespace weft::config {
+#include "config/endpoint.hpp"
 
-bool is_loopback_host(std::string_view host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  return host == "localhost" || host == "::1" || host.substr(0, 4) == "127.";
-}
+namespace weft::config {
 
 std::vector<std::string> advice(const settings& s) {
   std::vector<std::string> out;

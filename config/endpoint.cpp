@@ -49,4 +49,10 @@ bool is_wildcard_host(std::string_view host) {
   return host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]" || host == "*";
 }
 
+bool is_loopback_host(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  return host == "localhost" || host == "::1" || host.substr(0, 4) == "127.";
+}
+
 }  // namespace weft::config

@@ -15,4 +15,7 @@ endpoint parse_endpoint(std::string_view text);
 /// listen address ("0.0.0.0", "::", "[::]", "*").
 bool is_wildcard_host(std::string_view host);
 
+/// True for loopback hosts: "localhost", 127.0.0.0/8, "::1" (with or without brackets).
+bool is_loopback_host(std::string_view host);
+
 }  // namespace weft::config

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "config/detail/section_readers.hpp"
+#include "config/endpoint.hpp"
 #include "config/detail/table_reader.hpp"
 #include "config/known_keys.hpp"
 #include "config/secret_file.hpp"
@@ -331,10 +332,6 @@ void check_nodes(const std::vector<node_entry>& entries) {
                        "no node has role = \"master\"; a cluster has exactly one master (nodes: " +
                            known_names(nodes) + ")");
   }
-}
-
-bool is_loopback_host(std::string_view host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
 }
 
 /// TLS is required as soon as one node listens or is dialled on a non-loopback address; with

@@ -26,7 +26,7 @@ seconds=${1:-60}
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 corpus_root=$root/tests/fuzz/corpus
 runs=$build/fuzz-runs
-all="template csv ndjson json_xml content output_planning config job_options"
+all="template csv ndjson json_xml content output_planning config job_options gateway"
 harnesses=${FUZZ_HARNESSES:-$all}
 nice_level=${FUZZ_NICE:-19}
 

@@ -95,7 +95,8 @@ std::optional<handshake_table::pending> handshake_table::take(const std::string&
   expire(now);
   auto it = by_nonce_.find(server_nonce);
   if (it == by_nonce_.end()) return std::nullopt;
-  auto p = std::move(it->second->p);
+  // A copy, not a move: erase() finds the entry's peer queue by the entry's peer.
+  auto p = it->second->p;
   erase(it->second);
   return p;
 }

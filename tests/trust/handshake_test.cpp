@@ -275,3 +275,22 @@ BOOST_AUTO_TEST_CASE(expired_challenges_leave_the_table) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Found by fuzz_gateway: take() moved the entry out before erasing it, so the
+// peer's queue kept an iterator to the erased entry; the peer's next hellos
+// past its cap then erased it again (use after free). Every taken challenge
+// must leave its peer's count.
+BOOST_AUTO_TEST_CASE(a_taken_challenge_leaves_its_peers_count) {
+  handshake_limits l;
+  l.per_peer = 2;
+  handshake_table t(l);
+  auto now = clock_type::now();
+  auto first = make_nonce();
+  t.add(first, {"peer", "node", "ext1", make_nonce(), {}}, now);
+  BOOST_TEST(!!t.take(first, now));
+  BOOST_TEST(t.size_of("peer") == 0u);
+  BOOST_TEST(t.size() == 0u);
+  for (int i = 0; i < 5; ++i) t.add(make_nonce(), {"peer", "node", "ext1", make_nonce(), {}}, now);
+  BOOST_TEST(t.size_of("peer") == 2u);
+  BOOST_TEST(t.size() == 2u);
+}
