@@ -28,4 +28,13 @@ data_error::data_error(std::string source, std::int64_t row, std::int64_t line, 
       line_(line),
       reason_(std::move(reason)) {}
 
+std::string number_overflow_reason(const std::string& what) {
+  const auto open = what.find('\'');
+  const auto close = what.rfind('\'');
+  std::string number =
+      open != std::string::npos && close > open ? what.substr(open + 1, close - open - 1) : "";
+  if (number.size() > 40) number = number.substr(0, 40) + "...";
+  return "number out of range: " + number;
+}
+
 }  // namespace weft::document

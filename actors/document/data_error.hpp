@@ -30,4 +30,9 @@ class data_error : public std::runtime_error {
   std::string reason_;
 };
 
+/// The reason for a JSON number too large for a double, from nlohmann's out_of_range 406
+/// text ("number overflow parsing '1e400'"): "number out of range: 1e400", the number cut
+/// to 40 characters (a line may hold megabytes of digits). Used by the JSON readers.
+std::string number_overflow_reason(const std::string& what);
+
 }  // namespace weft::document

@@ -36,17 +36,6 @@ const char* kind_of(int c) {
   }
 }
 
-/// nlohmann's "number overflow parsing '1e400'" (out_of_range 406) as a short reason; the number
-/// is cut to 40 characters (a line may hold megabytes of digits).
-std::string number_overflow_reason(const std::string& what) {
-  const auto open = what.find('\'');
-  const auto close = what.rfind('\'');
-  std::string number =
-      open != std::string::npos && close > open ? what.substr(open + 1, close - open - 1) : "";
-  if (number.size() > 40) number = number.substr(0, 40) + "...";
-  return "number out of range: " + number;
-}
-
 }  // namespace
 
 json_reader::json_reader(std::istream& in, reader_options options)

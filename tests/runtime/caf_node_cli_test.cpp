@@ -10,6 +10,7 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/node_process.hpp"
 #include "tests/support/shell_client.hpp"
+#include "tests/support/solo_node.hpp"
 #include "tests/support/test_port.hpp"
 
 using namespace std::chrono_literals;
@@ -22,30 +23,8 @@ std::string single_node_topology(uint16_t port) { return weft::test::solo_topolo
 
 /// A `caf-node run` on the embedded default in a directory of its own, serving
 /// (it answers the shell) once constructed.
-struct serving_node {
-  serving_node() {
-    dir.write("cluster.secret", "cli-test-secret-0123456789\n");
-    weft::test::node_process::serving_check check;
-    check.serves = [&] {
-      return weft::test::shell_answer({"127.0.0.1:" + std::to_string(port), config}, "nodes")
-          .has_value();
-    };
-    check.move_port = [&] {
-      port = weft::test::reserve_port();
-      return write_config();
-    };
-    auto why = node.start_serving(write_config(), check);
-    if (!why.empty()) throw std::runtime_error(why);
-  }
-  std::string write_config() {
-    config = dir.write("weft.toml", single_node_topology(port));
-    return config;
-  }
-
-  temp_dir dir;
-  uint16_t port = weft::test::reserve_port();
-  std::string config;
-  weft::test::node_process node{"", dir.path()};
+struct serving_node : weft::test::solo_node {
+  serving_node() : solo_node("cli") { start(); }
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/node_process.hpp"
 #include "tests/support/shell_client.hpp"
+#include "tests/support/solo_node.hpp"
 #include "tests/support/test_port.hpp"
 
 using namespace std::chrono_literals;
@@ -29,37 +30,15 @@ const std::string limits =
     "max_upload_size = 100000\n";
 
 /// A node with the limits above, serving once constructed.
-struct limited_node {
-  limited_node() {
-    secret = dir.write("cluster.secret", "session-limits-secret-0123456789\n");
-    weft::test::node_process::serving_check check;
-    check.serves = [&] { return weft::test::shell_answer(target(), "nodes").has_value(); };
-    check.move_port = [&] {
-      port = weft::test::reserve_port();
-      return write_config();
-    };
-    auto why = node.start_serving(write_config(), check);
-    if (!why.empty()) throw std::runtime_error(why);
-  }
-  std::string write_config() {
-    config = dir.write("weft.toml", weft::test::solo_topology("solo", port, limits));
-    return config;
-  }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
-  weft::test::shell_target target() const { return {address(), config}; }
+struct limited_node : weft::test::solo_node {
+  limited_node() : solo_node("session-limits") { start(limits); }
   std::string files() const { return dir.path() + "/files"; }
   weft::test::run_result probe(std::vector<std::string> args) const {
     args.insert(args.begin(), GATE_PROBE);
     return run_command(args, 60s);
   }
-
-  temp_dir dir{"session-limits"};
-  uint16_t port = weft::test::reserve_port();
-  std::string config;
-  std::string secret;
-  weft::test::node_process node{"", dir.path()};
+  std::string secret = dir.path() + "/cluster.secret";
 };
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(sessions_past_max_sessions_are_refused_and_freed_ones_count_again) {

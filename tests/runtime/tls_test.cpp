@@ -19,6 +19,7 @@
 #include "tests/support/node_process.hpp"
 #include "tests/support/sample_invoices.hpp"
 #include "tests/support/shell_client.hpp"
+#include "tests/support/solo_node.hpp"
 #include "tests/support/test_port.hpp"
 
 using namespace std::chrono_literals;
@@ -47,9 +48,8 @@ std::string tls_table(const std::string& pki, const std::string& name) {
 /// A one-node cluster on the embedded default with mutual TLS, serving (it answers a shell
 /// that uses the topology's [tls]) once constructed; `pki` has the CA, the node's
 /// certificate and a client certificate "operator".
-struct tls_node {
-  tls_node() {
-    dir.write("cluster.secret", "tls-test-secret-0123456789\n");
+struct tls_node : weft::test::solo_node {
+  tls_node() : solo_node("tls") {
     for (auto args : std::vector<std::vector<std::string>>{
              {"create-ca", pki},
              {"create-node", pki, "solo", "--host", "127.0.0.1"},
@@ -57,21 +57,8 @@ struct tls_node {
       auto r = certs(args);
       if (r.exit_code != 0) throw std::runtime_error("certs failed: " + r.out + r.err);
     }
-    weft::test::node_process::serving_check check;
-    check.serves = [&] { return weft::test::shell_answer(target(), "nodes").has_value(); };
-    check.move_port = [&] {
-      port = weft::test::reserve_port();
-      return write_config();
-    };
-    auto why = node.start_serving(write_config(), check);
-    if (!why.empty()) throw std::runtime_error(why);
+    start(tls_table(pki, "solo"));
   }
-  std::string write_config() {
-    config = dir.write("weft.toml", weft::test::solo_topology("solo", port, tls_table(pki, "solo")));
-    return config;
-  }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
-  weft::test::shell_target target() const { return {address(), config}; }
   /// `caf-node shell -c CMD` with the secret and the given TLS options only.
   run_result shell_with(const std::vector<std::string>& tls_options) const {
     std::vector<std::string> argv{CAF_NODE,          "shell", "--connect", address(),
@@ -81,13 +68,8 @@ struct tls_node {
     argv.insert(argv.end(), {"--json", "-c", "nodes"});
     return run_command(argv, 30s);
   }
-  bool serves() const { return weft::test::shell_answer(target(), "nodes").has_value(); }
 
-  temp_dir dir{"tls"};
   std::string pki = dir.path() + "/pki";
-  uint16_t port = weft::test::reserve_port();
-  std::string config;
-  weft::test::node_process node{"", dir.path()};
 };
 
 /// Connects to 127.0.0.1:`port`, writes `bytes` in clear and waits (5 s) until the peer
