@@ -55,6 +55,15 @@ std::string describe_sender(const caf::strong_actor_ptr& sender) {
 
 }  // namespace
 
+namespace detail {
+
+void log_handler_exception(caf::local_actor* self, const char* actor, const char* what) {
+  spdlog::error("{}: message '{}' failed and was dropped: {}", actor, message_kind(self),
+                sanitised(what));
+}
+
+}  // namespace detail
+
 bool trusted_sender(caf::local_actor* self, const peer_set& peers, const char* actor) {
   const auto& sender = self->current_sender();
   if (sender) {

@@ -24,6 +24,7 @@
 #include <tuple>
 #include <utility>
 
+#include "actors/errors.hpp"
 #include "actors/node_context.hpp"
 
 namespace weft::actors {
@@ -92,27 +93,36 @@ caf::actor spawn_hardened(caf::actor_system& sys, bool detached,
 
 namespace detail {
 
-/// What a handler returning R answers when the message is refused: nothing.
+/// What a handler returning R answers when the message is refused (nothing)
+/// or when it threw (an error, if R can carry one).
 template <class R>
 struct refusal {
   using type = caf::result<R>;
   static type none() { return caf::delegated<R>{}; }
+  static type failed(const std::string& why) { return failure(why); }
 };
 template <>
 struct refusal<void> {
   using type = void;
   static void none() {}
+  static void failed(const std::string&) {}
 };
 template <class... Ts>
 struct refusal<caf::result<Ts...>> {
   using type = caf::result<Ts...>;
   static type none() { return caf::delegated<Ts...>{}; }
+  static type failed(const std::string& why) { return failure(why); }
 };
 template <class... Ts>
 struct refusal<caf::delegated<Ts...>> {
   using type = caf::delegated<Ts...>;
   static type none() { return {}; }
+  static type failed(const std::string&) { return {}; }
 };
+
+/// Logs an exception a handler of `actor` threw (sanitised, cut) with the
+/// message it was handling; the actor goes on.
+void log_handler_exception(caf::local_actor* self, const char* actor, const char* what);
 
 template <class F, class... Ts>
 auto only_trusted(caf::local_actor* self, std::shared_ptr<peer_set> peers, const char* actor,
@@ -122,13 +132,20 @@ auto only_trusted(caf::local_actor* self, std::shared_ptr<peer_set> peers, const
   return [self, peers = std::move(peers), actor, f = std::move(f)](
              Ts... xs) mutable -> typename answer::type {
     if (!trusted_sender(self, *peers, actor)) return answer::none();
-    return f(std::forward<Ts>(xs)...);
+    // No handler lets an exception escape: CAF would end the actor.
+    try {
+      return f(std::forward<Ts>(xs)...);
+    } catch (const std::exception& e) {
+      log_handler_exception(self, actor, e.what());
+      return answer::failed(std::string{actor} + ": cannot handle the message: " + e.what());
+    }
   };
 }
 
 }  // namespace detail
 
-/// `handler`, run only for messages from this node or an admitted peer.
+/// `handler`, run only for messages from this node or an admitted peer; an
+/// exception it throws is logged and answered with an error.
 template <class F>
 auto only_trusted(caf::local_actor* self, const node_context& ctx, const char* actor, F handler) {
   using args = typename caf::detail::get_callable_trait<F>::arg_types;
