@@ -41,8 +41,7 @@ std::string message_kind(caf::local_actor* self) {
   return sanitised(to_string(content), 60);
 }
 
-void refuse(const char* actor, const std::string& from,
-            const std::string& kind) {
+void refuse(const char* actor, const std::string& from, const std::string& kind) {
   log_rate_limited(std::string(actor) + '\n' + from + '\n' + kind,
                    std::string("refused '") + sanitised(kind, 40) + "' to " + actor + " from " +
                        from + ": not this node and not admitted (dropped, no answer)");
@@ -114,9 +113,9 @@ void harden(caf::scheduled_actor* self, const node_context& ctx, const char* act
       s->quit(std::move(msg.reason));
       return;
     }
-    log_rate_limited(std::string(actor) + "\nexit\n" + describe_sender(sender),
-                     std::string(actor) + ": ignored an exit message from " +
-                         describe_sender(sender));
+    log_rate_limited(
+        std::string(actor) + "\nexit\n" + describe_sender(sender),
+        std::string(actor) + ": ignored an exit message from " + describe_sender(sender));
   });
 }
 

@@ -125,21 +125,21 @@ struct refusal<caf::delegated<Ts...>> {
 void log_handler_exception(caf::local_actor* self, const char* actor, const char* what);
 
 template <class F, class... Ts>
-auto only_trusted(caf::local_actor* self, std::shared_ptr<peer_set> peers, const char* actor,
-                  F f, caf::detail::type_list<Ts...>) {
+auto only_trusted(caf::local_actor* self, std::shared_ptr<peer_set> peers, const char* actor, F f,
+                  caf::detail::type_list<Ts...>) {
   using R = typename caf::detail::get_callable_trait<F>::result_type;
   using answer = refusal<R>;
-  return [self, peers = std::move(peers), actor, f = std::move(f)](
-             Ts... xs) mutable -> typename answer::type {
-    if (!trusted_sender(self, *peers, actor)) return answer::none();
-    // No handler lets an exception escape: CAF would end the actor.
-    try {
-      return f(std::forward<Ts>(xs)...);
-    } catch (const std::exception& e) {
-      log_handler_exception(self, actor, e.what());
-      return answer::failed(std::string{actor} + ": cannot handle the message: " + e.what());
-    }
-  };
+  return [self, peers = std::move(peers), actor, f = std::move(f)](Ts... xs) mutable ->
+         typename answer::type {
+           if (!trusted_sender(self, *peers, actor)) return answer::none();
+           // No handler lets an exception escape: CAF would end the actor.
+           try {
+             return f(std::forward<Ts>(xs)...);
+           } catch (const std::exception& e) {
+             log_handler_exception(self, actor, e.what());
+             return answer::failed(std::string{actor} + ": cannot handle the message: " + e.what());
+           }
+         };
 }
 
 }  // namespace detail

@@ -116,7 +116,8 @@ void authenticate(agent_actor* self) {
                       a.scheduler = scheduler;
                       a.membership = members;
                       // The master's actors are obeyed from now on (admission.hpp).
-                      a.ctx.peers->admit(caf::to_string(members.node()), "the master '" + master + "'");
+                      a.ctx.peers->admit(caf::to_string(members.node()),
+                                         "the master '" + master + "'");
                       a.attempts = 0;
                       a.last_problem.clear();
                       self->monitor(members);

@@ -452,8 +452,7 @@ caf::behavior engine(engine_actor* self, node_context ctx, engine_type type, int
   };
   harden(self, ctx, "engine");
   return trusted_behavior(
-      self, ctx, "engine",
-      [=](tick_atom) { ask(self); },
+      self, ctx, "engine", [=](tick_atom) { ask(self); },
       [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
       // An extension's agent joined the master: drive work from its scheduler.
       [=](joined_atom, const caf::actor& scheduler_handle) {

@@ -58,9 +58,9 @@ std::string peer_of(gateway_actor* self) {
 void log_refusal(gateway_actor* self, const std::string& peer, const std::string& what) {
   uint64_t suppressed = 0;
   if (!self->state.refusals.allow(peer, std::chrono::steady_clock::now(), suppressed)) return;
-  auto more = suppressed == 0 ? std::string{}
-                              : "; " + std::to_string(suppressed) +
-                                    " more refusals of this peer not logged";
+  auto more = suppressed == 0
+                  ? std::string{}
+                  : "; " + std::to_string(suppressed) + " more refusals of this peer not logged";
   const auto& sender = self->current_sender();
   if (!sender) {
     spdlog::warn("refused {} (peer {}{})", what, log_text(peer), more);
@@ -142,8 +142,8 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
           spdlog::error("handshake: {}", e.what());
           return failure(std::string{"handshake: "} + e.what());
         }
-        return caf::make_message(hello_atom::value, c.server_nonce, c.server_proof,
-                                 s.cluster.name, weft::announced_version(), st.ctx.node().name);
+        return caf::make_message(hello_atom::value, c.server_nonce, c.server_proof, s.cluster.name,
+                                 weft::announced_version(), st.ctx.node().name);
       },
       // (auth, server_nonce, client_proof, client) → (welcome, session) or, for a
       // node, (welcome, scheduler, membership)
@@ -152,9 +152,9 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
         auto& st = self->state;
         auto peer = peer_of(self);
         auto v = st.handshake->verify(peer, nonce, proof, std::chrono::steady_clock::now());
-        auto who = v.who.role.empty() ? std::string{"a peer"}
-                                      : log_text(v.who.role, 16) + " '" + log_text(v.who.name) +
-                                            "'";
+        auto who = v.who.role.empty()
+                       ? std::string{"a peer"}
+                       : log_text(v.who.role, 16) + " '" + log_text(v.who.name) + "'";
         if (v.ok && !client) {
           v.ok = false;
           v.reason = "authentication failed: no client actor";

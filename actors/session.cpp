@@ -192,8 +192,8 @@ caf::timespan inspector_timeout(session_actor* self) {
 /// actors obey this node's actors, never a client directly (admission.hpp).
 /// Every answer relayed is the JSON text of the node's actors.
 template <class... Ts>
-caf::result<caf::message> relay(session_actor* self, const caf::actor& dest,
-                                caf::timespan timeout, Ts&&... xs) {
+caf::result<caf::message> relay(session_actor* self, const caf::actor& dest, caf::timespan timeout,
+                                Ts&&... xs) {
   auto rp = self->make_response_promise();
   self->request(dest, timeout, std::forward<Ts>(xs)...)
       .then([rp](std::string& answer) mutable { rp.deliver(std::move(answer)); },
@@ -213,8 +213,8 @@ caf::result<int64_t> upload(session_actor* self, const std::string& name, int64_
   std::error_code ec;
   auto size = fs::exists(path) ? static_cast<int64_t>(fs::file_size(path, ec)) : 0;
   if (offset != size)
-    return refused("upload: " + name + " has " + std::to_string(size) +
-                   " bytes, chunk starts at " + std::to_string(offset));
+    return refused("upload: " + name + " has " + std::to_string(size) + " bytes, chunk starts at " +
+                   std::to_string(offset));
   auto& st = self->state;
   const auto cap = st.ctx.settings->limits.max_upload_size;
   if (st.uploaded + static_cast<int64_t>(bytes.size()) > cap) {
@@ -298,9 +298,9 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
       [=](wait_atom, int64_t job, int32_t max_ms) -> caf::result<caf::message> {
         if (!from_client(self)) return refused("not your session");
         // Waiting is not idling: the client asks again when the wait ends.
-        self->state.busy_until = std::max(
-            self->state.busy_until,
-            std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(max_ms, 0)));
+        self->state.busy_until =
+            std::max(self->state.busy_until, std::chrono::steady_clock::now() +
+                                                 std::chrono::milliseconds(std::max(max_ms, 0)));
         if (self->state.scheduler)
           return relay(self, self->state.scheduler,
                        std::chrono::milliseconds(std::max(max_ms, 0)) +

@@ -64,9 +64,9 @@ void check_text(const std::string& text, const std::string& name) {
       detail::line_and_column(text, start, line, column);
       char byte[8];
       std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[i]));
-      throw template_error(name, line, column,
-                           std::string("not UTF-8 text (byte ") + byte +
-                               "); save the template as UTF-8");
+      throw template_error(
+          name, line, column,
+          std::string("not UTF-8 text (byte ") + byte + "); save the template as UTF-8");
     }
   }
 }

@@ -15,8 +15,8 @@ job_options parse_job_options(const std::string& options_json) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return;
     if (!it->is_string())
-      throw std::invalid_argument(std::string("job options: '") + key +
-                                  "' must be a string, not " + it->type_name());
+      throw std::invalid_argument(std::string("job options: '") + key + "' must be a string, not " +
+                                  it->type_name());
     field = it->get<std::string>();
   };
   text("name", o.name);
