@@ -5,29 +5,30 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <map>
 #include <mutex>
 
 #include "actors/errors.hpp"
+#include "actors/trust/refusal_log.hpp"
 
 namespace weft::actors {
 
 namespace {
 
-/// Logs `line` unless the same key was logged less than a minute ago. The
-/// table is bounded: a flood of distinct keys resets it rather than growing.
+/// Logs `line` at most once a minute per `key` (trust::refusal_log, shared by
+/// every hardened actor of the process, hence the mutex); the first line logged
+/// after a quiet minute says how many were left out.
 void log_rate_limited(const std::string& key, const std::string& line) {
   static std::mutex mutex;
-  static std::map<std::string, std::chrono::steady_clock::time_point> last;
-  auto now = std::chrono::steady_clock::now();
+  static trust::refusal_log refusals(1, std::chrono::minutes(1), 4096);
+  uint64_t suppressed = 0;
   {
     std::lock_guard<std::mutex> lock(mutex);
-    if (last.size() > 4096) last.clear();
-    auto i = last.find(key);
-    if (i != last.end() && now - i->second < std::chrono::minutes(1)) return;
-    last[key] = now;
+    if (!refusals.allow(key, trust::refusal_log::clock::now(), suppressed)) return;
   }
-  spdlog::warn("{}", line);
+  if (suppressed == 0)
+    spdlog::warn("{}", line);
+  else
+    spdlog::warn("{} ({} more like it not logged)", line, suppressed);
 }
 
 /// The first element of the message being handled, if it is an atom: what the

@@ -6,13 +6,12 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 
 #include "config/detail/section_readers.hpp"
-#include "config/endpoint.hpp"
 #include "config/detail/table_reader.hpp"
+#include "config/endpoint.hpp"
 #include "config/known_keys.hpp"
 #include "config/secret_file.hpp"
 
@@ -98,34 +97,6 @@ std::optional<std::string> parse_database_url(const std::string& url, database_s
   return std::nullopt;
 }
 
-void read_database(const table_reader& root, settings& s) {
-  auto& db = s.database;
-  auto t = root.get_table("database", "database");
-  if (!t) {
-    db.embedded = true;
-    db.sqlite_path = (fs::path(s.files.root) / "weft.db").string();
-    return;
-  }
-  t->reject_unknown_keys();
-  db.embedded = false;
-  db.sqlite_path.clear();
-  detail::read_keys(*t, s);
-  const auto url = db.url;
-  if (auto problem = parse_database_url(url, db)) t->fail("url", *problem);
-  if (!db.password_file.empty())
-    db.password = read_private_file(*t, "password_file", db.password_file);
-  if (db.tls_cert_file.empty() != db.tls_key_file.empty())
-    t->fail(db.tls_cert_file.empty() ? "tls_key_file" : "tls_cert_file",
-            "tls_cert_file and tls_key_file go together (a client certificate and its key)");
-  if (!db.tls_cert_file.empty() && db.tls_ca_file.empty())
-    t->fail("tls_cert_file", "a client certificate needs tls_ca_file (TLS to the server)");
-  for (const char* key : {"tls_ca_file", "tls_cert_file"}) {
-    const auto& path = std::string_view{key} == "tls_ca_file" ? db.tls_ca_file : db.tls_cert_file;
-    if (!path.empty() && !std::ifstream(path)) t->fail(key, "cannot read " + path);
-  }
-  if (!db.tls_key_file.empty()) read_private_file(*t, "tls_key_file", db.tls_key_file);
-}
-
 /// The newest OpenSSL error as text ("no certificate or crl found"), or `fallback`.
 std::string openssl_reason(const char* fallback) {
   unsigned long last = 0;
@@ -167,6 +138,38 @@ std::optional<std::string> key_problem(const std::string& path, const std::strin
     return path + " is not the private key of " + cert_path;
   ERR_clear_error();
   return std::nullopt;
+}
+
+void read_database(const table_reader& root, settings& s) {
+  auto& db = s.database;
+  auto t = root.get_table("database", "database");
+  if (!t) {
+    db.embedded = true;
+    db.sqlite_path = (fs::path(s.files.root) / "weft.db").string();
+    return;
+  }
+  t->reject_unknown_keys();
+  db.embedded = false;
+  db.sqlite_path.clear();
+  detail::read_keys(*t, s);
+  const auto url = db.url;
+  if (auto problem = parse_database_url(url, db)) t->fail("url", *problem);
+  if (!db.password_file.empty())
+    db.password = read_private_file(*t, "password_file", db.password_file);
+  if (db.tls_cert_file.empty() != db.tls_key_file.empty())
+    t->fail(db.tls_cert_file.empty() ? "tls_key_file" : "tls_cert_file",
+            "tls_cert_file and tls_key_file go together (a client certificate and its key)");
+  if (!db.tls_cert_file.empty() && db.tls_ca_file.empty())
+    t->fail("tls_cert_file", "a client certificate needs tls_ca_file (TLS to the server)");
+  // The same checks as [tls]'s files: loadable by OpenSSL, the key private and the cert's.
+  if (!db.tls_ca_file.empty())
+    if (auto problem = certificate_problem(db.tls_ca_file, true)) t->fail("tls_ca_file", *problem);
+  if (!db.tls_cert_file.empty()) {
+    if (auto problem = certificate_problem(db.tls_cert_file, false))
+      t->fail("tls_cert_file", *problem);
+    if (auto problem = key_problem(db.tls_key_file, db.tls_cert_file))
+      t->fail("tls_key_file", *problem);
+  }
 }
 
 void read_tls(const table_reader& root, settings& s) {
@@ -347,8 +350,8 @@ void check_tls(const table_reader& root, const settings& s, const std::vector<no
       if (listen_ok && is_loopback_host(n.advertise.host)) continue;
       const char* key = listen_ok ? "advertise" : "listen";
       const auto& address = listen_ok ? n.advertise : n.listen;
-      e.reader.fail(key, "node \"" + n.name + "\" " +
-                             (listen_ok ? "advertises " : "listens on ") + address.to_string() +
+      e.reader.fail(key, "node \"" + n.name + "\" " + (listen_ok ? "advertises " : "listens on ") +
+                             address.to_string() +
                              ", which is not a loopback address: a cluster reachable from other "
                              "machines needs mutual TLS; add a [tls] table (ca_file, cert_file, "
                              "key_file) with certificates from `caf-node certs` "
