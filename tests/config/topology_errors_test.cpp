@@ -40,6 +40,16 @@ void expect_error(const std::string& name, int line, const std::string& key,
 
 BOOST_AUTO_TEST_SUITE(topology_errors)
 
+BOOST_AUTO_TEST_CASE(rejects_a_database_client_certificate_without_its_key) {
+  expect_error("bad_db_tls_cert_without_key.toml", 13, "database.tls_cert_file",
+               "tls_cert_file and tls_key_file go together", std::string{"master"});
+}
+
+BOOST_AUTO_TEST_CASE(rejects_a_database_ca_file_that_holds_no_certificate) {
+  expect_error("bad_db_tls_ca_not_pem.toml", 12, "database.tls_ca_file",
+               "holds no usable PEM certificate", std::string{"master"});
+}
+
 BOOST_AUTO_TEST_CASE(reports_a_syntax_error_with_its_line_and_column) {
   expect_error("bad_syntax.toml", 9, "", "TOML syntax error");
 }

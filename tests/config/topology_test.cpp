@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "config/advice.hpp"
 #include "config/known_keys.hpp"
 #include "tests/config/test_support.hpp"
 
@@ -129,6 +130,20 @@ BOOST_AUTO_TEST_CASE(describe_never_shows_the_secret_or_the_password) {
   }
   const auto text = describe(load_topology(fixture("valid_cluster_mariadb.toml"), "ext1"));
   BOOST_TEST(text.find("password = \"<redacted>\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(advice_warns_of_a_remote_database_reached_without_tls) {
+  auto remote = load_topology(fixture("valid_cluster_mariadb.toml"), std::string{"master"});
+  auto warnings = advice(remote);
+  BOOST_TEST_REQUIRE(warnings.size() == 1u);
+  BOOST_TEST(warnings[0].find("10.0.0.5") != std::string::npos, warnings[0]);
+  BOOST_TEST(warnings[0].find("tls_ca_file") != std::string::npos, warnings[0]);
+  remote.database.tls_ca_file = "ca.pem";
+  BOOST_TEST(advice(remote).empty());
+  remote.database.tls_ca_file.clear();
+  remote.database.host = "127.0.0.1";
+  BOOST_TEST(advice(remote).empty());
+  BOOST_TEST(advice(load_topology(fixture("valid_single_node.toml"), std::string{"solo"})).empty());
 }
 
 BOOST_AUTO_TEST_CASE(describe_writes_valid_toml_with_every_known_key) {
