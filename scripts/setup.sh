@@ -12,6 +12,10 @@ packages=(
   mariadb-server mariadb-client
   qpdf poppler-utils tmux expect procps
   tcpdump openssl
+  libgumbo-dev libpango1.0-dev libcairo2-dev libzint-dev
+  fonts-dejavu-core fonts-noto-cjk fonts-hosny-amiri
+  zbar-tools weasyprint
+  libsystemd-dev haproxy chromium python3-prometheus-client python3-requests lintian
 )
 
 missing=()
