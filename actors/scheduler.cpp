@@ -12,7 +12,9 @@
 #include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
+#include <deque>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "actors/actors.hpp"
 #include "actors/admission.hpp"
@@ -77,6 +79,10 @@ struct scheduler_state {
   std::map<std::string, waiting_engine> waiting;
   uint64_t next_token = 0;
   std::map<int64_t, job_progress> jobs;
+  /// The jobs that left `jobs` lately, oldest first (bounded): a queued-jobs scan read
+  /// before one ended, or a submission told after the scan took it, must not start it again.
+  std::deque<int64_t> ended;
+  std::set<int64_t> ended_set;
   std::map<int64_t, std::vector<watcher>> watchers;
   /// What the logs last said about capacity, per engine type.
   std::string capacity_said[2];
@@ -142,6 +148,10 @@ class scheduler : public caf::event_based_actor {
   void on_submitted(int64_t job, const std::string& options_json);
   void on_remap(int64_t job, const std::string& options_json);
   void on_adopt();
+  /// The job leaves the scheduler's memory; remembered for a while as ended.
+  void forget(int64_t job);
+  /// Whether the job is running here or ended lately.
+  bool known(int64_t job) const;
   void on_mapping_failed(int64_t job, const std::string& reason);
   void on_mapping_interrupted(int64_t job, const std::string& reason);
   void on_planned(int64_t job, batch_rows_ptr segments);
@@ -287,7 +297,7 @@ void scheduler::finish_job(int64_t job, job_state state, const std::string& erro
   request(st.store, caf::infinite, save_state_atom::value, job, state, error)
       .then(
           [=](bool) {
-            state_.jobs.erase(job);
+            forget(job);
             if (state == job_state::failed)
               spdlog::warn("job {} failed: {}", job, sanitised(error));
             else
@@ -295,11 +305,27 @@ void scheduler::finish_job(int64_t job, job_state state, const std::string& erro
             notify_watchers(job);
           },
           [=](caf::error& err) {
-            state_.jobs.erase(job);
+            forget(job);
             spdlog::error("job {}: could not store state {}: {}", job, storage::to_string(state),
                           error_text(system(), err));
             notify_watchers(job);
           });
+}
+
+void scheduler::forget(int64_t job) {
+  auto& st = state_;
+  st.jobs.erase(job);
+  if (!st.ended_set.insert(job).second) return;
+  st.ended.push_back(job);
+  constexpr std::size_t remembered = 4096;
+  if (st.ended.size() > remembered) {
+    st.ended_set.erase(st.ended.front());
+    st.ended.pop_front();
+  }
+}
+
+bool scheduler::known(int64_t job) const {
+  return state_.jobs.count(job) > 0 || state_.ended_set.count(job) > 0;
 }
 
 /// Records 1..records cut into consecutive ranges of `size`, as batches of phase `p`.
@@ -889,8 +915,8 @@ void scheduler::on_batch_failed(int64_t job, const std::string& reason) {
 }
 
 void scheduler::on_submitted(int64_t job, const std::string& options_json) {
-  // Adopted already by the scan for queued jobs (submitted on an extension).
-  if (state_.jobs.count(job)) return;
+  // Adopted already by the scan for queued jobs (submitted on an extension), or ended.
+  if (known(job)) return;
   // Parsed before the job is entered: malformed options leave no trace here
   // (guarded() logs them); the row stays queued and fails when adopted.
   auto options = parse_job_options(options_json);
@@ -914,7 +940,7 @@ void scheduler::on_adopt() {
             for (const auto& r : *rows)
               // A row without paths is still being created by its session (the paths
               // are set right after the row): taking it now would map no file.
-              if (!state_.jobs.count(r.id) && !r.data_path.empty()) {
+              if (!known(r.id) && !r.data_path.empty()) {
                 spdlog::info("job {} submitted on another node: taken", r.id);
                 resume(r);
               }

@@ -161,15 +161,35 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
     auto stored = nlohmann::json::parse(to_json(options));
     stored["data"] = document::to_json(data);
     job.options_json = stored.dump();
-    auto id = st.store->create_job(job);
-    // The job's inputs move from the session's upload area to the job's folder.
-    fs::path input = filestore::input_dir(st.ctx.files_root(), id);
-    // One component at a time, never through a link planted below the root.
-    filestore::make_directories(st.ctx.files_root(), filestore::input_dir_below_root(id));
-    for (const auto& entry : fs::directory_iterator(st.upload_dir))
-      fs::rename(entry.path(), input / entry.path().filename());
+    // The row, the inputs in the job's folder and their paths commit together: no
+    // scheduler can take a job whose inputs are not in place yet (job_store.hpp).
+    const auto root = st.ctx.files_root();
+    std::vector<fs::path> inputs;  // where each uploaded file is now
+    for (const auto& entry : fs::directory_iterator(st.upload_dir)) inputs.push_back(entry.path());
+    auto place = [&](int64_t id) {
+      // One component at a time, never through a link planted below the root.
+      filestore::make_directories(root, filestore::input_dir_below_root(id));
+      const fs::path input = filestore::input_dir(root, id);
+      for (auto& from : inputs) {
+        auto to = input / from.filename();
+        if (from != to) fs::rename(from, to);
+        from = to;
+      }
+      return storage::job_store::input_paths{(input / template_name).string(),
+                                             (input / data_name).string()};
+    };
+    int64_t id = 0;
+    try {
+      id = st.store->create_job(job, place);
+    } catch (...) {
+      // Nothing was created: the inputs go back to the upload area for another try.
+      std::error_code ec;
+      for (const auto& at : inputs)
+        if (at.parent_path() != fs::path(st.upload_dir))
+          fs::rename(at, fs::path(st.upload_dir) / at.filename(), ec);
+      throw;
+    }
     st.uploaded = 0;  // the upload area is empty again
-    st.store->set_paths(id, (input / template_name).string(), (input / data_name).string());
     // On the master the scheduler is told at once; on an extension the job is a
     // queued row, which the master's scheduler adopts within a second.
     if (st.scheduler) self->send(st.scheduler, submitted_atom::value, id, job.options_json);

@@ -146,17 +146,35 @@ const char* to_string(phase p) noexcept { return p == phase::merge ? "merge" : "
 
 // -- jobs -----------------------------------------------------------------------
 
+namespace {
+
+int64_t insert_job(soci::session& s, backend_kind kind, const new_job& job) {
+  auto now = detail::sql_now(kind);
+  std::string format = job.format, tpath = job.template_path, dpath = job.data_path,
+              dformat = job.data_format, options = job.options_json;
+  s << "INSERT INTO jobs (state, format, template_path, data_path, data_format, options, "
+       "submitted_at, updated_at) VALUES ('queued', :f, :t, :d, :df, :o, " +
+           now + ", " + now + ")",
+      soci::use(format, "f"), soci::use(tpath, "t"), soci::use(dpath, "d"),
+      soci::use(dformat, "df"), soci::use(options, "o");
+  return static_cast<int64_t>(detail::last_insert_id(s, kind));
+}
+
+}  // namespace
+
 int64_t job_store::create_job(const new_job& job) {
-  auto now = detail::sql_now(db_.backend());
+  return with_transaction(db_, [&](soci::session& s) { return insert_job(s, db_.backend(), job); });
+}
+
+int64_t job_store::create_job(const new_job& job,
+                              const std::function<input_paths(int64_t id)>& place_inputs) {
   return with_transaction(db_, [&](soci::session& s) {
-    std::string format = job.format, tpath = job.template_path, dpath = job.data_path,
-                dformat = job.data_format, options = job.options_json;
-    s << "INSERT INTO jobs (state, format, template_path, data_path, data_format, options, "
-         "submitted_at, updated_at) VALUES ('queued', :f, :t, :d, :df, :o, " +
-             now + ", " + now + ")",
-        soci::use(format, "f"), soci::use(tpath, "t"), soci::use(dpath, "d"),
-        soci::use(dformat, "df"), soci::use(options, "o");
-    return static_cast<int64_t>(detail::last_insert_id(s, db_.backend()));
+    const auto id = insert_job(s, db_.backend(), job);
+    auto paths = place_inputs(id);
+    long long jid = id;
+    s << "UPDATE jobs SET template_path = :t, data_path = :d WHERE id = :id",
+        soci::use(paths.template_path, "t"), soci::use(paths.data_path, "d"), soci::use(jid, "id");
+    return id;
   });
 }
 

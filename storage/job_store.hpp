@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -108,6 +109,19 @@ class job_store {
 
   // -- jobs -------------------------------------------------------------------
   int64_t create_job(const new_job& job);
+  /// The paths of a job's inputs in the file store, once they are in place.
+  struct input_paths {
+    std::string template_path;
+    std::string data_path;
+  };
+  /// Creates a job whose inputs are put in place by `place_inputs(id)` inside the same
+  /// transaction: no other connection ever sees the row before its inputs are there and
+  /// its paths are set, so a scheduler looking for queued jobs cannot take a submission
+  /// that is still being made (issue 15). `place_inputs` may run more than once (the
+  /// transaction is run again once after a lost connection, with a new id): it must move
+  /// the inputs from wherever the previous run left them. When it throws, nothing is created.
+  int64_t create_job(const new_job& job,
+                     const std::function<input_paths(int64_t id)>& place_inputs);
   /// @throws storage_error not_found
   job_row job(int64_t id);
   /// Newest first; an empty state lists all.

@@ -219,6 +219,31 @@ BOOST_AUTO_TEST_CASE(wait_is_answered_when_the_job_finishes) {
   BOOST_TEST(state_in(reply(waiter)) == "done");
 }
 
+// Issue 15: a scan for queued jobs read before a job ended (or before the master's own
+// submission told the scheduler) must not start the job a second time.
+BOOST_AUTO_TEST_CASE(a_queued_jobs_scan_older_than_a_jobs_end_does_not_start_it_again) {
+  job_in_store(1, 50, 1);
+  start_scheduler();
+  auto merge = engine("master", engine_type::merge);
+  auto weaver = engine("master", engine_type::weaver);
+  auto waiter = wait_for(1, 60s);
+  work_off(merge, want(merge));
+  work_off(weaver, want(weaver));
+  BOOST_REQUIRE(state_in(reply(waiter)) == "done");
+  // What a scan read while the job was still queued: its row, paths and all.
+  store->jobs[1].state = job_state::queued;
+  store->jobs[1].template_path = "jobs/1/input/t.mustache";
+  store->jobs[1].data_path = "jobs/1/input/d.csv";
+  const int scans = store->requests["adopt"];
+  advance(1s);
+  BOOST_REQUIRE(store->requests["adopt"] > scans);
+  // Not taken: nothing was stored about it, and a wait is answered at once from the
+  // store instead of waiting for a run that should not exist.
+  BOOST_TEST(store->jobs[1].state == job_state::queued);
+  auto again = wait_for(1, 60s);
+  BOOST_TEST(state_in(reply(again)) == "queued");
+}
+
 BOOST_AUTO_TEST_CASE(wait_is_answered_after_its_timeout_when_the_job_does_not_finish) {
   job_in_store(1, 50, 1);
   start_scheduler();

@@ -192,6 +192,45 @@ BOOST_AUTO_TEST_CASE(creates_a_job_and_reads_it_back) {
   BOOST_TEST(row.data_path == "d2");
 }
 
+// Issue 15: the master's scan for queued jobs (another connection) runs in the middle of
+// a submission, every time: it must not see the job before its inputs are in place.
+BOOST_AUTO_TEST_CASE(a_job_is_not_seen_queued_before_its_inputs_are_in_place) {
+  fresh_database fresh;
+  auto db = fresh.open();
+  auto scanner_db = fresh.open();  // the scheduler's store worker has its own connection
+  job_store store(*db), scanner(*scanner_db);
+  new_job j = sample_job("placed");
+  j.template_path.clear();
+  j.data_path.clear();
+  std::vector<std::size_t> queued_during;
+  int64_t placed_for = 0;
+  const int64_t id = store.create_job(j, [&](int64_t new_id) {
+    placed_for = new_id;
+    queued_during.push_back(scanner.jobs(job_state::queued, 100).size());
+    return job_store::input_paths{"in/" + std::to_string(new_id) + "/t.mustache",
+                                  "in/" + std::to_string(new_id) + "/d.csv"};
+  });
+  BOOST_TEST(placed_for == id);
+  BOOST_TEST(queued_during == std::vector<std::size_t>{0});
+  auto rows = scanner.jobs(job_state::queued, 100);
+  BOOST_REQUIRE(rows.size() == 1u);
+  BOOST_TEST(rows[0].id == id);
+  BOOST_TEST(rows[0].data_path == "in/" + std::to_string(id) + "/d.csv");
+  BOOST_TEST(rows[0].template_path == "in/" + std::to_string(id) + "/t.mustache");
+}
+
+BOOST_AUTO_TEST_CASE(a_submission_whose_inputs_cannot_be_placed_creates_no_job) {
+  fresh_database fresh;
+  auto db = fresh.open();
+  job_store store(*db);
+  BOOST_CHECK_THROW(store.create_job(sample_job("unplaced"),
+                                     [](int64_t) -> job_store::input_paths {
+                                       throw std::runtime_error("disk full");
+                                     }),
+                    std::runtime_error);
+  BOOST_TEST(store.jobs(std::nullopt, 100).empty());
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_job_is_not_found) {
   fresh_database fresh;
   auto db = fresh.open();

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Concurrent small jobs against one node (scripts/bench_load.sh runs it).
+
+CLIENTS threads each submit JOBS small jobs one after another with `caf-node submit
+--wait`, as a web shop's workers would. Reports jobs/s over the wall time, the
+submit-to-done latency the client measures (p50/p99, client start-up excluded) and
+the latency with the client process's start-up, and every failed submission.
+Exit status 1 when a job failed or was lost.
+"""
+import re
+import subprocess
+import sys
+import threading
+import time
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, (len(values) * p) // 100)]
+
+
+def main():
+    node, config, port, template, data, clients, jobs = sys.argv[1:8]
+    clients, jobs = int(clients), int(jobs)
+    done, failed = [], []
+    lock = threading.Lock()
+
+    def client():
+        for _ in range(jobs):
+            start = time.monotonic()
+            run = subprocess.run(
+                [node, "submit", "--connect", f"127.0.0.1:{port}", "--config", config,
+                 "--data", data, "--template", template, "--format", "txt", "--wait",
+                 "--timeout-ms", "60000"],
+                capture_output=True, text=True)
+            wall = time.monotonic() - start
+            m = re.search(r"job (\d+) done: \d+ records in ([0-9.]+) s", run.stderr)
+            with lock:
+                if run.returncode == 0 and m:
+                    done.append((int(m.group(1)), float(m.group(2)), wall))
+                else:
+                    failed.append(run.stderr.strip().splitlines()[-1:] or ["(no output)"])
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - start
+    n = len(done)
+    ids = [d[0] for d in done]
+    print(f"load: {clients} clients x {jobs} jobs: {n} done, {len(failed)} failed, "
+          f"{len(ids) - len(set(ids))} job ids answered twice")
+    if n:
+        lat = [d[1] for d in done]
+        full = [d[2] for d in done]
+        print(f"load: {n / wall:.1f} jobs/s over {wall:.2f} s wall (client start-up included)")
+        print(f"load: submit to done (client start-up excluded): p50 {pct(lat, 50) * 1000:.0f} ms, "
+              f"p99 {pct(lat, 99) * 1000:.0f} ms")
+        print(f"load: with the client's start-up: p50 {pct(full, 50) * 1000:.0f} ms, "
+              f"p99 {pct(full, 99) * 1000:.0f} ms")
+    for f in failed[:10]:
+        print("load: FAILED:", f[0])
+    return 1 if failed or n != clients * jobs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
