@@ -1,7 +1,9 @@
 #define BOOST_TEST_MODULE document_templates
 #include <boost/test/unit_test.hpp>
 #include <map>
+#include <sstream>
 
+#include "actors/document/csv_reader.hpp"
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
 #include "actors/document/template_limits.hpp"
@@ -72,8 +74,22 @@ BOOST_AUTO_TEST_CASE(spec_dotted_names_resolve_through_the_first_part) {
   BOOST_CHECK_EQUAL(
       render("\"{{#a}}{{b.c}}{{/a}}\"", {{"a", {{"b", json::object()}}}, {"b", {{"c", "ERROR"}}}}),
       "\"\"");
-  // A CSV column literally named "a.b" is found too.
-  BOOST_CHECK_EQUAL(render("{{customer.name}}", {{"customer.name", "Ann"}}), "Ann");
+  // A key with a dot in it is never matched whole (spec: "Dotted Names are never single keys").
+  BOOST_CHECK_EQUAL(render("{{customer.name}}", {{"customer.name", "Ann"}}), "");
+  BOOST_CHECK_EQUAL(render("{{#customer.name}}x{{/customer.name}}", {{"customer.name", "Ann"}}),
+                    "");
+}
+
+BOOST_AUTO_TEST_CASE(dotted_csv_columns_reach_templates_as_dotted_names) {
+  // The CSV reader nests a column named "customer.name", so {{customer.name}} and
+  // {{#customer}}{{name}}{{/customer}} find it, as they would in NDJSON.
+  std::istringstream in("id,customer.name,customer.city\n7,Ann,Oslo\n");
+  csv_reader reader(in);
+  const auto rows = weft::document::test::read_all(reader);
+  BOOST_REQUIRE_EQUAL(rows.size(), 1u);
+  BOOST_CHECK_EQUAL(render("{{id}} {{customer.name}} {{#customer}}{{city}}{{/customer}}",
+                           rows[0].value),
+                    "7 Ann Oslo");
 }
 
 BOOST_AUTO_TEST_CASE(spec_interpolation_keeps_surrounding_whitespace) {
