@@ -130,6 +130,36 @@ BOOST_AUTO_TEST_CASE(spec_standalone_section_lines_are_removed) {
   BOOST_CHECK_EQUAL(render(" | {{#boolean}}\t|\t{{/boolean}} | \n", d), " | \t|\t | \n");
 }
 
+// Standalone is a property of the template line (one section, inverted, closing, comment,
+// partial or set-delimiter tag, and blanks), not of what the line renders to. kainjow decided it
+// at render time and dropped lines that are not standalone; its vendored copy no longer does
+// (third_party/kainjow-mustache/README.md).
+BOOST_AUTO_TEST_CASE(standalone_lines_are_decided_by_the_template_not_by_the_output) {
+  const json d = {{"a", true}, {"empty", ""}};
+  // A section tag and a variable that renders empty: not standalone, the line break stays.
+  BOOST_CHECK_EQUAL(render("{{#a}}{{empty}}\nX{{/a}}", d), "\nX");
+  BOOST_CHECK_EQUAL(render("{{#a}}{{empty}}\r\nX{{/a}}", d), "\r\nX");
+  // Two tags on a line: not standalone.
+  BOOST_CHECK_EQUAL(render("{{#a}}{{! c}}\nx\n{{/a}}\n", d), "\nx\n");
+  BOOST_CHECK_EQUAL(render("  {{#a}}  {{/a}}\n", d), "    \n");
+  BOOST_CHECK_EQUAL(render("{{#a}}{{/a}}\n", d), "\n");
+  // A list item whose value is empty keeps its line.
+  BOOST_CHECK_EQUAL(render("{{#items}}{{name}}\n{{/items}}",
+                           {{"items", {{{"name", ""}}, {{"name", "b"}}}}}),
+                    "\nb\n");
+  BOOST_CHECK_EQUAL(render("{{#list}}\n- {{.}}\n{{/list}}\n", {{"list", {"a", "", "c"}}}),
+                    "- a\n- \n- c\n");
+  // A lone carriage return does not end a line.
+  BOOST_CHECK_EQUAL(render("{{#a}}\r{{/a}}", d), "\r");
+  // CRLF standalone lines, indented and nested, in sections and partials.
+  BOOST_CHECK_EQUAL(render("  {{#a}}\r\n  {{#a}}\r\n  x\r\n  {{/a}}\r\n  {{/a}}\r\n", d),
+                    "  x\r\n");
+  BOOST_CHECK_EQUAL(
+      render("{{#list}}\r\n  {{>p}}\r\n{{/list}}\r\n", {{"list", {1, 2}}}, {{"p", "p\r\n"}}),
+      "  p\r\n  p\r\n");
+  BOOST_CHECK_EQUAL(render("  {{>p}}\n", d, {{"p", "  {{#a}}\nx\n  {{/a}}\n"}}), "  x\n");
+}
+
 BOOST_AUTO_TEST_CASE(spec_inverted_sections) {
   BOOST_CHECK_EQUAL(
       render("\"{{^boolean}}This should be rendered.{{/boolean}}\"", {{"boolean", false}}),

@@ -27,8 +27,11 @@
  * DEALINGS IN THE SOFTWARE.
  */
 
-#ifndef KAINJOW_MUSTACHE_HPP
-#define KAINJOW_MUSTACHE_HPP
+#ifndef WEFT_KAINJOW_MUSTACHE_HPP
+#define WEFT_KAINJOW_MUSTACHE_HPP
+
+// Weft: patched copy (third_party/kainjow-mustache/README.md).
+#define WEFT_KAINJOW_PATCHED 1
 
 #include <cassert>
 #include <cctype>
@@ -968,13 +971,11 @@ private:
     }
 
     void render_current_line(const render_handler& handler, context_internal<string_type>& ctx, const component<string_type>* comp) const {
-        // We're at the end of a line, so check the line buffer state to see
-        // if the line had tags in it, and also if the line is now empty or
-        // contains whitespace only. if this situation is true, skip the line.
-        bool output = true;
-        if (ctx.line_buffer.contained_section_tag && ctx.line_buffer.is_empty_or_contains_only_whitespace()) {
-            output = false;
-        }
+        // Weft: upstream skipped the line here when it had contained a section
+        // tag and rendered to blanks only. Standalone lines are removed from the
+        // template text before parsing (by the specification's rules, which look
+        // at the template, not at what a line renders to), so every line is output.
+        const bool output = true;
         if (output) {
             handler(ctx.line_buffer.data);
             if (comp) {
@@ -1182,4 +1183,4 @@ using dataw = basic_data<mustachew::string_type>;
 } // namespace mustache
 } // namespace kainjow
 
-#endif // KAINJOW_MUSTACHE_HPP
+#endif // WEFT_KAINJOW_MUSTACHE_HPP
