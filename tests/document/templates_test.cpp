@@ -87,9 +87,9 @@ BOOST_AUTO_TEST_CASE(dotted_csv_columns_reach_templates_as_dotted_names) {
   csv_reader reader(in);
   const auto rows = weft::document::test::read_all(reader);
   BOOST_REQUIRE_EQUAL(rows.size(), 1u);
-  BOOST_CHECK_EQUAL(render("{{id}} {{customer.name}} {{#customer}}{{city}}{{/customer}}",
-                           rows[0].value),
-                    "7 Ann Oslo");
+  BOOST_CHECK_EQUAL(
+      render("{{id}} {{customer.name}} {{#customer}}{{city}}{{/customer}}", rows[0].value),
+      "7 Ann Oslo");
 }
 
 BOOST_AUTO_TEST_CASE(spec_interpolation_keeps_surrounding_whitespace) {
@@ -144,9 +144,9 @@ BOOST_AUTO_TEST_CASE(standalone_lines_are_decided_by_the_template_not_by_the_out
   BOOST_CHECK_EQUAL(render("  {{#a}}  {{/a}}\n", d), "    \n");
   BOOST_CHECK_EQUAL(render("{{#a}}{{/a}}\n", d), "\n");
   // A list item whose value is empty keeps its line.
-  BOOST_CHECK_EQUAL(render("{{#items}}{{name}}\n{{/items}}",
-                           {{"items", {{{"name", ""}}, {{"name", "b"}}}}}),
-                    "\nb\n");
+  BOOST_CHECK_EQUAL(
+      render("{{#items}}{{name}}\n{{/items}}", {{"items", {{{"name", ""}}, {{"name", "b"}}}}}),
+      "\nb\n");
   BOOST_CHECK_EQUAL(render("{{#list}}\n- {{.}}\n{{/list}}\n", {{"list", {"a", "", "c"}}}),
                     "- a\n- \n- c\n");
   // A lone carriage return does not end a line.

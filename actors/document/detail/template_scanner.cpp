@@ -319,8 +319,8 @@ std::string rewrite_standalone(const std::string& text, const std::vector<templa
         }
       }
     }
-    const bool standalone = blank && tags == 1 && tag->type != kind::variable &&
-                            tag->type != kind::unescaped;
+    const bool standalone =
+        blank && tags == 1 && tag->type != kind::variable && tag->type != kind::unescaped;
     if (!standalone) {
       for (const piece& p : line) {
         out.append(text, p.begin, p.end - p.begin);
