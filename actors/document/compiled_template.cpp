@@ -29,8 +29,9 @@ std::uintptr_t stack_position() {
 }
 
 /// kainjow's context, with the specification's dotted-name rule (a.b.c resolves a through the
-/// stack, then b and c inside it only), literal dotted keys first (CSV columns named "a.b"),
-/// and partials from the compiled template instead of from the data.
+/// stack, then b and c inside it only; a key that itself contains a dot is never matched whole:
+/// CSV columns named "a.b" reach templates nested, see csv_reader), and partials from the
+/// compiled template instead of from the data.
 ///
 /// It also enforces the render limits (template_limits), since kainjow calls it at every step:
 /// push() for each section item, get() for each variable and section, get_partial() for each
@@ -111,11 +112,14 @@ class render_context : public kainjow::mustache::basic_context<std::string> {
  private:
   const data* lookup(const std::string& name) const {
     if (name.size() == 1 && name[0] == '.') return items_.back();
-    for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
-      if (const data* v = (*it)->get(name)) return v;
-    }
     const auto dot = name.find('.');
-    if (dot == std::string::npos || dot == 0) return nullptr;
+    if (dot == std::string::npos) {
+      for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
+        if (const data* v = (*it)->get(name)) return v;
+      }
+      return nullptr;
+    }
+    if (dot == 0) return nullptr;
     const data* v = nullptr;
     const std::string first = name.substr(0, dot);
     for (auto it = items_.rbegin(); it != items_.rend() && !v; ++it) v = (*it)->get(first);

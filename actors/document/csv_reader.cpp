@@ -1,6 +1,7 @@
 #include "actors/document/csv_reader.hpp"
 
 #include <array>
+#include <map>
 #include <unordered_map>
 #include <utility>
 
@@ -9,6 +10,49 @@
 namespace weft::document {
 
 namespace {
+
+/// Where each column goes in a record (csv_reader::paths_): the steps of a dotted name that can
+/// be nested, nothing for a name kept as a key. Names without dots are placed first, so a dotted
+/// name never displaces one; then dotted names in column order, each nested unless a step is
+/// empty or collides with a value placed before.
+std::vector<std::vector<std::string>> column_paths(const std::vector<std::string>& names) {
+  std::vector<std::vector<std::string>> paths(names.size());
+  std::map<std::string, bool> placed;  // joined prefix -> holds a value (true) or an object
+  for (const std::string& n : names) {
+    if (n.find('.') == std::string::npos) placed.emplace(n, true);
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string& n = names[i];
+    if (n.find('.') == std::string::npos) continue;
+    std::vector<std::string> steps;
+    std::size_t from = 0;
+    bool ok = true;
+    for (;;) {
+      const auto dot = n.find('.', from);
+      const std::size_t stop = dot == std::string::npos ? n.size() : dot;
+      if (stop == from) ok = false;
+      steps.push_back(n.substr(from, stop - from));
+      if (dot == std::string::npos) break;
+      from = dot + 1;
+    }
+    if (!ok) continue;
+    std::string prefix;
+    for (std::size_t k = 0; ok && k + 1 < steps.size(); ++k) {
+      prefix += (k == 0 ? "" : ".") + steps[k];
+      const auto it = placed.find(prefix);
+      if (it != placed.end() && it->second) ok = false;
+    }
+    if (!ok || placed.count(n) > 0) continue;
+    prefix.clear();
+    for (std::size_t k = 0; k + 1 < steps.size(); ++k) {
+      prefix += (k == 0 ? "" : ".") + steps[k];
+      placed.emplace(prefix, false);
+    }
+    placed.emplace(n, true);
+    paths[i] = std::move(steps);
+  }
+  return paths;
+}
 
 constexpr int eof = detail::byte_source::end_of_input;
 /// How much of the file the delimiter is sniffed from, at most.
@@ -246,6 +290,7 @@ void csv_reader::read_header() {
   }
   if (!options_.data.header) {
     header_ = options_.data.columns;
+    paths_ = column_paths(header_);
     return;
   }
   if (!read_row(options_.max_columns)) fail(0, 0, "empty file: no header row");
@@ -267,6 +312,7 @@ void csv_reader::read_header() {
     }
   }
   header_.assign(fields_.begin(), fields_.begin() + static_cast<std::ptrdiff_t>(n_fields_));
+  paths_ = column_paths(header_);
 }
 
 bool csv_reader::next(record& out) {
@@ -286,7 +332,14 @@ bool csv_reader::next(record& out) {
   out.number = row_;
   out.value = nlohmann::json::object();
   for (std::size_t i = 0; i < header_.size(); ++i) {
-    out.value.emplace(header_[i], fields_[i]);
+    const std::vector<std::string>& path = paths_[i];
+    if (path.empty()) {
+      out.value.emplace(header_[i], fields_[i]);
+      continue;
+    }
+    nlohmann::json* at = &out.value;
+    for (std::size_t k = 0; k + 1 < path.size(); ++k) at = &(*at)[path[k]];
+    (*at)[path.back()] = fields_[i];
   }
   out.text.clear();
   return true;

@@ -30,7 +30,11 @@ namespace weft::document {
 ///   CRLF, LF or lone CR line ends; the last line may lack one.
 /// * Empty lines between rows are skipped.
 /// * Every data row must have exactly as many fields as there are columns.
-/// Each record is a JSON object of strings keyed by column name.
+/// Each record is a JSON object of strings keyed by column name. A column whose name has dots
+/// ("customer.name") is nested ({"customer": {"name": …}}), since Mustache resolves a dotted
+/// name step by step and never as one key; it stays a literal key when it cannot be nested (an
+/// empty step, or another column already holds a value at one of its steps: "customer" and
+/// "customer.name", or "a.b" and "a.b.c").
 class csv_reader : public record_reader {
  public:
   /// Reads from `in`, which must outlive the reader.
@@ -65,6 +69,8 @@ class csv_reader : public record_reader {
   char quote_;
   std::string sniffed_;  // how the delimiter was chosen, when it was sniffed
   std::vector<std::string> header_;
+  /// Per column: the steps of a nested column, empty for a column stored under its name.
+  std::vector<std::vector<std::string>> paths_;
   std::vector<std::string> fields_;
   std::string discard_;  // fields past the header's count are read into this one
   std::size_t n_fields_ = 0;

@@ -75,12 +75,10 @@ class collector {
   std::set<std::pair<std::string, bool>> walked_;
 };
 
-/// The value `name` resolves to in `record` (a literal dotted key first, then the steps), or
-/// nullptr when it does not.
+/// The value `name` resolves to in `record`, step by step as the template resolves it (a key
+/// with a dot in it is never matched whole), or nullptr when it does not.
 const nlohmann::json* lookup(const nlohmann::json& record, const std::string& name) {
   if (!record.is_object()) return nullptr;
-  auto it = record.find(name);
-  if (it != record.end()) return &*it;
   const nlohmann::json* at = &record;
   std::size_t begin = 0;
   for (;;) {

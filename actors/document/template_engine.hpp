@@ -11,8 +11,10 @@
 
 namespace weft::document {
 
-/// Compiles Mustache templates (kainjow::mustache underneath, plus the specification's
-/// standalone-line rules for comments, set-delimiter tags and partials).
+/// Compiles Mustache templates: kainjow::mustache underneath (the patched copy in
+/// third_party/kainjow-mustache), with the specification's standalone-line rules applied by
+/// detail::rewrite_standalone and its dotted-name rule by the render context. Passes the
+/// specification's suites but one deliberate case (docs/templates.md, "Conformance").
 ///
 /// All partials a template names are loaded and checked at compile time: a missing or broken
 /// partial is a template_error, never a silent empty string at render time.

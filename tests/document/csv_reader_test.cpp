@@ -43,6 +43,35 @@ BOOST_AUTO_TEST_CASE(reads_header_and_rows_as_string_values) {
   BOOST_CHECK(rows[1].value.at("qty").is_string());
 }
 
+BOOST_AUTO_TEST_CASE(dotted_column_names_become_nested_objects) {
+  const auto rows = parse(
+      "id,customer.name,customer.address.city,customer.address.zip\n"
+      "7,Ann,Oslo,0150\n");
+  BOOST_REQUIRE_EQUAL(rows.size(), 1u);
+  const nlohmann::json expected = {
+      {"id", "7"},
+      {"customer", {{"name", "Ann"}, {"address", {{"city", "Oslo"}, {"zip", "0150"}}}}}};
+  BOOST_CHECK_EQUAL(rows[0].value.dump(), expected.dump());
+}
+
+BOOST_AUTO_TEST_CASE(dotted_column_names_that_cannot_nest_stay_keys) {
+  // "a" holds a value, so "a.b" cannot be inside it (whatever the column order); "c.d" nests
+  // first, so "c.d.e" cannot; empty steps never nest.
+  const auto rows = parse("a.b,a,c.d,c.d.e,.x,y.,p..q\n1,2,3,4,5,6,7\n");
+  BOOST_REQUIRE_EQUAL(rows.size(), 1u);
+  const nlohmann::json expected = {{"a.b", "1"}, {"a", "2"},  {"c", {{"d", "3"}}}, {"c.d.e", "4"},
+                                   {".x", "5"},  {"y.", "6"}, {"p..q", "7"}};
+  BOOST_CHECK_EQUAL(rows[0].value.dump(), expected.dump());
+  // Without a header row, the given column names nest the same way.
+  reader_options o = named();
+  o.data.header = false;
+  o.data.columns = {"id", "customer.name"};
+  const auto plain = parse("7,Ann\n", o);
+  BOOST_REQUIRE_EQUAL(plain.size(), 1u);
+  BOOST_CHECK_EQUAL(plain[0].value.dump(),
+                    nlohmann::json({{"id", "7"}, {"customer", {{"name", "Ann"}}}}).dump());
+}
+
 BOOST_AUTO_TEST_CASE(keeps_commas_doubled_quotes_and_newlines_inside_quoted_fields) {
   const auto rows = parse("a,b\n\"x, y\",\"say \"\"hi\"\"\"\n\"line1\nline2\",\"\"\n");
   BOOST_REQUIRE_EQUAL(rows.size(), 2u);

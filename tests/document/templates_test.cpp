@@ -1,7 +1,9 @@
 #define BOOST_TEST_MODULE document_templates
 #include <boost/test/unit_test.hpp>
 #include <map>
+#include <sstream>
 
+#include "actors/document/csv_reader.hpp"
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
 #include "actors/document/template_limits.hpp"
@@ -72,8 +74,22 @@ BOOST_AUTO_TEST_CASE(spec_dotted_names_resolve_through_the_first_part) {
   BOOST_CHECK_EQUAL(
       render("\"{{#a}}{{b.c}}{{/a}}\"", {{"a", {{"b", json::object()}}}, {"b", {{"c", "ERROR"}}}}),
       "\"\"");
-  // A CSV column literally named "a.b" is found too.
-  BOOST_CHECK_EQUAL(render("{{customer.name}}", {{"customer.name", "Ann"}}), "Ann");
+  // A key with a dot in it is never matched whole (spec: "Dotted Names are never single keys").
+  BOOST_CHECK_EQUAL(render("{{customer.name}}", {{"customer.name", "Ann"}}), "");
+  BOOST_CHECK_EQUAL(render("{{#customer.name}}x{{/customer.name}}", {{"customer.name", "Ann"}}),
+                    "");
+}
+
+BOOST_AUTO_TEST_CASE(dotted_csv_columns_reach_templates_as_dotted_names) {
+  // The CSV reader nests a column named "customer.name", so {{customer.name}} and
+  // {{#customer}}{{name}}{{/customer}} find it, as they would in NDJSON.
+  std::istringstream in("id,customer.name,customer.city\n7,Ann,Oslo\n");
+  csv_reader reader(in);
+  const auto rows = weft::document::test::read_all(reader);
+  BOOST_REQUIRE_EQUAL(rows.size(), 1u);
+  BOOST_CHECK_EQUAL(
+      render("{{id}} {{customer.name}} {{#customer}}{{city}}{{/customer}}", rows[0].value),
+      "7 Ann Oslo");
 }
 
 BOOST_AUTO_TEST_CASE(spec_interpolation_keeps_surrounding_whitespace) {
@@ -112,6 +128,36 @@ BOOST_AUTO_TEST_CASE(spec_standalone_section_lines_are_removed) {
   BOOST_CHECK_EQUAL(render("  {{#boolean}}\n#{{/boolean}}\n/", d), "#\n/");
   BOOST_CHECK_EQUAL(render("#{{#boolean}}\n/\n  {{/boolean}}", d), "#\n/\n");
   BOOST_CHECK_EQUAL(render(" | {{#boolean}}\t|\t{{/boolean}} | \n", d), " | \t|\t | \n");
+}
+
+// Standalone is a property of the template line (one section, inverted, closing, comment,
+// partial or set-delimiter tag, and blanks), not of what the line renders to. kainjow decided it
+// at render time and dropped lines that are not standalone; its vendored copy no longer does
+// (third_party/kainjow-mustache/README.md).
+BOOST_AUTO_TEST_CASE(standalone_lines_are_decided_by_the_template_not_by_the_output) {
+  const json d = {{"a", true}, {"empty", ""}};
+  // A section tag and a variable that renders empty: not standalone, the line break stays.
+  BOOST_CHECK_EQUAL(render("{{#a}}{{empty}}\nX{{/a}}", d), "\nX");
+  BOOST_CHECK_EQUAL(render("{{#a}}{{empty}}\r\nX{{/a}}", d), "\r\nX");
+  // Two tags on a line: not standalone.
+  BOOST_CHECK_EQUAL(render("{{#a}}{{! c}}\nx\n{{/a}}\n", d), "\nx\n");
+  BOOST_CHECK_EQUAL(render("  {{#a}}  {{/a}}\n", d), "    \n");
+  BOOST_CHECK_EQUAL(render("{{#a}}{{/a}}\n", d), "\n");
+  // A list item whose value is empty keeps its line.
+  BOOST_CHECK_EQUAL(
+      render("{{#items}}{{name}}\n{{/items}}", {{"items", {{{"name", ""}}, {{"name", "b"}}}}}),
+      "\nb\n");
+  BOOST_CHECK_EQUAL(render("{{#list}}\n- {{.}}\n{{/list}}\n", {{"list", {"a", "", "c"}}}),
+                    "- a\n- \n- c\n");
+  // A lone carriage return does not end a line.
+  BOOST_CHECK_EQUAL(render("{{#a}}\r{{/a}}", d), "\r");
+  // CRLF standalone lines, indented and nested, in sections and partials.
+  BOOST_CHECK_EQUAL(render("  {{#a}}\r\n  {{#a}}\r\n  x\r\n  {{/a}}\r\n  {{/a}}\r\n", d),
+                    "  x\r\n");
+  BOOST_CHECK_EQUAL(
+      render("{{#list}}\r\n  {{>p}}\r\n{{/list}}\r\n", {{"list", {1, 2}}}, {{"p", "p\r\n"}}),
+      "  p\r\n  p\r\n");
+  BOOST_CHECK_EQUAL(render("  {{>p}}\n", d, {{"p", "  {{#a}}\nx\n  {{/a}}\n"}}), "  x\n");
 }
 
 BOOST_AUTO_TEST_CASE(spec_inverted_sections) {

@@ -1,6 +1,9 @@
 #pragma once
 
 #include <kainjow/mustache.hpp>
+#ifndef WEFT_KAINJOW_PATCHED
+#error "kainjow/mustache.hpp must be Weft's patched copy (third_party/kainjow-mustache)"
+#endif
 #include <map>
 #include <memory>
 #include <string>

@@ -319,18 +319,20 @@ std::string rewrite_standalone(const std::string& text, const std::vector<templa
         }
       }
     }
-    const bool standalone = blank && tags == 1 &&
-                            (tag->type == kind::comment || tag->type == kind::set_delimiter ||
-                             tag->type == kind::partial);
+    const bool standalone =
+        blank && tags == 1 && tag->type != kind::variable && tag->type != kind::unescaped;
     if (!standalone) {
       for (const piece& p : line) {
         out.append(text, p.begin, p.end - p.begin);
         marker_after(*p.token, out);
       }
-    } else if (tag->type == kind::set_delimiter) {
-      out.append(text, tag->begin, tag->end - tag->begin);
     } else if (tag->type == kind::partial) {
       out += tag->open + ">" + partial_variant_name(tag->name, indent) + tag->close;
+    } else if (tag->type != kind::comment) {
+      // A section, inverted section, closing or set-delimiter tag: the tag alone, without the
+      // line's blanks and line break.
+      out.append(text, tag->begin, tag->end - tag->begin);
+      marker_after(*tag, out);
     }
     line.clear();
   };

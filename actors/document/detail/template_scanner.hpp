@@ -49,9 +49,11 @@ enum class render_markers {
 /// First byte of a render marker's tag name; never the start of a data key a template names.
 constexpr char render_marker = '\x1e';
 
-/// Applies the specification's standalone-line rules that kainjow does not: a line holding only
-/// a comment, a set-delimiter tag or a partial tag (and blanks) is removed; a standalone partial
-/// keeps its indentation, encoded into the tag name as partial_variant_name() does.
+/// Applies the specification's standalone-line rules (kainjow's own are wrong and disabled in
+/// the vendored copy): a line holding only one section, inverted section, closing, comment,
+/// set-delimiter or partial tag (and spaces or tabs) loses its blanks and its line break ("\n"
+/// or "\r\n"; a lone "\r" does not end a line); a standalone partial keeps its indentation,
+/// encoded into the tag name as partial_variant_name() does.
 /// With `markers`, adds render markers: `<marker>t<N>` (N more bytes of literal text render)
 /// and `<marker>e` (a partial ends).
 std::string rewrite_standalone(const std::string& text, const std::vector<template_token>& tokens,
