@@ -43,9 +43,9 @@ find_package(spdlog REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 QUIET)
 find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
-# kainjow::mustache: a patched copy in third_party/kainjow-mustache (its README.md says why);
+# kainjow::mustache: a patched copy in actors/document/third_party/kainjow-mustache (its README.md says why);
 # the system's libkainjow-mustache-dev is not used.
-set(MUSTACHE_INCLUDE_DIR "${PROJECT_SOURCE_DIR}/third_party/kainjow-mustache")
+set(MUSTACHE_INCLUDE_DIR "${PROJECT_SOURCE_DIR}/actors/document/third_party/kainjow-mustache")
 find_path(HPDF_INCLUDE_DIR hpdf.h REQUIRED)
 find_library(HPDF_LIBRARY hpdf REQUIRED)
 if(NOT TARGET weft::hpdf)

@@ -12,7 +12,7 @@
 namespace weft::document {
 
 /// Compiles Mustache templates: kainjow::mustache underneath (the patched copy in
-/// third_party/kainjow-mustache), with the specification's standalone-line rules applied by
+/// actors/document/third_party/kainjow-mustache), with the specification's standalone-line rules applied by
 /// detail::rewrite_standalone and its dotted-name rule by the render context. Passes the
 /// specification's suites but one deliberate case (docs/templates.md, "Conformance").
 ///

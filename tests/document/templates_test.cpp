@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(spec_standalone_section_lines_are_removed) {
 // Standalone is a property of the template line (one section, inverted, closing, comment,
 // partial or set-delimiter tag, and blanks), not of what the line renders to. kainjow decided it
 // at render time and dropped lines that are not standalone; its vendored copy no longer does
-// (third_party/kainjow-mustache/README.md).
+// (actors/document/third_party/kainjow-mustache/README.md).
 BOOST_AUTO_TEST_CASE(standalone_lines_are_decided_by_the_template_not_by_the_output) {
   const json d = {{"a", true}, {"empty", ""}};
   // A section tag and a variable that renders empty: not standalone, the line break stays.

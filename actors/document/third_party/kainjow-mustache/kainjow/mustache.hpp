@@ -30,7 +30,7 @@
 #ifndef WEFT_KAINJOW_MUSTACHE_HPP
 #define WEFT_KAINJOW_MUSTACHE_HPP
 
-// Weft: patched copy (third_party/kainjow-mustache/README.md).
+// Weft: patched copy (actors/document/third_party/kainjow-mustache/README.md).
 #define WEFT_KAINJOW_PATCHED 1
 
 #include <cassert>
