@@ -43,7 +43,7 @@ namespace {
 
 const std::vector<std::string> all_tables = {"schema_migrations", "settings", "leases",  "nodes",
                                              "engines",           "jobs",     "records", "batches",
-                                             "content",           "outputs",  "sweeps"};
+                                             "content",           "outputs",  "sweeps", "master_history"};
 
 }  // namespace
 
