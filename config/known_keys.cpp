@@ -403,6 +403,16 @@ std::vector<key_info> make_known_keys() {
                   .in(cluster_field<&cl::request_timeout>())
                   .at_least(positive)
                   .doc("Upper bound for any request between nodes.", "\"5s\""));
+  // Master failover (docs/cluster.md "Master failover").
+  k.push_back(entry("cluster", "master_lease", key_type::duration_string)
+                  .in(cluster_field<&cl::master_lease>())
+                  .at_least(positive)
+                  .note("3 × node_timeout")
+                  .rule("> 2 × heartbeat")
+                  .doc("How long the scheduler lease lasts without renewal: a standby master "
+                       "candidate takes over this long after the active master last renewed it "
+                       "(every heartbeat).",
+                       "\"3s\""));
 
   // [database]
   using db = database_settings;
@@ -697,7 +707,16 @@ std::vector<key_info> make_known_keys() {
   k.push_back(entry("node", "role", key_type::string)
                   .in(node_field<&n::role>())
                   .needed()
-                  .doc("`master` (exactly one) or `extension`.", "\"extension\""));
+                  .doc("`master` or `extension`. Several nodes may be `master`: candidates, of "
+                       "which one at a time is the active master (docs/cluster.md \"Master "
+                       "failover\").",
+                       "\"extension\""));
+  k.push_back(entry("node", "master_priority", key_type::integer)
+                  .in(node_field<&n::master_priority>())
+                  .range(0, 1000)
+                  .doc("Master candidates only: the higher takes the scheduler lease first; "
+                       "unique among candidates when there are several.",
+                       "10"));
   k.push_back(entry("node", "listen", key_type::address)
                   .in(node_field<&n::listen>())
                   .needed()

@@ -40,6 +40,9 @@ struct node_settings {
   int merge_engines = 1;
   int weaver_engines = 1;
   bool database_sweep = false;
+  /// Master failover: among several `role = "master"` candidates, the higher one takes the
+  /// scheduler lease first (docs/cluster.md "Master failover"). Unique among candidates.
+  int master_priority = 0;
   /// This node's own certificate and key; empty: `[tls]` cert_file/key_file.
   std::string tls_cert_file;
   std::string tls_key_file;
@@ -58,6 +61,10 @@ struct cluster_settings {
   int retry_threshold = 20;
   duration retry_prolonged{5000};
   duration request_timeout{5000};  ///< upper bound for any request between nodes
+  /// Master failover: how long the scheduler lease lasts without renewal; 0 means
+  /// 3 × node_timeout (use lease() for the effective value).
+  duration master_lease{0};
+  duration lease() const { return master_lease.count() > 0 ? master_lease : 3 * node_timeout; }
 };
 
 /// `[database]`; absent means the embedded SQLite default under `[files].root`.
@@ -184,6 +191,10 @@ struct settings {
 
   const node_settings& this_node() const { return nodes.at(self); }
   const node_settings& master() const;
+  /// Every master candidate (`role = "master"`), highest master_priority first.
+  std::vector<const node_settings*> master_candidates() const;
+  /// Whether the cluster has more than one master candidate.
+  bool has_standby_masters() const { return master_candidates().size() > 1; }
   /// The TLS files of `n` (its own cert/key, else `[tls]`'s); all empty without `[tls]`.
   tls_files node_tls(const node_settings& n) const;
   /// Sum of `merge_engines` (or `weaver_engines`) over the extensions.
