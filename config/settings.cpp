@@ -28,16 +28,18 @@ tls_files settings::node_tls(const node_settings& n) const {
 }
 
 int settings::extension_merge_engines() const {
+  // A standby master candidate runs as an extension of the active master.
   int sum = 0;
-  for (const auto& n : nodes)
-    if (n.role == node_role::extension) sum += n.merge_engines;
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].role == node_role::extension || (i != self && self < nodes.size() && nodes[self].role == node_role::master)) sum += nodes[i].merge_engines;
   return sum;
 }
 
 int settings::extension_weaver_engines() const {
+  // A standby master candidate runs as an extension of the active master.
   int sum = 0;
-  for (const auto& n : nodes)
-    if (n.role == node_role::extension) sum += n.weaver_engines;
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].role == node_role::extension || (i != self && self < nodes.size() && nodes[self].role == node_role::master)) sum += nodes[i].weaver_engines;
   return sum;
 }
 
