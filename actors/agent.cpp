@@ -14,9 +14,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
-#include <algorithm>
 #include <optional>
 
 #include "actors/actors.hpp"
@@ -273,8 +273,7 @@ caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor>
           return failure("refused: upstream requests are local");
         if (!a.membership)
           return failure("node '" + a.ctx.node().name + "' is not joined to the master at " +
-                         a.current.to_string() +
-                         " (ask the master directly)");
+                         a.current.to_string() + " (ask the master directly)");
         return self->delegate(a.membership, inspect_atom::value, command, args);
       });
 }

@@ -31,7 +31,9 @@ int settings::extension_merge_engines() const {
   // A standby master candidate runs as an extension of the active master.
   int sum = 0;
   for (std::size_t i = 0; i < nodes.size(); ++i)
-    if (nodes[i].role == node_role::extension || (i != self && self < nodes.size() && nodes[self].role == node_role::master)) sum += nodes[i].merge_engines;
+    if (nodes[i].role == node_role::extension ||
+        (i != self && self < nodes.size() && nodes[self].role == node_role::master))
+      sum += nodes[i].merge_engines;
   return sum;
 }
 
@@ -39,7 +41,9 @@ int settings::extension_weaver_engines() const {
   // A standby master candidate runs as an extension of the active master.
   int sum = 0;
   for (std::size_t i = 0; i < nodes.size(); ++i)
-    if (nodes[i].role == node_role::extension || (i != self && self < nodes.size() && nodes[self].role == node_role::master)) sum += nodes[i].weaver_engines;
+    if (nodes[i].role == node_role::extension ||
+        (i != self && self < nodes.size() && nodes[self].role == node_role::master))
+      sum += nodes[i].weaver_engines;
   return sum;
 }
 

@@ -143,8 +143,8 @@ struct jobs_settings {
 
 /// `[log]`.
 struct log_settings {
-  std::string level = "info";  ///< trace, debug, info, warn, error
-  std::string file;            ///< optional; empty means stderr only
+  std::string level = "info";             ///< trace, debug, info, warn, error
+  std::string file;                       ///< optional; empty means stderr only
   int64_t max_size = int64_t{100} << 20;  ///< bytes; the file rotates when it would grow past
   int max_files = 5;                      ///< rotated files kept besides the current one
 };
@@ -154,7 +154,7 @@ struct limits_settings {
   duration session_idle_timeout{10 * 60 * 1000};  ///< a session without a request ends
   int max_sessions = 64;                          ///< authenticated sessions per node
   int64_t max_upload_size = int64_t{4} << 30;     ///< bytes in a session's uploads, all files
-  int pending_handshakes = 10000;       ///< unanswered challenges per node (oldest evicted)
+  int pending_handshakes = 10000;        ///< unanswered challenges per node (oldest evicted)
   int pending_handshakes_per_peer = 16;  ///< unanswered challenges per peer (oldest evicted)
 };
 

@@ -317,8 +317,7 @@ void check_nodes(const std::vector<node_entry>& entries) {
         if (other.settings.master_priority != n.master_priority) continue;
         e.reader.fail(e.reader.find("master_priority") ? "master_priority" : "role",
                       "master candidates \"" + other.settings.name + "\" and \"" + n.name +
-                          "\" have the same master_priority (" +
-                          std::to_string(n.master_priority) +
+                          "\" have the same master_priority (" + std::to_string(n.master_priority) +
                           "); give each candidate its own, the higher takes over first");
       }
       candidates.push_back(i);
@@ -348,10 +347,11 @@ void check_nodes(const std::vector<node_entry>& entries) {
     std::vector<node_settings> nodes;
     for (const auto& e : entries) nodes.push_back(e.settings);
     const auto& first = entries.front().reader.table().source().begin;
-    throw config_error(entries.front().reader.file(), static_cast<int>(first.line),
-                       static_cast<int>(first.column), "node",
-                       "no node has role = \"master\"; a cluster needs at least one master (nodes: " +
-                           known_names(nodes) + ")");
+    throw config_error(
+        entries.front().reader.file(), static_cast<int>(first.line), static_cast<int>(first.column),
+        "node",
+        "no node has role = \"master\"; a cluster needs at least one master (nodes: " +
+            known_names(nodes) + ")");
   }
 }
 
@@ -478,7 +478,8 @@ settings load(const std::string& path, const std::optional<std::string>& node_na
       if (!is_wildcard_host(e.settings.advertise.host)) continue;
       const auto& m = e.settings;
       const auto reason =
-          "node \"" + s.this_node().name + "\" cannot reach the master candidate \"" + m.name + "\": " +
+          "node \"" + s.this_node().name + "\" cannot reach the master candidate \"" + m.name +
+          "\": " +
           (e.advertise_set
                ? "its advertise address " + m.advertise.to_string() + " is a wildcard"
                : "it listens on " + m.listen.to_string() + " and has no advertise address") +

@@ -1,6 +1,8 @@
 #include "runtime/node.hpp"
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -10,9 +12,6 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-
-#include <signal.h>
-#include <unistd.h>
 
 #include "actors/actors.hpp"
 #include "actors/cleanup.hpp"
@@ -194,7 +193,7 @@ class lease_keeper {
     const auto beat = s_.cluster.heartbeat;
     const auto lease = s_.cluster.lease();
     auto last_renewed = clock::now();  // the take-over itself renewed it
-    bool free = false;  // seen free since free_since
+    bool free = false;                 // seen free since free_since
     auto free_since = clock::now();
     std::string last_problem;
     std::unique_lock<std::mutex> lock(mutex_);
@@ -234,19 +233,17 @@ class lease_keeper {
             if (!free) free_since = now;
             free = true;
             if (now - free_since >= rank_ * beat) {
-              const std::string why =
-                  h ? "the lease of '" + h->holder + "' (token " + std::to_string(h->token) +
-                          ") expired at " + h->lock_until
-                    : "no master yet";
-              if (auto token = store.take_over(me, lease, why, false))
-                change_.request(why, token);
+              const std::string why = h ? "the lease of '" + h->holder + "' (token " +
+                                              std::to_string(h->token) + ") expired at " +
+                                              h->lock_until
+                                        : "no master yet";
+              if (auto token = store.take_over(me, lease, why, false)) change_.request(why, token);
             }
           }
           last_problem.clear();
         }
       } catch (const std::exception& e) {
-        if (e.what() != last_problem)
-          spdlog::warn("scheduler lease: {}", e.what());
+        if (e.what() != last_problem) spdlog::warn("scheduler lease: {}", e.what());
         last_problem = e.what();
       }
       lock.lock();
@@ -352,8 +349,8 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
     }
     spdlog::info("node '{}' listening on {}:{} ({}){}", self.name, self.listen.host, *port,
                  tls ? "mutual TLS" : "plain TCP, loopback only",
-                 m == mode::active    ? ", the active master (scheduler lease token " +
-                                         std::to_string(*token) + ")"
+                 m == mode::active
+                     ? ", the active master (scheduler lease token " + std::to_string(*token) + ")"
                  : m == mode::standby ? ", a standby master candidate"
                                       : "");
 
@@ -430,9 +427,10 @@ int run_node(const config::settings& s) {
     if (m == mode::standby) {
       try {
         auto h = lease.holder();
-        spdlog::info("standing by as a master candidate: the scheduler lease is held by '{}' "
-                     "(token {}, until {})",
-                     h ? h->holder : "", h ? h->token : 0, h ? h->lock_until : "");
+        spdlog::info(
+            "standing by as a master candidate: the scheduler lease is held by '{}' "
+            "(token {}, until {})",
+            h ? h->holder : "", h ? h->token : 0, h ? h->lock_until : "");
       } catch (const std::exception& e) {
         spdlog::warn("standing by as a master candidate: {}", e.what());
       }

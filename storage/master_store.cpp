@@ -31,9 +31,9 @@ std::optional<int64_t> master_store::take_over(const std::string& node, millisec
   try {
     return with_transaction(db_, [&](soci::session& s) -> std::optional<int64_t> {
       std::string n = scheduler_lease, h = node, h2 = node;
-      const std::string update = "UPDATE leases SET holder = :h, token = token + 1, lock_until = " +
-                                 until + ", acquired_at = " + now +
-                                 " WHERE name = :n AND (lock_until <= " + now;
+      const std::string update =
+          "UPDATE leases SET holder = :h, token = token + 1, lock_until = " + until +
+          ", acquired_at = " + now + " WHERE name = :n AND (lock_until <= " + now;
       soci::statement take =
           reclaim_own ? (s.prepare << update + " OR holder = :h2)", soci::use(h, "h"),
                          soci::use(n, "n"), soci::use(h2, "h2"))
@@ -49,7 +49,8 @@ std::optional<int64_t> master_store::take_over(const std::string& node, millisec
         // The first take-over ever. Two at once collide on the primary key: the loser
         // gets a conflict below and reports "not taken".
         s << "INSERT INTO leases (name, holder, token, lock_until, acquired_at) VALUES (:n, :h, "
-             "1, " + until + ", " + now + ")",
+             "1, " +
+                 until + ", " + now + ")",
             soci::use(n, "n"), soci::use(h, "h");
         token = 1;
       }
@@ -127,11 +128,11 @@ void check_fence(soci::session& s, backend_kind kind, const write_fence& fence) 
            std::string{kind == backend_kind::mariadb ? " FOR UPDATE" : ""},
       soci::use(n, "n"), soci::into(token), soci::into(holder, holder_ind);
   if (!s.got_data() || token != fence.token || holder_ind != soci::i_ok || holder != fence.holder)
-    throw storage_error(errc::fenced,
-                        "write refused: the scheduler lease is held by '" +
-                            (holder_ind == soci::i_ok ? holder : std::string{}) + "' with token " +
-                            std::to_string(token) + ", not by '" + fence.holder + "' with token " +
-                            std::to_string(fence.token));
+    throw storage_error(errc::fenced, "write refused: the scheduler lease is held by '" +
+                                          (holder_ind == soci::i_ok ? holder : std::string{}) +
+                                          "' with token " + std::to_string(token) + ", not by '" +
+                                          fence.holder + "' with token " +
+                                          std::to_string(fence.token));
 }
 
 }  // namespace weft::storage

@@ -87,7 +87,8 @@ long long history_count(test_cluster& c, const std::string& where) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(the_standby_takes_over_from_a_killed_master_and_the_job_completes_exactly_once) {
+BOOST_AUTO_TEST_CASE(
+    the_standby_takes_over_from_a_killed_master_and_the_job_completes_exactly_once) {
   constexpr int64_t records = 40000;
   test_cluster c(failover_cluster());
   auto id = start_cluster_and_job(c, records);
@@ -118,12 +119,13 @@ BOOST_AUTO_TEST_CASE(the_standby_takes_over_from_a_killed_master_and_the_job_com
   check.serves = [&] { return c.joined("master", before); };
   auto why = m.start_serving(c.topology(), check);
   BOOST_REQUIRE_MESSAGE(why.empty(), "the old master did not join as a standby: " << why << "\n"
-                                                                                   << c.logs());
+                                                                                  << c.logs());
   BOOST_TEST(c.lease_holder() == "master2");
   BOOST_TEST(history_count(c, "event = 'take-over' AND node = 'master'") == 1);
 }
 
-BOOST_AUTO_TEST_CASE(a_frozen_master_woken_after_the_take_over_steps_down_without_changing_anything) {
+BOOST_AUTO_TEST_CASE(
+    a_frozen_master_woken_after_the_take_over_steps_down_without_changing_anything) {
   constexpr int64_t records = 40000;
   test_cluster c(failover_cluster());
   auto id = start_cluster_and_job(c, records);

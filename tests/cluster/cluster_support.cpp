@@ -78,8 +78,8 @@ test_cluster::test_cluster(cluster_options options)
       {"master", "master", reserve_port(), options_.master_merge, options_.master_weaver});
   if (options_.standby_master) {
     spec_.nodes.front().master_priority = 10;
-    spec_.nodes.push_back({"master2", "master", reserve_port(), options_.master_merge,
-                           options_.master_weaver, 5});
+    spec_.nodes.push_back(
+        {"master2", "master", reserve_port(), options_.master_merge, options_.master_weaver, 5});
   }
   for (int i = 1; i <= options_.extensions; ++i)
     spec_.nodes.push_back({"ext" + std::to_string(i), "extension", reserve_port(),
@@ -152,8 +152,8 @@ std::string test_cluster::lease_holder(int64_t* token) {
 std::string test_cluster::candidates_connect() const {
   std::string out;
   for (const auto& n : spec_.nodes)
-    if (n.role == "master") out += (out.empty() ? "" : ",") + std::string("127.0.0.1:") +
-                                   std::to_string(n.port);
+    if (n.role == "master")
+      out += (out.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(n.port);
   return out;
 }
 

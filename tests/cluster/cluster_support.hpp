@@ -57,7 +57,7 @@ struct topology_spec {
   int retry_threshold = 50;
   std::string retry_prolonged = "1s";
   std::string master_lease;  ///< "" : the default (3 × node_timeout)
-  std::string extra;  ///< appended before the nodes, e.g. `[scheduler]` tables
+  std::string extra;         ///< appended before the nodes, e.g. `[scheduler]` tables
   std::vector<node_entry> nodes;
 };
 
