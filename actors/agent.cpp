@@ -14,8 +14,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <optional>
 
 #include "actors/actors.hpp"
 #include "actors/admission.hpp"
@@ -43,6 +45,13 @@ struct agent_state {
   caf::actor scheduler;
   int attempts = 0;
   std::string last_problem;
+  /// Master failover: every master candidate's address but this node's, highest priority
+  /// first; the agent tries them in turn, and first the one a standby named ("join ADDR").
+  std::vector<config::endpoint> masters;
+  std::size_t next = 0;            ///< index into masters of the next address to try
+  std::size_t tried_in_round = 0;  ///< addresses tried since the last pause
+  std::optional<config::endpoint> hint;
+  config::endpoint current;  ///< the address of the last attempt
   static inline const char* name = "agent";
 };
 
@@ -56,12 +65,37 @@ void retry(agent_actor* self, const std::string& problem) {
   auto delay = st.attempts < c.retry_threshold ? c.retry_initial : c.retry_prolonged;
   // Say it once per kind of problem, not once per attempt.
   if (problem != st.last_problem) {
-    spdlog::warn("cannot join the master at {}: {}; retrying every {} ms",
-                 st.ctx.settings->master().advertise.to_string(), trust::log_text(problem, 200),
-                 delay.count());
+    spdlog::warn("cannot join the master at {}: {}; retrying every {} ms", st.current.to_string(),
+                 trust::log_text(problem, 200), delay.count());
     st.last_problem = problem;
   }
+  // With several candidates, try the next one at once; pause after a full round.
+  st.next = (st.next + 1) % std::max<std::size_t>(1, st.masters.size());
+  // A hint ("join ADDR") costs one more immediate attempt, never an endless ping-pong.
+  if (++st.tried_in_round < st.masters.size() + (st.hint ? 1 : 0)) {
+    self->send(self, tick_atom::value);
+    return;
+  }
+  st.tried_in_round = 0;
   self->delayed_send(self, delay, tick_atom::value);
+}
+
+/// "node 'm2' is not the master; join HOST:PORT" from a standby candidate: remember the
+/// address when it is one of the candidates (a refusal is not authenticated).
+bool take_hint(agent_actor* self, const std::string& text) {
+  static const std::string marker = "is not the master; join ";
+  auto at = text.find(marker);
+  if (at == std::string::npos) return false;
+  auto address = text.substr(at + marker.size());
+  auto end = address.find_first_of(" \n\"'");
+  if (end != std::string::npos) address.resize(end);
+  auto& st = self->state;
+  for (const auto& m : st.masters)
+    if (m.to_string() == address && address != st.current.to_string()) {
+      st.hint = m;
+      return true;
+    }
+  return false;
 }
 
 void refuse_for_good(agent_actor* self, const std::string& why) {
@@ -76,8 +110,10 @@ void handle_refusal(agent_actor* self, const std::string& text) {
       text.find("unknown node") != std::string::npos ||
       text.find("other cluster") != std::string::npos)
     refuse_for_good(self, text);
-  else
+  else {
+    take_hint(self, text);
     retry(self, text);
+  }
 }
 
 void authenticate(agent_actor* self) {
@@ -121,8 +157,9 @@ void authenticate(agent_actor* self) {
                       a.attempts = 0;
                       a.last_problem.clear();
                       self->monitor(members);
+                      a.tried_in_round = 0;
                       spdlog::info("joined the master '{}' at {}", trust::log_text(master),
-                                   a.ctx.settings->master().advertise.to_string());
+                                   a.current.to_string());
                       for (auto& e : a.engines) self->send(e, joined_atom::value, scheduler);
                       self->send(self, heartbeat_atom::value);
                     },
@@ -136,7 +173,13 @@ void authenticate(agent_actor* self) {
 void connect(agent_actor* self) {
   auto& st = self->state;
   ++st.attempts;
-  const auto& master = st.ctx.settings->master().advertise;
+  if (st.hint) {
+    st.current = *st.hint;
+    st.hint.reset();
+  } else {
+    st.current = st.masters.at(st.next % st.masters.size());
+  }
+  const auto master = st.current;
   // Plain TCP or mutual TLS, as the node was configured (actors/transport.hpp).
   auto mm = connector(self->system());
   take_tls_connect_failure();  // only this attempt's failure counts
@@ -171,6 +214,9 @@ caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor>
   st.ctx = ctx;
   st.engines = std::move(engines);
   st.inspector = std::move(inspector);
+  for (const auto* m : ctx.settings->master_candidates())
+    if (m->name != ctx.node().name) st.masters.push_back(m->advertise);
+  // A lone candidate standing by (its database was away at start) has no one to join.
   auto rejoin = [=](const std::string& why) {
     auto& a = self->state;
     if (!a.membership) return;
@@ -192,7 +238,7 @@ caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor>
   return trusted_behavior(
       self, ctx, "agent",
       [=](tick_atom) {
-        if (!self->state.membership) connect(self);
+        if (!self->state.membership && !self->state.masters.empty()) connect(self);
       },
       // The master declared this node lost (it hung, or its heartbeats were
       // late): join again.
@@ -227,8 +273,7 @@ caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor>
           return failure("refused: upstream requests are local");
         if (!a.membership)
           return failure("node '" + a.ctx.node().name + "' is not joined to the master at " +
-                         a.ctx.settings->master().advertise.to_string() +
-                         " (ask the master directly)");
+                         a.current.to_string() + " (ask the master directly)");
         return self->delegate(a.membership, inspect_atom::value, command, args);
       });
 }

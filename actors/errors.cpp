@@ -23,6 +23,8 @@ weft_error code_of(storage::errc c) {
       return weft_error::corrupt;
     case storage::errc::invalid:
       return weft_error::invalid;
+    case storage::errc::fenced:  // a superseded master's write (docs/cluster.md)
+      return weft_error::refused;
   }
   return weft_error::failed;
 }

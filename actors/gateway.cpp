@@ -119,12 +119,17 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
           return refused(problem);
         }
         if (role == "node") {
-          if (!st.membership)
+          if (!st.membership) {
+            // A standby master candidate names the active master (from the lease), so a
+            // joining extension goes there next (docs/cluster.md "Master failover").
+            auto active = st.ctx.active_master();
             return refused("node '" + st.ctx.node().name + "' is not the master; join " +
-                           s.master().advertise.to_string());
+                           (active.empty() ? s.master().advertise.to_string() : active));
+          }
           bool known = false;
           for (const auto& n : s.nodes)
-            known = known || (n.name == name && n.role == config::node_role::extension);
+            known = known || (n.name == name && (n.role == config::node_role::extension ||
+                                                 n.name != st.ctx.node().name));
           if (!known) {
             log_refusal(self, peer,
                         who + ": unknown node name: no extension of that name in the topology");

@@ -47,7 +47,7 @@ std::size_t statement_bytes(const std::string& value) {
 /// scheduler how many records there are. Detached: it blocks on the file and
 /// the database. A malformed row fails the job with its row number.
 void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::actor scheduler) {
-  storage::job_store store(*ctx.db);
+  storage::job_store store(*ctx.db, ctx.fence);  // the master's writes are fenced
   try {
     auto job = store.job(job_id);
     if (storage::finished(job.state)) return;
@@ -106,6 +106,10 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
   } catch (const document::data_error& e) {
     self->send(scheduler, map_failed_atom::value, job_id, std::string{e.what()});
   } catch (const storage::storage_error& e) {
+    if (e.code == storage::errc::fenced) {  // another master took over: change nothing
+      ctx.on_fenced(e.what());
+      return;
+    }
     // The database is away (or busy): leave the job as it is; the scheduler
     // retries. Anything else storage says (a row it refuses, corrupt data) will
     // not go away by retrying: the job fails.

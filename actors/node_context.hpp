@@ -3,12 +3,14 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "actors/peer_set.hpp"
 #include "config/settings.hpp"
 #include "storage/database.hpp"
+#include "storage/master_store.hpp"
 
 namespace weft::actors {
 
@@ -40,6 +42,17 @@ struct node_context {
   /// tier (tests/actors) sets it false so that they run on CAF's test
   /// coordinator, on the test's one thread, with virtual time.
   bool detach_blocking = true;
+
+  /// Master failover (docs/cluster.md "Master failover"). On the active master: the scheduler
+  /// lease's token its scheduler and mappers write under (every scheduler write is checked
+  /// against it in the database); empty on a node that is not a master candidate.
+  std::optional<storage::write_fence> fence;
+  /// Called, from any thread, when the database refused a write of this master because
+  /// another one took the lease over: the node steps down to a standby (runtime/node.cpp).
+  std::function<void(const std::string& why)> on_fenced = [](const std::string&) {};
+  /// On a standby candidate: the active master's advertised address as last read from the
+  /// lease ("" when unknown), which its gateway tells joining extensions.
+  std::function<std::string()> active_master = [] { return std::string{}; };
 
   /// The nodes this node obeys besides itself (peer_set.hpp, admission.hpp).
   std::shared_ptr<peer_set> peers = std::make_shared<peer_set>();

@@ -24,7 +24,8 @@ using storage::phase;
 /// Runs the scheduler's database work, one request at a time, off the
 /// cooperative threads. Storage errors become CAF errors carrying the text.
 caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
-  auto store = std::make_shared<storage::job_store>(*ctx.db);
+  // Every write carries the master's fence (storage/master_store.hpp).
+  auto store = std::make_shared<storage::job_store>(*ctx.db, ctx.fence);
   // Never let a stray message or error end the worker (and, linked, the scheduler).
   self->set_default_handler(
       [](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
@@ -34,10 +35,12 @@ caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
   self->set_error_handler(
       [](caf::error& err) { spdlog::error("scheduler store: error {}", caf::to_string(err)); });
   // A storage error keeps its kind across the boundary (errors.hpp).
-  auto guarded = [](auto&& f) -> caf::result<caf::message> {
+  auto guarded = [ctx](auto&& f) -> caf::result<caf::message> {
     try {
       return f();
     } catch (const storage::storage_error& e) {
+      // Another master took over: this one steps down (changing nothing more).
+      if (e.code == storage::errc::fenced) ctx.on_fenced(e.what());
       return from_storage(e);
     } catch (const std::exception& e) {
       return failure(e.what());
@@ -95,6 +98,10 @@ caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
       [=](attempt_atom, int64_t job, phase p, int32_t batch_no, int32_t attempt) {
         try {
           store->set_attempt(job, p, batch_no, attempt);
+        } catch (const storage::storage_error& e) {
+          if (e.code == storage::errc::fenced) ctx.on_fenced(e.what());
+          spdlog::warn("scheduler: could not store attempt {} of job {} batch {}: {}", attempt, job,
+                       batch_no, e.what());
         } catch (const std::exception& e) {
           spdlog::warn("scheduler: could not store attempt {} of job {} batch {}: {}", attempt, job,
                        batch_no, e.what());

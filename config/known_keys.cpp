@@ -366,12 +366,13 @@ std::vector<key_info> make_known_keys() {
                   .in(cluster_field<&cl::name>())
                   .needed()
                   .doc("Cluster name; a node only joins a master with the same name.", "\"prod\""));
-  k.push_back(entry("cluster", "secret_file", key_type::path)
-                  .in(cluster_field<&cl::secret_file>())
-                  .needed()
-                  .doc("File holding the shared cluster secret (mode 600, at least 16 bytes). Nodes and "
-                       "shells prove they know it; it never crosses the wire.",
-                       "\"/etc/weft/cluster.secret\""));
+  k.push_back(
+      entry("cluster", "secret_file", key_type::path)
+          .in(cluster_field<&cl::secret_file>())
+          .needed()
+          .doc("File holding the shared cluster secret (mode 600, at least 16 bytes). Nodes and "
+               "shells prove they know it; it never crosses the wire.",
+               "\"/etc/weft/cluster.secret\""));
   k.push_back(entry("cluster", "heartbeat", key_type::duration_string)
                   .in(cluster_field<&cl::heartbeat>())
                   .at_least(positive)
@@ -403,6 +404,16 @@ std::vector<key_info> make_known_keys() {
                   .in(cluster_field<&cl::request_timeout>())
                   .at_least(positive)
                   .doc("Upper bound for any request between nodes.", "\"5s\""));
+  // Master failover (docs/cluster.md "Master failover").
+  k.push_back(entry("cluster", "master_lease", key_type::duration_string)
+                  .in(cluster_field<&cl::master_lease>())
+                  .at_least(positive)
+                  .note("3 × node_timeout")
+                  .rule("> 2 × heartbeat")
+                  .doc("How long the scheduler lease lasts without renewal: a standby master "
+                       "candidate takes over this long after the active master last renewed it "
+                       "(every heartbeat).",
+                       "\"3s\""));
 
   // [database]
   using db = database_settings;
@@ -413,14 +424,13 @@ std::vector<key_info> make_known_keys() {
                   .doc("mariadb://USER@HOST[:PORT]/DB (or mysql://); the port defaults to 3306. "
                        "No password here: use password_file.",
                        "\"mariadb://weft@10.0.0.5:3306/weft\""));
-  k.push_back(
-      entry("database", "password_file", key_type::path)
-          .in(database_field<&db::password_file>())
-          .checked(not_empty)
-          .note("none (connect without a password)")
-          .unset(shown_with_mariadb)
-          .doc("File holding the database password (mode 600, not empty).",
-               "\"/etc/weft/db.password\""));
+  k.push_back(entry("database", "password_file", key_type::path)
+                  .in(database_field<&db::password_file>())
+                  .checked(not_empty)
+                  .note("none (connect without a password)")
+                  .unset(shown_with_mariadb)
+                  .doc("File holding the database password (mode 600, not empty).",
+                       "\"/etc/weft/db.password\""));
   k.push_back(entry("database", "pool_size", key_type::integer)
                   .in(database_field<&db::pool_size>())
                   .range(1, 1000)
@@ -447,13 +457,13 @@ std::vector<key_info> make_known_keys() {
                   .doc("A client certificate (PEM) for servers that require one; needs "
                        "tls_key_file and tls_ca_file.",
                        "\"/etc/weft/db-client.pem\""));
-  k.push_back(entry("database", "tls_key_file", key_type::path)
-                  .in(database_field<&db::tls_key_file>())
-                  .checked(not_empty)
-                  .unset(shown_with_mariadb)
-                  .note("none")
-                  .doc("The client certificate's private key (mode 600).",
-                       "\"/etc/weft/db-client.key\""));
+  k.push_back(
+      entry("database", "tls_key_file", key_type::path)
+          .in(database_field<&db::tls_key_file>())
+          .checked(not_empty)
+          .unset(shown_with_mariadb)
+          .note("none")
+          .doc("The client certificate's private key (mode 600).", "\"/etc/weft/db-client.key\""));
 
   // [files]
   k.push_back(entry("files", "root", key_type::path)
@@ -625,11 +635,11 @@ std::vector<key_info> make_known_keys() {
                   .doc("Bytes: the log file is rotated (node.log → node.1.log → …) before it "
                        "grows past this.",
                        "104857600"));
-  k.push_back(entry("log", "max_files", key_type::integer)
-                  .in(log_field<&log_settings::max_files>())
-                  .range(1, 1000)
-                  .doc("Rotated log files kept besides the current one; the oldest is deleted.",
-                       "5"));
+  k.push_back(
+      entry("log", "max_files", key_type::integer)
+          .in(log_field<&log_settings::max_files>())
+          .range(1, 1000)
+          .doc("Rotated log files kept besides the current one; the oldest is deleted.", "5"));
 
   // [limits]
   using li = limits_settings;
@@ -679,11 +689,11 @@ std::vector<key_info> make_known_keys() {
                   .doc("A node's certificate (PEM, `caf-node certs create-node`), for the nodes "
                        "without their own tls_cert_file.",
                        "\"/etc/weft/tls/node.pem\""));
-  k.push_back(entry("tls", "key_file", key_type::path)
-                  .in(tls_field<&tls_settings::key_file>())
-                  .note("none (each [[node]] sets tls_key_file)")
-                  .doc("The private key of cert_file (PEM, mode 600).",
-                       "\"/etc/weft/tls/node.key\""));
+  k.push_back(
+      entry("tls", "key_file", key_type::path)
+          .in(tls_field<&tls_settings::key_file>())
+          .note("none (each [[node]] sets tls_key_file)")
+          .doc("The private key of cert_file (PEM, mode 600).", "\"/etc/weft/tls/node.key\""));
 
   // [[node]]
   using n = node_settings;
@@ -697,7 +707,16 @@ std::vector<key_info> make_known_keys() {
   k.push_back(entry("node", "role", key_type::string)
                   .in(node_field<&n::role>())
                   .needed()
-                  .doc("`master` (exactly one) or `extension`.", "\"extension\""));
+                  .doc("`master` or `extension`. Several nodes may be `master`: candidates, of "
+                       "which one at a time is the active master (docs/cluster.md \"Master "
+                       "failover\").",
+                       "\"extension\""));
+  k.push_back(entry("node", "master_priority", key_type::integer)
+                  .in(node_field<&n::master_priority>())
+                  .range(0, 1000)
+                  .doc("Master candidates only: the higher takes the scheduler lease first; "
+                       "unique among candidates when there are several.",
+                       "10"));
   k.push_back(entry("node", "listen", key_type::address)
                   .in(node_field<&n::listen>())
                   .needed()
@@ -727,11 +746,11 @@ std::vector<key_info> make_known_keys() {
                   .note("`[tls]` cert_file")
                   .doc("This node's own certificate (PEM), overriding `[tls]` cert_file.",
                        "\"/etc/weft/tls/ext1.pem\""));
-  k.push_back(entry("node", "tls_key_file", key_type::path)
-                  .in(node_field<&n::tls_key_file>())
-                  .note("`[tls]` key_file")
-                  .doc("The private key of tls_cert_file (PEM, mode 600).",
-                       "\"/etc/weft/tls/ext1.key\""));
+  k.push_back(
+      entry("node", "tls_key_file", key_type::path)
+          .in(node_field<&n::tls_key_file>())
+          .note("`[tls]` key_file")
+          .doc("The private key of tls_cert_file (PEM, mode 600).", "\"/etc/weft/tls/ext1.key\""));
   return k;
 }
 

@@ -1,13 +1,24 @@
 #include "config/settings.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace weft::config {
 
 const node_settings& settings::master() const {
+  auto candidates = master_candidates();
+  if (candidates.empty()) throw std::logic_error("validated settings without a master");
+  return *candidates.front();
+}
+
+std::vector<const node_settings*> settings::master_candidates() const {
+  std::vector<const node_settings*> out;
   for (const auto& n : nodes)
-    if (n.role == node_role::master) return n;
-  throw std::logic_error("validated settings without a master");
+    if (n.role == node_role::master) out.push_back(&n);
+  std::stable_sort(out.begin(), out.end(), [](const node_settings* a, const node_settings* b) {
+    return a->master_priority > b->master_priority;
+  });
+  return out;
 }
 
 tls_files settings::node_tls(const node_settings& n) const {
@@ -17,16 +28,22 @@ tls_files settings::node_tls(const node_settings& n) const {
 }
 
 int settings::extension_merge_engines() const {
+  // A standby master candidate runs as an extension of the active master.
   int sum = 0;
-  for (const auto& n : nodes)
-    if (n.role == node_role::extension) sum += n.merge_engines;
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].role == node_role::extension ||
+        (i != self && self < nodes.size() && nodes[self].role == node_role::master))
+      sum += nodes[i].merge_engines;
   return sum;
 }
 
 int settings::extension_weaver_engines() const {
+  // A standby master candidate runs as an extension of the active master.
   int sum = 0;
-  for (const auto& n : nodes)
-    if (n.role == node_role::extension) sum += n.weaver_engines;
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].role == node_role::extension ||
+        (i != self && self < nodes.size() && nodes[self].role == node_role::master))
+      sum += nodes[i].weaver_engines;
   return sum;
 }
 

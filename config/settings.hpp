@@ -40,6 +40,9 @@ struct node_settings {
   int merge_engines = 1;
   int weaver_engines = 1;
   bool database_sweep = false;
+  /// Master failover: among several `role = "master"` candidates, the higher one takes the
+  /// scheduler lease first (docs/cluster.md "Master failover"). Unique among candidates.
+  int master_priority = 0;
   /// This node's own certificate and key; empty: `[tls]` cert_file/key_file.
   std::string tls_cert_file;
   std::string tls_key_file;
@@ -58,6 +61,10 @@ struct cluster_settings {
   int retry_threshold = 20;
   duration retry_prolonged{5000};
   duration request_timeout{5000};  ///< upper bound for any request between nodes
+  /// Master failover: how long the scheduler lease lasts without renewal; 0 means
+  /// 3 × node_timeout (use lease() for the effective value).
+  duration master_lease{0};
+  duration lease() const { return master_lease.count() > 0 ? master_lease : 3 * node_timeout; }
 };
 
 /// `[database]`; absent means the embedded SQLite default under `[files].root`.
@@ -136,8 +143,8 @@ struct jobs_settings {
 
 /// `[log]`.
 struct log_settings {
-  std::string level = "info";  ///< trace, debug, info, warn, error
-  std::string file;            ///< optional; empty means stderr only
+  std::string level = "info";             ///< trace, debug, info, warn, error
+  std::string file;                       ///< optional; empty means stderr only
   int64_t max_size = int64_t{100} << 20;  ///< bytes; the file rotates when it would grow past
   int max_files = 5;                      ///< rotated files kept besides the current one
 };
@@ -147,7 +154,7 @@ struct limits_settings {
   duration session_idle_timeout{10 * 60 * 1000};  ///< a session without a request ends
   int max_sessions = 64;                          ///< authenticated sessions per node
   int64_t max_upload_size = int64_t{4} << 30;     ///< bytes in a session's uploads, all files
-  int pending_handshakes = 10000;       ///< unanswered challenges per node (oldest evicted)
+  int pending_handshakes = 10000;        ///< unanswered challenges per node (oldest evicted)
   int pending_handshakes_per_peer = 16;  ///< unanswered challenges per peer (oldest evicted)
 };
 
@@ -184,6 +191,10 @@ struct settings {
 
   const node_settings& this_node() const { return nodes.at(self); }
   const node_settings& master() const;
+  /// Every master candidate (`role = "master"`), highest master_priority first.
+  std::vector<const node_settings*> master_candidates() const;
+  /// Whether the cluster has more than one master candidate.
+  bool has_standby_masters() const { return master_candidates().size() > 1; }
   /// The TLS files of `n` (its own cert/key, else `[tls]`'s); all empty without `[tls]`.
   tls_files node_tls(const node_settings& n) const;
   /// Sum of `merge_engines` (or `weaver_engines`) over the extensions.

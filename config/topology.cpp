@@ -43,6 +43,11 @@ void read_cluster(const table_reader& root, settings& s) {
     t->fail(t->find("node_timeout") ? "node_timeout" : "heartbeat",
             "node_timeout (" + format_duration(c.node_timeout) +
                 ") must be longer than heartbeat (" + format_duration(c.heartbeat) + ")");
+  if (c.master_lease.count() > 0 && c.master_lease <= 2 * c.heartbeat)
+    t->fail("master_lease", "master_lease (" + format_duration(c.master_lease) +
+                                ") must be longer than 2 × heartbeat (" +
+                                format_duration(c.heartbeat) +
+                                "): the active master renews it every heartbeat");
   if (c.retry_prolonged < c.retry_initial)
     t->fail(t->find("retry_prolonged") ? "retry_prolonged" : "retry_initial",
             "retry_prolonged (" + format_duration(c.retry_prolonged) +
@@ -293,6 +298,7 @@ std::string host_name() {
 void check_nodes(const std::vector<node_entry>& entries) {
   std::map<std::string, std::size_t> names;
   std::optional<std::size_t> master;
+  std::vector<std::size_t> candidates;
   std::optional<std::size_t> sweeper;
   std::map<std::string, std::size_t> addresses;
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -305,10 +311,21 @@ void check_nodes(const std::vector<node_entry>& entries) {
                       std::to_string(entries[it->second].reader.find("name")->source().begin.line) +
                       ")");
     if (n.role == node_role::master) {
-      if (master)
-        e.reader.fail("role", "two masters: \"" + entries[*master].settings.name + "\" and \"" +
-                                  n.name + "\"; a cluster has exactly one master");
-      master = i;
+      // Several candidates: one at a time holds the scheduler lease (docs/cluster.md).
+      for (std::size_t j : candidates) {
+        const auto& other = entries[j];
+        if (other.settings.master_priority != n.master_priority) continue;
+        e.reader.fail(e.reader.find("master_priority") ? "master_priority" : "role",
+                      "master candidates \"" + other.settings.name + "\" and \"" + n.name +
+                          "\" have the same master_priority (" + std::to_string(n.master_priority) +
+                          "); give each candidate its own, the higher takes over first");
+      }
+      candidates.push_back(i);
+      if (!master) master = i;
+    } else if (e.reader.find("master_priority")) {
+      e.reader.fail("master_priority", "node \"" + n.name +
+                                           "\" is an extension; master_priority is for "
+                                           "role = \"master\" candidates only");
     }
     if (n.database_sweep) {
       if (sweeper)
@@ -330,10 +347,11 @@ void check_nodes(const std::vector<node_entry>& entries) {
     std::vector<node_settings> nodes;
     for (const auto& e : entries) nodes.push_back(e.settings);
     const auto& first = entries.front().reader.table().source().begin;
-    throw config_error(entries.front().reader.file(), static_cast<int>(first.line),
-                       static_cast<int>(first.column), "node",
-                       "no node has role = \"master\"; a cluster has exactly one master (nodes: " +
-                           known_names(nodes) + ")");
+    throw config_error(
+        entries.front().reader.file(), static_cast<int>(first.line), static_cast<int>(first.column),
+        "node",
+        "no node has role = \"master\"; a cluster needs at least one master (nodes: " +
+            known_names(nodes) + ")");
   }
 }
 
@@ -451,14 +469,17 @@ settings load(const std::string& path, const std::optional<std::string>& node_na
 
   // An extension dials the master's advertised address: it must be one another machine
   // can reach.
-  if (s.this_node().role == node_role::extension) {
+  // With several candidates, every node (a standby candidate included) may dial any of
+  // them: each needs such an address.
+  if (s.this_node().role == node_role::extension || s.has_standby_masters()) {
     for (std::size_t i = 0; i < entries.size(); ++i) {
       const auto& e = entries[i];
-      if (e.settings.role != node_role::master) continue;
-      if (!is_wildcard_host(e.settings.advertise.host)) break;
+      if (e.settings.role != node_role::master || i == s.self) continue;
+      if (!is_wildcard_host(e.settings.advertise.host)) continue;
       const auto& m = e.settings;
       const auto reason =
-          "extension \"" + s.this_node().name + "\" cannot reach the master \"" + m.name + "\": " +
+          "node \"" + s.this_node().name + "\" cannot reach the master candidate \"" + m.name +
+          "\": " +
           (e.advertise_set
                ? "its advertise address " + m.advertise.to_string() + " is a wildcard"
                : "it listens on " + m.listen.to_string() + " and has no advertise address") +

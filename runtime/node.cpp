@@ -1,6 +1,8 @@
 #include "runtime/node.hpp"
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -22,6 +24,7 @@
 #include "runtime/signal_waiter.hpp"
 #include "runtime/storage_spec.hpp"
 #include "storage/database.hpp"
+#include "storage/master_store.hpp"
 #include "storage/storage_error.hpp"
 #include "weft/version.hpp"
 
@@ -90,26 +93,190 @@ void configure_caf(caf::actor_system_config& cfg, const config::settings& s) {
 
 }  // namespace
 
-int run_node(const config::settings& s) {
-  const auto& self = s.this_node();
-  signal_waiter signals;  // before any thread starts: every thread inherits the mask
-  spdlog::info("weft {} ({}) starting node '{}' as {} of cluster '{}'", version, git_revision,
-               self.name, self.role == config::node_role::master ? "master" : "extension",
-               s.cluster.name);
+namespace {
 
-  for (const auto& warning : config::advice(s)) spdlog::warn("{}", warning);
+/// How a node runs the actor system it starts: a plain extension, the active master holding
+/// the scheduler lease with `token`, or a standby master candidate (an extension of the
+/// active master that watches the lease).
+enum class mode { extension, active, standby };
 
-  std::unique_ptr<storage::database> db;
-  try {
-    auto spec = storage_spec(s.database);
-    spdlog::info("database: {}", storage::describe(spec));
-    db = storage::database::open(spec, std::chrono::seconds(30));
-  } catch (const storage::storage_error& e) {
-    spdlog::error("database: {}", e.what());
-    return exit_failure;
+/// Why one actor system ended: the node stops, or a candidate changes role.
+struct run_outcome {
+  bool stop = true;
+  int code = exit_ok;
+  std::optional<int64_t> token;  ///< standby → active: the token the take-over got
+  std::string reason;            ///< active → standby: why it stepped down
+};
+
+/// A role change asked for by the lease thread or by a refused (fenced) write: wakes the
+/// main thread's sigwait with SIGUSR1 like request_stop, without an exit code.
+class role_switch {
+ public:
+  void request(const std::string& reason, std::optional<int64_t> token = std::nullopt) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (requested_) return;
+      requested_ = true;
+      reason_ = reason;
+      token_ = token;
+    }
+    ::kill(::getpid(), SIGUSR1);
+  }
+  bool requested() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return requested_;
+  }
+  std::string reason() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return reason_;
+  }
+  std::optional<int64_t> token() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return token_;
   }
 
-  int code = exit_ok;
+ private:
+  std::mutex mutex_;
+  bool requested_ = false;
+  std::string reason_;
+  std::optional<int64_t> token_;
+};
+
+std::string advertised_address(const config::settings& s, const std::string& node) {
+  for (const auto& n : s.nodes)
+    if (n.name == node) return n.advertise.to_string();
+  return {};
+}
+
+/// The scheduler lease's keeper, on its own thread while an actor system runs
+/// (docs/cluster.md "Master failover"). On the active master it renews the lease every
+/// heartbeat and asks for a step-down when a renewal is refused (another node took over) or
+/// when it could not renew for longer than the lease minus a heartbeat (the lease may have
+/// expired on the database clock: never two masters). On a standby candidate it reads the
+/// lease every heartbeat and takes it over once it has been free for rank × heartbeat
+/// (rank 0 = the highest master_priority), so the highest-priority live candidate wins.
+class lease_keeper {
+ public:
+  lease_keeper(const config::settings& s, storage::database& db, mode m,
+               std::optional<int64_t> token, role_switch& change)
+      : s_(s), db_(db), mode_(m), token_(token), change_(change) {
+    const auto candidates = s.master_candidates();
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+      if (candidates[i]->name == s.this_node().name) rank_ = static_cast<int>(i);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~lease_keeper() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  lease_keeper(const lease_keeper&) = delete;
+  lease_keeper& operator=(const lease_keeper&) = delete;
+
+  /// The active master's advertised address, as last read ("" unknown); outlives the keeper
+  /// (the gateway may still ask while the actors stop).
+  std::function<std::string()> active_master() const {
+    return [a = active_] {
+      std::lock_guard<std::mutex> lock(a->mutex);
+      return a->text;
+    };
+  }
+
+ private:
+  void loop() {
+    using clock = std::chrono::steady_clock;
+    storage::master_store store(db_);
+    const auto& me = s_.this_node().name;
+    const auto beat = s_.cluster.heartbeat;
+    const auto lease = s_.cluster.lease();
+    auto last_renewed = clock::now();  // the take-over itself renewed it
+    bool free = false;                 // seen free since free_since
+    auto free_since = clock::now();
+    std::string last_problem;
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!cv_.wait_for(lock, beat, [this] { return done_; })) {
+      lock.unlock();
+      try {
+        if (mode_ == mode::active) {
+          const auto started = clock::now();
+          // A master that was stalled past its lease must not act as one for a moment more.
+          if (started - last_renewed >= lease - beat) {
+            change_.request("could not renew the scheduler lease (token " +
+                            std::to_string(*token_) + ") for " +
+                            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               started - last_renewed)
+                                               .count()) +
+                            " ms, more than master_lease (" + std::to_string(lease.count()) +
+                            " ms) minus a heartbeat");
+          } else if (store.renew(me, *token_, lease)) {
+            last_renewed = started;
+            last_problem.clear();
+          } else {
+            auto h = store.holder();
+            change_.request("the scheduler lease no longer carries token " +
+                            std::to_string(*token_) + ": held by '" + (h ? h->holder : "") +
+                            "' with token " + std::to_string(h ? h->token : 0));
+          }
+        } else {
+          auto h = store.holder();
+          {
+            std::lock_guard<std::mutex> guard(active_->mutex);
+            active_->text = h && !h->expired ? advertised_address(s_, h->holder) : "";
+          }
+          if (h && !h->expired) {
+            free = false;
+          } else {
+            const auto now = clock::now();
+            if (!free) free_since = now;
+            free = true;
+            if (now - free_since >= rank_ * beat) {
+              const std::string why = h ? "the lease of '" + h->holder + "' (token " +
+                                              std::to_string(h->token) + ") expired at " +
+                                              h->lock_until
+                                        : "no master yet";
+              if (auto token = store.take_over(me, lease, why, false)) change_.request(why, token);
+            }
+          }
+          last_problem.clear();
+        }
+      } catch (const std::exception& e) {
+        if (e.what() != last_problem) spdlog::warn("scheduler lease: {}", e.what());
+        last_problem = e.what();
+      }
+      lock.lock();
+    }
+  }
+
+  const config::settings& s_;
+  storage::database& db_;
+  const mode mode_;
+  const std::optional<int64_t> token_;
+  role_switch& change_;
+  int rank_ = 0;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  struct shared_text {
+    std::mutex mutex;
+    std::string text;
+  };
+  std::shared_ptr<shared_text> active_ = std::make_shared<shared_text>();
+  std::thread thread_;
+};
+
+/// One actor system of this node, in mode `m`, until a signal or a role change.
+run_outcome run_system(const config::settings& topology, storage::database& db,
+                       signal_waiter& signals, mode m, std::optional<int64_t> token) {
+  // A standby candidate is an extension of the active master for every actor.
+  config::settings s = topology;
+  if (m == mode::standby) s.nodes[s.self].role = config::node_role::extension;
+  const auto& self = s.this_node();
+  run_outcome out;
+  role_switch change;
+  std::optional<lease_keeper> keeper;
   {
     // Declared before the actor system, so it outlives the system's destructor.
     std::optional<shutdown_watchdog> watchdog;
@@ -118,9 +285,15 @@ int run_node(const config::settings& s) {
     caf::actor_system sys{cfg};
     actors::node_context ctx;
     ctx.settings = &s;
-    ctx.db = db.get();
+    ctx.db = &db;
     ctx.stop_node = [](int exit_code) { request_stop(exit_code); };
     ctx.recent_logs = [](int64_t after, std::size_t max) { return recent_log_lines(after, max); };
+    if (m == mode::active) {
+      ctx.fence = storage::write_fence{self.name, *token};
+      ctx.on_fenced = [&change](const std::string& why) { change.request(why); };
+    }
+    if (m != mode::extension) keeper.emplace(topology, db, m, token, change);
+    if (m == mode::standby) ctx.active_master = keeper->active_master();
     std::vector<caf::actor> spawned;
     std::vector<caf::actor> engines;
     caf::actor scheduler;
@@ -161,7 +334,7 @@ int run_node(const config::settings& s) {
     auto stop_all = [&] {
       ctx.stopping->store(true);
       for (auto& a : spawned) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-      if (!watchdog) watchdog.emplace(std::chrono::seconds(10), code);
+      if (!watchdog) watchdog.emplace(std::chrono::seconds(10), out.code);
     };
     const bool tls = actors::uses_tls(sys);
     if (tls) actors::log_refused_peers();
@@ -169,21 +342,117 @@ int run_node(const config::settings& s) {
     if (!port) {
       spdlog::error("node.listen: cannot listen on {}: {}", self.listen.to_string(),
                     sys.render(port.error()));
+      out.code = exit_failure;
+      keeper.reset();
       stop_all();
-      return exit_failure;
+      return out;
     }
-    spdlog::info("node '{}' listening on {}:{} ({})", self.name, self.listen.host, *port,
-                 tls ? "mutual TLS" : "plain TCP, loopback only");
+    spdlog::info("node '{}' listening on {}:{} ({}){}", self.name, self.listen.host, *port,
+                 tls ? "mutual TLS" : "plain TCP, loopback only",
+                 m == mode::active
+                     ? ", the active master (scheduler lease token " + std::to_string(*token) + ")"
+                 : m == mode::standby ? ", a standby master candidate"
+                                      : "");
 
     int sig = signals.wait();
-    if (sig == SIGUSR1) code = requested_exit_code();
-    spdlog::info("stopping node '{}' ({})", self.name,
-                 sig == SIGUSR1 ? "requested" : strsignal(sig));
+    const bool stop = !(sig == SIGUSR1 && requested_exit_code() == -1 && change.requested());
+    if (stop) {
+      if (sig == SIGUSR1) out.code = requested_exit_code();
+      spdlog::info("stopping node '{}' ({})", self.name,
+                   sig == SIGUSR1 ? "requested" : strsignal(sig));
+    } else {
+      out.stop = false;
+      out.token = change.token();
+      out.reason = change.reason();
+      if (m == mode::active)
+        spdlog::error("stepping down as the master (scheduler lease token {}): {}", *token,
+                      out.reason);
+      else
+        spdlog::warn("taking over as the master with scheduler lease token {}: {}", *out.token,
+                     out.reason);
+    }
+    keeper.reset();  // no renewal or take-over while the actors stop
     sys.middleman().close(*port);
     stop_all();
   }
-  spdlog::info("node '{}' stopped", self.name);
-  return code;
+  return out;
+}
+
+}  // namespace
+
+int run_node(const config::settings& s) {
+  const auto& self = s.this_node();
+  signal_waiter signals;  // before any thread starts: every thread inherits the mask
+  spdlog::info("weft {} ({}) starting node '{}' as {} of cluster '{}'", version, git_revision,
+               self.name,
+               self.role != config::node_role::master ? "extension"
+               : s.has_standby_masters()              ? "master candidate"
+                                                      : "master",
+               s.cluster.name);
+
+  for (const auto& warning : config::advice(s)) spdlog::warn("{}", warning);
+
+  std::unique_ptr<storage::database> db;
+  try {
+    auto spec = storage_spec(s.database);
+    spdlog::info("database: {}", storage::describe(spec));
+    db = storage::database::open(spec, std::chrono::seconds(30));
+  } catch (const storage::storage_error& e) {
+    spdlog::error("database: {}", e.what());
+    return exit_failure;
+  }
+
+  if (self.role != config::node_role::master) {
+    auto out = run_system(s, *db, signals, mode::extension, std::nullopt);
+    spdlog::info("node '{}' stopped", self.name);
+    return out.code;
+  }
+
+  // A master candidate: the active master while it holds the scheduler lease, a standby
+  // (an extension of the active one) otherwise (docs/cluster.md "Master failover").
+  storage::master_store lease(*db);
+  std::optional<int64_t> token;
+  std::string why = "node started";
+  for (;;) {
+    if (!token) {
+      try {
+        // Its own lease, left by this node's previous process, is taken back at once.
+        token = lease.take_over(self.name, s.cluster.lease(), why);
+      } catch (const storage::storage_error& e) {
+        spdlog::warn("scheduler lease: {}", e.what());
+      }
+      if (token) spdlog::warn("took the scheduler lease with token {}: {}", *token, why);
+    }
+    const mode m = token ? mode::active : mode::standby;
+    if (m == mode::standby) {
+      try {
+        auto h = lease.holder();
+        spdlog::info(
+            "standing by as a master candidate: the scheduler lease is held by '{}' "
+            "(token {}, until {})",
+            h ? h->holder : "", h ? h->token : 0, h ? h->lock_until : "");
+      } catch (const std::exception& e) {
+        spdlog::warn("standing by as a master candidate: {}", e.what());
+      }
+    }
+    auto out = run_system(s, *db, signals, m, token);
+    if (out.stop) {
+      // Stopped on purpose: hand the lease over at once (the successor need not wait for it
+      // to expire). Every actor has stopped: this node writes nothing more.
+      if (m == mode::active &&
+          lease.step_down(self.name, *token, "node stopped", /*hand_over=*/true))
+        spdlog::info("handed the scheduler lease (token {}) over", *token);
+      spdlog::info("node '{}' stopped", self.name);
+      return out.code;
+    }
+    if (m == mode::active) {
+      lease.step_down(self.name, *token, out.reason);
+      token.reset();
+      why = "node restarted after stepping down";
+    } else {
+      token = out.token;
+    }
+  }
 }
 
 }  // namespace weft::runtime

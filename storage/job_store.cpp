@@ -12,6 +12,19 @@ namespace {
 using detail::with_session;
 using detail::with_transaction;
 
+/// A scheduler write: with a fence, one transaction that first checks the fence (so the
+/// write and the check commit together or not at all); without, as the write always ran.
+template <class F>
+auto fenced_write(database& db, const std::optional<write_fence>& fence, bool transaction, F&& f) {
+  if (fence)
+    return with_transaction(db, [&](soci::session& s) {
+      check_fence(s, db.backend(), *fence);
+      return f(s);
+    });
+  if (transaction) return with_transaction(db, f);
+  return with_session(db, f);
+}
+
 constexpr const char* job_states[] = {"queued", "mapping", "merging",  "weaving",
                                       "done",   "failed",  "cancelled"};
 
@@ -202,7 +215,7 @@ std::vector<job_row> job_store::unfinished_jobs() {
 
 bool job_store::set_state(int64_t id, job_state state, const std::string& error) {
   auto now = detail::sql_now(db_.backend());
-  return with_transaction(db_, [&](soci::session& s) {
+  return fenced_write(db_, fence_, true, [&](soci::session& s) {
     long long jid = id;
     std::string st = to_string(state), err = error;
     std::string extra;
@@ -218,7 +231,7 @@ bool job_store::set_state(int64_t id, job_state state, const std::string& error)
 }
 
 void job_store::set_class(int64_t id, const std::string& job_class, const std::string& granted) {
-  with_session(db_, [&](soci::session& s) {
+  fenced_write(db_, fence_, false, [&](soci::session& s) {
     long long jid = id;
     long long g = granted.empty() ? 0 : std::stoll(granted);
     std::string c = job_class;
@@ -238,7 +251,7 @@ void job_store::set_paths(int64_t id, const std::string& template_path,
 }
 
 void job_store::set_mapping_report(int64_t id, const std::string& report_json) {
-  with_session(db_, [&](soci::session& s) {
+  fenced_write(db_, fence_, false, [&](soci::session& s) {
     long long jid = id;
     std::string r = report_json;
     s << "UPDATE jobs SET mapping_report = :r WHERE id = :id", soci::use(r, "r"),
@@ -259,7 +272,7 @@ std::string job_store::mapping_report(int64_t id) {
 // -- mapping ----------------------------------------------------------------------
 
 void job_store::reset_mapping(int64_t id) {
-  with_transaction(db_, [&](soci::session& s) {
+  fenced_write(db_, fence_, true, [&](soci::session& s) {
     long long jid = id;
     s << "DELETE FROM records WHERE job_id = :id", soci::use(jid, "id");
     s << "DELETE FROM batches WHERE job_id = :id", soci::use(jid, "id");
@@ -279,7 +292,15 @@ void job_store::insert_records(int64_t id, const std::vector<record_row>& rows) 
   bulk.rows.reserve(rows.size());
   for (const auto& r : rows)
     bulk.rows.push_back({static_cast<long long>(id), static_cast<long long>(r.seq), r.body});
-  bulk_insert(db_, bulk);
+  if (!fence_) {
+    bulk_insert(db_, bulk);
+    return;
+  }
+  const auto kind = db_.backend();
+  with_transaction(db_, [&](soci::session& s) {
+    check_fence(s, kind, *fence_);
+    detail::bulk_insert(s, kind, bulk);
+  });
 }
 
 void job_store::finish_mapping(int64_t id, int64_t record_count,
@@ -289,7 +310,7 @@ void job_store::finish_mapping(int64_t id, int64_t record_count,
   auto weave_rows = batch_rows_of(id, phase::weave, segments);
   auto now = detail::sql_now(db_.backend());
   auto kind = db_.backend();
-  with_transaction(db_, [&](soci::session& s) {
+  fenced_write(db_, fence_, true, [&](soci::session& s) {
     // A job cancelled (or failed) while it was being mapped stays finished.
     const auto state = locked_job_state(s, kind, id);
     if (finished(state))
@@ -381,7 +402,7 @@ void job_store::start_weaving(int64_t id, const std::vector<batch_row>& segments
   auto rows = batch_rows_of(id, phase::weave, segments);
   auto now = detail::sql_now(db_.backend());
   auto kind = db_.backend();
-  with_transaction(db_, [&](soci::session& s) {
+  fenced_write(db_, fence_, true, [&](soci::session& s) {
     // Segments and state change together or not at all: a job that is no
     // longer merging (cancelled, failed, already weaving) keeps what it has.
     const auto state = locked_job_state(s, kind, id);
@@ -401,7 +422,7 @@ void job_store::start_weaving(int64_t id, const std::vector<batch_row>& segments
 
 void job_store::mark_running(const batch_row& b) {
   auto now = detail::sql_now(db_.backend());
-  with_session(db_, [&](soci::session& s) {
+  fenced_write(db_, fence_, false, [&](soci::session& s) {
     long long jid = b.job_id, no = b.batch_no, attempt = b.attempt;
     std::string ph = to_string(b.phase), engine = b.engine, node = b.node;
     s << "UPDATE batches SET state = 'running', engine = :e, node = :n, started_at = " + now +
@@ -413,7 +434,7 @@ void job_store::mark_running(const batch_row& b) {
 }
 
 void job_store::set_attempt(int64_t id, phase p, int batch_no, int attempt) {
-  with_session(db_, [&](soci::session& s) {
+  fenced_write(db_, fence_, false, [&](soci::session& s) {
     long long jid = id, no = batch_no, a = attempt;
     std::string ph = to_string(p);
     s << "UPDATE batches SET attempt = :a, state = 'queued' WHERE job_id = :id AND phase = :p "

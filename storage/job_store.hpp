@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "storage/database.hpp"
+#include "storage/master_store.hpp"
 
 namespace weft::storage {
 
@@ -103,9 +104,17 @@ struct output_row {
 /// detached actor or a worker thread, never from a cooperative actor. Every
 /// failure is a storage_error. Completions are fenced by attempt number: a
 /// result from an attempt that is no longer current changes nothing.
+///
+/// A store given a write_fence (the master's scheduler and mapper) checks it in the same
+/// transaction as each scheduler write — set_state, set_class, set_mapping_report,
+/// reset_mapping, insert_records, finish_mapping, start_weaving, mark_running, set_attempt —
+/// and throws storage_error fenced, changing nothing, once another master took the
+/// scheduler lease. Submissions and engines' completions are not fenced by it (the attempt
+/// fences completions).
 class job_store {
  public:
-  explicit job_store(database& db) : db_(db) {}
+  explicit job_store(database& db, std::optional<write_fence> fence = std::nullopt)
+      : db_(db), fence_(std::move(fence)) {}
 
   // -- jobs -------------------------------------------------------------------
   int64_t create_job(const new_job& job);
@@ -192,6 +201,7 @@ class job_store {
 
  private:
   database& db_;
+  std::optional<write_fence> fence_;
 };
 
 }  // namespace weft::storage

@@ -190,6 +190,13 @@ std::vector<migration> build_migrations() {
                       "DATABASE() AND TABLE_NAME = 'jobs' AND COLUMN_NAME = 'mapping_report'"},
                      {"", "ALTER TABLE jobs ADD COLUMN mapping_report TEXT NULL"},
                  }});
+  // Master failover (docs/cluster.md "Master failover"): every take-over, step-down and
+  // hand-over of the scheduler lease, with the token and the reason.
+  all.push_back({7, "master history",
+                 table("master_history",
+                       "id {id}, event {word} NOT NULL, node {key} NOT NULL, "
+                       "token {bigint} NOT NULL, at {ts} NOT NULL, reason {text} NULL",
+                       {{"master_history_at", "at"}})});
   return all;
 }
 

@@ -14,6 +14,8 @@ const char* to_string(errc code) noexcept {
       return "corrupt";
     case errc::invalid:
       return "invalid";
+    case errc::fenced:
+      return "fenced";
   }
   return "unknown";
 }

@@ -28,6 +28,10 @@ enum class errc {
   /// database, a statement the server rejects, a schema newer than this Weft.
   /// Retrying will not help; fix the input.
   invalid,
+  /// A master's write was refused because the scheduler lease's fencing token it writes under
+  /// is no longer the current one: another master took over (docs/cluster.md "Master
+  /// failover"). Nothing was applied; the writer must step down, never retry.
+  fenced,
 };
 
 /// Stable lower-case name of an error kind ("unavailable", "conflict", ...).

@@ -27,6 +27,7 @@ std::string topology_text(const topology_spec& t) {
     << "retry_initial = \"" << t.retry_initial << "\"\n"
     << "retry_threshold = " << t.retry_threshold << "\n"
     << "retry_prolonged = \"" << t.retry_prolonged << "\"\n"
+    << (t.master_lease.empty() ? "" : "master_lease = \"" + t.master_lease + "\"\n")
     << "\n[database]\n"
     << "url = \"" << t.database_url << "\"\n"
     << "password_file = \"" << t.password_file << "\"\n"
@@ -42,7 +43,9 @@ std::string topology_text(const topology_spec& t) {
       << "listen = \"127.0.0.1:" << n.port << "\"\n"
       << "merge_engines = " << n.merge_engines << "\n"
       << "weaver_engines = " << n.weaver_engines << "\n";
-    if (n.role == "master") o << "database_sweep = true\n";
+    if (n.name == "master") o << "database_sweep = true\n";
+    if (n.role == "master" && n.master_priority >= 0)
+      o << "master_priority = " << n.master_priority << "\n";
     o << "\n";
   }
   return o.str();
@@ -73,6 +76,11 @@ test_cluster::test_cluster(cluster_options options)
   }
   spec_.nodes.push_back(
       {"master", "master", reserve_port(), options_.master_merge, options_.master_weaver});
+  if (options_.standby_master) {
+    spec_.nodes.front().master_priority = 10;
+    spec_.nodes.push_back(
+        {"master2", "master", reserve_port(), options_.master_merge, options_.master_weaver, 5});
+  }
   for (int i = 1; i <= options_.extensions; ++i)
     spec_.nodes.push_back({"ext" + std::to_string(i), "extension", reserve_port(),
                            options_.extension_merge, options_.extension_weaver});
@@ -85,7 +93,7 @@ test_cluster::~test_cluster() {
   // Extensions first, so that the master does not log them as lost for nothing;
   // SIGKILL is enough: the database is dropped afterwards anyway.
   for (auto& [name, n] : nodes_)
-    if (name != "master") n->kill();
+    if (name != "master") n->kill();  // a standby candidate too
   nodes_.at("master")->kill();
   nodes_.clear();
 }
@@ -114,6 +122,39 @@ void test_cluster::start_master() {
   check.move_port = [&] { return move_port("master"); };
   auto why = m.start_serving(topology_path_, check);
   if (!why.empty()) throw std::runtime_error("the master did not come up: " + why + "\n" + logs());
+}
+
+void test_cluster::start_standby() {
+  auto& e = node("master2");
+  const auto before = joined_at("master2");
+  node_process::serving_check check;
+  check.serves = [&, before] { return joined("master2", before); };
+  check.move_port = [&] { return move_port("master2"); };
+  auto why = e.start_serving(topology_path_, check);
+  if (!why.empty())
+    throw std::runtime_error("the standby master2 did not join: " + why + "\n" + logs());
+}
+
+std::string test_cluster::lease_holder(int64_t* token) {
+  try {
+    auto rows = db_->column(
+        "SELECT CONCAT_WS(' ', holder, token) FROM leases WHERE name = 'scheduler' AND "
+        "lock_until >= UTC_TIMESTAMP(6)");
+    if (rows.empty()) return {};
+    auto space = rows.front().find(' ');
+    if (token) *token = std::stoll(rows.front().substr(space + 1));
+    return rows.front().substr(0, space);
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+std::string test_cluster::candidates_connect() const {
+  std::string out;
+  for (const auto& n : spec_.nodes)
+    if (n.role == "master")
+      out += (out.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(n.port);
+  return out;
 }
 
 void test_cluster::start_extension(const std::string& name, bool wait_joined) {
@@ -164,7 +205,7 @@ std::string test_cluster::move_port(const std::string& name) {
   return write_topology("weft.toml", spec_);
 }
 
-std::string test_cluster::connect() const { return address("master"); }
+std::string test_cluster::connect() const { return address(active_); }
 
 std::string test_cluster::address(const std::string& node) const {
   for (const auto& n : spec_.nodes)

@@ -41,6 +41,7 @@ struct node_entry {
   uint16_t port = 0;
   int merge_engines = 2;
   int weaver_engines = 1;
+  int master_priority = -1;  ///< written for master candidates when >= 0
 };
 
 /// Everything a topology file of the test cluster says.
@@ -55,7 +56,8 @@ struct topology_spec {
   std::string retry_initial = "100ms";
   int retry_threshold = 50;
   std::string retry_prolonged = "1s";
-  std::string extra;  ///< appended before the nodes, e.g. `[scheduler]` tables
+  std::string master_lease;  ///< "" : the default (3 × node_timeout)
+  std::string extra;         ///< appended before the nodes, e.g. `[scheduler]` tables
   std::vector<node_entry> nodes;
 };
 
@@ -69,6 +71,9 @@ struct cluster_options {
   int extension_merge = 2;
   int extension_weaver = 1;
   std::string extra;  ///< extra topology text (e.g. `[scheduler]` tables)
+  /// Master failover: a second master candidate "master2" (lower master_priority than
+  /// "master"), which stands by as an extension until it takes over.
+  bool standby_master = false;
   /// Mutual TLS between every node and client: a CA and one node certificate (for
   /// 127.0.0.1) made with runtime/certs in the cluster's directory, in `[tls]`. The
   /// default comes from WEFT_TEST_TLS=1, so that CTest runs the same suites over TLS.
@@ -107,6 +112,13 @@ class test_cluster {
   /// Starts the master and waits (30 s) until it answers the shell. Throws with
   /// the logs when it does not.
   void start_master();
+  /// Starts the standby candidate "master2" and waits (30 s) until it joined the active
+  /// master as an extension.
+  void start_standby();
+  /// The node holding the scheduler lease ("" none), its token, and whether it expired.
+  std::string lease_holder(int64_t* token = nullptr);
+  /// 127.0.0.1:PORT of every master candidate, comma-separated.
+  std::string candidates_connect() const;
   /// Starts an extension; with `wait_joined` waits (30 s) until it joined
   /// (joined()). Throws with the logs when it does not.
   void start_extension(const std::string& name, bool wait_joined = true);
@@ -123,8 +135,10 @@ class test_cluster {
   /// `nodes.state` of `name` ("" when it has no row).
   std::string node_state(const std::string& name);
 
-  /// 127.0.0.1:PORT of the master.
+  /// 127.0.0.1:PORT of the master (the node use_master named; default "master").
   std::string connect() const;
+  /// Points client() and connect() at another master candidate (after a take-over).
+  void use_master(const std::string& name) { active_ = name; }
   /// 127.0.0.1:PORT of a node.
   std::string address(const std::string& node) const;
   /// The shell's way to a node (default: the master) with the cluster's topology.
@@ -158,6 +172,7 @@ class test_cluster {
   std::string topology_path_;
   std::string tls_table_;
   std::map<std::string, std::unique_ptr<node_process>> nodes_;
+  std::string active_ = "master";
 };
 
 /// A job as `caf-node job` prints it.

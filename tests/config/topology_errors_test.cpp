@@ -94,8 +94,24 @@ BOOST_AUTO_TEST_CASE(rejects_a_topology_without_a_master) {
   expect_error("bad_no_master.toml", 9, "node", "no node has role = \"master\"");
 }
 
-BOOST_AUTO_TEST_CASE(rejects_two_masters) {
-  expect_error("bad_two_masters.toml", 16, "node[1].role", "two masters");
+BOOST_AUTO_TEST_CASE(rejects_two_master_candidates_without_priorities) {
+  expect_error("bad_same_master_priority.toml", 16, "node[1].role",
+               "have the same master_priority (0)");
+}
+
+BOOST_AUTO_TEST_CASE(rejects_two_master_candidates_with_the_same_priority) {
+  expect_error("bad_master_priority_twice.toml", 19, "node[1].master_priority",
+               "candidates \"master\" and \"master2\" have the same master_priority (5)");
+}
+
+BOOST_AUTO_TEST_CASE(rejects_master_priority_on_an_extension) {
+  expect_error("bad_master_priority_extension.toml", 18, "node[1].master_priority",
+               "master_priority is for role = \"master\" candidates only");
+}
+
+BOOST_AUTO_TEST_CASE(rejects_a_master_lease_of_two_heartbeats_or_less) {
+  expect_error("bad_master_lease.toml", 6, "cluster.master_lease",
+               "must be longer than 2 × heartbeat");
 }
 
 BOOST_AUTO_TEST_CASE(rejects_more_than_one_database_sweep_node) {
@@ -105,7 +121,7 @@ BOOST_AUTO_TEST_CASE(rejects_more_than_one_database_sweep_node) {
 
 BOOST_AUTO_TEST_CASE(rejects_an_extension_that_cannot_reach_the_master) {
   expect_error("bad_unreachable_master.toml", 12, "node[0].advertise",
-               "extension \"ext1\" cannot reach the master", std::string("ext1"));
+               "node \"ext1\" cannot reach the master candidate", std::string("ext1"));
 }
 
 BOOST_AUTO_TEST_CASE(refuses_a_node_off_loopback_without_tls) {

@@ -367,3 +367,40 @@ BOOST_AUTO_TEST_CASE(rejects_an_unknown_key_in_a_node_with_a_suggestion) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(master_candidates_are_ordered_by_priority_and_the_lease_follows_the_timeout) {
+  scratch_topology t(R"([cluster]
+name         = "t"
+secret_file  = "secret"
+node_timeout = "250ms"
+heartbeat    = "50ms"
+
+[files]
+root = "store"
+
+[[node]]
+name = "m1"
+role = "master"
+listen = "127.0.0.1:4242"
+master_priority = 1
+
+[[node]]
+name = "m2"
+role = "master"
+listen = "127.0.0.1:4243"
+master_priority = 9
+
+[[node]]
+name = "ext"
+role = "extension"
+listen = "127.0.0.1:4244"
+)");
+  const auto s = load_topology(t.path, std::string("m1"));
+  const auto candidates = s.master_candidates();
+  BOOST_REQUIRE(candidates.size() == 2u);
+  BOOST_TEST(candidates[0]->name == "m2");
+  BOOST_TEST(candidates[1]->name == "m1");
+  BOOST_TEST(s.master().name == "m2");
+  BOOST_TEST(s.has_standby_masters());
+  BOOST_TEST(s.cluster.lease().count() == 750);
+}

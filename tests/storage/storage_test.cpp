@@ -41,9 +41,9 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-const std::vector<std::string> all_tables = {"schema_migrations", "settings", "leases",  "nodes",
-                                             "engines",           "jobs",     "records", "batches",
-                                             "content",           "outputs",  "sweeps"};
+const std::vector<std::string> all_tables = {
+    "schema_migrations", "settings", "leases",  "nodes",   "engines", "jobs",
+    "records",           "batches",  "content", "outputs", "sweeps",  "master_history"};
 
 }  // namespace
 

@@ -102,6 +102,15 @@ long long fresh_database::scalar(const std::string& sql) {
   }
 }
 
+void fresh_database::execute(const std::string& sql) {
+  try {
+    session() << sql;
+  } catch (const std::exception& e) {
+    session_.reset();
+    throw std::runtime_error("statement failed: " + sql + ": " + e.what());
+  }
+}
+
 long long fresh_database::scalar_or_zero(const std::string& sql) {
   try {
     return scalar(sql);

@@ -58,6 +58,8 @@ class fresh_database {
   /// Like scalar(), but 0 while the query fails (e.g. the nodes have not created
   /// the table yet): for conditions polled by wait_until.
   long long scalar_or_zero(const std::string& sql);
+  /// Runs a statement that returns nothing (DELETE, UPDATE). Throws when it fails.
+  void execute(const std::string& sql);
 
  private:
   soci::session& session();

@@ -1,0 +1,198 @@
+// Master failover (docs/cluster.md "Master failover"): two master candidates ("master",
+// priority 10, and "master2", priority 5) and one extension on one MariaDB database. The
+// active master killed (SIGKILL) or frozen (SIGSTOP) in the middle of a 40,000-record job:
+// the standby takes the scheduler lease within master_lease + 1 s, finishes the job, every
+// record exactly once; a frozen master woken after the take-over has its writes refused by
+// the fence and steps down; both candidates started at once: exactly one becomes active.
+#define BOOST_TEST_MODULE cluster_failover
+#include <boost/test/unit_test.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "tests/cluster/cluster_support.hpp"
+
+using namespace weft::test;
+using namespace weft::test::cluster;
+
+namespace {
+
+/// node_timeout is 500 ms in the test topology: the lease defaults to 1.5 s.
+constexpr long long master_lease_ms = 1500;
+
+cluster_options failover_cluster() {
+  cluster_options o;
+  o.extensions = 1;
+  o.standby_master = true;
+  o.extra =
+      "[scheduler]\n"
+      "min_batch_size = 10\n"
+      "max_batch_size = 400\n";
+  return o;
+}
+
+std::string job_condition(int64_t job) { return "job_id = " + std::to_string(job); }
+
+void check_exactly_once(const std::string& json, int64_t records) {
+  auto job = parse_job(json);
+  BOOST_REQUIRE_MESSAGE(job.state == "done", json);
+  BOOST_TEST(job.records == records);
+  BOOST_TEST(job.documents == records);
+  BOOST_TEST(!job.outputs.empty());
+  auto problems = exactly_once_problems(invoice_counts(job.outputs), records);
+  BOOST_TEST(problems.empty(), problems);
+}
+
+void check_batches_settled(fresh_database& db, int64_t job) {
+  BOOST_TEST(db.scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(job) +
+                       " AND state <> 'done'") == 0);
+  BOOST_TEST(db.scalar("SELECT COUNT(*) FROM content c JOIN batches b ON b.job_id = c.job_id AND "
+                       "b.phase = 'merge' AND b.batch_no = c.batch_no WHERE c.job_id = " +
+                       std::to_string(job) + " AND c.attempt <> b.attempt") == 0);
+  BOOST_TEST(db.scalar("SELECT COUNT(*) FROM content WHERE " + job_condition(job)) ==
+             db.scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(job) +
+                       " AND phase = 'merge'"));
+}
+
+/// Master, standby, extension; a 40k-record job submitted and in the middle of merging.
+int64_t start_cluster_and_job(test_cluster& c, int64_t records) {
+  c.start_master();
+  BOOST_REQUIRE_MESSAGE(c.lease_holder() == "master", c.logs());
+  c.start_standby();
+  c.start_extension("ext1");
+  auto id = c.submit(invoices(records));
+  bool merging = wait_until(
+      [&] {
+        return c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
+                             " AND phase = 'merge' AND state = 'done'") >= 5;
+      },
+      120s);
+  BOOST_REQUIRE_MESSAGE(merging, "the job never got to merging\n" << c.logs());
+  auto open = c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
+                            " AND state <> 'done'");
+  BOOST_REQUIRE_MESSAGE(open > 10, "the job was almost done already");
+  return id;
+}
+
+/// Waits until master2 holds the lease; returns the milliseconds since `since`.
+long long take_over_time(test_cluster& c, steady::time_point since) {
+  bool took = wait_until([&] { return c.lease_holder() == "master2"; }, 30s);
+  auto ms = ms_since(since);
+  BOOST_REQUIRE_MESSAGE(took, "master2 never took the lease\n" << c.logs());
+  return ms;
+}
+
+long long history_count(test_cluster& c, const std::string& where) {
+  return c.db().scalar("SELECT COUNT(*) FROM master_history WHERE " + where);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(
+    the_standby_takes_over_from_a_killed_master_and_the_job_completes_exactly_once) {
+  constexpr int64_t records = 40000;
+  test_cluster c(failover_cluster());
+  auto id = start_cluster_and_job(c, records);
+  int64_t old_token = 0;
+  BOOST_REQUIRE(c.lease_holder(&old_token) == "master");
+
+  c.master().kill();
+  auto killed = steady::now();
+  auto took = take_over_time(c, killed);
+  std::cout << "SIGKILL: master2 took the scheduler lease " << took << " ms after the kill"
+            << std::endl;
+  BOOST_TEST(took <= master_lease_ms + 1000, c.logs());
+  int64_t token = 0;
+  c.lease_holder(&token);
+  BOOST_TEST(token > old_token);
+  BOOST_TEST(history_count(c, "event = 'take-over' AND node = 'master2' AND token = " +
+                                  std::to_string(token)) == 1);
+
+  c.use_master("master2");
+  auto json = c.wait_for_job(id, 180s);
+  check_exactly_once(json, records);
+  check_batches_settled(c.db(), id);
+
+  // The killed master, started again, stands by: the lease stays with master2.
+  const auto before = c.joined_at("master");
+  auto& m = c.master();
+  node_process::serving_check check;
+  check.serves = [&] { return c.joined("master", before); };
+  auto why = m.start_serving(c.topology(), check);
+  BOOST_REQUIRE_MESSAGE(why.empty(), "the old master did not join as a standby: " << why << "\n"
+                                                                                  << c.logs());
+  BOOST_TEST(c.lease_holder() == "master2");
+  BOOST_TEST(history_count(c, "event = 'take-over' AND node = 'master'") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(
+    a_frozen_master_woken_after_the_take_over_steps_down_without_changing_anything) {
+  constexpr int64_t records = 40000;
+  test_cluster c(failover_cluster());
+  auto id = start_cluster_and_job(c, records);
+  int64_t old_token = 0;
+  BOOST_REQUIRE(c.lease_holder(&old_token) == "master");
+
+  c.master().signal(SIGSTOP);
+  auto stopped = steady::now();
+  auto took = take_over_time(c, stopped);
+  std::cout << "SIGSTOP: master2 took the scheduler lease " << took << " ms after the stop"
+            << std::endl;
+  BOOST_TEST(took <= master_lease_ms + 1000, c.logs());
+  // Let the new master work a little, then wake the old one.
+  const auto done_sql = "SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
+                        " AND state = 'done' AND node <> 'master'";
+  auto done_before = c.db().scalar(done_sql);
+  wait_until([&] { return c.db().scalar(done_sql) > done_before + 3; }, 30s);
+  c.master().signal(SIGCONT);
+  bool stepped_down = wait_until(
+      [&] {
+        return history_count(c, "event = 'step-down' AND node = 'master' AND token = " +
+                                    std::to_string(old_token)) == 1;
+      },
+      30s);
+  BOOST_TEST(stepped_down, c.logs());
+  BOOST_TEST(c.lease_holder() == "master2");
+  // The old master did not come back as a master: one take-over each, master2's last.
+  BOOST_TEST(history_count(c, "event = 'take-over' AND node = 'master'") == 1);
+
+  c.use_master("master2");
+  auto json = c.wait_for_job(id, 180s);
+  check_exactly_once(json, records);
+  check_batches_settled(c.db(), id);
+  BOOST_TEST(c.lease_holder() == "master2");
+}
+
+BOOST_AUTO_TEST_CASE(two_candidates_started_at_once_make_exactly_one_master) {
+  cluster_options o = failover_cluster();
+  o.extensions = 0;
+  test_cluster c(o);
+  for (int round = 1; round <= 20; ++round) {
+    BOOST_TEST_CONTEXT("round " << round) {
+      // Round 1 against the empty database (the nodes create the tables); then as empty
+      // as far as the lease goes.
+      if (round > 1) {
+        c.db().execute("DELETE FROM leases WHERE name = 'scheduler'");
+        c.db().execute("DELETE FROM master_history");
+      }
+      c.node("master").start(c.topology());
+      c.node("master2").start(c.topology());
+      bool one = wait_until([&] { return !c.lease_holder().empty(); }, 30s);
+      BOOST_REQUIRE_MESSAGE(one, c.logs());
+      // Both serve, and the other one joined the holder as a standby.
+      const auto holder = c.lease_holder();
+      const auto standby = holder == "master" ? "master2" : "master";
+      bool joined = wait_until(
+          [&] {
+            auto state = c.node_state(standby);
+            return state == "up" && shell_answer(c.via(standby), "capacity").has_value();
+          },
+          30s);
+      BOOST_TEST(joined, c.logs());
+      BOOST_TEST(history_count(c, "event = 'take-over'") == 1, c.logs());
+      BOOST_TEST(c.lease_holder() == holder);
+      c.node("master").kill();
+      c.node("master2").kill();
+      c.db().execute("DELETE FROM nodes");
+    }
+  }
+}
