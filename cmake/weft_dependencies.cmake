@@ -44,13 +44,6 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 QUIET)
 find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
 find_path(MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp REQUIRED)
-find_path(HPDF_INCLUDE_DIR hpdf.h REQUIRED)
-find_library(HPDF_LIBRARY hpdf REQUIRED)
-if(NOT TARGET weft::hpdf)
-  add_library(weft::hpdf SHARED IMPORTED)
-  set_target_properties(weft::hpdf PROPERTIES IMPORTED_LOCATION "${HPDF_LIBRARY}"
-                                              INTERFACE_INCLUDE_DIRECTORIES "${HPDF_INCLUDE_DIR}")
-endif()
 if(NOT TARGET weft::mustache)
   add_library(weft::mustache INTERFACE IMPORTED)
   set_target_properties(weft::mustache PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${MUSTACHE_INCLUDE_DIR}")
@@ -67,7 +60,7 @@ endif()
 
 # Mark third-party include directories as SYSTEM so that our warnings-as-errors
 # policy applies to our own code only.
-foreach(t CAF::core CAF::io CAF::openssl SOCI::core SOCI::mysql SOCI::sqlite3 weft::hpdf
+foreach(t CAF::core CAF::io CAF::openssl SOCI::core SOCI::mysql SOCI::sqlite3
           weft::mustache weft::cli11)
   get_target_property(_inc ${t} INTERFACE_INCLUDE_DIRECTORIES)
   set_target_properties(${t} PROPERTIES INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${_inc}")

@@ -8,7 +8,7 @@ packages=(
   libcaf-dev libsoci-dev libsoci-sqlite3-4.0 libsoci-mysql4.0
   libmariadb-dev libsqlite3-dev libtomlplusplus-dev libboost-test-dev libssl-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev libkainjow-mustache-dev
-  libhpdf-dev libedit-dev libxml2-dev
+  libedit-dev libxml2-dev
   mariadb-server mariadb-client
   qpdf poppler-utils tmux expect procps
   tcpdump openssl
