@@ -58,6 +58,17 @@ if(NOT TARGET weft::cli11)
   set_target_properties(weft::cli11 PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${CLI11_INCLUDE_DIR}")
 endif()
 
+# Barcodes (actors/document/barcode): libzint (Debian 12 ships no pkg-config file for it) and
+# Cairo, whose PDF and image surfaces the barcodes are drawn on. GLOBAL: every folder may link it.
+pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET GLOBAL cairo)
+find_path(ZINT_INCLUDE_DIR zint.h REQUIRED)
+find_library(ZINT_LIBRARY zint REQUIRED)
+if(NOT TARGET weft::zint)
+  add_library(weft::zint SHARED IMPORTED GLOBAL)
+  set_target_properties(weft::zint PROPERTIES IMPORTED_LOCATION "${ZINT_LIBRARY}"
+                                              INTERFACE_INCLUDE_DIRECTORIES "${ZINT_INCLUDE_DIR}")
+endif()
+
 # Mark third-party include directories as SYSTEM so that our warnings-as-errors
 # policy applies to our own code only.
 foreach(t CAF::core CAF::io CAF::openssl SOCI::core SOCI::mysql SOCI::sqlite3

@@ -14,7 +14,7 @@ packages=(
   tcpdump openssl
   libgumbo-dev libpango1.0-dev libcairo2-dev libzint-dev
   fonts-dejavu-core fonts-noto-cjk fonts-hosny-amiri
-  zbar-tools weasyprint
+  zbar-tools zxing-cpp-tools dmtx-utils weasyprint
   libsystemd-dev haproxy chromium python3-prometheus-client python3-requests lintian
 )
 
