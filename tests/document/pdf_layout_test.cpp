@@ -394,3 +394,31 @@ BOOST_AUTO_TEST_CASE(a_page_break_flood_is_refused_at_the_page_limit) {
   BOOST_CHECK_EQUAL(error_of(flood + "</body></html>", o),
                     "the document fills more than 100 pages (jobs.max_document_pages)");
 }
+
+BOOST_AUTO_TEST_CASE(every_barcode_type_decodes_to_the_value_and_a_bad_value_names_its_line) {
+  temp_dir dir("pdfcodes");
+  auto w = writer(dir / "c.pdf");
+  w->add_document(
+      "<html><body>"
+      "<barcode type='qrcode' value='BCD-QR-VALUE-42' style='width: 40mm'></barcode>"
+      "<barcode type='code128' value='CODE128-42' style='width: 80mm'></barcode>"
+      "<barcode type='ean13' value='4006381333931' style='width: 60mm'></barcode>"
+      "</body></html>");
+  w->finish();
+  check_structure(dir / "c.pdf");
+  std::string out;
+  BOOST_REQUIRE_EQUAL(run("pdftoppm -r 200 -png -singlefile '" + (dir / "c.pdf").string() +
+                              "' '" + (dir / "c").string() + "'",
+                          out),
+                      0);
+  BOOST_REQUIRE_EQUAL(run("zbarimg -q '" + (dir / "c.png").string() + "'", out), 0);
+  BOOST_TEST_MESSAGE(out);
+  BOOST_CHECK_EQUAL(count(out, "QR-Code:BCD-QR-VALUE-42\n"), 1u);
+  BOOST_CHECK_EQUAL(count(out, "CODE-128:CODE128-42\n"), 1u);
+  BOOST_CHECK_EQUAL(count(out, "EAN-13:4006381333931\n"), 1u);
+  const auto e = error_of("<html><body>\n<barcode type='ean13' value='12AB'></barcode></body></html>");
+  BOOST_CHECK_MESSAGE(e.rfind("line 2:1: <barcode type=\"ean13\">: ", 0) == 0, e);
+  BOOST_CHECK_EQUAL(error_of("<html><body><barcode type='aztec' value='x'></barcode></body></html>"),
+                    "line 1:13: <barcode type=\"aztec\">: unknown type (use qrcode, code128, "
+                    "datamatrix, ean13 or pdf417)");
+}
