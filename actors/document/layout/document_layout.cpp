@@ -626,6 +626,9 @@ struct flow {
       pango_layout_set_width(l, static_cast<int>(width * PANGO_SCALE));
       pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
     }
+    // text-align means left or right as written, also in a right-to-left paragraph (Pango would
+    // mirror it); bidi reordering inside the lines stays.
+    pango_layout_set_auto_dir(l, FALSE);
     switch (s.align) {
       case text_align::right:
         pango_layout_set_alignment(l, PANGO_ALIGN_RIGHT);
@@ -714,6 +717,8 @@ struct flow {
     const bool has_border = bw[0] + bw[1] + bw[2] + bw[3] > 0;
     if (s.background.transparent() && !has_border) return;
     for (std::size_t p = start_page; p <= page; ++p) {
+      // the content moved on to the next page before anything was drawn: no empty frame here
+      if (p == start_page && p < page && pages[p].ops.size() == start_index) continue;
       const double t = p == start_page ? start_y : top;
       const double b = p == page ? end_y : bottom;
       if (b <= t) continue;
@@ -788,7 +793,9 @@ struct flow {
     const style& s = b.st;
     if (s.break_before && !at_top()) new_page();
     before_content();
-    if (s.avoid_break_inside && allow_avoid && !unbounded) {
+    // a block with a fixed height, or break-inside: avoid, moves whole to the next page when it
+    // does not fit (unless it is taller than a page)
+    if ((s.avoid_break_inside || !s.height.is_auto()) && allow_avoid && !unbounded) {
       std::vector<page_ops> tmp;
       flow f(st, tmp, 0, 0, true);
       f.page_number_base = page_number_base + static_cast<int>(page);
@@ -950,6 +957,7 @@ struct flow {
     struct cell_result {
       const box* cell;
       double x, w, h;
+      double content;  // without a fixed height: what vertical-align moves
       std::vector<page_ops> ops;
     };
     std::vector<cell_result> cells;
@@ -965,13 +973,13 @@ struct flow {
       const auto bw = border_widths(s);
       const double pl = s.padding[3].resolve(cw), pr = s.padding[1].resolve(cw);
       const double pt = s.padding[0].resolve(cw), pb = s.padding[2].resolve(cw);
-      cell_result r{c.get(), col_x[col], cw, 0, {}};
+      cell_result r{c.get(), col_x[col], cw, 0, 0, {}};
       flow f(st, r.ops, 0, 0, true);
       f.page_number_base = page_number_base + static_cast<int>(page);
       f.page_count = page_count;
       f.y = bw[0] + pt;
       f.flow_children(*c, col_x[col] + bw[3] + pl, std::max(1.0, cw - bw[1] - bw[3] - pl - pr));
-      r.h = f.y + pb + bw[2];
+      r.h = r.content = f.y + pb + bw[2];
       if (!s.height.is_auto()) r.h = std::max(r.h, s.height.resolve(0));
       row_h = std::max(row_h, r.h);
       cells.push_back(std::move(r));
@@ -990,8 +998,8 @@ struct flow {
     for (auto& r : cells) {
       const style& s = r.cell->st;
       double dy = 0;
-      if (s.valign == vertical_align::middle) dy = (row_h - r.h) / 2;
-      if (s.valign == vertical_align::bottom) dy = row_h - r.h;
+      if (s.valign == vertical_align::middle) dy = (row_h - r.content) / 2;
+      if (s.valign == vertical_align::bottom) dy = row_h - r.content;
       const auto bw = border_widths(s);
       if (!s.background.transparent()) {
         op f;
