@@ -19,8 +19,7 @@ namespace weft::runtime {
 namespace {
 
 /// The first page of `html` painted at 150 dpi.
-void write_png(const std::string& html, const document::output_options& o,
-               const std::string& png) {
+void write_png(const std::string& html, const document::output_options& o, const std::string& png) {
   document::layout::layout_options lo;
   lo.resources_dir = o.resources_dir;
   lo.max_image_bytes = o.max_image_bytes;

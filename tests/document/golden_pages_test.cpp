@@ -3,9 +3,9 @@
 // pdftoppm at 50 dpi and compared with the reference PNG beside the template, within a small
 // tolerance (anti-aliasing and font-rendering noise). scripts/update_golden_pages.sh
 // regenerates the references on purpose; this test never writes them.
-#include <boost/test/unit_test.hpp>
 #include <cairo.h>
 
+#include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,7 +20,8 @@ using weft::document::test::temp_dir;
 
 namespace {
 
-const std::filesystem::path golden = std::filesystem::path(WEFT_SOURCE_DIR) / "tests/document/golden";
+const std::filesystem::path golden =
+    std::filesystem::path(WEFT_SOURCE_DIR) / "tests/document/golden";
 
 std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -39,7 +40,8 @@ struct png {
   int height() const { return cairo_image_surface_get_height(s); }
   /// r, g, b of pixel (x, y) (formats RGB24 and ARGB32 keep them in the low 3 bytes).
   void at(int x, int y, int rgb[3]) const {
-    const unsigned char* row = cairo_image_surface_get_data(s) + y * cairo_image_surface_get_stride(s);
+    const unsigned char* row =
+        cairo_image_surface_get_data(s) + y * cairo_image_surface_get_stride(s);
     std::uint32_t v;
     std::memcpy(&v, row + 4 * x, 4);
     rgb[0] = (v >> 16) & 0xFF;
@@ -62,7 +64,8 @@ void check_page(const std::string& name) {
   png actual(dir / (name + ".png"));
   png expected(golden / (name + ".png"));
   BOOST_REQUIRE(actual.ok());
-  BOOST_REQUIRE_MESSAGE(expected.ok(), "no reference " << name << ".png: run scripts/update_golden_pages.sh");
+  BOOST_REQUIRE_MESSAGE(expected.ok(),
+                        "no reference " << name << ".png: run scripts/update_golden_pages.sh");
   BOOST_REQUIRE_EQUAL(actual.width(), expected.width());
   BOOST_REQUIRE_EQUAL(actual.height(), expected.height());
   cairo_surface_flush(actual.s);

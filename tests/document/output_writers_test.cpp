@@ -11,7 +11,6 @@ using weft::document::test::temp_dir;
 
 namespace {
 
-
 std::size_t count(const std::string& haystack, const std::string& needle) {
   std::size_t n = 0;
   for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1)) {
@@ -26,8 +25,6 @@ std::string slurp(const std::filesystem::path& p) {
   s << in.rdbuf();
   return s.str();
 }
-
-
 
 }  // namespace
 

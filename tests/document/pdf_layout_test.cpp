@@ -1,13 +1,13 @@
 #define BOOST_TEST_MODULE document_pdf_layout
 // The PDF output's layout engine on real output: qpdf, pdffonts, pdftotext (with -bbox),
 // pdfimages read the files it writes.
-#include <boost/test/unit_test.hpp>
 #include <cairo.h>
 
+#include <boost/test/unit_test.hpp>
 #include <cstdio>
-#include <set>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "actors/document/output_error.hpp"
@@ -87,8 +87,8 @@ const std::string footer =
     "<footer>Page <page-number></page-number> of <page-count></page-count></footer>";
 
 std::string table_document(const std::string& id, int rows) {
-  std::string html = "<html><head><title>" + id + "</title>" + page_css + "</head><body>" +
-                     footer + "<h1>" + id +
+  std::string html = "<html><head><title>" + id + "</title>" + page_css + "</head><body>" + footer +
+                     "<h1>" + id +
                      "</h1><table style='width: 100%'><thead><tr><th>Item</th><th>Description</th>"
                      "<th>Amount</th></tr></thead><tbody>";
   for (int i = 0; i < rows; ++i) {
@@ -212,7 +212,8 @@ BOOST_AUTO_TEST_CASE(page_x_of_y_counts_per_document_and_each_document_starts_a_
   const int pages = page_count(dir / "docs.pdf");
   std::vector<int> starts;
   for (int p = 1; p <= pages; ++p)
-    if (std::regex_search(page_text(dir / "docs.pdf", p), std::regex("DOC\\d+\\n"))) starts.push_back(p);
+    if (std::regex_search(page_text(dir / "docs.pdf", p), std::regex("DOC\\d+\\n")))
+      starts.push_back(p);
   BOOST_REQUIRE_EQUAL(starts.size(), 4u);
   starts.push_back(pages + 1);
   for (std::size_t d = 0; d < 4; ++d) {
@@ -239,8 +240,8 @@ BOOST_AUTO_TEST_CASE(cjk_and_arabic_round_trip_through_pdftotext) {
   const std::string greek = "Τιμολόγιο Ελλάδα";
   const std::string polish = "Łódź Zürich";
   w->add_document("<html><body style=\"font-family: 'DejaVu Sans', 'Noto Sans CJK JP'\"><p>" +
-                  japanese + "</p><p style='font-family: Amiri'>" + arabic + "</p><p>" + greek + "</p><p>" + polish +
-                  "</p></body></html>");
+                  japanese + "</p><p style='font-family: Amiri'>" + arabic + "</p><p>" + greek +
+                  "</p><p>" + polish + "</p></body></html>");
   w->finish();
   check_structure(dir / "s.pdf");
   const auto text = all_text(dir / "s.pdf");
@@ -254,13 +255,15 @@ BOOST_AUTO_TEST_CASE(page_breaks_and_break_inside_avoid) {
   temp_dir dir("pdfbreak");
   auto w = writer(dir / "b.pdf");
   std::string filler;
-  for (int i = 0; i < 52; ++i) filler += "<p style='margin: 0'>filler " + std::to_string(i) + "</p>";
+  for (int i = 0; i < 52; ++i)
+    filler += "<p style='margin: 0'>filler " + std::to_string(i) + "</p>";
   std::string keep = "<div style='break-inside: avoid'>";
   for (int i = 0; i < 12; ++i) keep += "<p style='margin: 0'>KEEP" + std::to_string(i) + "</p>";
   keep += "</div>";
-  w->add_document("<html><body><p>first</p><div style='page-break-before: always'>second</div>"
-                  "<div style='page-break-after: always'>third</div><p>fourth</p>" +
-                  filler + keep + "</body></html>");
+  w->add_document(
+      "<html><body><p>first</p><div style='page-break-before: always'>second</div>"
+      "<div style='page-break-after: always'>third</div><p>fourth</p>" +
+      filler + keep + "</body></html>");
   w->finish();
   BOOST_CHECK(page_text(dir / "b.pdf", 1).find("first") != std::string::npos);
   BOOST_CHECK(page_text(dir / "b.pdf", 2).find("second") != std::string::npos);
@@ -303,8 +306,9 @@ BOOST_AUTO_TEST_CASE(strict_mode_makes_the_first_warning_an_error) {
   output_options o;
   o.strict = true;
   const auto e = error_of("<html><body>\n<marquee>x</marquee></body></html>", o);
-  BOOST_CHECK_EQUAL(e, "line 2:1: <marquee> is not in the supported subset; its content is laid "
-                       "out as a <span>");
+  BOOST_CHECK_EQUAL(e,
+                    "line 2:1: <marquee> is not in the supported subset; its content is laid "
+                    "out as a <span>");
 }
 
 BOOST_AUTO_TEST_CASE(images_are_checked_and_named_with_their_line) {
@@ -322,8 +326,9 @@ BOOST_AUTO_TEST_CASE(images_are_checked_and_named_with_their_line) {
   e = error_of("<html><body>\n<p>x</p><img src=\"not-an-image.png\"></body></html>", o);
   BOOST_CHECK_EQUAL(e, "line 2:9: <img src=\"not-an-image.png\">: not a PNG or JPEG image");
   e = error_of("<html><body><img src=\"big.png\"></body></html>", o);
-  BOOST_CHECK_EQUAL(e, "line 1:13: <img src=\"big.png\">: the image has 20971520 bytes, more than "
-                       "1048576 (jobs.max_image_bytes)");
+  BOOST_CHECK_EQUAL(e,
+                    "line 1:13: <img src=\"big.png\">: the image has 20971520 bytes, more than "
+                    "1048576 (jobs.max_image_bytes)");
   e = error_of("<html><body><img src=\"../../etc/passwd\"></body></html>", o);
   BOOST_CHECK(e.find("leaves the job's resources directory") != std::string::npos);
   e = error_of("<html><body><img src=\"/etc/passwd\"></body></html>", o);
@@ -407,8 +412,8 @@ BOOST_AUTO_TEST_CASE(every_barcode_type_decodes_to_the_value_and_a_bad_value_nam
   w->finish();
   check_structure(dir / "c.pdf");
   std::string out;
-  BOOST_REQUIRE_EQUAL(run("pdftoppm -r 200 -png -singlefile '" + (dir / "c.pdf").string() +
-                              "' '" + (dir / "c").string() + "'",
+  BOOST_REQUIRE_EQUAL(run("pdftoppm -r 200 -png -singlefile '" + (dir / "c.pdf").string() + "' '" +
+                              (dir / "c").string() + "'",
                           out),
                       0);
   BOOST_REQUIRE_EQUAL(run("zbarimg -q '" + (dir / "c.png").string() + "'", out), 0);
@@ -416,9 +421,11 @@ BOOST_AUTO_TEST_CASE(every_barcode_type_decodes_to_the_value_and_a_bad_value_nam
   BOOST_CHECK_EQUAL(count(out, "QR-Code:BCD-QR-VALUE-42\n"), 1u);
   BOOST_CHECK_EQUAL(count(out, "CODE-128:CODE128-42\n"), 1u);
   BOOST_CHECK_EQUAL(count(out, "EAN-13:4006381333931\n"), 1u);
-  const auto e = error_of("<html><body>\n<barcode type='ean13' value='12AB'></barcode></body></html>");
+  const auto e =
+      error_of("<html><body>\n<barcode type='ean13' value='12AB'></barcode></body></html>");
   BOOST_CHECK_MESSAGE(e.rfind("line 2:1: <barcode type=\"ean13\">: ", 0) == 0, e);
-  BOOST_CHECK_EQUAL(error_of("<html><body><barcode type='aztec' value='x'></barcode></body></html>"),
-                    "line 1:13: <barcode type=\"aztec\">: unknown type (use qrcode, code128, "
-                    "datamatrix, ean13 or pdf417)");
+  BOOST_CHECK_EQUAL(
+      error_of("<html><body><barcode type='aztec' value='x'></barcode></body></html>"),
+      "line 1:13: <barcode type=\"aztec\">: unknown type (use qrcode, code128, "
+      "datamatrix, ean13 or pdf417)");
 }

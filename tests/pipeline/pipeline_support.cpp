@@ -120,7 +120,8 @@ std::string write_marked_template(const std::string& dir) {
   auto path = (fs::path(dir) / "marked.mustache").string();
   // PDF templates are HTML: the marker is a paragraph of its own that never wraps, so that
   // pdftotext gives it on one line.
-  std::ofstream(path) << "{{> invoice}}\n<p style=\"white-space: nowrap\">MARK {{invoice}} END</p>\n";
+  std::ofstream(path)
+      << "{{> invoice}}\n<p style=\"white-space: nowrap\">MARK {{invoice}} END</p>\n";
   return path;
 }
 

@@ -75,7 +75,7 @@ struct box {
   std::vector<std::unique_ptr<box>> children;
   // paragraph
   std::vector<inline_item> items;
-  bool open = true;          // inline content may still be appended
+  bool open = true;            // inline content may still be appended
   bool trailing_space = true;  // collapsing: the text so far ends in a space (or is empty)
   // table cell
   int colspan = 1;
@@ -89,8 +89,8 @@ struct box {
 };
 
 bool is_generic_family(const std::string& f) {
-  static const std::set<std::string> generic{"serif", "sans-serif", "sans", "monospace",
-                                             "cursive", "fantasy", "system-ui"};
+  static const std::set<std::string> generic{"serif",   "sans-serif", "sans",     "monospace",
+                                             "cursive", "fantasy",    "system-ui"};
   return generic.count(lower(f)) > 0;
 }
 
@@ -124,7 +124,9 @@ struct layout_engine::state {
   image_cache images;
 
   explicit state(layout_options o)
-      : options(std::move(o)), diag(options.strict), images(options.resources_dir, options.max_image_bytes) {}
+      : options(std::move(o)),
+        diag(options.strict),
+        images(options.resources_dir, options.max_image_bytes) {}
   ~state() {
     if (context) g_object_unref(context);
     if (fontmap) g_object_unref(fontmap);
@@ -180,7 +182,8 @@ struct builder {
       out += n->v.text.text;
     } else if (n->type == GUMBO_NODE_ELEMENT) {
       const GumboVector& c = n->v.element.children;
-      for (unsigned i = 0; i < c.length; ++i) out += text_of(static_cast<const GumboNode*>(c.data[i]));
+      for (unsigned i = 0; i < c.length; ++i)
+        out += text_of(static_cast<const GumboNode*>(c.data[i]));
     }
     return out;
   }
@@ -273,7 +276,8 @@ struct builder {
       for (const auto& d : inline_decls) decls.push_back(&d);
     }
     apply_declarations(s, decls, parent.font_size, st.diag);
-    if (s.font_family != parent.font_family) st.check_family(s.font_family, pos(n->v.element.start_pos));
+    if (s.font_family != parent.font_family)
+      st.check_family(s.font_family, pos(n->v.element.start_pos));
     return s;
   }
 
@@ -341,7 +345,8 @@ struct builder {
     }
     if (out.empty()) return;
     const style* sp = &s;
-    if (!p.items.empty() && p.items.back().k == inline_item::kind::text && p.items.back().st == sp) {
+    if (!p.items.empty() && p.items.back().k == inline_item::kind::text &&
+        p.items.back().st == sp) {
       p.items.back().text += out;
       return;
     }
@@ -380,8 +385,8 @@ struct builder {
     if (n->type != GUMBO_NODE_ELEMENT) return;
     const std::string name = tag_name(n);
     const source_position where = pos(n->v.element.start_pos);
-    static const std::set<std::string> skipped{"head", "style", "title", "meta", "link", "script",
-                                               "template", "noscript"};
+    static const std::set<std::string> skipped{"head", "style",  "title",    "meta",
+                                               "link", "script", "template", "noscript"};
     if (skipped.count(name)) {
       if (name == "script" || name == "link")
         st.diag.warn("el:" + name, where, "<" + name + "> is not supported; ignored");
@@ -392,13 +397,13 @@ struct builder {
     element_view view{name, id ? id : "", cls ? cls : "", &pview};
     const GumboElement& e = n->v.element;
 
-    static const std::set<std::string> inline_elements{"span", "b", "strong", "i", "em", "u", "a",
-                                                       "small", "sup", "sub", "code"};
+    static const std::set<std::string> inline_elements{"span", "b",     "strong", "i",   "em",  "u",
+                                                       "a",    "small", "sup",    "sub", "code"};
     static const std::set<std::string> block_elements{
-        "html", "body", "div", "p", "h1", "h2", "h3", "h4", "ul", "ol", "li", "header", "footer",
-        "section", "article", "main", "address"};
-    static const std::set<std::string> table_parts{"table", "thead", "tbody", "tfoot", "tr",
-                                                   "td", "th"};
+        "html", "body", "div",    "p",      "h1",      "h2",      "h3",   "h4",     "ul",
+        "ol",   "li",   "header", "footer", "section", "article", "main", "address"};
+    static const std::set<std::string> table_parts{"table", "thead", "tbody", "tfoot",
+                                                   "tr",    "td",    "th"};
     bool known = inline_elements.count(name) || block_elements.count(name) ||
                  table_parts.count(name) || name == "br" || name == "hr" || name == "img" ||
                  name == "barcode" || name == "page-number" || name == "page-count";
@@ -449,8 +454,7 @@ struct builder {
       add_children(n, *b, s, view, false);
       close_paragraph(*b);
       auto& slot = name == "header" ? doc.header : doc.footer;
-      if (slot)
-        st.diag.warn("dup:" + name, where, "a second <" + name + "> replaces the first");
+      if (slot) st.diag.warn("dup:" + name, where, "a second <" + name + "> replaces the first");
       slot = std::move(b);
       return;
     }
@@ -461,8 +465,7 @@ struct builder {
     if (name == "img") {
       const char* src = attr(n, "src");
       auto b = new_box(box_kind::image, s, where);
-      if (!src || !*src)
-        throw layout_error(where_text(where) + ": <img> without a src attribute");
+      if (!src || !*src) throw layout_error(where_text(where) + ": <img> without a src attribute");
       b->image = st.images.load(src, where);
       container.children.push_back(std::move(b));
       return;
@@ -607,7 +610,8 @@ struct flow {
       add(pango_attr_foreground_new(c16(s.color.r), c16(s.color.g), c16(s.color.b)));
       if (s.underline) add(pango_attr_underline_new(PANGO_UNDERLINE_SINGLE));
       if (s.line_height_points > 0)
-        add(pango_attr_line_height_new_absolute(static_cast<int>(s.line_height_points * PANGO_SCALE)));
+        add(pango_attr_line_height_new_absolute(
+            static_cast<int>(s.line_height_points * PANGO_SCALE)));
       else if (s.line_height_factor > 0)
         add(pango_attr_line_height_new(s.line_height_factor));
     }
@@ -842,7 +846,8 @@ struct flow {
     before_content();
     const style& s = b.st;
     const double mt = s.margin[0].resolve(w), mb = s.margin[2].resolve(w);
-    const double thick = std::max(0.5, s.border[0] == border_style::none ? 0.75 : s.border_width[0]);
+    const double thick =
+        std::max(0.5, s.border[0] == border_style::none ? 0.75 : s.border_width[0]);
     if (y + mt + thick > bottom && !at_top()) new_page();
     if (!at_top()) y += mt;
     op o;
@@ -966,7 +971,8 @@ struct flow {
     for (const auto& c : row.children) {
       if (c->kind != box_kind::cell) continue;
       if (col >= col_w.size()) break;
-      const std::size_t span = std::min<std::size_t>(static_cast<std::size_t>(c->colspan), col_w.size() - col);
+      const std::size_t span =
+          std::min<std::size_t>(static_cast<std::size_t>(c->colspan), col_w.size() - col);
       double cw = 0;
       for (std::size_t k = col; k < col + span; ++k) cw += col_w[k];
       const style& s = c->st;
@@ -1073,7 +1079,8 @@ struct flow {
         if (c->colspan == 1 && col < ncols) {
           const style& cs = c->st;
           const auto cbw = border_widths(cs);
-          const double extra = cs.padding[1].resolve(tw) + cs.padding[3].resolve(tw) + cbw[1] + cbw[3];
+          const double extra =
+              cs.padding[1].resolve(tw) + cs.padding[3].resolve(tw) + cbw[1] + cbw[3];
           if (!cs.width.is_auto()) {
             if (fixed[col] < 0) fixed[col] = cs.width.resolve(tw) + extra;
           } else {
@@ -1248,7 +1255,8 @@ void paint_ops(cairo_t* cr, const std::vector<op>& ops) {
 
 }  // namespace
 
-layout_engine::layout_engine(layout_options options) : s_(std::make_unique<state>(std::move(options))) {
+layout_engine::layout_engine(layout_options options)
+    : s_(std::make_unique<state>(std::move(options))) {
   FcConfig* config = nullptr;
   if (!s_->options.font_dirs.empty()) {
     config = FcInitLoadConfigAndFonts();

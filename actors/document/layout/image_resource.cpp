@@ -115,9 +115,9 @@ std::shared_ptr<const image_resource> image_cache::load(const std::string& src,
     throw layout_error(at + "not a PNG or JPEG image");
   }
   auto* id = new std::string(full.string());
-  cairo_surface_set_mime_data(surface, CAIRO_MIME_TYPE_UNIQUE_ID,
-                              reinterpret_cast<const unsigned char*>(id->data()), id->size(),
-                              [](void* v) { delete static_cast<std::string*>(v); }, id);
+  cairo_surface_set_mime_data(
+      surface, CAIRO_MIME_TYPE_UNIQUE_ID, reinterpret_cast<const unsigned char*>(id->data()),
+      id->size(), [](void* v) { delete static_cast<std::string*>(v); }, id);
   auto res = std::make_shared<const image_resource>(surface, w, h);
   loaded_.emplace(full.string(), res);
   return res;

@@ -19,7 +19,8 @@ namespace weft::document::layout {
 /// CAIRO_MIME_TYPE_UNIQUE_ID so that a PDF file embeds it once however often it is painted.
 class image_resource {
  public:
-  image_resource(cairo_surface_t* surface, double w, double h) : surface_(surface), width(w), height(h) {}
+  image_resource(cairo_surface_t* surface, double w, double h)
+      : surface_(surface), width(w), height(h) {}
   ~image_resource();
   image_resource(const image_resource&) = delete;
   image_resource& operator=(const image_resource&) = delete;

@@ -94,9 +94,8 @@ bool parse_selector(std::string_view text, rule& r) {
       char k = text[i];
       if (k == '.' || k == '#') ++i;
       std::size_t start = i;
-      while (i < text.size() &&
-             (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '-' ||
-              text[i] == '_'))
+      while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) ||
+                                 text[i] == '-' || text[i] == '_'))
         ++i;
       std::string name(text.substr(start, i - start));
       if (k == '*' && name.empty()) {
@@ -186,9 +185,11 @@ std::vector<declaration> parse_declarations(std::string_view body, source_positi
 }
 
 bool named_page_size(const std::string& name, double& w, double& h) {
-  static const std::map<std::string, std::pair<double, double>> sizes{
-      {"a4", {595.276, 841.89}},   {"a5", {419.528, 595.276}}, {"a3", {841.89, 1190.55}},
-      {"letter", {612, 792}},      {"legal", {612, 1008}}};
+  static const std::map<std::string, std::pair<double, double>> sizes{{"a4", {595.276, 841.89}},
+                                                                      {"a5", {419.528, 595.276}},
+                                                                      {"a3", {841.89, 1190.55}},
+                                                                      {"letter", {612, 792}},
+                                                                      {"legal", {612, 1008}}};
   auto it = sizes.find(name);
   if (it == sizes.end()) return false;
   w = it->second.first;
@@ -333,11 +334,11 @@ bool parse_length(std::string_view text, double font_size, length& out) {
 bool parse_color(std::string_view text, rgba& out) {
   std::string t = lower(trim(text));
   static const std::map<std::string, std::array<int, 3>> names{
-      {"black", {0, 0, 0}},         {"white", {255, 255, 255}},  {"red", {255, 0, 0}},
-      {"green", {0, 128, 0}},       {"blue", {0, 0, 255}},       {"gray", {128, 128, 128}},
-      {"grey", {128, 128, 128}},    {"silver", {192, 192, 192}}, {"navy", {0, 0, 128}},
-      {"maroon", {128, 0, 0}},      {"yellow", {255, 255, 0}},   {"orange", {255, 165, 0}},
-      {"purple", {128, 0, 128}},    {"teal", {0, 128, 128}},     {"lightgray", {211, 211, 211}},
+      {"black", {0, 0, 0}},           {"white", {255, 255, 255}},   {"red", {255, 0, 0}},
+      {"green", {0, 128, 0}},         {"blue", {0, 0, 255}},        {"gray", {128, 128, 128}},
+      {"grey", {128, 128, 128}},      {"silver", {192, 192, 192}},  {"navy", {0, 0, 128}},
+      {"maroon", {128, 0, 0}},        {"yellow", {255, 255, 0}},    {"orange", {255, 165, 0}},
+      {"purple", {128, 0, 128}},      {"teal", {0, 128, 128}},      {"lightgray", {211, 211, 211}},
       {"lightgrey", {211, 211, 211}}, {"darkgray", {169, 169, 169}}};
   if (t == "transparent") {
     out = {0, 0, 0, 0};
@@ -482,17 +483,24 @@ std::vector<declaration> parse_inline_style(std::string_view text, source_positi
 namespace {
 
 bool parse_border_style(const std::string& v, border_style& out) {
-  if (v == "none" || v == "hidden") out = border_style::none;
-  else if (v == "solid") out = border_style::solid;
-  else if (v == "dashed") out = border_style::dashed;
-  else return false;
+  if (v == "none" || v == "hidden")
+    out = border_style::none;
+  else if (v == "solid")
+    out = border_style::solid;
+  else if (v == "dashed")
+    out = border_style::dashed;
+  else
+    return false;
   return true;
 }
 
 bool parse_border_width(const std::string& v, double font_size, double& out) {
-  if (v == "thin") out = 0.75;
-  else if (v == "medium") out = 2.25;
-  else if (v == "thick") out = 3.75;
+  if (v == "thin")
+    out = 0.75;
+  else if (v == "medium")
+    out = 2.25;
+  else if (v == "thick")
+    out = 3.75;
   else {
     length l;
     if (!parse_length(v, font_size, l) || l.k != length::kind::points || l.value < 0) return false;
@@ -502,7 +510,8 @@ bool parse_border_width(const std::string& v, double font_size, double& out) {
 }
 
 /// A border shorthand ("1pt solid #000") on the sides in `sides`.
-bool apply_border(style& s, const std::vector<std::string>& parts, std::initializer_list<int> sides) {
+bool apply_border(style& s, const std::vector<std::string>& parts,
+                  std::initializer_list<int> sides) {
   double w = 2.25;
   border_style bs = border_style::none;
   rgba c = s.color;
@@ -585,7 +594,7 @@ bool apply_one(style& s, const declaration& d, double parent_font_size, bool& kn
   }
   if (p == "font-size") {
     static const std::map<std::string, double> named{
-        {"xx-small", 7}, {"x-small", 7.5}, {"small", 10}, {"medium", 12},
+        {"xx-small", 7}, {"x-small", 7.5}, {"small", 10},   {"medium", 12},
         {"large", 13.5}, {"x-large", 18},  {"xx-large", 24}};
     auto it = named.find(v);
     if (it != named.end()) {
@@ -599,8 +608,10 @@ bool apply_one(style& s, const declaration& d, double parent_font_size, bool& kn
     return true;
   }
   if (p == "font-weight") {
-    if (v == "bold" || v == "bolder") s.font_weight = 700;
-    else if (v == "normal" || v == "lighter") s.font_weight = 400;
+    if (v == "bold" || v == "bolder")
+      s.font_weight = 700;
+    else if (v == "normal" || v == "lighter")
+      s.font_weight = 400;
     else {
       char* end = nullptr;
       long w = std::strtol(v.c_str(), &end, 10);
@@ -610,27 +621,40 @@ bool apply_one(style& s, const declaration& d, double parent_font_size, bool& kn
     return true;
   }
   if (p == "font-style") {
-    if (v == "italic" || v == "oblique") s.italic = true;
-    else if (v == "normal") s.italic = false;
-    else return false;
+    if (v == "italic" || v == "oblique")
+      s.italic = true;
+    else if (v == "normal")
+      s.italic = false;
+    else
+      return false;
     return true;
   }
   if (p == "color") return parse_color(v, s.color);
   if (p == "background-color" || p == "background") return parse_color(v, s.background);
   if (p == "text-align") {
-    if (v == "left" || v == "start") s.align = text_align::left;
-    else if (v == "right" || v == "end") s.align = text_align::right;
-    else if (v == "center") s.align = text_align::center;
-    else if (v == "justify") s.align = text_align::justify;
-    else return false;
+    if (v == "left" || v == "start")
+      s.align = text_align::left;
+    else if (v == "right" || v == "end")
+      s.align = text_align::right;
+    else if (v == "center")
+      s.align = text_align::center;
+    else if (v == "justify")
+      s.align = text_align::justify;
+    else
+      return false;
     return true;
   }
   if (p == "vertical-align") {
-    if (v == "top") s.valign = vertical_align::top;
-    else if (v == "middle") s.valign = vertical_align::middle;
-    else if (v == "bottom") s.valign = vertical_align::bottom;
-    else if (v == "baseline") s.valign = vertical_align::baseline;
-    else return false;
+    if (v == "top")
+      s.valign = vertical_align::top;
+    else if (v == "middle")
+      s.valign = vertical_align::middle;
+    else if (v == "bottom")
+      s.valign = vertical_align::bottom;
+    else if (v == "baseline")
+      s.valign = vertical_align::baseline;
+    else
+      return false;
     return true;
   }
   if (p == "line-height") {
@@ -655,12 +679,18 @@ bool apply_one(style& s, const declaration& d, double parent_font_size, bool& kn
     return true;
   }
   if (p == "white-space") {
-    if (v == "normal") s.space = white_space::normal;
-    else if (v == "pre") s.space = white_space::pre;
-    else if (v == "nowrap") s.space = white_space::nowrap;
-    else if (v == "pre-wrap") s.space = white_space::pre_wrap;
-    else if (v == "pre-line") s.space = white_space::pre_line;
-    else return false;
+    if (v == "normal")
+      s.space = white_space::normal;
+    else if (v == "pre")
+      s.space = white_space::pre;
+    else if (v == "nowrap")
+      s.space = white_space::nowrap;
+    else if (v == "pre-wrap")
+      s.space = white_space::pre_wrap;
+    else if (v == "pre-line")
+      s.space = white_space::pre_line;
+    else
+      return false;
     return true;
   }
   if (p == "margin") return four_lengths(parts, s.font_size, true, s.margin);
@@ -730,21 +760,30 @@ bool apply_one(style& s, const declaration& d, double parent_font_size, bool& kn
   if (p == "page-break-before" || p == "page-break-after" || p == "break-before" ||
       p == "break-after") {
     bool& flag = p.find("before") != std::string::npos ? s.break_before : s.break_after;
-    if (v == "always" || v == "page") flag = true;
-    else if (v == "auto") flag = false;
-    else return false;
+    if (v == "always" || v == "page")
+      flag = true;
+    else if (v == "auto")
+      flag = false;
+    else
+      return false;
     return true;
   }
   if (p == "break-inside" || p == "page-break-inside") {
-    if (v == "avoid" || v == "avoid-page") s.avoid_break_inside = true;
-    else if (v == "auto") s.avoid_break_inside = false;
-    else return false;
+    if (v == "avoid" || v == "avoid-page")
+      s.avoid_break_inside = true;
+    else if (v == "auto")
+      s.avoid_break_inside = false;
+    else
+      return false;
     return true;
   }
   if (p == "text-decoration") {
-    if (v == "underline") s.underline = true;
-    else if (v == "none") s.underline = false;
-    else return false;
+    if (v == "underline")
+      s.underline = true;
+    else if (v == "none")
+      s.underline = false;
+    else
+      return false;
     return true;
   }
   known = false;

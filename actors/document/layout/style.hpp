@@ -116,7 +116,7 @@ struct compound_selector {
 
 struct rule {
   std::vector<compound_selector> chain;  ///< descendant combinators, outermost first
-  unsigned specificity = 0;               ///< ids*10000 + classes*100 + elements
+  unsigned specificity = 0;              ///< ids*10000 + classes*100 + elements
   std::size_t order = 0;
   std::vector<declaration> declarations;
 };
