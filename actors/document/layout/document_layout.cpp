@@ -159,6 +159,8 @@ struct builder {
   laid_out_document::impl& doc;
   style_sheet sheet;
   bool uses_page_count_in_body = false;
+  int depth = 0;
+  static constexpr int max_depth = 256;
 
   static std::string tag_name(const GumboNode* n) {
     const GumboElement& e = n->v.element;
@@ -385,6 +387,15 @@ struct builder {
     if (n->type != GUMBO_NODE_ELEMENT) return;
     const std::string name = tag_name(n);
     const source_position where = pos(n->v.element.start_pos);
+    // layout recurses per level: a bound keeps a hostile document from exhausting the stack
+    struct depth_guard {
+      int& d;
+      explicit depth_guard(int& x) : d(++x) {}
+      ~depth_guard() { --d; }
+    } guard(depth);
+    if (depth > max_depth)
+      throw layout_error(where_text(where) + ": elements nest deeper than " +
+                         std::to_string(max_depth) + " levels");
     static const std::set<std::string> skipped{"head", "style",  "title",    "meta",
                                                "link", "script", "template", "noscript"};
     if (skipped.count(name)) {
