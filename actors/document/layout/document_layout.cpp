@@ -154,13 +154,55 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Building the box tree from gumbo's DOM
 
+constexpr int max_nesting = 256;
+
+/// Refuses a document whose elements nest deeper than max_nesting before gumbo sees it: gumbo
+/// recurses per level (and slows down quadratically), so 100,000 nested <div>s would take
+/// minutes and then overflow the stack. A scan of the tags, not a parse: void elements,
+/// self-closing tags and elements whose end tag HTML implies (p, li, td, …) do not count.
+void check_nesting(std::string_view html) {
+  static const std::set<std::string> not_counted{
+      "br",    "hr",   "img",   "meta",  "link", "input", "col", "source", "wbr", "area",
+      "base",  "embed", "param", "track", "p",    "li",    "td",  "th",     "tr",  "thead",
+      "tbody", "tfoot", "option", "dt",   "dd",   "page-number", "page-count", "barcode"};
+  int depth = 0;
+  unsigned line = 1;
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i + 1 < html.size(); ++i) {
+    if (html[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+      continue;
+    }
+    if (html[i] != '<') continue;
+    const bool closing = html[i + 1] == '/';
+    std::size_t j = i + (closing ? 2 : 1);
+    std::size_t start = j;
+    while (j < html.size() && (std::isalnum(static_cast<unsigned char>(html[j])) || html[j] == '-'))
+      ++j;
+    if (j == start || !std::isalpha(static_cast<unsigned char>(html[start]))) continue;
+    const std::string name = lower(std::string(html.substr(start, j - start)));
+    if (not_counted.count(name)) continue;
+    if (closing) {
+      if (depth > 0) --depth;
+      continue;
+    }
+    const std::size_t end = html.find('>', j);
+    if (end != std::string_view::npos && end > 0 && html[end - 1] == '/') continue;
+    if (++depth > max_nesting)
+      throw layout_error("line " + std::to_string(line) + ":" +
+                         std::to_string(i - line_start + 1) + ": elements nest deeper than " +
+                         std::to_string(max_nesting) + " levels");
+  }
+}
+
 struct builder {
   layout_engine::state& st;
   laid_out_document::impl& doc;
   style_sheet sheet;
   bool uses_page_count_in_body = false;
   int depth = 0;
-  static constexpr int max_depth = 256;
+  static constexpr int max_depth = 2 * max_nesting + 16;  // + elements the scan skips
 
   static std::string tag_name(const GumboNode* n) {
     const GumboElement& e = n->v.element;
@@ -1309,6 +1351,7 @@ laid_out_document layout_engine::layout(std::string_view html) {
   root->kind = box_kind::block;
   root->st.font_family = "DejaVu Sans";
   bool page_count_in_body = false;
+  check_nesting(html);
   {
     GumboOptions opts = kGumboDefaultOptions;
     opts.max_errors = 0;
