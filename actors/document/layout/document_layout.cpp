@@ -162,9 +162,10 @@ constexpr int max_nesting = 256;
 /// self-closing tags and elements whose end tag HTML implies (p, li, td, …) do not count.
 void check_nesting(std::string_view html) {
   static const std::set<std::string> not_counted{
-      "br",    "hr",   "img",   "meta",  "link", "input", "col", "source", "wbr", "area",
-      "base",  "embed", "param", "track", "p",    "li",    "td",  "th",     "tr",  "thead",
-      "tbody", "tfoot", "option", "dt",   "dd",   "page-number", "page-count", "barcode"};
+      "br",     "hr",     "img",  "meta", "link",        "input",      "col",
+      "source", "wbr",    "area", "base", "embed",       "param",      "track",
+      "p",      "li",     "td",   "th",   "tr",          "thead",      "tbody",
+      "tfoot",  "option", "dt",   "dd",   "page-number", "page-count", "barcode"};
   int depth = 0;
   unsigned line = 1;
   std::size_t line_start = 0;
@@ -190,9 +191,8 @@ void check_nesting(std::string_view html) {
     const std::size_t end = html.find('>', j);
     if (end != std::string_view::npos && end > 0 && html[end - 1] == '/') continue;
     if (++depth > max_nesting)
-      throw layout_error("line " + std::to_string(line) + ":" +
-                         std::to_string(i - line_start + 1) + ": elements nest deeper than " +
-                         std::to_string(max_nesting) + " levels");
+      throw layout_error("line " + std::to_string(line) + ":" + std::to_string(i - line_start + 1) +
+                         ": elements nest deeper than " + std::to_string(max_nesting) + " levels");
   }
 }
 
