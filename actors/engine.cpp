@@ -31,6 +31,7 @@
 #include "actors/planning/job_json.hpp"
 #include "actors/planning/output_planning.hpp"
 #include "actors/protocol.hpp"
+#include "actors/trust/log_text.hpp"
 #include "config/duration.hpp"
 #include "storage/filestore/content_file.hpp"
 #include "storage/filestore/layout.hpp"
@@ -297,11 +298,15 @@ bool run_weave(engine_state& st, const batch& b) {
   fs::create_directories(fs::path(path).parent_path());
   document::output_options options;
   options.max_document_pages = static_cast<std::uint64_t>(st.ctx.settings->jobs.max_document_pages);
+  options.max_image_bytes = static_cast<std::uint64_t>(st.ctx.settings->jobs.max_image_bytes);
   auto writer = document::make_output_writer(job.format, path, options);
   if (planned)
     weave_planned(st, b, *planned, *writer);
   else
     weave_range(st, b, *writer);
+  // Outside the template subset: reported once per output file (not per document).
+  for (const auto& w : writer->warnings())
+    spdlog::warn("{}: job {} segment {}: {}", st.id, b.job_id, b.batch_no, trust::log_text(w, 400));
   auto stats = writer->finish();
   storage::output_row o;
   o.job_id = b.job_id;

@@ -46,13 +46,6 @@ find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
 # kainjow::mustache: a patched copy in actors/document/third_party/kainjow-mustache (its README.md says why);
 # the system's libkainjow-mustache-dev is not used.
 set(MUSTACHE_INCLUDE_DIR "${PROJECT_SOURCE_DIR}/actors/document/third_party/kainjow-mustache")
-find_path(HPDF_INCLUDE_DIR hpdf.h REQUIRED)
-find_library(HPDF_LIBRARY hpdf REQUIRED)
-if(NOT TARGET weft::hpdf)
-  add_library(weft::hpdf SHARED IMPORTED)
-  set_target_properties(weft::hpdf PROPERTIES IMPORTED_LOCATION "${HPDF_LIBRARY}"
-                                              INTERFACE_INCLUDE_DIRECTORIES "${HPDF_INCLUDE_DIR}")
-endif()
 if(NOT TARGET weft::mustache)
   add_library(weft::mustache INTERFACE IMPORTED)
   set_target_properties(weft::mustache PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${MUSTACHE_INCLUDE_DIR}")
@@ -67,9 +60,20 @@ if(NOT TARGET weft::cli11)
   set_target_properties(weft::cli11 PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${CLI11_INCLUDE_DIR}")
 endif()
 
+# Barcodes (actors/document/barcode): libzint (Debian 12 ships no pkg-config file for it) and
+# Cairo, whose PDF and image surfaces the barcodes are drawn on. GLOBAL: every folder may link it.
+pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET GLOBAL cairo)
+find_path(ZINT_INCLUDE_DIR zint.h REQUIRED)
+find_library(ZINT_LIBRARY zint REQUIRED)
+if(NOT TARGET weft::zint)
+  add_library(weft::zint SHARED IMPORTED GLOBAL)
+  set_target_properties(weft::zint PROPERTIES IMPORTED_LOCATION "${ZINT_LIBRARY}"
+                                              INTERFACE_INCLUDE_DIRECTORIES "${ZINT_INCLUDE_DIR}")
+endif()
+
 # Mark third-party include directories as SYSTEM so that our warnings-as-errors
 # policy applies to our own code only.
-foreach(t CAF::core CAF::io CAF::openssl SOCI::core SOCI::mysql SOCI::sqlite3 weft::hpdf
+foreach(t CAF::core CAF::io CAF::openssl SOCI::core SOCI::mysql SOCI::sqlite3
           weft::mustache weft::cli11)
   get_target_property(_inc ${t} INTERFACE_INCLUDE_DIRECTORIES)
   set_target_properties(${t} PROPERTIES INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${_inc}")

@@ -616,6 +616,12 @@ std::vector<key_info> make_known_keys() {
                   .doc("Attempts of one batch (its engine or node was lost, the master "
                        "restarted) before its job fails with the last error.",
                        "3"));
+  k.push_back(entry("jobs", "max_image_bytes", key_type::integer)
+                  .in(jobs_field<&jb::max_image_bytes>())
+                  .range(1, int64_max)
+                  .doc("Largest image file (bytes) a PDF template may show with <img>; a larger "
+                       "one fails the job naming the image and the template line.",
+                       "10485760"));
 
   // [log]
   k.push_back(

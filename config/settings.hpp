@@ -139,6 +139,7 @@ struct jobs_settings {
   int64_t max_document_pages = 10000;            ///< pages one document may fill (PDF, txt)
   duration max_batch_time{5 * 60 * 1000};        ///< render time of one batch
   int max_attempts = 3;  ///< tries of one batch (engine lost, master restarted) before failing
+  int64_t max_image_bytes = 10 * 1024 * 1024;  ///< bytes of one image a PDF template shows
 };
 
 /// `[log]`.

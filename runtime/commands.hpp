@@ -99,8 +99,12 @@ struct render_args {
   std::string data_encoding;   ///< as submit's; empty: UTF-8 (UTF-16 by its BOM)
   std::string csv_delimiter;   ///< as submit's; empty: auto
   std::string record_path;     ///< as submit's
-  std::string format = "txt";  ///< decides the escaping of {{x}}: html escapes, pdf/txt do not
+  std::string format = "txt";  ///< decides the escaping of {{x}}: html/pdf escape, txt does not
   int64_t record = 1;
+  std::string out;        ///< pdf: the preview file (else the merged text goes to stdout)
+  std::string png;        ///< pdf: also the first page as a PNG image
+  std::string resources;  ///< pdf: the directory images are taken from
+  bool strict = false;    ///< pdf: anything outside the template subset is an error
 };
 int cmd_render(const render_args& args);
 

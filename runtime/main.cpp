@@ -157,6 +157,11 @@ int main(int argc, char** argv) {
   render->add_option("--format", ren.format, "escaping as for pdf, txt or html")
       ->capture_default_str();
   render->add_option("--record", ren.record, "which record, from 1")->capture_default_str();
+  render->add_option("--out", ren.out, "pdf: lay the record out into this PDF file");
+  render->add_option("--png", ren.png, "pdf: also paint the first page into this PNG file");
+  render->add_option("--resources", ren.resources, "pdf: the directory of the images");
+  render->add_flag("--strict", ren.strict,
+                   "pdf: what is outside the template subset is an error, not a warning");
 
   runtime::certs_args cert;
   auto* certs = app.add_subcommand(

@@ -8,13 +8,13 @@ packages=(
   libcaf-dev libsoci-dev libsoci-sqlite3-4.0 libsoci-mysql4.0
   libmariadb-dev libsqlite3-dev libtomlplusplus-dev libboost-test-dev libssl-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
-  libhpdf-dev libedit-dev libxml2-dev
+  libedit-dev libxml2-dev
   mariadb-server mariadb-client
-  qpdf poppler-utils tmux expect procps
+  qpdf poppler-utils tmux expect procps time
   tcpdump openssl
   libgumbo-dev libpango1.0-dev libcairo2-dev libzint-dev
   fonts-dejavu-core fonts-noto-cjk fonts-hosny-amiri
-  zbar-tools weasyprint
+  zbar-tools zxing-cpp-tools dmtx-utils weasyprint
   libsystemd-dev haproxy chromium python3-prometheus-client python3-requests lintian
 )
 

@@ -32,7 +32,7 @@ std::string_view extension(output_format format) {
 }
 
 escape_mode template_escape_for(output_format format) {
-  return format == output_format::html ? escape_mode::html : escape_mode::none;
+  return format == output_format::txt ? escape_mode::none : escape_mode::html;
 }
 
 }  // namespace weft::document

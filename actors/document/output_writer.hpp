@@ -2,7 +2,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "actors/document/output_format.hpp"
 #include "actors/document/output_options.hpp"
@@ -26,6 +28,13 @@ class output_writer {
   /// Completes the file, renames it into place and reports what was written. Call once.
   /// @throws output_error when writing or renaming fails.
   virtual output_stats finish() = 0;
+
+  /// What the documents used that the format does not support (PDF: elements, CSS properties or
+  /// values outside the subset, fonts not installed), each once, with its line:column.
+  virtual const std::vector<std::string>& warnings() const {
+    static const std::vector<std::string> none;
+    return none;
+  }
 };
 
 /// A writer of `format` producing `path`.

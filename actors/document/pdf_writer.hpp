@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "actors/document/detail/part_file.hpp"
 #include "actors/document/output_options.hpp"
@@ -9,23 +11,24 @@
 
 namespace weft::document {
 
-/// Paginated print output with libharu: A4 portrait, a base-14 font in WinAnsi encoding.
+/// Paginated print output: each document is merged HTML in the template subset
+/// (docs/templates.md), laid out by the layout engine (actors/document/layout) and painted on
+/// one Cairo PDF surface per output file, so fonts are subset and images embedded once per file.
 ///
-/// Layout of each document: it starts on a new page; lines longer than the text width are
-/// word-wrapped (words longer than a line are cut); a line starting with "# " is a bold heading;
-/// a form feed forces a page break; the footer shows "page i of n" counted per document.
-/// Characters outside WinAnsi print as '?'.
-///
-/// Memory: libharu keeps the whole document until finish(); about 2 KB per page of text (see
-/// docs/templates.md for the measurement), so callers cap the documents per file.
+/// Each document starts on a new page, numbered from 1 (<page-number>, <page-count>), and gets an
+/// outline entry named by its <title> (else "Document N"). Memory: one document is laid out,
+/// painted and dropped before the next; Cairo keeps only the fonts' glyph sets until finish().
 class pdf_writer : public output_writer {
  public:
-  /// @throws output_error for an unknown font or when libharu cannot start.
+  /// @throws output_error when the file cannot be created or a font directory is unusable.
   pdf_writer(const std::filesystem::path& path, const output_options& options);
   ~pdf_writer() override;
 
+  /// @throws output_error for a document that cannot be laid out (its message names the element
+  /// or resource and its line:column in the merged document).
   void add_document(std::string_view text) override;
   output_stats finish() override;
+  const std::vector<std::string>& warnings() const override;
 
   /// Pages written so far.
   std::uint64_t pages() const;

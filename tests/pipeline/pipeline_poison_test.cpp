@@ -167,10 +167,11 @@ BOOST_AUTO_TEST_CASE(partials_that_double_within_the_depth_fail_at_the_output_si
   node_still_serves(node);
 }
 
-BOOST_AUTO_TEST_CASE(a_form_feed_flood_fails_at_the_page_limit_naming_the_record) {
+BOOST_AUTO_TEST_CASE(a_page_break_flood_fails_at_the_page_limit_naming_the_record) {
   auto& node = poison_node();
   std::string flood;
-  for (int i = 0; i < 20000; ++i) flood += "\\f";  // 20,000 form feeds, JSON-escaped
+  // 20,000 forced page breaks
+  for (int i = 0; i < 20000; ++i) flood += "<p style='page-break-before: always'>x</p>";
   auto data = one_record(node, "flood", "\"ff\":\"" + flood + "\"");
   auto tpl = node.write("input/flood.mustache", "{{invoice}}{{{ff}}}\n");
   auto err = expect_job_fails(node, job(data, tpl, "pdf"));

@@ -118,7 +118,10 @@ std::string write_marked_template(const std::string& dir) {
   const fs::path sample = invoice_template();
   fs::copy_file(sample, fs::path(dir) / "invoice.mustache", fs::copy_options::overwrite_existing);
   auto path = (fs::path(dir) / "marked.mustache").string();
-  std::ofstream(path) << "{{> invoice}}\nMARK {{invoice}} END\n";
+  // PDF templates are HTML: the marker is a paragraph of its own that never wraps, so that
+  // pdftotext gives it on one line.
+  std::ofstream(path)
+      << "{{> invoice}}\n<p style=\"white-space: nowrap\">MARK {{invoice}} END</p>\n";
   return path;
 }
 

@@ -1,0 +1,82 @@
+#pragma once
+
+// The layout engine of PDF output: a merged HTML document (the template subset in
+// docs/templates.md) → styled boxes → pages of positioned drawing operations → Cairo.
+// No CAF. One `layout_engine` per output file (or preview): it owns the Pango context, the
+// fonts found, the images loaded (each loaded and embedded once) and the warnings.
+
+#include <cairo.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/document/layout/layout_error.hpp"
+#include "actors/document/layout/style.hpp"
+
+namespace weft::document::layout {
+
+struct layout_options {
+  /// Where <img src> files are looked up; a src that leaves this directory is refused.
+  /// Empty: images are refused.
+  std::filesystem::path resources_dir;
+  /// Largest image file accepted, in bytes (`jobs.max_image_bytes`).
+  std::uint64_t max_image_bytes = 10 * 1024 * 1024;
+  /// Most pages one document may fill; 0: no limit (`jobs.max_document_pages`).
+  std::uint64_t max_document_pages = 0;
+  /// Extra font directories (`[fonts].dirs`), added to fontconfig's.
+  std::vector<std::filesystem::path> font_dirs;
+  /// Anything outside the subset is an error instead of a warning (`--strict`).
+  bool strict = false;
+};
+
+/// One document laid out: its pages, ready to paint. Opaque.
+class laid_out_document {
+ public:
+  struct impl;
+  explicit laid_out_document(std::unique_ptr<impl> p);
+  laid_out_document(laid_out_document&&) noexcept;
+  ~laid_out_document();
+  std::size_t page_count() const;
+  double page_width() const;
+  double page_height() const;
+  /// The document's <title> text, empty when it has none.
+  const std::string& title() const;
+  /// <meta name="author" content="…">, empty when absent.
+  const std::string& author() const;
+  impl& get() const { return *p_; }
+
+ private:
+  std::unique_ptr<impl> p_;
+};
+
+class layout_engine {
+ public:
+  /// @throws layout_error when a font directory cannot be added.
+  explicit layout_engine(layout_options options);
+  ~layout_engine();
+  layout_engine(const layout_engine&) = delete;
+  layout_engine& operator=(const layout_engine&) = delete;
+
+  /// Parses and lays out one merged document. Warnings go to warnings().
+  /// @throws layout_error for a bad resource or barcode value, too many pages, or (strict)
+  /// anything outside the subset.
+  laid_out_document layout(std::string_view html);
+
+  /// Paints page `index` (from 0) of `doc` on `cr`, whose user space is points with the origin
+  /// at the page's top left corner.
+  void paint(cairo_t* cr, const laid_out_document& doc, std::size_t index);
+
+  /// What was outside the subset (each once), with line:column.
+  const std::vector<std::string>& warnings() const;
+
+  struct state;  ///< internal (public for the implementation's helpers)
+
+ private:
+  std::unique_ptr<state> s_;
+};
+
+}  // namespace weft::document::layout

@@ -1,0 +1,438 @@
+#define BOOST_TEST_MODULE document_pdf_layout
+// The PDF output's layout engine on real output: qpdf, pdffonts, pdftotext (with -bbox),
+// pdfimages read the files it writes.
+#include <cairo.h>
+
+#include <boost/test/unit_test.hpp>
+#include <cstdio>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "actors/document/output_error.hpp"
+#include "actors/document/output_writer.hpp"
+#include "test_support.hpp"
+
+using namespace weft::document;
+using weft::document::test::temp_dir;
+
+namespace {
+
+int run(const std::string& command, std::string& output) {
+  output.clear();
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  BOOST_REQUIRE(pipe != nullptr);
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) output.append(buf, n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::size_t count(const std::string& haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1))
+    ++n;
+  return n;
+}
+
+/// qpdf --check passes and every font is embedded and subset (pdffonts).
+void check_structure(const std::filesystem::path& pdf) {
+  std::string out;
+  BOOST_CHECK_MESSAGE(run("qpdf --check '" + pdf.string() + "'", out) == 0, out);
+  BOOST_REQUIRE_EQUAL(run("pdffonts '" + pdf.string() + "'", out), 0);
+  std::istringstream lines(out);
+  std::string line;
+  int fonts = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("name", 0) == 0 || line.rfind("----", 0) == 0 || line.empty()) continue;
+    ++fonts;
+    // name+prefix, then "... emb sub uni object ID": the columns read "yes yes yes"
+    BOOST_CHECK_MESSAGE(line.find("yes yes") != std::string::npos, "not embedded+subset: " << line);
+    BOOST_CHECK_MESSAGE(line.find('+') == 6, "no subset prefix: " << line);
+  }
+  BOOST_CHECK_GT(fonts, 0);
+}
+
+std::string page_text(const std::filesystem::path& pdf, int page) {
+  std::string out;
+  const std::string p = std::to_string(page);
+  BOOST_REQUIRE_EQUAL(
+      run("pdftotext -enc UTF-8 -layout -f " + p + " -l " + p + " '" + pdf.string() + "' -", out),
+      0);
+  return out;
+}
+
+std::string all_text(const std::filesystem::path& pdf) {
+  std::string out;
+  BOOST_REQUIRE_EQUAL(run("pdftotext -enc UTF-8 '" + pdf.string() + "' -", out), 0);
+  return out;
+}
+
+int page_count(const std::filesystem::path& pdf) {
+  std::string out;
+  BOOST_REQUIRE_EQUAL(run("pdfinfo '" + pdf.string() + "'", out), 0);
+  std::smatch m;
+  BOOST_REQUIRE(std::regex_search(out, m, std::regex("Pages:\\s+(\\d+)")));
+  return std::stoi(m[1].str());
+}
+
+const std::string page_css =
+    "<style>@page { size: A4; margin: 20mm 15mm 25mm 15mm; }"
+    " body { font-family: 'DejaVu Sans'; font-size: 9pt; }"
+    " th { background: #eee; text-align: left; } td, th { border-bottom: 0.5pt solid #999; }"
+    "</style>";
+const std::string footer =
+    "<footer>Page <page-number></page-number> of <page-count></page-count></footer>";
+
+std::string table_document(const std::string& id, int rows) {
+  std::string html = "<html><head><title>" + id + "</title>" + page_css + "</head><body>" + footer +
+                     "<h1>" + id +
+                     "</h1><table style='width: 100%'><thead><tr><th>Item</th><th>Description</th>"
+                     "<th>Amount</th></tr></thead><tbody>";
+  for (int i = 0; i < rows; ++i) {
+    const std::string n = std::to_string(i);
+    // every 7th row wraps over three lines: a row split would show on two pages
+    std::string desc = i % 7 == 0 ? "long description of row " + n +
+                                        " that wraps over several lines in its narrow column, " +
+                                        "word after word after word, until it ends here " + n
+                                  : "short " + n;
+    html += "<tr><td style='width: 20mm'>R" + n + "X</td><td style='width: 100mm'>" + desc +
+            "</td><td>A" + n + "Z</td></tr>";
+  }
+  html += "</tbody><tfoot><tr><td colspan='2'>Total</td><td>TOTALSUM</td></tr></tfoot></table>";
+  html += "</body></html>";
+  return html;
+}
+
+std::unique_ptr<output_writer> writer(const std::filesystem::path& path,
+                                      const output_options& o = {}) {
+  return make_output_writer(output_format::pdf, path, o);
+}
+
+std::string error_of(const std::string& html, const output_options& o = {}) {
+  temp_dir dir("pdfbad");
+  auto w = writer(dir / "bad.pdf", o);
+  try {
+    w->add_document(html);
+  } catch (const output_error& e) {
+    return e.what();
+  }
+  BOOST_FAIL("no output_error");
+  return "";
+}
+
+std::string warnings_of(const std::string& html) {
+  temp_dir dir("pdfwarn");
+  auto w = writer(dir / "w.pdf");
+  w->add_document(html);
+  std::string all;
+  for (const auto& x : w->warnings()) all += x + "\n";
+  return all;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_short_document_is_one_page_with_its_footer_and_fonts_embedded_and_subset) {
+  temp_dir dir("pdf1");
+  auto w = writer(dir / "one.pdf");
+  w->add_document("<html><head>" + page_css + "</head><body>" + footer +
+                  "<h1>Invoice INV-000001</h1><p>Total: <b>12.50</b> EUR</p></body></html>");
+  const auto stats = w->finish();
+  BOOST_CHECK_EQUAL(stats.documents, 1u);
+  BOOST_CHECK_EQUAL(stats.pages, 1u);
+  BOOST_CHECK(w->warnings().empty());
+  check_structure(dir / "one.pdf");
+  const auto text = all_text(dir / "one.pdf");
+  BOOST_CHECK_EQUAL(count(text, "Invoice INV-000001"), 1u);
+  BOOST_CHECK_EQUAL(count(text, "Page 1 of 1"), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_400_row_table_repeats_its_header_and_never_splits_a_row) {
+  temp_dir dir("pdf400");
+  auto w = writer(dir / "t.pdf");
+  w->add_document(table_document("TABLE400", 400));
+  const auto stats = w->finish();
+  check_structure(dir / "t.pdf");
+  const int pages = page_count(dir / "t.pdf");
+  BOOST_CHECK_EQUAL(static_cast<std::uint64_t>(pages), stats.pages);
+  BOOST_CHECK_GE(pages, 8);
+  std::map<std::string, int> rows_seen;
+  for (int p = 1; p <= pages; ++p) {
+    const auto text = page_text(dir / "t.pdf", p);
+    BOOST_TEST_CONTEXT("page " << p) {
+      BOOST_CHECK(std::regex_search(text, std::regex("Item\\s+Description\\s+Amount")));
+      BOOST_CHECK_EQUAL(count(text, "Page " + std::to_string(p) + " of " + std::to_string(pages)),
+                        1u);
+    }
+  }
+  const auto text = all_text(dir / "t.pdf");
+  for (int i = 0; i < 400; ++i) {
+    const std::string n = std::to_string(i);
+    BOOST_CHECK_EQUAL(count(text, "R" + n + "X"), 1u);
+    BOOST_CHECK_EQUAL(count(text, "A" + n + "Z"), 1u);
+  }
+  BOOST_CHECK_EQUAL(count(text, "TOTALSUM"), 1u);
+  // No row split: every word of a row is on the row's page (pdftotext -bbox), and the tfoot is on
+  // the last page.
+  std::string bbox;
+  BOOST_REQUIRE_EQUAL(run("pdftotext -bbox '" + (dir / "t.pdf").string() + "' -", bbox), 0);
+  std::istringstream in(bbox);
+  std::string line;
+  int page = 0, current_row = -1, row_page = 0, split = 0;
+  const std::regex word_re(R"(<word [^>]*>([^<]*)</word>)");
+  const std::regex row_re(R"(^R(\d+)X$)");
+  while (std::getline(in, line)) {
+    if (line.find("<page ") != std::string::npos) ++page;
+    std::smatch m;
+    if (!std::regex_search(line, m, word_re)) continue;
+    const std::string word = m[1].str();
+    std::smatch r;
+    if (std::regex_match(word, r, row_re)) {
+      current_row = std::stoi(r[1].str());
+      row_page = page;
+      continue;
+    }
+    if (current_row >= 0 && word.find("here") == 0 && page != row_page) ++split;
+    if (word == "TOTALSUM") BOOST_CHECK_EQUAL(page, pages);
+  }
+  BOOST_CHECK_EQUAL(split, 0);
+}
+
+BOOST_AUTO_TEST_CASE(page_x_of_y_counts_per_document_and_each_document_starts_a_page) {
+  temp_dir dir("pdfn");
+  auto w = writer(dir / "docs.pdf");
+  const int rows[] = {10, 150, 5, 300};
+  for (int r : rows) w->add_document(table_document("DOC" + std::to_string(r), r));
+  const auto stats = w->finish();
+  check_structure(dir / "docs.pdf");
+  BOOST_CHECK_EQUAL(stats.documents, 4u);
+  // find each document's first page by its heading, then check its page numbers
+  const int pages = page_count(dir / "docs.pdf");
+  std::vector<int> starts;
+  for (int p = 1; p <= pages; ++p)
+    if (std::regex_search(page_text(dir / "docs.pdf", p), std::regex("DOC\\d+\\n")))
+      starts.push_back(p);
+  BOOST_REQUIRE_EQUAL(starts.size(), 4u);
+  starts.push_back(pages + 1);
+  for (std::size_t d = 0; d < 4; ++d) {
+    const int n = starts[d + 1] - starts[d];
+    for (int i = 0; i < n; ++i)
+      BOOST_CHECK_EQUAL(count(page_text(dir / "docs.pdf", starts[d] + i),
+                              "Page " + std::to_string(i + 1) + " of " + std::to_string(n)),
+                        1u);
+  }
+  // one outline entry per document, named by its <title>
+  std::string out;
+  BOOST_REQUIRE_EQUAL(run("qpdf --show-npages '" + (dir / "docs.pdf").string() + "'", out), 0);
+  std::string raw;
+  BOOST_REQUIRE_EQUAL(
+      run("qpdf --qdf --object-streams=disable '" + (dir / "docs.pdf").string() + "' -", raw), 0);
+  for (int r : rows) BOOST_CHECK_EQUAL(count(raw, "/Title (DOC" + std::to_string(r) + ")"), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(cjk_and_arabic_round_trip_through_pdftotext) {
+  temp_dir dir("pdfscripts");
+  auto w = writer(dir / "s.pdf");
+  const std::string japanese = "請求書番号 東京都渋谷区";
+  const std::string arabic = "فاتورة رقم";
+  const std::string greek = "Τιμολόγιο Ελλάδα";
+  const std::string polish = "Łódź Zürich";
+  w->add_document("<html><body style=\"font-family: 'DejaVu Sans', 'Noto Sans CJK JP'\"><p>" +
+                  japanese + "</p><p style='font-family: Amiri'>" + arabic + "</p><p>" + greek +
+                  "</p><p>" + polish + "</p></body></html>");
+  w->finish();
+  check_structure(dir / "s.pdf");
+  const auto text = all_text(dir / "s.pdf");
+  BOOST_CHECK_EQUAL(count(text, japanese), 1u);
+  BOOST_CHECK_EQUAL(count(text, arabic), 1u);
+  BOOST_CHECK_EQUAL(count(text, greek), 1u);
+  BOOST_CHECK_EQUAL(count(text, polish), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(page_breaks_and_break_inside_avoid) {
+  temp_dir dir("pdfbreak");
+  auto w = writer(dir / "b.pdf");
+  std::string filler;
+  for (int i = 0; i < 52; ++i)
+    filler += "<p style='margin: 0'>filler " + std::to_string(i) + "</p>";
+  std::string keep = "<div style='break-inside: avoid'>";
+  for (int i = 0; i < 12; ++i) keep += "<p style='margin: 0'>KEEP" + std::to_string(i) + "</p>";
+  keep += "</div>";
+  w->add_document(
+      "<html><body><p>first</p><div style='page-break-before: always'>second</div>"
+      "<div style='page-break-after: always'>third</div><p>fourth</p>" +
+      filler + keep + "</body></html>");
+  w->finish();
+  BOOST_CHECK(page_text(dir / "b.pdf", 1).find("first") != std::string::npos);
+  BOOST_CHECK(page_text(dir / "b.pdf", 2).find("second") != std::string::npos);
+  BOOST_CHECK(page_text(dir / "b.pdf", 2).find("third") != std::string::npos);
+  BOOST_CHECK(page_text(dir / "b.pdf", 3).find("fourth") != std::string::npos);
+  // the kept block moved to the next page as a whole
+  int kept_page = 0;
+  for (int p = 3; p <= page_count(dir / "b.pdf"); ++p) {
+    const auto t = page_text(dir / "b.pdf", p);
+    if (t.find("KEEP0") != std::string::npos) {
+      kept_page = p;
+      BOOST_CHECK(t.find("KEEP11") != std::string::npos);
+    }
+  }
+  BOOST_CHECK_GT(kept_page, 3);
+}
+
+BOOST_AUTO_TEST_CASE(outside_the_subset_is_a_warning_with_its_line_once) {
+  const auto w = warnings_of(
+      "<html><head><style>\n"
+      "p { colour: red; }\n"
+      "div > p { color: red; }\n"
+      "h1 { font-size: huge; }\n"
+      "</style></head><body>\n"
+      "<blink>x</blink> <blink>y</blink>\n"
+      "<p style=\"width: 12parsecs\">z</p>\n"
+      "<p style=\"font-family: NoSuchFontFamily\">z</p>\n"
+      "</body></html>");
+  BOOST_TEST_MESSAGE(w);
+  BOOST_CHECK_EQUAL(count(w, "line 2:5: CSS: property \"colour\" is not supported"), 1u);
+  BOOST_CHECK_EQUAL(count(w, "line 3:1: CSS: selector \"div > p\" is not supported"), 1u);
+  BOOST_CHECK_EQUAL(count(w, "line 4:6: CSS: invalid font-size value \"huge\""), 1u);
+  BOOST_CHECK_EQUAL(count(w, "line 6:1: <blink> is not in the supported subset"), 1u);
+  BOOST_CHECK_EQUAL(count(w, "<blink>"), 1u);  // once, not per element
+  BOOST_CHECK_EQUAL(count(w, "line 7:11: CSS: invalid width value \"12parsecs\""), 1u);
+  BOOST_CHECK_EQUAL(count(w, "font family \"NoSuchFontFamily\" is not installed"), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(strict_mode_makes_the_first_warning_an_error) {
+  output_options o;
+  o.strict = true;
+  const auto e = error_of("<html><body>\n<marquee>x</marquee></body></html>", o);
+  BOOST_CHECK_EQUAL(e,
+                    "line 2:1: <marquee> is not in the supported subset; its content is laid "
+                    "out as a <span>");
+}
+
+BOOST_AUTO_TEST_CASE(images_are_checked_and_named_with_their_line) {
+  temp_dir res("pdfres");
+  output_options o;
+  o.resources_dir = res.path();
+  o.max_image_bytes = 1024 * 1024;
+  {
+    std::ofstream(res / "not-an-image.png") << "hello, I am text";
+    std::ofstream big(res / "big.png", std::ios::binary);
+    big << std::string(20 * 1024 * 1024, '\0');
+  }
+  auto e = error_of("<html><body>\n\n<img src=\"logo.png\"></body></html>", o);
+  BOOST_CHECK_EQUAL(e, "line 3:1: <img src=\"logo.png\">: no such file in the job's resources");
+  e = error_of("<html><body>\n<p>x</p><img src=\"not-an-image.png\"></body></html>", o);
+  BOOST_CHECK_EQUAL(e, "line 2:9: <img src=\"not-an-image.png\">: not a PNG or JPEG image");
+  e = error_of("<html><body><img src=\"big.png\"></body></html>", o);
+  BOOST_CHECK_EQUAL(e,
+                    "line 1:13: <img src=\"big.png\">: the image has 20971520 bytes, more than "
+                    "1048576 (jobs.max_image_bytes)");
+  e = error_of("<html><body><img src=\"../../etc/passwd\"></body></html>", o);
+  BOOST_CHECK(e.find("leaves the job's resources directory") != std::string::npos);
+  e = error_of("<html><body><img src=\"/etc/passwd\"></body></html>", o);
+  BOOST_CHECK(e.find("only paths relative") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_image_is_embedded_once_per_file_and_a_jpeg_passes_through) {
+  temp_dir res("pdfimg");
+  std::string out;
+  // a PNG drawn by Cairo
+  {
+    cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 64, 32);
+    cairo_t* cr = cairo_create(img);
+    cairo_set_source_rgb(cr, 0.8, 0.1, 0.1);
+    cairo_paint(cr);
+    cairo_destroy(cr);
+    BOOST_REQUIRE_EQUAL(cairo_surface_write_to_png(img, (res / "logo.png").c_str()),
+                        CAIRO_STATUS_SUCCESS);
+    cairo_surface_destroy(img);
+  }
+  {
+    // a JPEG from poppler: a one-page PDF rasterised by pdftoppm -jpeg
+    auto w = writer(res / "src.pdf");
+    w->add_document("<html><body><h1>JPEG</h1></body></html>");
+    w->finish();
+  }
+  BOOST_REQUIRE_EQUAL(run("pdftoppm -jpeg -r 20 -singlefile '" + (res / "src.pdf").string() +
+                              "' '" + (res / "photo").string() + "'",
+                          out),
+                      0);
+  output_options o;
+  o.resources_dir = res.path();
+  temp_dir dir("pdfimgout");
+  auto w = writer(dir / "i.pdf", o);
+  const std::string jpeg = "<img src='photo.jpg' style='width: 20mm'>";
+  for (int i = 0; i < 5; ++i)
+    w->add_document("<html><body><img src='logo.png' style='width: 30mm'>" + jpeg +
+                    "<p>doc</p></body></html>");
+  w->finish();
+  check_structure(dir / "i.pdf");
+  BOOST_REQUIRE_EQUAL(run("pdfimages -list '" + (dir / "i.pdf").string() + "'", out), 0);
+  BOOST_TEST_MESSAGE(out);
+  std::set<std::string> objects;
+  std::istringstream lines(out);
+  std::string line;
+  int uses = 0, jpegs = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream f(line);
+    std::vector<std::string> col;
+    std::string c;
+    while (f >> c) col.push_back(c);
+    if (col.size() < 12 || col[0] == "page" || col[0].rfind("---", 0) == 0) continue;
+    if (col[2] != "image") continue;
+    ++uses;
+    objects.insert(col[10]);
+    if (col[8] == "jpeg") ++jpegs;
+  }
+  BOOST_CHECK_EQUAL(uses, 10);
+  BOOST_CHECK_EQUAL(objects.size(), 2u);  // each image once in the file
+  BOOST_CHECK_EQUAL(jpegs, 5);
+}
+
+BOOST_AUTO_TEST_CASE(a_page_break_flood_is_refused_at_the_page_limit) {
+  output_options o;
+  o.max_document_pages = 100;
+  std::string flood = "<html><body>";
+  for (int i = 0; i < 500; ++i) flood += "<p style='page-break-before: always'>x</p>";
+  BOOST_CHECK_EQUAL(error_of(flood + "</body></html>", o),
+                    "the document fills more than 100 pages (jobs.max_document_pages)");
+}
+
+BOOST_AUTO_TEST_CASE(every_barcode_type_decodes_to_the_value_and_a_bad_value_names_its_line) {
+  temp_dir dir("pdfcodes");
+  auto w = writer(dir / "c.pdf");
+  w->add_document(
+      "<html><body>"
+      "<barcode type='qrcode' value='BCD-QR-VALUE-42' style='width: 40mm'></barcode>"
+      "<barcode type='code128' value='CODE128-42' style='width: 80mm'></barcode>"
+      "<barcode type='ean13' value='4006381333931' style='width: 60mm'></barcode>"
+      "</body></html>");
+  w->finish();
+  check_structure(dir / "c.pdf");
+  std::string out;
+  BOOST_REQUIRE_EQUAL(run("pdftoppm -r 200 -png -singlefile '" + (dir / "c.pdf").string() + "' '" +
+                              (dir / "c").string() + "'",
+                          out),
+                      0);
+  BOOST_REQUIRE_EQUAL(run("zbarimg -q '" + (dir / "c.png").string() + "'", out), 0);
+  BOOST_TEST_MESSAGE(out);
+  BOOST_CHECK_EQUAL(count(out, "QR-Code:BCD-QR-VALUE-42\n"), 1u);
+  BOOST_CHECK_EQUAL(count(out, "CODE-128:CODE128-42\n"), 1u);
+  BOOST_CHECK_EQUAL(count(out, "EAN-13:4006381333931\n"), 1u);
+  const auto e =
+      error_of("<html><body>\n<barcode type='ean13' value='12AB'></barcode></body></html>");
+  BOOST_CHECK_MESSAGE(e.rfind("line 2:1: <barcode type=\"ean13\">: ", 0) == 0, e);
+  BOOST_CHECK_EQUAL(
+      error_of("<html><body><barcode type='aztec' value='x'></barcode></body></html>"),
+      "line 1:13: <barcode type=\"aztec\">: unknown type (use qrcode, code128, "
+      "datamatrix, ean13 or pdf417)");
+}
+
+BOOST_AUTO_TEST_CASE(elements_nested_too_deep_are_an_error_not_a_crash) {
+  std::string deep = "<html><body>";
+  for (int i = 0; i < 100000; ++i) deep += "<div>";
+  const auto e = error_of(deep + "x</body></html>");
+  BOOST_CHECK_MESSAGE(std::regex_match(e, std::regex("line 1:\\d+: elements nest deeper than 256 levels")), e);
+}
