@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 namespace weft::document {
@@ -21,6 +22,10 @@ struct output_options {
   /// PDF and txt: most pages one document may fill (`jobs.max_document_pages`); a document
   /// that would fill more is refused with an output_error. 0: no limit.
   std::uint64_t max_document_pages = 0;
+  /// The folder a template's images and fonts are read from (`<img src="logo.png">` is
+  /// resources_dir/logo.png): the job's own resources, else the cluster's resource folder
+  /// (planning::resources_dir_of). Empty: none.
+  std::filesystem::path resources_dir;
 };
 
 }  // namespace weft::document
