@@ -29,6 +29,7 @@
 #include "actors/document/template_error.hpp"
 #include "actors/job_limits.hpp"
 #include "actors/planning/job_json.hpp"
+#include "actors/planning/job_resources.hpp"
 #include "actors/planning/output_planning.hpp"
 #include "actors/protocol.hpp"
 #include "actors/trust/log_text.hpp"
@@ -299,6 +300,8 @@ bool run_weave(engine_state& st, const batch& b) {
   document::output_options options;
   options.max_document_pages = static_cast<std::uint64_t>(st.ctx.settings->jobs.max_document_pages);
   options.max_image_bytes = static_cast<std::uint64_t>(st.ctx.settings->jobs.max_image_bytes);
+  options.resources_dir =
+      planning::resources_dir_of(st.ctx.files_root(), b.job_id, st.ctx.settings->files.resources);
   auto writer = document::make_output_writer(job.format, path, options);
   if (planned)
     weave_planned(st, b, *planned, *writer);

@@ -13,6 +13,7 @@
 #include "actors/actors.hpp"
 #include "actors/document/data_format.hpp"
 #include "actors/document/output_format.hpp"
+#include "actors/document/resources.hpp"
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
 #include "actors/job_limits.hpp"
@@ -53,8 +54,11 @@ struct session_state {
   uint64_t next_wait = 0;
   caf::node_id client_node;
   std::string client_name;
+  std::string upload_token;  ///< names upload_dir (and its resources folder)
   std::string upload_dir;
-  int64_t uploaded = 0;  ///< bytes in upload_dir (limits.max_upload_size bounds it)
+  int64_t uploaded = 0;        ///< bytes in upload_dir (limits.max_upload_size bounds it)
+  int64_t resource_bytes = 0;  ///< bytes of the resources in it (jobs.max_resources_size)
+  int resource_files = 0;      ///< resource files in it (jobs.max_resources)
   std::unique_ptr<storage::job_store> store;
   /// The last request from the client, and until when a long `wait` keeps
   /// the session busy: limits.session_idle_timeout counts from the later.
@@ -161,11 +165,15 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
     auto stored = nlohmann::json::parse(to_json(options));
     stored["data"] = document::to_json(data);
     job.options_json = stored.dump();
-    // The row, the inputs in the job's folder and their paths commit together: no
-    // scheduler can take a job whose inputs are not in place yet (job_store.hpp).
+    // The row, the inputs in the job's folder (and its resources, submit --resources,
+    // checked as they were uploaded) and their paths commit together: no scheduler can
+    // take a job whose inputs are not in place yet (job_store.hpp).
     const auto root = st.ctx.files_root();
+    const fs::path uploaded_resources = filestore::upload_resources_dir(root, st.upload_token);
     std::vector<fs::path> inputs;  // where each uploaded file is now
-    for (const auto& entry : fs::directory_iterator(st.upload_dir)) inputs.push_back(entry.path());
+    for (const auto& entry : fs::directory_iterator(st.upload_dir))
+      if (entry.path() != uploaded_resources) inputs.push_back(entry.path());
+    fs::path resources_at = fs::is_directory(uploaded_resources) ? uploaded_resources : fs::path{};
     auto place = [&](int64_t id) {
       // One component at a time, never through a link planted below the root.
       filestore::make_directories(root, filestore::input_dir_below_root(id));
@@ -174,6 +182,11 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
         auto to = input / from.filename();
         if (from != to) fs::rename(from, to);
         from = to;
+      }
+      if (!resources_at.empty()) {
+        auto to = filestore::resources_dir(root, id);
+        if (resources_at != to) fs::rename(resources_at, to);
+        resources_at = to;
       }
       return storage::job_store::input_paths{(input / template_name).string(),
                                              (input / data_name).string()};
@@ -187,9 +200,13 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
       for (const auto& at : inputs)
         if (at.parent_path() != fs::path(st.upload_dir))
           fs::rename(at, fs::path(st.upload_dir) / at.filename(), ec);
+      if (!resources_at.empty() && resources_at != uploaded_resources)
+        fs::rename(resources_at, uploaded_resources, ec);
       throw;
     }
     st.uploaded = 0;  // the upload area is empty again
+    st.resource_bytes = 0;
+    st.resource_files = 0;
     // On the master the scheduler is told at once; on an extension the job is a
     // queued row, which the master's scheduler adopts within a second.
     if (st.scheduler) self->send(st.scheduler, submitted_atom::value, id, job.options_json);
@@ -221,26 +238,83 @@ caf::result<caf::message> relay(session_actor* self, const caf::actor& dest, caf
   return caf::message{};
 }
 
+/// Removes a partial upload at `path` of `size` bytes and takes it out of the session's counts.
+void forget_upload(session_state& st, const fs::path& path, int64_t size, bool resource) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return;
+  fs::remove(path, ec);
+  st.uploaded -= size;
+  if (resource) {
+    st.resource_bytes -= size;
+    --st.resource_files;
+  }
+}
+
+/// Why a chunk of a resource ("resources/<path>") at offset `size` is refused: the file is no
+/// PNG, JPEG or font by its first bytes, or passes jobs.max_resource_size, or the session's
+/// resources pass jobs.max_resources_size or jobs.max_resources. "" when it may be written.
+std::string resource_problem(const session_state& st, const std::string& name, bool new_file,
+                             int64_t size, const std::string& bytes) {
+  const auto& jobs = st.ctx.settings->jobs;
+  const auto more = static_cast<int64_t>(bytes.size());
+  if (new_file && st.resource_files + 1 > jobs.max_resources)
+    return "upload: " + name + " would be resource file number " +
+           std::to_string(st.resource_files + 1) + ", more than " +
+           std::to_string(jobs.max_resources) + " (jobs.max_resources)";
+  if (size == 0 && !document::resource_type_of(bytes))
+    return "upload: " + name + " " + document::resource_types_text;
+  if (size + more > jobs.max_resource_size)
+    return "upload: " + name + " is larger than " + std::to_string(jobs.max_resource_size) +
+           " bytes (jobs.max_resource_size)";
+  if (st.resource_bytes + more > jobs.max_resources_size)
+    return "upload: " + name + " would make the job's resources larger than " +
+           std::to_string(jobs.max_resources_size) + " bytes (jobs.max_resources_size)";
+  return {};
+}
+
 /// Appends a chunk to an upload in the session's upload area (uploads/<token>/
 /// under the file store, removed with the session); refuses it, removing the
-/// partial file, once the session's uploads would pass limits.max_upload_size.
+/// partial file, once the session's uploads would pass limits.max_upload_size (and a resource's
+/// checks, resource_problem).
 caf::result<int64_t> upload(session_actor* self, const std::string& name, int64_t offset,
                             const std::string& bytes) {
-  if (!safe_name(name)) return refused("upload: bad file name '" + name + "'");
+  auto& st = self->state;
+  // "resources/<path>": a resource of the job (submit --resources), below the upload area's
+  // resources folder; any other name is a flat file (template, partial, data).
+  static const std::string resource_prefix = "resources/";
+  const bool resource = name.rfind(resource_prefix, 0) == 0;
+  fs::path path;
+  if (resource) {
+    const auto problem = document::resource_name_problem(name.substr(resource_prefix.size()));
+    if (!problem.empty()) return refused("upload: bad resource name: " + problem);
+    path = fs::path(filestore::upload_resources_dir(st.ctx.files_root(), st.upload_token)) /
+           name.substr(resource_prefix.size());
+  } else {
+    if (!safe_name(name) || name == "resources")
+      return refused("upload: bad file name '" + name + "'");
+    path = fs::path(st.upload_dir) / name;
+  }
   if (bytes.size() > max_chunk) return refused("upload: chunk too large");
-  auto path = fs::path(self->state.upload_dir) / name;
   fs::create_directories(path.parent_path());
   std::error_code ec;
   auto size = fs::exists(path) ? static_cast<int64_t>(fs::file_size(path, ec)) : 0;
   if (offset != size)
     return refused("upload: " + name + " has " + std::to_string(size) + " bytes, chunk starts at " +
                    std::to_string(offset));
-  auto& st = self->state;
+  const bool new_file = !fs::exists(path);
+  if (resource) {
+    auto problem = resource_problem(st, name, new_file, size, bytes);
+    if (!problem.empty()) {
+      // Refused before a byte more is written; the partial file goes too.
+      forget_upload(st, path, size, resource);
+      spdlog::warn("session of '{}': {}", sanitised(st.client_name), sanitised(problem));
+      return refused(problem + "; removed");
+    }
+  }
   const auto cap = st.ctx.settings->limits.max_upload_size;
   if (st.uploaded + static_cast<int64_t>(bytes.size()) > cap) {
     // Refused before a byte more is written; the partial file goes too.
-    fs::remove(path, ec);
-    st.uploaded -= size;
+    forget_upload(st, path, size, resource);
     spdlog::warn("session of '{}': upload {} refused past {} bytes (limits.max_upload_size)",
                  sanitised(st.client_name), sanitised(name), cap);
     return refused("upload: " + name + " would make this session's uploads larger than " +
@@ -253,7 +327,15 @@ caf::result<int64_t> upload(session_actor* self, const std::string& name, int64_
     out.close();
     fs::remove(path, ec);  // a full disk keeps no partial file either
     st.uploaded -= size;
+    if (resource && !new_file) {
+      st.resource_bytes -= size;
+      --st.resource_files;
+    }
     return failure("upload: cannot write " + path.string() + "; removed");
+  }
+  if (resource) {
+    st.resource_bytes += static_cast<int64_t>(bytes.size());
+    if (new_file) ++st.resource_files;
   }
   st.uploaded += static_cast<int64_t>(bytes.size());
   return size + static_cast<int64_t>(bytes.size());
@@ -268,7 +350,8 @@ caf::behavior session(session_actor* self, node_context ctx, caf::actor schedule
   st.client_node = client.node();
   st.client_name = std::move(client_name);
   st.store = std::make_unique<storage::job_store>(*ctx.db);
-  st.upload_dir = filestore::upload_dir(ctx.files_root(), trust::make_nonce().substr(0, 16));
+  st.upload_token = trust::make_nonce().substr(0, 16);
+  st.upload_dir = filestore::upload_dir(ctx.files_root(), st.upload_token);
   self->monitor(client);
   self->set_down_handler([=](caf::down_msg&) { self->quit(); });
   self->set_exit_handler([=](caf::exit_msg& msg) { self->quit(msg.reason); });

@@ -200,6 +200,22 @@ std::optional<std::string> node_name_check(std::string_view name) {
   return std::nullopt;
 }
 
+/// `[files].resources`: a folder below the file store's root, never outside it.
+std::optional<std::string> resources_folder_check(std::string_view folder) {
+  if (folder.empty()) return std::string("must not be empty");
+  if (folder.front() == '/') return std::string("must be relative to [files].root");
+  std::size_t start = 0;
+  for (;;) {
+    const auto slash = folder.find('/', start);
+    const auto part =
+        folder.substr(start, slash == std::string_view::npos ? folder.npos : slash - start);
+    if (part.empty() || part == "." || part == "..")
+      return std::string("must be a folder below [files].root (no empty, \".\" or \"..\" parts)");
+    if (slash == std::string_view::npos) return std::nullopt;
+    start = slash + 1;
+  }
+}
+
 // --- the table ---------------------------------------------------------------------------
 
 /// A key_info built step by step: `entry(...).range(1, 1000).in(field).doc(...)`.
@@ -472,6 +488,13 @@ std::vector<key_info> make_known_keys() {
                   .doc("Root of the file store shared by every node (NFS in production); the "
                        "embedded database lives in ROOT/weft.db.",
                        "\"/mnt/weft-share\""));
+  k.push_back(entry("files", "resources", key_type::string)
+                  .in(field_at<settings, &settings::files, &files_settings::resources>())
+                  .checked(resources_folder_check)
+                  .doc("The cluster's resource folder (images and fonts templates refer to), "
+                       "relative to the root; jobs submitted without --resources use it. It may "
+                       "be absent.",
+                       "\"resources\""));
 
   // [scheduler]
   using sc = scheduler_settings;
@@ -622,6 +645,20 @@ std::vector<key_info> make_known_keys() {
                   .doc("Largest image file (bytes) a PDF template may show with <img>; a larger "
                        "one fails the job naming the image and the template line.",
                        "10485760"));
+  k.push_back(entry("jobs", "max_resource_size", key_type::integer)
+                  .in(jobs_field<&jb::max_resource_size>())
+                  .range(1, int64_max)
+                  .doc("Most bytes one resource file (submit --resources) may have; a larger "
+                       "upload is refused and removed.",
+                       "16777216"));
+  k.push_back(entry("jobs", "max_resources_size", key_type::integer)
+                  .in(jobs_field<&jb::max_resources_size>())
+                  .range(1, int64_max)
+                  .doc("Most bytes one job's resource files may have together.", "268435456"));
+  k.push_back(entry("jobs", "max_resources", key_type::integer)
+                  .in(jobs_field<&jb::max_resources>())
+                  .range(1, 1000000)
+                  .doc("Most resource files one job may have.", "1000"));
 
   // [log]
   k.push_back(

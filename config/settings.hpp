@@ -88,6 +88,9 @@ struct database_settings {
 /// `[files]`.
 struct files_settings {
   std::string root;  ///< shared file store seen by every node
+  /// The cluster's resource folder (images, fonts), relative to `root`; used by the jobs
+  /// submitted without --resources. May be absent on disk (no cluster resources).
+  std::string resources = "resources";
 };
 
 /// Per engine type: `[scheduler.merge]` and `[scheduler.weaver]`.
@@ -140,6 +143,10 @@ struct jobs_settings {
   duration max_batch_time{5 * 60 * 1000};        ///< render time of one batch
   int max_attempts = 3;  ///< tries of one batch (engine lost, master restarted) before failing
   int64_t max_image_bytes = 10 * 1024 * 1024;  ///< bytes of one image a PDF template shows
+  // A job's resources (submit --resources), checked by the node receiving them.
+  int64_t max_resource_size = int64_t{16} << 20;    ///< bytes of one resource file
+  int64_t max_resources_size = int64_t{256} << 20;  ///< bytes of one job's resources, together
+  int max_resources = 1000;                         ///< resource files one job may have
 };
 
 /// `[log]`.

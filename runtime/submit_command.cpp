@@ -10,6 +10,7 @@
 #include "actors/document/output_format.hpp"
 #include "actors/document/output_plan.hpp"
 #include "actors/document/record_reader.hpp"
+#include "actors/document/resources.hpp"
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
 #include "runtime/client.hpp"
@@ -118,9 +119,25 @@ bool finished(const std::string& state) {
   return state == "done" || state == "failed" || state == "cancelled";
 }
 
+/// What goes with the template and the data.
+struct job_files {
+  std::vector<std::string> partials;               ///< the partials the template includes
+  std::vector<document::resource_file> resources;  ///< --resources, checked
+};
+
+/// The files of --resources, checked here for what only this machine can see (links, kinds of
+/// file, names) and their types; the node checks names, types and sizes again.
+std::vector<document::resource_file> resources_of(const submit_args& a) {
+  if (a.resources.empty()) return {};
+  try {
+    return document::list_resources(a.resources);
+  } catch (const document::resource_error& e) {
+    throw client_error(exit_usage, std::string{"--resources: "} + e.what());
+  }
+}
+
 /// Refuses what we can refuse here, before anything crosses the wire.
-/// @return the partials the template includes (they are uploaded with it).
-std::vector<std::string> check_arguments(const submit_args& a) {
+job_files check_arguments(const submit_args& a) {
   auto format = document::parse_output_format(a.format);
   if (!format)
     throw client_error(exit_usage, "unknown format '" + a.format + "' (use pdf, txt or html)");
@@ -135,17 +152,20 @@ std::vector<std::string> check_arguments(const submit_args& a) {
   document::template_engine engine(document::template_escape_for(*format));
   auto tmpl = engine.compile_file(a.template_file);
   check_fields(a);
-  return tmpl.partials();
+  return {tmpl.partials(), resources_of(a)};
 }
 
 /// Uploads, submits and follows the job on an open connection.
-int submit_on(client& c, const submit_args& a, const std::vector<std::string>& partials) {
+int submit_on(client& c, const submit_args& a, const job_files& files) {
   // The template, its partials and the data go to the node's file store.
   auto template_name = fs::path(a.template_file).filename().string();
   c.upload(template_name, a.template_file);
   auto dir = fs::path(a.template_file).parent_path();
-  for (const auto& partial : partials)
+  for (const auto& partial : files.partials)
     c.upload(partial + ".mustache", (dir / (partial + ".mustache")).string());
+  // Resources go below "resources/" in the session's upload area; the job takes them along.
+  for (const auto& resource : files.resources)
+    c.upload("resources/" + resource.name, resource.path.string());
   auto data_name = fs::path(a.data).filename().string();
   if (data_name == template_name) data_name = "data-" + data_name;
   c.upload(data_name, a.data);
@@ -246,15 +266,17 @@ void add_submit_options(CLI::App& app, submit_args& a) {
   app.add_option("--group-by", a.group_by, "a new output file whenever this field changes");
   app.add_option("--split-every", a.split_every, "documents per output file");
   app.add_option("--name", a.name, "base name of the output files");
+  app.add_option("--resources", a.resources,
+                 "a folder of images and fonts (PNG, JPEG, TTF, OTF, WOFF) the template refers to");
   app.add_flag("--wait", a.wait, "show progress until the job is finished");
   app.add_option("--out", a.out_dir, "download the outputs into this directory (implies --wait)");
 }
 
 int cmd_submit(const submit_args& a) {
   return guarded([&] {
-    auto partials = check_arguments(a);
+    auto files = check_arguments(a);
     auto c = client::connect(client_options_from(a));
-    return submit_on(*c, a, partials);
+    return submit_on(*c, a, files);
   });
 }
 

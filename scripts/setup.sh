@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libedit-dev libxml2-dev
   mariadb-server mariadb-client
-  qpdf poppler-utils tmux expect procps time
+  qpdf poppler-utils tmux expect procps time bc
   tcpdump openssl
   libgumbo-dev libpango1.0-dev libcairo2-dev libzint-dev
   fonts-dejavu-core fonts-noto-cjk fonts-hosny-amiri

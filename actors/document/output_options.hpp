@@ -16,7 +16,9 @@ struct output_options {
   /// PDF and txt: most pages one document may fill (`jobs.max_document_pages`); a document
   /// that would fill more is refused with an output_error. 0: no limit.
   std::uint64_t max_document_pages = 0;
-  /// The job's resources (images a PDF template refers to); empty: none.
+  /// The folder a template's images and fonts are read from (`<img src="logo.png">` is
+  /// resources_dir/logo.png): the job's own resources, else the cluster's resource folder
+  /// (planning::resources_dir_of). Empty: none.
   std::filesystem::path resources_dir;
   /// PDF: largest image file accepted (`jobs.max_image_bytes`).
   std::uint64_t max_image_bytes = 10 * 1024 * 1024;

@@ -17,7 +17,8 @@ const std::vector<std::string>& submit_options() {
       "--csv-columns",   "--csv-skip-lines", "--record-path",
       "--strict",        "--template",       "--format",
       "--sort-by",       "--group-by",       "--split-every",
-      "--name",          "--wait",           "--out"};
+      "--name",          "--resources",      "--wait",
+      "--out"};
   return words;
 }
 

@@ -53,6 +53,10 @@ std::string input_dir(const std::string& root, int64_t job) {
 
 std::string input_dir_below_root(int64_t job) { return "jobs/" + std::to_string(job) + "/input"; }
 
+std::string resources_dir(const std::string& root, int64_t job) {
+  return in_job(root, job, "resources");
+}
+
 std::string keys_path(const std::string& root, int64_t job) {
   return in_job(root, job, "keys.ndjson");
 }
@@ -83,10 +87,19 @@ std::string upload_dir(const std::string& root, const std::string& token) {
   return uploads_dir(root) + "/" + token;
 }
 
+std::string upload_resources_dir(const std::string& root, const std::string& token) {
+  return upload_dir(root, token) + "/resources";
+}
+
+std::string cluster_resources_dir(const std::string& root, const std::string& configured) {
+  return root + "/" + configured;
+}
+
 std::string part_path(const std::string& path) { return path + std::string{part_suffix}; }
 
 job_area area_of(std::string_view top) {
   if (top == "input") return job_area::input;
+  if (top == "resources") return job_area::resources;
   if (top == "content") return job_area::content;
   if (top == "out") return job_area::out;
   if (top == "plan") return job_area::plan;

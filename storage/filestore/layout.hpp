@@ -6,7 +6,10 @@
 // all come here. No dependencies beyond the standard library.
 //
 //   <root>/uploads/<token>/<name>            a client's upload, until submit
+//   <root>/uploads/<token>/resources/<path>  a client's resources, until submit
+//   <root>/<files.resources>/<path>          the cluster's resources (default <root>/resources)
 //   <root>/jobs/<id>/input/<name>            the job's template and data
+//   <root>/jobs/<id>/resources/<path>        the job's images and fonts (submit --resources)
 //   <root>/jobs/<id>/keys.ndjson             sort/group keys, one per record
 //   <root>/jobs/<id>/plan/<n>.txt            output segment n's record list
 //   <root>/jobs/<id>/content/m<B>.a<A>.bin   merge batch B, attempt A
@@ -30,6 +33,9 @@ std::string job_dir(const std::string& root, int64_t job);
 std::string input_dir(const std::string& root, int64_t job);
 /// `jobs/<id>/input`, relative to the root (for make_directories, directory.hpp).
 std::string input_dir_below_root(int64_t job);
+/// `<root>/jobs/<id>/resources`: the images and fonts a job was submitted with (`<path>` below
+/// it is the resource's name, checked by document::resource_name_problem).
+std::string resources_dir(const std::string& root, int64_t job);
 /// `<root>/jobs/<id>/keys.ndjson`: the sort/group keys written while mapping.
 std::string keys_path(const std::string& root, int64_t job);
 /// `<root>/jobs/<id>/plan`, and `<root>/jobs/<id>/plan/<segment>.txt`.
@@ -47,13 +53,19 @@ std::string output_file_name(const std::string& name, const std::string& segment
 /// `<root>/uploads`, and `<root>/uploads/<token>`: a session's upload area.
 std::string uploads_dir(const std::string& root);
 std::string upload_dir(const std::string& root, const std::string& token);
+/// `<root>/uploads/<token>/resources`: a session's resource uploads, moved to resources_dir()
+/// by submit.
+std::string upload_resources_dir(const std::string& root, const std::string& token);
+/// The cluster's resource folder: `[files].resources` (a path relative to the root, checked by
+/// the config) below `root`.
+std::string cluster_resources_dir(const std::string& root, const std::string& configured);
 /// `path` + ".part": where a file is written before it is renamed into place.
 std::string part_path(const std::string& path);
 
 // -- parsing -----------------------------------------------------------------------
 
 /// The folders directly below a job's folder.
-enum class job_area { input, content, out, plan, other };
+enum class job_area { input, resources, content, out, plan, other };
 /// The area a top-level name below `jobs/<id>/` belongs to.
 job_area area_of(std::string_view top);
 

@@ -31,8 +31,9 @@
 //     the upload area's file count again.  (A request to a session that ended is not answered: the
 //     client's request times out after 3 s.)
 //
-//   gate_probe upload NODE SECRET_FILE PATH FILES_ROOT
-//     Uploads PATH; prints "uploaded" or the error, then the bytes and files
+//   gate_probe upload NODE SECRET_FILE PATH FILES_ROOT [NAME]
+//     Uploads PATH (as NAME, default "big.csv"; "resources/logo.png" is a
+//     resource); prints "uploaded" or the error, then the bytes and files
 //     left in the node's upload area while the session is still open.
 //
 // Exit code 2: a set-up problem (no node at an address, a timeout).
@@ -229,10 +230,10 @@ int idle(const endpoint& at, const std::string& secret_file, int wait_ms,
 }
 
 int upload(const endpoint& at, const std::string& secret_file, const std::string& path,
-           const std::string& files_root) {
+           const std::string& files_root, const std::string& name) {
   auto c = weft::runtime::client::connect(client_options(at, secret_file, "uploader"));
   try {
-    c->upload("big.csv", path);
+    c->upload(name, path);
     std::cout << "uploaded" << std::endl;
   } catch (const std::exception& e) {
     std::cout << "upload error: " << e.what() << std::endl;
@@ -263,7 +264,8 @@ int main(int argc, char** argv) {
   if (mode == "sessions" && argc == 5) return sessions(parse(argv[2]), argv[3], std::stoi(argv[4]));
   if (mode == "idle" && argc == 6)
     return idle(parse(argv[2]), argv[3], std::stoi(argv[4]), argv[5]);
-  if (mode == "upload" && argc == 6) return upload(parse(argv[2]), argv[3], argv[4], argv[5]);
+  if (mode == "upload" && (argc == 6 || argc == 7))
+    return upload(parse(argv[2]), argv[3], argv[4], argv[5], argc == 7 ? argv[6] : "big.csv");
   std::cerr << "unknown mode\n";
   return 2;
 }

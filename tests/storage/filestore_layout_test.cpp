@@ -19,6 +19,14 @@ BOOST_AUTO_TEST_CASE(builds_every_path_below_the_job_folder) {
   BOOST_TEST(fs::part_path("/r/x.bin") == "/r/x.bin.part");
 }
 
+BOOST_AUTO_TEST_CASE(builds_the_resource_folders) {
+  BOOST_TEST(fs::resources_dir("/r", 42) == "/r/jobs/42/resources");
+  BOOST_TEST(fs::upload_resources_dir("/r", "ab12") == "/r/uploads/ab12/resources");
+  BOOST_TEST(fs::cluster_resources_dir("/r", "resources") == "/r/resources");
+  BOOST_TEST(fs::cluster_resources_dir("/r", "shared/images") == "/r/shared/images");
+  BOOST_TEST((fs::area_of("resources") == fs::job_area::resources));
+}
+
 BOOST_AUTO_TEST_CASE(a_content_file_name_parses_back_to_its_batch_and_attempt) {
   const auto path = fs::content_path("/r", 5, 12, 3);
   const auto file = path.substr(path.rfind('/') + 1);

@@ -2,7 +2,9 @@
 // deterministically.
 //
 //   weft_gen_invoices --count N [--format ndjson|csv|json|xml] [--seed S] [--max-items M]
-//                     --out FILE|-
+//                     [--long-every K] --out FILE|-
+//
+// About one invoice in K (default 10; 0: none) has 25 to 64 items instead of 1 to M.
 //
 // The format defaults to the output file's extension (.csv, .json, .xml; else NDJSON).
 // JSON holds the records at /invoices, XML at /invoices/invoice.
@@ -20,7 +22,7 @@ namespace {
 int usage(const char* why) {
   std::cerr << "weft_gen_invoices: " << why << "\n"
             << "usage: weft_gen_invoices --count N [--format ndjson|csv|json|xml] [--seed S] "
-               "[--max-items M] --out FILE|-\n";
+               "[--max-items M] [--long-every K] --out FILE|-\n";
   return 2;
 }
 
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
   unsigned long long count = 0;
   unsigned long long seed = 42;
   unsigned long long max_items = 8;
+  unsigned long long long_every = 10;
   bool have_count = false;
   std::string format;
   std::string out_path;
@@ -52,6 +55,10 @@ int main(int argc, char** argv) {
     } else if (arg == "--max-items") {
       if (!parse_number(value, max_items) || max_items == 0 || max_items > 1000) {
         return usage("--max-items needs a number from 1 to 1000");
+      }
+    } else if (arg == "--long-every") {
+      if (!parse_number(value, long_every) || long_every > 1000000) {
+        return usage("--long-every needs a number from 0 to 1000000");
       }
     } else if (arg == "--format") {
       format = value;
@@ -87,7 +94,8 @@ int main(int argc, char** argv) {
     }
     out = &file;
   }
-  weft::document::samples::invoice_generator gen(seed, static_cast<int>(max_items));
+  weft::document::samples::invoice_generator gen(seed, static_cast<int>(max_items),
+                                                 static_cast<int>(long_every));
   if (format == "csv") {
     gen.write_csv(*out, count);
   } else if (format == "json") {

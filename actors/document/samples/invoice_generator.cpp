@@ -3,10 +3,13 @@
 #include <cstdio>
 #include <string>
 
+#include "actors/document/barcode/girocode.hpp"
+
 namespace weft::document::samples {
 
 namespace {
 
+// Latin names (with diacritics), the default one customer in two.
 const char* const first_names[] = {"Anna",  "Jürgen", "Maria", "John", "Zoë",    "Łukasz",
                                    "Chloé", "Ahmed",  "Mei",   "Olga", "Pierre", "Sven"};
 const char* const last_names[] = {"Müller", "Smith",  "García", "Nowak", "Dubois",
@@ -19,6 +22,46 @@ const char* const cities[][2] = {{"Berlin", "Germany"}, {"London", "United Kingd
                                  {"Paris", "France"},   {"Roma", "Italy"},
                                  {"Gdańsk", "Poland"},  {"Stockholm", "Sweden"},
                                  {"New York", "USA"},   {"Zürich", "Switzerland"}};
+
+/// Customers whose names and addresses are in another script: given name, family name, the
+/// name's Latin spelling (for the e-mail address), and how the script orders them.
+struct script_names {
+  const char* const (*given)[4];
+  const char* const (*family)[4];
+  const char* const (*latin)[4];
+  bool family_first;
+  const char* const (*streets)[3];
+  const char* const (*cities)[3][2];
+};
+const char* const greek_given[4] = {"Γιώργος", "Ελένη", "Δημήτρης", "Αικατερίνη"};
+const char* const greek_family[4] = {"Παπαδόπουλος", "Οικονόμου", "Καραγιάννης", "Νικολάου"};
+const char* const greek_latin[4] = {"giorgos", "eleni", "dimitris", "aikaterini"};
+const char* const greek_streets[3] = {"Οδός Ερμού", "Λεωφόρος Συγγρού", "Οδός Τσιμισκή"};
+const char* const greek_cities[3][2] = {
+    {"Αθήνα", "Ελλάδα"}, {"Θεσσαλονίκη", "Ελλάδα"}, {"Λευκωσία", "Κύπρος"}};
+const char* const japanese_given[4] = {"花子", "太郎", "美咲", "健一"};
+const char* const japanese_family[4] = {"田中", "佐藤", "鈴木", "高橋"};
+const char* const japanese_latin[4] = {"hanako", "taro", "misaki", "kenichi"};
+const char* const japanese_streets[3] = {"丸の内", "中央区銀座", "北区梅田"};
+const char* const japanese_cities[3][2] = {
+    {"東京都千代田区", "日本"}, {"東京都中央区", "日本"}, {"大阪市", "日本"}};
+const char* const arabic_given[4] = {"أحمد", "فاطمة", "محمد", "ليلى"};
+const char* const arabic_family[4] = {"المصري", "الحسيني", "العلي", "الخطيب"};
+const char* const arabic_latin[4] = {"ahmed", "fatima", "mohamed", "layla"};
+const char* const arabic_streets[3] = {"شارع التحرير", "شارع الملك فيصل", "شارع الحمراء"};
+const char* const arabic_cities[3][2] = {
+    {"القاهرة", "مصر"}, {"الرياض", "السعودية"}, {"بيروت", "لبنان"}};
+const script_names other_scripts[] = {
+    {&greek_given, &greek_family, &greek_latin, false, &greek_streets, &greek_cities},
+    {&japanese_given, &japanese_family, &japanese_latin, true, &japanese_streets, &japanese_cities},
+    {&arabic_given, &arabic_family, &arabic_latin, false, &arabic_streets, &arabic_cities},
+};
+
+/// Who is paid: the invoicing company's account, written into every payment code.
+const char* const payee_name = "ACME Weft GmbH";
+const char* const payee_bic = "COBADEFFXXX";
+const char* const payee_bban = "370400440532013000";
+
 const char* const products[][2] = {
     {"WID-100", "Widget, standard"},          {"WID-200", "Widget, deluxe (blue)"},
     {"SRV-001", "Consulting hour"},           {"SRV-002", "On-site support – half day"},
@@ -65,11 +108,35 @@ nlohmann::json invoice_generator::next() {
   ++number_;
   char id[32];
   std::snprintf(id, sizeof id, "INV-%06llu", static_cast<unsigned long long>(number_));
-  const std::string first = first_names[below(count_of(first_names))];
-  const std::string last = last_names[below(count_of(last_names))];
-  std::string name = first + " " + last;
-  if (below(3) == 0) name = last + " " + companies[below(count_of(companies))];
-  const auto& city = cities[below(count_of(cities))];
+  // Half the customers are Latin-script (with diacritics); the others Greek, Japanese, Arabic.
+  std::string name;
+  std::string handle;
+  std::string street;
+  std::string city;
+  std::string country;
+  if (below(2) == 0) {
+    const std::string first = first_names[below(count_of(first_names))];
+    const std::string last = last_names[below(count_of(last_names))];
+    name = first + " " + last;
+    handle = first;
+    if (below(3) == 0) name = last + " " + companies[below(count_of(companies))];
+    street = std::string(streets[below(count_of(streets))]) + " " + std::to_string(1 + below(200));
+    const auto& c = cities[below(count_of(cities))];
+    city = c[0];
+    country = c[1];
+  } else {
+    const auto& script = other_scripts[below(count_of(other_scripts))];
+    const auto given = below(4);
+    const auto family = below(4);
+    name = script.family_first
+               ? std::string((*script.family)[family]) + " " + (*script.given)[given]
+               : std::string((*script.given)[given]) + " " + (*script.family)[family];
+    handle = (*script.latin)[given];
+    street = std::string((*script.streets)[below(3)]) + " " + std::to_string(1 + below(200));
+    const auto& c = (*script.cities)[below(3)];
+    city = c[0];
+    country = c[1];
+  }
   const unsigned month = 1 + static_cast<unsigned>(below(12));
   const unsigned day = 1 + static_cast<unsigned>(below(28));
   char date[16];
@@ -78,7 +145,10 @@ nlohmann::json invoice_generator::next() {
   std::snprintf(due, sizeof due, "2024-%02u-%02u", month == 12 ? 12 : month + 1, day);
 
   nlohmann::json items = nlohmann::json::array();
-  const auto n_items = 1 + below(static_cast<std::uint64_t>(max_items_));
+  // Some customers order a lot: their items table crosses pages.
+  const bool long_invoice = long_every_ > 0 && below(static_cast<std::uint64_t>(long_every_)) == 0;
+  const auto n_items =
+      long_invoice ? 25 + below(40) : 1 + below(static_cast<std::uint64_t>(max_items_));
   std::int64_t subtotal = 0;
   for (std::uint64_t i = 0; i < n_items; ++i) {
     const auto& p = products[below(count_of(products))];
@@ -93,19 +163,27 @@ nlohmann::json invoice_generator::next() {
   }
   const std::int64_t tax_rate = below(2) == 0 ? 19 : 20;
   const std::int64_t tax = (subtotal * tax_rate + 50) / 100;
+  const auto customer_number = static_cast<std::int64_t>(10000 + below(90000));
+
+  // The EPC069-12 QR text a banking app reads: pay the total to ACME, quoting the invoice.
+  girocode_payment payment;
+  payment.bic = payee_bic;
+  payment.name = payee_name;
+  payment.iban = iban_with_check_digits("DE", payee_bban);
+  payment.amount_cents = subtotal + tax;
+  payment.reference = std::string(id) + " customer " + std::to_string(customer_number);
 
   nlohmann::json r;
   r["invoice"] = id;
   r["date"] = date;
   r["due_date"] = due;
   r["customer"] = {{"name", name},
-                   {"email", first + "." + std::to_string(number_) + "@example.com"},
-                   {"number", static_cast<std::int64_t>(10000 + below(90000))}};
-  r["street"] =
-      std::string(streets[below(count_of(streets))]) + " " + std::to_string(1 + below(200));
+                   {"email", handle + "." + std::to_string(number_) + "@example.com"},
+                   {"number", customer_number}};
+  r["street"] = street;
   r["postcode"] = std::to_string(10000 + below(89999));
-  r["city"] = city[0];
-  r["country"] = city[1];
+  r["city"] = city;
+  r["country"] = country;
   r["currency"] = "EUR";
   r["items"] = std::move(items);
   r["subtotal"] = money(subtotal);
@@ -114,6 +192,7 @@ nlohmann::json invoice_generator::next() {
   r["total"] = money(subtotal + tax);
   r["paid"] = below(4) == 0;
   if (below(3) == 0) r["notes"] = notes[below(count_of(notes))];
+  r["payment_code"] = girocode_payload(payment);
   return r;
 }
 
@@ -123,7 +202,7 @@ void invoice_generator::write_ndjson(std::ostream& out, std::uint64_t count) {
 
 void invoice_generator::write_csv(std::ostream& out, std::uint64_t count) {
   out << "invoice,date,due_date,customer.name,customer.email,customer.number,street,postcode,"
-         "city,country,currency,subtotal,tax_rate,tax,total,notes\r\n";
+         "city,country,currency,subtotal,tax_rate,tax,total,notes,payment_code\r\n";
   for (std::uint64_t i = 0; i < count; ++i) {
     const auto r = next();
     const auto s = [&](const char* k) { return csv_field(r.value(k, std::string())); };
@@ -133,7 +212,7 @@ void invoice_generator::write_csv(std::ostream& out, std::uint64_t count) {
         << r["customer"]["number"].get<std::int64_t>() << ',' << s("street") << ',' << s("postcode")
         << ',' << s("city") << ',' << s("country") << ',' << s("currency") << ',' << s("subtotal")
         << ',' << r["tax_rate"].get<std::int64_t>() << ',' << s("tax") << ',' << s("total") << ','
-        << s("notes") << "\r\n";
+        << s("notes") << ',' << s("payment_code") << "\r\n";
   }
 }
 

@@ -10,11 +10,18 @@ namespace weft::document::samples {
 ///
 /// A record: invoice ("INV-000123"), date, due_date, customer {name, email, number}, street,
 /// postcode, city, country, currency, items [{sku, description, qty, price, amount}], subtotal,
-/// tax_rate, tax, total, paid (bool), notes (sometimes). Money is a string with two decimals.
+/// tax_rate, tax, total, paid (bool), notes (sometimes), payment_code (an EPC069-12 GiroCode
+/// text paying the total, girocode.hpp). Money is a string with two decimals.
+///
+/// Half the customers have Latin-script names and addresses (with diacritics), the others
+/// Greek, Japanese or Arabic ones. An invoice has 1 to max_items items, except about one in
+/// `long_every`, which has 25 to 64 (its items table crosses pages); 0: none.
 class invoice_generator {
  public:
-  explicit invoice_generator(std::uint64_t seed = 42, int max_items = 8)
-      : state_(seed), max_items_(max_items < 1 ? 1 : max_items) {}
+  explicit invoice_generator(std::uint64_t seed = 42, int max_items = 8, int long_every = 10)
+      : state_(seed),
+        max_items_(max_items < 1 ? 1 : max_items),
+        long_every_(long_every < 0 ? 0 : long_every) {}
 
   /// The next invoice; numbers count up from 1.
   nlohmann::json next();
@@ -40,6 +47,7 @@ class invoice_generator {
 
   std::uint64_t state_;
   int max_items_;
+  int long_every_;
   std::uint64_t number_ = 0;
 };
 
