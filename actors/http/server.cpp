@@ -63,6 +63,7 @@ constexpr std::size_t chunk_size = 64 * 1024;
 constexpr std::size_t max_header_bytes = 16 * 1024;
 constexpr std::size_t max_field_bytes = 64 * 1024;
 constexpr auto write_timeout = std::chrono::seconds(60);
+constexpr std::size_t max_linger_bytes = 64u << 20;  ///< dropped after a refusal, at most
 
 /// A file name from a form part that is safe in the upload area: letters,
 /// digits, '.', '-', '_'; not starting with '.'; at most 200 characters.
@@ -541,8 +542,30 @@ class connection : public std::enable_shared_from_this<connection<Stream>> {
       counted_ = false;
     }
     beast::error_code ignored;
-    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    auto& socket = beast::get_lowest_layer(stream_).socket();
+    if (close_after_ && !lingering_) {
+      // A refusal before the body was read: closing with unread bytes would reset the
+      // connection and could destroy the answer in the client's buffers before it reads
+      // it. Stop sending, then read and drop what the client still sends, for a while.
+      lingering_ = true;
+      socket.shutdown(tcp::socket::shutdown_send, ignored);
+      arm(std::chrono::seconds(2));
+      return linger();
+    }
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(stream_).close();
+  }
+
+  void linger() {
+    beast::get_lowest_layer(stream_).socket().async_read_some(
+        net::buffer(chunk_),
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+          self->lingered_ += n;
+          if (!ec && self->lingered_ < max_linger_bytes) return self->linger();
+          self->disarm();
+          beast::error_code ignored;
+          beast::get_lowest_layer(self->stream_).close();
+        });
   }
 
   void remove_upload() {
@@ -566,6 +589,8 @@ class connection : public std::enable_shared_from_this<connection<Stream>> {
   bool close_after_ = false;
   bool counted_ = false;
   bool timed_out_ = false;
+  bool lingering_ = false;
+  std::size_t lingered_ = 0;
   uint64_t generation_ = 0;
   int64_t limit_ = 0;
   std::string limit_key_;

@@ -87,6 +87,7 @@ class Cluster:
         os.makedirs(os.path.join(root, "files"), exist_ok=True)
         with open(os.path.join(root, "cluster.secret"), "w") as f:
             f.write("http-api-test-secret-0123456789abcdef\n")
+        os.chmod(os.path.join(root, "cluster.secret"), 0o600)
         lines = ['[cluster]', 'name = "httptest"', 'secret_file = "cluster.secret"', '',
                  '[files]', 'root = "files"', '', database, extra, '']
         for i, name in enumerate(names):
@@ -388,8 +389,9 @@ def check_limits(base, port, tokens, limits):
     try:
         def refused():
             r = requests.get(f"{base}/v1/jobs", headers=auth(tokens["read"]), timeout=10)
-            return r if r.status_code == 429 else None
-        r = wait_for("a request past [http] max_requests to be refused", refused, timeout=limits["body_timeout_s"])
+            return [r] if r.status_code == 429 else None  # a Response is falsy when not ok
+        r = wait_for("a request past [http] max_requests to be refused", refused,
+                     timeout=limits["body_timeout_s"])[0]
         json_error(r, 429, "too_many_requests")
         check(r.headers.get("Retry-After") == "1", f"Retry-After: {r.headers}")
     finally:
@@ -548,8 +550,8 @@ def run_cluster(args, root, ports):
                             f"127.0.0.1:{ports.ports[0]}"], capture_output=True, text=True, timeout=60)
         check(r.returncode == 0, f"drain: {r.stdout} {r.stderr}")
         r = wait_for("ext2 not ready while draining",
-                     lambda: (lambda x: x if x.status_code == 503 else None)(
-                         requests.get(f"{ext2}/readyz", timeout=10)), timeout=30)
+                     lambda: (lambda x: [x] if x.status_code == 503 else None)(
+                         requests.get(f"{ext2}/readyz", timeout=10)), timeout=30)[0]
         check(r.json()["error"]["code"] == "draining", f"readyz draining: {r.text}")
         r = subprocess.run([args.caf_node, "drain", "--node", "ext2", "--off", "--config", cluster.config, "--connect",
                             f"127.0.0.1:{ports.ports[0]}"], capture_output=True, text=True, timeout=60)

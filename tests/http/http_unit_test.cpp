@@ -19,7 +19,8 @@ namespace {
 std::set<std::string> route_keys() {
   api_context ctx;  // the handlers are not called
   std::set<std::string> out;
-  for (const auto& r : make_routes(ctx).routes()) {
+  const auto table = make_routes(ctx);
+  for (const auto& r : table.routes()) {
     std::string m = r.method;
     for (auto& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out.insert(m + " " + r.pattern);
