@@ -430,7 +430,27 @@ LIMITS_TOML = ("[http]\nmax_body_size = 4096\nmax_requests = 3\nheader_timeout =
                "body_timeout = \"3s\"\n\n[limits]\nmax_upload_size = 1048576\n")
 
 
+def check_plain_remote_refused(args, root, ports):
+    """Without [tls], `check` refuses a non-loopback http_listen at its line and column."""
+    c = Cluster(args.caf_node, os.path.join(root, "remote"), ["solo"], ports.ports)
+    with open(c.config) as f:
+        text = f.read().replace('http_listen = "127.0.0.1:', 'http_listen = "0.0.0.0:')
+    with open(c.config, "w") as f:
+        f.write(text)
+    line = next(i for i, l in enumerate(text.split("\n"), 1) if l.startswith("http_listen"))
+    r = subprocess.run([args.caf_node, "check", "--config", c.config], capture_output=True, text=True,
+                       timeout=60)
+    check(r.returncode == 2 and f"weft.toml:{line}:" in r.stderr and "http_listen" in r.stderr and
+          "allow_plain_remote" in r.stderr, f"check of a remote plain API: {r.returncode} {r.stderr}")
+    with open(c.config, "w") as f:
+        f.write(text.replace("[[node]]", "[http]\nallow_plain_remote = true\n\n[[node]]", 1))
+    r = subprocess.run([args.caf_node, "check", "--config", c.config], capture_output=True, text=True,
+                       timeout=60)
+    check(r.returncode == 0, f"allow_plain_remote: {r.returncode} {r.stderr}")
+
+
 def run_solo(args, root, ports):
+    check_plain_remote_refused(args, root, ports)
     cluster = Cluster(args.caf_node, root, ["solo"], ports.ports, extra=LIMITS_TOML)
     try:
         tokens = token_cli(cluster)
