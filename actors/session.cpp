@@ -18,6 +18,7 @@
 #include "actors/document/template_error.hpp"
 #include "actors/job_limits.hpp"
 #include "actors/planning/job_json.hpp"
+#include "actors/planning/job_submission.hpp"
 #include "actors/protocol.hpp"
 #include "actors/trust/auth.hpp"
 #include "storage/filestore/directory.hpp"
@@ -28,8 +29,6 @@
 namespace weft::actors {
 
 using planning::job_json;
-using planning::job_options;
-using planning::to_json;
 
 namespace {
 
@@ -95,125 +94,24 @@ void check_idle(session_actor* self) {
                      tick_atom::value);
 }
 
-/// Why the spec's fields have the wrong types ("" if none): text fields must
-/// be strings, `split_every` an integer; unknown fields are left alone.
-std::string spec_type_problem(const nlohmann::json& spec) {
-  for (const char* key :
-       {"data", "template", "format", "data_format", "sort_by", "group_by", "name"})
-    if (spec.contains(key) && !spec[key].is_string())
-      return std::string{"submit: field '"} + key + "' must be a string, not " +
-             spec[key].type_name();
-  if (spec.contains("split_every") && !spec["split_every"].is_number_integer())
-    return std::string{"submit: field 'split_every' must be an integer, not "} +
-           spec["split_every"].type_name();
-  return {};
-}
-
 caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
   auto& st = self->state;
   auto spec = nlohmann::json::parse(spec_json, nullptr, false);
-  if (!spec.is_object()) return refused("submit: the job spec is not a JSON object");
-  if (auto problem = spec_type_problem(spec); !problem.empty()) return refused(problem);
-  auto data_name = spec.value("data", "");
-  auto template_name = spec.value("template", "");
-  auto data_path = fs::path(st.upload_dir) / data_name;
-  auto template_path = fs::path(st.upload_dir) / template_name;
-  if (!safe_name(data_name) || !fs::is_regular_file(data_path))
-    return refused("submit: no data file was uploaded");
-  if (!safe_name(template_name) || !fs::is_regular_file(template_path))
-    return refused("submit: no template was uploaded");
-  auto format_name = spec.value("format", "pdf");
-  auto format = document::parse_output_format(format_name);
-  if (!format) return refused("unknown format '" + format_name + "' (use pdf, txt or html)");
-  auto data_format_name = spec.value("data_format", "");
-  std::optional<document::data_format> data_format =
-      data_format_name.empty() ? document::data_format_from_extension(data_name)
-                               : document::parse_data_format(data_format_name);
-  if (!data_format)
-    return refused(data_name +
-                   ": unknown data format (use .csv, .tsv, .ndjson, .jsonl, .json or .xml, or "
-                   "--data-format)");
-  if (fs::file_size(data_path) == 0) return refused(data_name + ": the data file is empty");
-  document::data_options data;
   try {
-    auto given = spec.find("data_options");
-    if (given != spec.end()) data = document::data_options_from_json(*given);
-  } catch (const std::invalid_argument& e) {
-    return refused(std::string{"submit: "} + e.what());
-  }
-  if (auto problem = document::check_data_options(data); !problem.empty())
-    return refused(data_name + ": " + problem);
-  try {
-    document::template_engine engine(document::template_escape_for(*format),
-                                     template_limits_of(st.ctx.settings->jobs));
-    engine.compile_file(template_path);
-  } catch (const document::template_error& e) {
-    return refused(e.what());
-  }
-  job_options options;
-  options.name = spec.value("name", fs::path(template_name).stem().string());
-  if (!safe_name(options.name)) options.name = "job";
-  options.sort_by = spec.value("sort_by", "");
-  options.group_by = spec.value("group_by", "");
-  options.split_every = spec.value("split_every", int64_t{0});
-  if (options.split_every < 0) return refused("split_every must be positive");
-  try {
-    storage::new_job job;
-    job.format = std::string{document::to_string(*format)};
-    job.data_format = document::to_string(*data_format);
-    // The data options ride along in the job's options, under "data" (the mapper reads them).
-    auto stored = nlohmann::json::parse(to_json(options));
-    stored["data"] = document::to_json(data);
-    job.options_json = stored.dump();
-    // The row, the inputs in the job's folder (and its resources, submit --resources,
-    // checked as they were uploaded) and their paths commit together: no scheduler can
-    // take a job whose inputs are not in place yet (job_store.hpp).
-    const auto root = st.ctx.files_root();
-    const fs::path uploaded_resources = filestore::upload_resources_dir(root, st.upload_token);
-    std::vector<fs::path> inputs;  // where each uploaded file is now
-    for (const auto& entry : fs::directory_iterator(st.upload_dir))
-      if (entry.path() != uploaded_resources) inputs.push_back(entry.path());
-    fs::path resources_at = fs::is_directory(uploaded_resources) ? uploaded_resources : fs::path{};
-    auto place = [&](int64_t id) {
-      // One component at a time, never through a link planted below the root.
-      filestore::make_directories(root, filestore::input_dir_below_root(id));
-      const fs::path input = filestore::input_dir(root, id);
-      for (auto& from : inputs) {
-        auto to = input / from.filename();
-        if (from != to) fs::rename(from, to);
-        from = to;
-      }
-      if (!resources_at.empty()) {
-        auto to = filestore::resources_dir(root, id);
-        if (resources_at != to) fs::rename(resources_at, to);
-        resources_at = to;
-      }
-      return storage::job_store::input_paths{(input / template_name).string(),
-                                             (input / data_name).string()};
-    };
-    int64_t id = 0;
-    try {
-      id = st.store->create_job(job, place);
-    } catch (...) {
-      // Nothing was created: the inputs go back to the upload area for another try.
-      std::error_code ec;
-      for (const auto& at : inputs)
-        if (at.parent_path() != fs::path(st.upload_dir))
-          fs::rename(at, fs::path(st.upload_dir) / at.filename(), ec);
-      if (!resources_at.empty() && resources_at != uploaded_resources)
-        fs::rename(resources_at, uploaded_resources, ec);
-      throw;
-    }
+    // The checks and the job's creation are shared with the REST API (job_submission.hpp).
+    auto job = planning::submit_job(*st.ctx.settings, *st.store, st.upload_dir, spec);
     st.uploaded = 0;  // the upload area is empty again
     st.resource_bytes = 0;
     st.resource_files = 0;
     // On the master the scheduler is told at once; on an extension the job is a
     // queued row, which the master's scheduler adopts within a second.
-    if (st.scheduler) self->send(st.scheduler, submitted_atom::value, id, job.options_json);
-    spdlog::info("job {} submitted by {} ({}, {}){}", id, sanitised(st.client_name),
-                 sanitised(data_name), job.format,
+    if (st.scheduler) self->send(st.scheduler, submitted_atom::value, job.id, job.options_json);
+    spdlog::info("job {} submitted by {} ({}, {}){}", job.id, sanitised(st.client_name),
+                 sanitised(job.data_name), job.format,
                  st.scheduler ? "" : "; the master takes it from the database");
-    return id;
+    return job.id;
+  } catch (const planning::submission_refused& e) {
+    return refused(e.what());
   } catch (const std::exception& e) {
     return failure(std::string{"submit: "} + e.what());
   }

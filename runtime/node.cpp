@@ -9,12 +9,17 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "actors/actors.hpp"
 #include "actors/cleanup.hpp"
+#include "actors/http/routes.hpp"
+#include "actors/http/server.hpp"
+#include "actors/http_bridge.hpp"
+#include "actors/trust/auth.hpp"
 #include "actors/inspector.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/transport.hpp"
@@ -24,6 +29,7 @@
 #include "runtime/signal_waiter.hpp"
 #include "runtime/storage_spec.hpp"
 #include "storage/database.hpp"
+#include "storage/filestore/layout.hpp"
 #include "storage/master_store.hpp"
 #include "storage/storage_error.hpp"
 #include "weft/version.hpp"
@@ -354,6 +360,58 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
                  : m == mode::standby ? ", a standby master candidate"
                                       : "");
 
+    // The REST API (docs/api.md), on its own threads; declared after the actor
+    // system so that it stops before the system does.
+    std::unique_ptr<actors::http_bridge> bridge;
+    std::unique_ptr<http::work_pool> http_work;
+    std::unique_ptr<http::server> api;
+    if (self.http_listen.port != 0) {
+      bridge = std::make_unique<actors::http_bridge>(sys, ctx, inspector, scheduler);
+      spawned.push_back(bridge->actor());
+      http_work = std::make_unique<http::work_pool>(4);
+      http::api_context api_ctx;
+      api_ctx.settings = &s;
+      api_ctx.db = &db;
+      api_ctx.work = http_work.get();
+      api_ctx.link = bridge.get();
+      http::server_options o;
+      o.host = self.http_listen.host;
+      o.port = self.http_listen.port;
+      const auto files = s.node_tls(self);
+      o.tls = files.enabled();
+      o.cert_file = files.cert_file;
+      o.key_file = files.key_file;
+      o.threads = s.http.threads;
+      o.max_requests = s.http.max_requests;
+      o.max_body_size = s.http.max_body_size;
+      o.max_upload_size = s.limits.max_upload_size;
+      o.header_timeout = s.http.header_timeout;
+      o.body_timeout = s.http.body_timeout;
+      http::server_hooks hooks;
+      storage::database* database = &db;
+      hooks.authenticate = [database](const std::string& bearer) {
+        return http::authenticate(*database, bearer);
+      };
+      hooks.new_upload_dir = [root = s.files.root] {
+        auto dir = filestore::upload_dir(root, "http-" + trust::make_nonce().substr(0, 16));
+        std::filesystem::create_directories(dir);
+        return dir;
+      };
+      api = std::make_unique<http::server>(o, http::make_routes(api_ctx), hooks, *http_work);
+      try {
+        auto http_port = api->start();
+        spdlog::info("node '{}' serves its HTTP API on {}:{} ({})", self.name, o.host, http_port,
+                     o.tls ? "HTTPS" : "plain HTTP");
+      } catch (const std::exception& e) {
+        spdlog::error("node.http_listen: {}", e.what());
+        out.code = exit_failure;
+        keeper.reset();
+        sys.middleman().close(*port);
+        stop_all();
+        return out;
+      }
+    }
+
     int sig = signals.wait();
     const bool stop = !(sig == SIGUSR1 && requested_exit_code() == -1 && change.requested());
     if (stop) {
@@ -371,6 +429,7 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
         spdlog::warn("taking over as the master with scheduler lease token {}: {}", *out.token,
                      out.reason);
     }
+    if (api) api->stop();
     keeper.reset();  // no renewal or take-over while the actors stop
     sys.middleman().close(*port);
     stop_all();

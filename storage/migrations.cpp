@@ -197,6 +197,20 @@ std::vector<migration> build_migrations() {
                        "id {id}, event {word} NOT NULL, node {key} NOT NULL, "
                        "token {bigint} NOT NULL, at {ts} NOT NULL, reason {text} NULL",
                        {{"master_history_at", "at"}})});
+  // The REST API (docs/api.md): bearer tokens, stored only as the SHA-256 of the token, and
+  // the Idempotency-Key of each job a token submitted (kept 24 h).
+  all.push_back(
+      {8, "api tokens and idempotency keys",
+       join({
+           table("api_tokens",
+                 "id {id}, name {key} NOT NULL, token_hash {key} NOT NULL, "
+                 "scope {word} NOT NULL, created_at {ts} NOT NULL, expires_at {ts} NULL, "
+                 "revoked_at {ts} NULL",
+                 {{"api_tokens_hash", "token_hash"}, {"api_tokens_name", "name"}}),
+           table("api_idempotency",
+                 "token_id {bigint} NOT NULL, idem_key {key} NOT NULL, job_id {bigint} NOT NULL, "
+                 "created_at {ts} NOT NULL, PRIMARY KEY (token_id, idem_key)"),
+       })});
   return all;
 }
 

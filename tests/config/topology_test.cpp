@@ -170,6 +170,8 @@ BOOST_AUTO_TEST_CASE(describe_writes_valid_toml_with_every_known_key) {
       // Without [tls] its keys are not shown, nor a node's own TLS files when it has none.
       if (k.table == "tls" && !parsed["tls"]["ca_file"]) continue;
       if (k.table == "node" && k.key.rfind("tls_", 0) == 0 && !parsed["tls"]["ca_file"]) continue;
+      // An unset http_listen (no REST API, the fixtures' case) is not shown.
+      if (k.table == "node" && k.key == "http_listen") continue;
       const auto path = k.table == "node" ? std::string("node[0].") + std::string(k.key)
                                           : std::string(k.table) + "." + std::string(k.key);
       BOOST_TEST(static_cast<bool>(parsed.at_path(path)), "missing " << path);
