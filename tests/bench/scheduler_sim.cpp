@@ -95,20 +95,19 @@ void ask(sim_engine_actor* self) {
   // The large job is the oldest and may use every merge engine: an ask made
   // while it has more batches queued than there are merge engines is answered
   // with one of them at once, whatever the others do. Its wait is the scheduler's.
-  st.busy = st.type == engine_type::merge &&
-            st.sh->store->queued_large.load() > st.sh->merge_engines;
+  st.busy =
+      st.type == engine_type::merge && st.sh->store->queued_large.load() > st.sh->merge_engines;
   auto poll = st.has_last
                   ? self->request(st.scheduler, std::chrono::seconds(30), done_atom::value, st.id,
                                   st.job, engine_type_atom(st.type), st.batch_no, st.attempt, true)
                   : self->request(st.scheduler, std::chrono::seconds(30), want_atom::value, st.id);
   st.has_last = false;
-  poll.then(
-      [=](batch_atom, int64_t job, caf::atom_value type, int32_t batch_no, int32_t attempt,
-          int64_t, int64_t) { granted(self, job, type, batch_no, attempt); },
-      [=](caf::error& err) {
-        if (weft_error_of(err) != weft_error::no_work) ++self->state.sh->errors;
-        ask(self);  // the long poll ended (or an error, counted): ask again
-      });
+  poll.then([=](batch_atom, int64_t job, caf::atom_value type, int32_t batch_no, int32_t attempt,
+                int64_t, int64_t) { granted(self, job, type, batch_no, attempt); },
+            [=](caf::error& err) {
+              if (weft_error_of(err) != weft_error::no_work) ++self->state.sh->errors;
+              ask(self);  // the long poll ended (or an error, counted): ask again
+            });
 }
 
 caf::behavior sim_engine(sim_engine_actor* self, engine_state init) {
@@ -250,9 +249,7 @@ sim_result run_simulation(const sim_options& o) {
           driver->send(scheduler, mapped_atom::value, job++, o.small_records);
         r.jobs = static_cast<int>(job - 1);
         ready = wait_until(
-            [&] {
-              return sh->store->jobs_done.load() + sh->store->jobs_failed.load() == r.jobs;
-            },
+            [&] { return sh->store->jobs_done.load() + sh->store->jobs_failed.load() == r.jobs; },
             deadline);
       }
       auto t1 = clock_type::now();
@@ -286,20 +283,22 @@ sim_result run_simulation(const sim_options& o) {
       r.rss_peak_mb = peak_rss_mb();
       if (!ready)
         r.error = sh->registered.load() < r.engines ? "not every engine registered in time"
-                                                     : "the jobs did not finish in time";
+                                                    : "the jobs did not finish in time";
       else if (sh->store->jobs_failed.load() > 0)
         r.error = std::to_string(sh->store->jobs_failed.load()) + " jobs did not end done";
       else if (r.duplicates > 0)
         r.error = std::to_string(r.duplicates) + " batches handed out twice";
       else if (r.grants != r.batches || static_cast<int64_t>(sh->granted.size()) != r.batches)
-        r.error = std::to_string(r.grants) + " grants for " + std::to_string(r.batches) +
-                  " batches";
+        r.error =
+            std::to_string(r.grants) + " grants for " + std::to_string(r.batches) + " batches";
       else if (sh->errors.load() > 0)
         r.error = std::to_string(sh->errors.load()) + " engine errors";
       else if (sh->store->unexpected.load() > 0)
         r.error = "the store got messages it does not know";
       else
         r.ok = true;
+      if (o.report) o.report(r);
+      if (!ready && o.abandon_on_deadline) std::quick_exit(1);
     }  // the actor system waits for every actor here
   } catch (const std::exception& e) {
     r.ok = false;

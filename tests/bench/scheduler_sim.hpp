@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,12 @@ struct sim_options {
   std::chrono::microseconds store_max{2000};   ///< uniform in [min, max]
   std::chrono::seconds deadline{600};          ///< the run fails past this
   std::chrono::milliseconds sample_every{10};  ///< mailbox depth sampling
+  /// Called with the figures before the actor system is torn down. A saturated
+  /// scheduler can take minutes to work off its mailbox at shutdown: with
+  /// `abandon_on_deadline`, a run past its deadline ends the process
+  /// (std::quick_exit(1)) right after `report` instead.
+  std::function<void(const struct sim_result&)> report;
+  bool abandon_on_deadline = false;
 };
 
 struct sim_result {
@@ -45,10 +52,10 @@ struct sim_result {
   std::string error;  ///< why not ok
   int engines = 0;
   int jobs = 0;
-  int64_t batches = 0;      ///< merge batches and weave segments the scheduler cut
-  int64_t grants = 0;       ///< batches handed out (decisions)
-  int64_t duplicates = 0;   ///< batches handed out more than once (must be 0)
-  double seconds = 0;       ///< first job arrives → last job done
+  int64_t batches = 0;     ///< merge batches and weave segments the scheduler cut
+  int64_t grants = 0;      ///< batches handed out (decisions)
+  int64_t duplicates = 0;  ///< batches handed out more than once (must be 0)
+  double seconds = 0;      ///< first job arrives → last job done
   double decisions_per_s = 0;
   /// Grant latency (engine asks → batch handed out), µs, over the merge asks
   /// made while the large job (the oldest, allowed every merge engine) had
@@ -61,8 +68,8 @@ struct sim_result {
   int64_t mailbox_max = 0;
   double mailbox_mean = 0;
   int64_t mailbox_samples = 0;
-  double rss_peak_mb = 0;   ///< the whole process's peak RSS (VmHWM)
-  double register_s = 0;    ///< time for every engine to register (store included)
+  double rss_peak_mb = 0;  ///< the whole process's peak RSS (VmHWM)
+  double register_s = 0;   ///< time for every engine to register (store included)
 };
 
 /// Runs one simulation; never throws (a failure is in `error`).

@@ -72,16 +72,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "weft_scheduler_sim: %s\n", e.what());
     return 2;
   }
+  o.abandon_on_deadline = true;
+  o.report = [&o](const weft::bench::sim_result& r) {
+    std::printf(
+        "| %d | %d | %lld | %lld | %.2f | %.0f | %.0f | %.0f | %lld | %.0f / %.0f | %lld | %.1f | "
+        "%.0f | %s |\n",
+        o.nodes, r.engines, static_cast<long long>(o.records), static_cast<long long>(r.batches),
+        r.seconds, r.decisions_per_s, r.p50_us, r.p99_us, static_cast<long long>(r.latency_samples),
+        r.all_p50_us, r.all_p99_us, static_cast<long long>(r.mailbox_max), r.mailbox_mean,
+        r.rss_peak_mb, r.ok ? "yes" : ("NO: " + r.error).c_str());
+    std::fflush(stdout);
+    std::fprintf(stderr, "register %.2f s, mailbox samples %lld\n", r.register_s,
+                 static_cast<long long>(r.mailbox_samples));
+  };
   auto r = weft::bench::run_simulation(o);
-  std::printf(
-      "| %d | %d | %lld | %lld | %.2f | %.0f | %.0f | %.0f | %lld | %.0f / %.0f | %lld | %.1f | "
-      "%.0f | %s |\n",
-      o.nodes, r.engines, static_cast<long long>(o.records), static_cast<long long>(r.batches),
-      r.seconds, r.decisions_per_s, r.p50_us, r.p99_us, static_cast<long long>(r.latency_samples),
-      r.all_p50_us, r.all_p99_us, static_cast<long long>(r.mailbox_max), r.mailbox_mean,
-      r.rss_peak_mb, r.ok ? "yes" : ("NO: " + r.error).c_str());
-  std::fflush(stdout);
-  std::fprintf(stderr, "register %.2f s, mailbox samples %lld\n", r.register_s,
-               static_cast<long long>(r.mailbox_samples));
   return r.ok ? 0 : 1;
 }

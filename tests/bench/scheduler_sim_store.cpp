@@ -36,9 +36,7 @@ caf::behavior sim_store(caf::event_based_actor* self, std::shared_ptr<sim_store_
     std::uniform_int_distribution<int64_t> d(lo.count(), std::max(lo.count(), hi.count()));
     std::this_thread::sleep_for(std::chrono::microseconds(d(m->rng)));
   };
-  auto rows = [] {
-    return job_rows_ptr{std::make_shared<const std::vector<storage::job_row>>()};
-  };
+  auto rows = [] { return job_rows_ptr{std::make_shared<const std::vector<storage::job_row>>()}; };
   self->set_default_handler(
       [c](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
         ++c->unexpected;
@@ -46,16 +44,22 @@ caf::behavior sim_store(caf::event_based_actor* self, std::shared_ptr<sim_store_
       });
   return {
       // Nothing unfinished and nothing queued: the jobs arrive as (mapped …).
-      [=](adopt_atom) { db(); return rows(); },
-      [=](load_atom) { db(); return rows(); },
+      [=](adopt_atom) {
+        db();
+        return rows();
+      },
+      [=](load_atom) {
+        db();
+        return rows();
+      },
       [=](open_batches_atom, int64_t, phase) {
         db();
         return caf::make_message(
             batch_rows_ptr{std::make_shared<const std::vector<storage::batch_row>>()}, int32_t{0},
             int32_t{0});
       },
-      [=](save_mapping_atom, int64_t job, int64_t, batch_rows_ptr batches,
-          batch_rows_ptr segments, const std::string&) {
+      [=](save_mapping_atom, int64_t job, int64_t, batch_rows_ptr batches, batch_rows_ptr segments,
+          const std::string&) {
         db();
         m->jobs[job] = job_state::merging;
         c->batches += static_cast<int64_t>(batches->size() + segments->size());

@@ -3,9 +3,9 @@
 // three classes ends done, and the measurements exist.
 
 #define BOOST_TEST_MODULE scheduler_sim_test
-#include <boost/test/unit_test.hpp>
-
 #include "tests/bench/scheduler_sim.hpp"
+
+#include <boost/test/unit_test.hpp>
 
 BOOST_AUTO_TEST_CASE(every_batch_is_handed_out_once_on_eight_nodes) {
   weft::bench::sim_options o;
