@@ -3,7 +3,8 @@
 // matrix.
 //
 //   weft_scheduler_sim [--nodes N] [--merge M] [--weaver W] [--records R]
-//                      [--work-us U] [--store-us LO-HI] [--header]
+//                      [--medium-jobs 8] [--small-jobs 32] [--work-us U]
+//                      [--store-us LO-HI] [--deadline-s S] [--header]
 
 #include <cstdio>
 #include <cstdlib>
@@ -53,6 +54,10 @@ int main(int argc, char** argv) {
         o.weaver_per_node = static_cast<int>(number(a, v));
       else if (a == "--records")
         o.records = number(a, v);
+      else if (a == "--medium-jobs")
+        o.medium_jobs = static_cast<int>(number(a, v));
+      else if (a == "--small-jobs")
+        o.small_jobs = static_cast<int>(number(a, v));
       else if (a == "--work-us")
         o.work = std::chrono::microseconds(number(a, v));
       else if (a == "--deadline-s")
