@@ -1,0 +1,310 @@
+// Scale by simulation (scheduler_sim.hpp): engines, the mailbox sampler and
+// the driver.
+
+#include "tests/bench/scheduler_sim.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <caf/all.hpp>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <tuple>
+
+#include "actors/errors.hpp"
+#include "actors/planning/scheduling_policy.hpp"
+#include "actors/protocol.hpp"
+#include "actors/scheduler.hpp"
+#include "config/settings.hpp"
+#include "tests/bench/scheduler_sim_store.hpp"
+
+namespace weft::bench {
+
+namespace {
+
+using namespace weft::actors;
+using planning::engine_type;
+using clock_type = std::chrono::steady_clock;
+
+/// What the engines and the sampler share with the driver.
+struct sim_shared {
+  std::shared_ptr<sim_store_counters> store;
+  int merge_engines = 0;
+  std::atomic<int64_t> registered{0};
+  std::atomic<int64_t> grants{0};
+  std::atomic<int64_t> errors{0};
+  std::mutex mx;  ///< guards what follows
+  std::set<std::tuple<int64_t, int, int32_t>> granted;
+  int64_t duplicates = 0;
+  std::vector<double> busy_us;  ///< grant latency of the asks marked busy
+  std::vector<double> all_us;   ///< every grant's latency
+  std::vector<int64_t> depths;  ///< sampled mailbox depths
+};
+
+struct engine_state {
+  std::string id;
+  std::string node;
+  engine_type type = engine_type::merge;
+  bool local = false;
+  caf::actor scheduler;
+  std::chrono::microseconds work{0};
+  std::shared_ptr<sim_shared> sh;
+  bool has_last = false;
+  int64_t job = 0;
+  int32_t batch_no = 0, attempt = 0;
+  clock_type::time_point asked;
+  bool busy = false;  ///< asked while the large job queued more batches than merge engines
+};
+
+using sim_engine_actor = caf::stateful_actor<engine_state>;
+
+void ask(sim_engine_actor* self);
+
+void granted(sim_engine_actor* self, int64_t job, caf::atom_value type_atom, int32_t batch_no,
+             int32_t attempt) {
+  auto& st = self->state;
+  double us = std::chrono::duration<double, std::micro>(clock_type::now() - st.asked).count();
+  auto type = engine_type_of(type_atom);
+  {
+    std::lock_guard<std::mutex> lock(st.sh->mx);
+    if (!st.sh->granted.emplace(job, type ? static_cast<int>(*type) : -1, batch_no).second)
+      ++st.sh->duplicates;
+    st.sh->all_us.push_back(us);
+    if (st.busy) st.sh->busy_us.push_back(us);
+  }
+  ++st.sh->grants;
+  if (job == 1 && type == engine_type::merge) --st.sh->store->queued_large;
+  if (!type || *type != st.type) ++st.sh->errors;
+  st.has_last = true;
+  st.job = job;
+  st.batch_no = batch_no;
+  st.attempt = attempt;
+  if (st.work.count() > 0)
+    self->delayed_send(self, st.work, work_done_atom::value);
+  else
+    ask(self);
+}
+
+/// Asks like actors/engine.cpp: a finished batch is reported with the poll for
+/// the next one.
+void ask(sim_engine_actor* self) {
+  auto& st = self->state;
+  st.asked = clock_type::now();
+  // The large job is the oldest and may use every merge engine: an ask made
+  // while it has more batches queued than there are merge engines is answered
+  // with one of them at once, whatever the others do. Its wait is the scheduler's.
+  st.busy =
+      st.type == engine_type::merge && st.sh->store->queued_large.load() > st.sh->merge_engines;
+  auto poll = st.has_last
+                  ? self->request(st.scheduler, std::chrono::seconds(30), done_atom::value, st.id,
+                                  st.job, engine_type_atom(st.type), st.batch_no, st.attempt, true)
+                  : self->request(st.scheduler, std::chrono::seconds(30), want_atom::value, st.id);
+  st.has_last = false;
+  poll.then([=](batch_atom, int64_t job, caf::atom_value type, int32_t batch_no, int32_t attempt,
+                int64_t, int64_t) { granted(self, job, type, batch_no, attempt); },
+            [=](caf::error& err) {
+              if (weft_error_of(err) != weft_error::no_work) ++self->state.sh->errors;
+              ask(self);  // the long poll ended (or an error, counted): ask again
+            });
+}
+
+caf::behavior sim_engine(sim_engine_actor* self, engine_state init) {
+  self->state = std::move(init);
+  self->request(self->state.scheduler, std::chrono::seconds(120), register_atom::value,
+                self->state.id, engine_type_atom(self->state.type), self->state.node,
+                self->state.local, caf::actor{self})
+      .then(
+          [=](bool ok) {
+            if (!ok) ++self->state.sh->errors;
+            ++self->state.sh->registered;
+            ask(self);
+          },
+          [=](caf::error&) { ++self->state.sh->errors; });
+  return {[=](work_done_atom) { ask(self); }};
+}
+
+/// Samples the scheduler's mailbox depth with its (inspect) request.
+caf::behavior sampler(caf::event_based_actor* self, caf::actor scheduler,
+                      std::shared_ptr<sim_shared> sh, std::chrono::milliseconds every) {
+  self->send(self, tick_atom::value);
+  return {[=](tick_atom) {
+    self->request(scheduler, std::chrono::seconds(60), inspect_atom::value)
+        .then(
+            [=](int64_t depth) {
+              {
+                std::lock_guard<std::mutex> lock(sh->mx);
+                sh->depths.push_back(depth);
+              }
+              self->delayed_send(self, every, tick_atom::value);
+            },
+            [=](caf::error&) { self->delayed_send(self, every, tick_atom::value); });
+  }};
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+double peak_rss_mb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
+
+config::settings topology(const sim_options& o) {
+  config::settings s;
+  for (int i = 0; i < o.nodes; ++i) {
+    config::node_settings n;
+    n.name = i == 0 ? "master" : "n" + std::to_string(i);
+    n.role = i == 0 ? config::node_role::master : config::node_role::extension;
+    n.merge_engines = o.merge_per_node;
+    n.weaver_engines = o.weaver_per_node;
+    s.nodes.push_back(n);
+  }
+  s.self = 0;
+  // A large job may use every engine of the cluster (an operator of 256 nodes
+  // would set this); medium jobs keep the default.
+  s.scheduler.merge.parallel_large = o.nodes * o.merge_per_node;
+  s.scheduler.weaver.parallel_large = o.nodes * o.weaver_per_node;
+  s.scheduler.merge.additional_engine_every = 0;  // not one engine per 100 records
+  s.scheduler.weaver.additional_engine_every = 0;
+  return s;
+}
+
+template <class Pred>
+bool wait_until(Pred pred, clock_type::time_point deadline) {
+  while (!pred()) {
+    if (clock_type::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+}  // namespace
+
+sim_result run_simulation(const sim_options& o) {
+  sim_result r;
+  try {
+    spdlog::set_level(spdlog::level::err);  // not the capacity notes
+    auto settings = topology(o);
+    caf::actor_system_config cfg;
+    cfg.set("logger.file-verbosity", caf::atom("quiet"));
+    cfg.set("logger.console-verbosity", caf::atom("quiet"));
+    register_weft_errors(cfg);
+    auto sh = std::make_shared<sim_shared>();
+    sh->store = std::make_shared<sim_store_counters>();
+    sh->merge_engines = o.nodes * o.merge_per_node;
+    r.engines = o.nodes * (o.merge_per_node + o.weaver_per_node);
+    {
+      caf::actor_system sys{cfg};
+      node_context ctx;
+      ctx.settings = &settings;
+      auto store = spawn_sim_store(sys, sh->store, o.store_min, o.store_max);
+      auto scheduler = spawn_scheduler(sys, ctx, store);
+      auto deadline = clock_type::now() + o.deadline;
+      auto t_reg = clock_type::now();
+      std::vector<caf::actor> engines;
+      for (int n = 0; n < o.nodes; ++n)
+        for (auto type : {engine_type::merge, engine_type::weaver}) {
+          int count = type == engine_type::merge ? o.merge_per_node : o.weaver_per_node;
+          for (int i = 0; i < count; ++i) {
+            engine_state e;
+            e.node = settings.nodes[static_cast<std::size_t>(n)].name;
+            e.id = planning::engine_id(e.node, type, i);
+            e.type = type;
+            e.local = n == 0;
+            e.scheduler = scheduler;
+            e.work = o.work;
+            e.sh = sh;
+            engines.push_back(sys.spawn(sim_engine, std::move(e)));
+          }
+        }
+      auto sampler_actor = sys.spawn(sampler, scheduler, sh, o.sample_every);
+      bool ready = wait_until(
+          [&] {
+            return sh->registered.load() == r.engines && sh->store->registers.load() == r.engines;
+          },
+          deadline);
+      r.register_s = std::chrono::duration<double>(clock_type::now() - t_reg).count();
+      {
+        std::lock_guard<std::mutex> lock(sh->mx);
+        sh->depths.clear();  // measure the jobs, not the registration
+      }
+      auto t0 = clock_type::now();
+      if (ready) {
+        // Every job arrives at once, as its mapper reports it mapped.
+        caf::scoped_actor driver{sys};
+        int64_t job = 1;
+        driver->send(scheduler, mapped_atom::value, job++, o.records);
+        for (int i = 0; i < o.medium_jobs; ++i)
+          driver->send(scheduler, mapped_atom::value, job++, o.medium_records);
+        for (int i = 0; i < o.small_jobs; ++i)
+          driver->send(scheduler, mapped_atom::value, job++, o.small_records);
+        r.jobs = static_cast<int>(job - 1);
+        ready = wait_until(
+            [&] { return sh->store->jobs_done.load() + sh->store->jobs_failed.load() == r.jobs; },
+            deadline);
+      }
+      auto t1 = clock_type::now();
+      r.seconds = std::chrono::duration<double>(t1 - t0).count();
+      // Stop: the scheduler obeys an anonymous exit only while the node stops.
+      ctx.stopping->store(true);
+      caf::anon_send_exit(sampler_actor, caf::exit_reason::user_shutdown);
+      for (auto& e : engines) caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(scheduler, caf::exit_reason::user_shutdown);
+      engines.clear();
+      scheduler = caf::actor{};
+      store = caf::actor{};
+      sampler_actor = caf::actor{};
+      std::lock_guard<std::mutex> lock(sh->mx);
+      r.batches = sh->store->batches.load();
+      r.grants = sh->grants.load();
+      r.duplicates = sh->duplicates;
+      r.decisions_per_s = r.seconds > 0 ? static_cast<double>(r.grants) / r.seconds : 0;
+      r.p50_us = percentile(sh->busy_us, 0.5);
+      r.p99_us = percentile(sh->busy_us, 0.99);
+      r.max_us = percentile(sh->busy_us, 1.0);
+      r.latency_samples = static_cast<int64_t>(sh->busy_us.size());
+      r.all_p50_us = percentile(sh->all_us, 0.5);
+      r.all_p99_us = percentile(sh->all_us, 0.99);
+      r.mailbox_samples = static_cast<int64_t>(sh->depths.size());
+      for (auto d : sh->depths) {
+        r.mailbox_max = std::max(r.mailbox_max, d);
+        r.mailbox_mean += static_cast<double>(d);
+      }
+      if (!sh->depths.empty()) r.mailbox_mean /= static_cast<double>(sh->depths.size());
+      r.rss_peak_mb = peak_rss_mb();
+      if (!ready)
+        r.error = sh->registered.load() < r.engines ? "not every engine registered in time"
+                                                    : "the jobs did not finish in time";
+      else if (sh->store->jobs_failed.load() > 0)
+        r.error = std::to_string(sh->store->jobs_failed.load()) + " jobs did not end done";
+      else if (r.duplicates > 0)
+        r.error = std::to_string(r.duplicates) + " batches handed out twice";
+      else if (r.grants != r.batches || static_cast<int64_t>(sh->granted.size()) != r.batches)
+        r.error =
+            std::to_string(r.grants) + " grants for " + std::to_string(r.batches) + " batches";
+      else if (sh->errors.load() > 0)
+        r.error = std::to_string(sh->errors.load()) + " engine errors";
+      else if (sh->store->unexpected.load() > 0)
+        r.error = "the store got messages it does not know";
+      else
+        r.ok = true;
+      if (o.report) o.report(r);
+      if (!ready && o.abandon_on_deadline) std::quick_exit(1);
+    }  // the actor system waits for every actor here
+  } catch (const std::exception& e) {
+    r.ok = false;
+    r.error = e.what();
+  }
+  return r;
+}
+
+}  // namespace weft::bench
