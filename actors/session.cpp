@@ -16,6 +16,7 @@
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
 #include "actors/job_limits.hpp"
+#include "actors/planning/callback_url.hpp"
 #include "actors/planning/job_json.hpp"
 #include "actors/protocol.hpp"
 #include "actors/trust/auth.hpp"
@@ -95,7 +96,7 @@ void check_idle(session_actor* self) {
 /// be strings, `split_every` an integer; unknown fields are left alone.
 std::string spec_type_problem(const nlohmann::json& spec) {
   for (const char* key :
-       {"data", "template", "format", "data_format", "sort_by", "group_by", "name"})
+       {"data", "template", "format", "data_format", "sort_by", "group_by", "name", "callback_url"})
     if (spec.contains(key) && !spec[key].is_string())
       return std::string{"submit: field '"} + key + "' must be a string, not " +
              spec[key].type_name();
@@ -153,6 +154,12 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
   options.group_by = spec.value("group_by", "");
   options.split_every = spec.value("split_every", int64_t{0});
   if (options.split_every < 0) return refused("split_every must be positive");
+  options.callback_url = spec.value("callback_url", "");
+  if (!options.callback_url.empty())
+    if (auto problem = planning::callback_url_problem(options.callback_url,
+                                                      st.ctx.settings->webhooks.allowed_hosts);
+        !problem.empty())
+      return refused("submit: " + problem);
   try {
     storage::new_job job;
     job.format = std::string{document::to_string(*format)};

@@ -430,6 +430,7 @@ settings load(const std::string& path, const std::optional<std::string>& node_na
   read_plain_table(root, s, "log");
   read_plain_table(root, s, "limits");
   read_plain_table(root, s, "jobs");
+  read_plain_table(root, s, "webhooks");
   read_tls(root, s);
 
   const auto entries = read_nodes(root);

@@ -19,8 +19,11 @@
 #include "config/advice.hpp"
 #include "runtime/exit_code.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/node_metrics.hpp"
+#include "runtime/service_notify.hpp"
 #include "runtime/signal_waiter.hpp"
 #include "runtime/storage_spec.hpp"
+#include "runtime/webhook_dispatcher.hpp"
 #include "storage/database.hpp"
 #include "storage/storage_error.hpp"
 #include "weft/version.hpp"
@@ -109,6 +112,11 @@ int run_node(const config::settings& s) {
     return exit_failure;
   }
 
+  register_node_metrics(*db, s);
+  // The master delivers the webhooks of jobs that ended (docs/operations.md "Webhooks").
+  std::optional<webhook_dispatcher> webhooks;
+  if (self.role == config::node_role::master) webhooks.emplace(*db, s);
+
   int code = exit_ok;
   {
     // Declared before the actor system, so it outlives the system's destructor.
@@ -174,11 +182,14 @@ int run_node(const config::settings& s) {
     }
     spdlog::info("node '{}' listening on {}:{} ({})", self.name, self.listen.host, *port,
                  tls ? "mutual TLS" : "plain TCP, loopback only");
+    notify_ready("node '" + self.name + "' serving on " + self.listen.host + ":" +
+                 std::to_string(*port));
 
     int sig = signals.wait();
     if (sig == SIGUSR1) code = requested_exit_code();
     spdlog::info("stopping node '{}' ({})", self.name,
                  sig == SIGUSR1 ? "requested" : strsignal(sig));
+    notify_stopping("stopping node '" + self.name + "'");
     sys.middleman().close(*port);
     stop_all();
   }

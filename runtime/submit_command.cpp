@@ -155,6 +155,7 @@ int submit_on(client& c, const submit_args& a, const std::vector<std::string>& p
                       {"sort_by", a.sort_by},        {"group_by", a.group_by},
                       {"split_every", a.split_every}};
   if (!a.name.empty()) spec["name"] = a.name;
+  if (!a.callback_url.empty()) spec["callback_url"] = a.callback_url;
   spec["data_options"] = document::to_json(data_options_of(a));
   auto submitted = std::chrono::steady_clock::now();
   auto id = c.submit(spec.dump());
@@ -245,6 +246,8 @@ void add_submit_options(CLI::App& app, submit_args& a) {
   app.add_option("--sort-by", a.sort_by, "sort documents by this field");
   app.add_option("--group-by", a.group_by, "a new output file whenever this field changes");
   app.add_option("--split-every", a.split_every, "documents per output file");
+  app.add_option("--callback-url", a.callback_url,
+                 "POST the job's status here when it ends (http/https; signed, retried)");
   app.add_option("--name", a.name, "base name of the output files");
   app.add_flag("--wait", a.wait, "show progress until the job is finished");
   app.add_option("--out", a.out_dir, "download the outputs into this directory (implies --wait)");
