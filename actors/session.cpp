@@ -16,8 +16,8 @@
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
 #include "actors/job_limits.hpp"
-#include "actors/planning/callback_url.hpp"
 #include "actors/planning/job_json.hpp"
+#include "actors/planning/job_submission.hpp"
 #include "actors/protocol.hpp"
 #include "actors/trust/auth.hpp"
 #include "storage/filestore/directory.hpp"
@@ -28,8 +28,6 @@
 namespace weft::actors {
 
 using planning::job_json;
-using planning::job_options;
-using planning::to_json;
 
 namespace {
 
@@ -92,98 +90,22 @@ void check_idle(session_actor* self) {
                      tick_atom::value);
 }
 
-/// Why the spec's fields have the wrong types ("" if none): text fields must
-/// be strings, `split_every` an integer; unknown fields are left alone.
-std::string spec_type_problem(const nlohmann::json& spec) {
-  for (const char* key :
-       {"data", "template", "format", "data_format", "sort_by", "group_by", "name", "callback_url"})
-    if (spec.contains(key) && !spec[key].is_string())
-      return std::string{"submit: field '"} + key + "' must be a string, not " +
-             spec[key].type_name();
-  if (spec.contains("split_every") && !spec["split_every"].is_number_integer())
-    return std::string{"submit: field 'split_every' must be an integer, not "} +
-           spec["split_every"].type_name();
-  return {};
-}
-
 caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
   auto& st = self->state;
   auto spec = nlohmann::json::parse(spec_json, nullptr, false);
-  if (!spec.is_object()) return refused("submit: the job spec is not a JSON object");
-  if (auto problem = spec_type_problem(spec); !problem.empty()) return refused(problem);
-  auto data_name = spec.value("data", "");
-  auto template_name = spec.value("template", "");
-  auto data_path = fs::path(st.upload_dir) / data_name;
-  auto template_path = fs::path(st.upload_dir) / template_name;
-  if (!safe_name(data_name) || !fs::is_regular_file(data_path))
-    return refused("submit: no data file was uploaded");
-  if (!safe_name(template_name) || !fs::is_regular_file(template_path))
-    return refused("submit: no template was uploaded");
-  auto format_name = spec.value("format", "pdf");
-  auto format = document::parse_output_format(format_name);
-  if (!format) return refused("unknown format '" + format_name + "' (use pdf, txt or html)");
-  auto data_format_name = spec.value("data_format", "");
-  std::optional<document::data_format> data_format =
-      data_format_name.empty() ? document::data_format_from_extension(data_name)
-                               : document::parse_data_format(data_format_name);
-  if (!data_format)
-    return refused(data_name +
-                   ": unknown data format (use .csv, .tsv, .ndjson, .jsonl, .json or .xml, or "
-                   "--data-format)");
-  if (fs::file_size(data_path) == 0) return refused(data_name + ": the data file is empty");
-  document::data_options data;
   try {
-    auto given = spec.find("data_options");
-    if (given != spec.end()) data = document::data_options_from_json(*given);
-  } catch (const std::invalid_argument& e) {
-    return refused(std::string{"submit: "} + e.what());
-  }
-  if (auto problem = document::check_data_options(data); !problem.empty())
-    return refused(data_name + ": " + problem);
-  try {
-    document::template_engine engine(document::template_escape_for(*format),
-                                     template_limits_of(st.ctx.settings->jobs));
-    engine.compile_file(template_path);
-  } catch (const document::template_error& e) {
-    return refused(e.what());
-  }
-  job_options options;
-  options.name = spec.value("name", fs::path(template_name).stem().string());
-  if (!safe_name(options.name)) options.name = "job";
-  options.sort_by = spec.value("sort_by", "");
-  options.group_by = spec.value("group_by", "");
-  options.split_every = spec.value("split_every", int64_t{0});
-  if (options.split_every < 0) return refused("split_every must be positive");
-  options.callback_url = spec.value("callback_url", "");
-  if (!options.callback_url.empty())
-    if (auto problem = planning::callback_url_problem(options.callback_url,
-                                                      st.ctx.settings->webhooks.allowed_hosts);
-        !problem.empty())
-      return refused("submit: " + problem);
-  try {
-    storage::new_job job;
-    job.format = std::string{document::to_string(*format)};
-    job.data_format = document::to_string(*data_format);
-    // The data options ride along in the job's options, under "data" (the mapper reads them).
-    auto stored = nlohmann::json::parse(to_json(options));
-    stored["data"] = document::to_json(data);
-    job.options_json = stored.dump();
-    auto id = st.store->create_job(job);
-    // The job's inputs move from the session's upload area to the job's folder.
-    fs::path input = filestore::input_dir(st.ctx.files_root(), id);
-    // One component at a time, never through a link planted below the root.
-    filestore::make_directories(st.ctx.files_root(), filestore::input_dir_below_root(id));
-    for (const auto& entry : fs::directory_iterator(st.upload_dir))
-      fs::rename(entry.path(), input / entry.path().filename());
+    // The checks and the job's creation are shared with the REST API (job_submission.hpp).
+    auto job = planning::submit_job(*st.ctx.settings, *st.store, st.upload_dir, spec);
     st.uploaded = 0;  // the upload area is empty again
-    st.store->set_paths(id, (input / template_name).string(), (input / data_name).string());
     // On the master the scheduler is told at once; on an extension the job is a
     // queued row, which the master's scheduler adopts within a second.
-    if (st.scheduler) self->send(st.scheduler, submitted_atom::value, id, job.options_json);
-    spdlog::info("job {} submitted by {} ({}, {}){}", id, sanitised(st.client_name),
-                 sanitised(data_name), job.format,
+    if (st.scheduler) self->send(st.scheduler, submitted_atom::value, job.id, job.options_json);
+    spdlog::info("job {} submitted by {} ({}, {}){}", job.id, sanitised(st.client_name),
+                 sanitised(job.data_name), job.format,
                  st.scheduler ? "" : "; the master takes it from the database");
-    return id;
+    return job.id;
+  } catch (const planning::submission_refused& e) {
+    return refused(e.what());
   } catch (const std::exception& e) {
     return failure(std::string{"submit: "} + e.what());
   }

@@ -168,6 +168,8 @@ const key_field<settings>* tls_field() {
 template <auto Member>
 const key_field<settings>* webhooks_field() {
   return field_at<settings, &settings::webhooks, Member>();
+const key_field<settings>* http_field() {
+  return field_at<settings, &settings::http, Member>();
 }
 template <auto Member>
 const key_field<node_settings>* node_field() {
@@ -358,6 +360,10 @@ std::vector<key_info> make_known_keys() {
   k.push_back(table_entry("", "tls", "absent: plain TCP (loopback only)")
                   .doc("Mutual TLS on every connection; required when a node is not on loopback.",
                        "[tls]"));
+  k.push_back(table_entry("", "http", "all defaults")
+                  .doc("The REST API's limits (docs/api.md); each node turns it on with "
+                       "http_listen.",
+                       "[http]"));
   k.push_back(table_entry("", "jobs", "all defaults")
                   .doc("Limits on one job's rendering and retries.", "[jobs]"));
   k.push_back(table_entry("", "webhooks", "all defaults")
@@ -722,6 +728,45 @@ std::vector<key_info> make_known_keys() {
                   .doc("The private key of cert_file (PEM, mode 600).",
                        "\"/etc/weft/tls/node.key\""));
 
+  // [http] (docs/api.md)
+  using ht = http_settings;
+  k.push_back(entry("http", "allow_plain_remote", key_type::boolean)
+                  .in(http_field<&ht::allow_plain_remote>())
+                  .doc("Let a node's http_listen be a non-loopback address without `[tls]` "
+                       "(plain HTTP: bearer tokens cross the network readable).",
+                       "false"));
+  k.push_back(entry("http", "max_body_size", key_type::integer)
+                  .in(http_field<&ht::max_body_size>())
+                  .range(1, int64_max)
+                  .doc("Bytes a request body may have (413 past it); POST /v1/jobs is bounded "
+                       "by `[limits]` max_upload_size instead.",
+                       "1048576"));
+  k.push_back(entry("http", "max_requests", key_type::integer)
+                  .in(http_field<&ht::max_requests>())
+                  .range(1, 100000)
+                  .doc("Requests a node's API serves at once; more are answered 429.", "64"));
+  k.push_back(entry("http", "header_timeout", key_type::duration_string)
+                  .in(http_field<&ht::header_timeout>())
+                  .at_least(duration{100})
+                  .doc("A request's header must arrive within this (408 past it); also how long "
+                       "an idle keep-alive connection stays open.",
+                       "\"10s\""));
+  k.push_back(entry("http", "body_timeout", key_type::duration_string)
+                  .in(http_field<&ht::body_timeout>())
+                  .at_least(duration{100})
+                  .doc("A request's body must arrive within this after its header (408 past it).",
+                       "\"60s\""));
+  k.push_back(entry("http", "request_timeout", key_type::duration_string)
+                  .in(http_field<&ht::request_timeout>())
+                  .at_least(duration{100})
+                  .doc("How long a request's work (the node's actors, the database) may take "
+                       "(503 past it).",
+                       "\"30s\""));
+  k.push_back(entry("http", "threads", key_type::integer)
+                  .in(http_field<&ht::threads>())
+                  .range(1, 64)
+                  .doc("The API's own I/O threads (never CAF's scheduler).", "2"));
+
   // [[node]]
   using n = node_settings;
   k.push_back(entry("node", "name", key_type::string)
@@ -769,6 +814,13 @@ std::vector<key_info> make_known_keys() {
                   .note("`[tls]` key_file")
                   .doc("The private key of tls_cert_file (PEM, mode 600).",
                        "\"/etc/weft/tls/ext1.key\""));
+  k.push_back(entry("node", "http_listen", key_type::address)
+                  .in(node_field<&n::http_listen>())
+                  .note("none: no HTTP API")
+                  .doc("Address of this node's REST API (docs/api.md); HTTPS with the node's "
+                       "certificate under `[tls]`, else loopback only unless `[http]` "
+                       "allow_plain_remote.",
+                       "\"127.0.0.1:8080\""));
   return k;
 }
 

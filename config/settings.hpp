@@ -43,6 +43,8 @@ struct node_settings {
   /// This node's own certificate and key; empty: `[tls]` cert_file/key_file.
   std::string tls_cert_file;
   std::string tls_key_file;
+  /// The HTTP API's address (`http_listen`); empty host and port 0: no HTTP API.
+  endpoint http_listen;
 };
 
 /// `[cluster]`.
@@ -159,6 +161,18 @@ struct tls_settings {
   std::string key_file;   ///< its private key (PEM, mode 600)
 };
 
+/// `[http]`: the REST API's limits (docs/api.md); each node's address is its `http_listen`.
+struct http_settings {
+  /// Without `[tls]` the API listens on loopback only unless this is true.
+  bool allow_plain_remote = false;
+  int64_t max_body_size = int64_t{1} << 20;  ///< bytes of a request body (not POST /v1/jobs)
+  int max_requests = 64;                     ///< requests served at once; more answer 429
+  duration header_timeout{10 * 1000};        ///< a request's header must arrive within
+  duration body_timeout{60 * 1000};          ///< its body must arrive within
+  duration request_timeout{30 * 1000};       ///< a request's work (the node's actors, database)
+  int threads = 2;                           ///< the API's own I/O threads
+};
+
 /// The three files one process (a node or a client) uses for TLS; all empty: plain TCP.
 struct tls_files {
   std::string ca_file;
@@ -191,6 +205,7 @@ struct settings {
   limits_settings limits;
   tls_settings tls;
   webhook_settings webhooks;
+  http_settings http;
   std::vector<node_settings> nodes;
   std::size_t self = 0;  ///< index into `nodes` of the node this process runs as
 

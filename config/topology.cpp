@@ -345,6 +345,15 @@ void check_tls(const table_reader& root, const settings& s, const std::vector<no
   const bool tls = !s.tls.ca_file.empty();
   for (const auto& e : entries) {
     const auto& n = e.settings;
+    // The REST API (docs/api.md): plain HTTP leaves loopback only when the operator says so.
+    if (!tls && n.http_listen.port != 0 && !is_loopback_host(n.http_listen.host) &&
+        !s.http.allow_plain_remote)
+      e.reader.fail("http_listen",
+                    "node \"" + n.name + "\" serves its HTTP API on " +
+                        n.http_listen.to_string() +
+                        ", which is not a loopback address, without [tls]: bearer tokens would "
+                        "cross the network readable; add [tls] (the API then speaks HTTPS with "
+                        "the node's certificate) or set [http] allow_plain_remote = true");
     if (!tls) {
       const bool listen_ok = is_loopback_host(n.listen.host);
       if (listen_ok && is_loopback_host(n.advertise.host)) continue;

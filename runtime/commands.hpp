@@ -70,6 +70,16 @@ int cmd_drain(const connect_args& args, const std::string& node, bool on);
 /// `caf-node cleanup run|history|leases --config T [--node N] [-n N]`: the
 /// clean-up service from the command line (until the shell offers it). Works
 /// on the database directly: no node needs to run.
+/// `caf-node token create|list|revoke` (docs/api.md "Tokens").
+struct token_args {
+  std::string action;  ///< create, list, revoke
+  std::string name;
+  std::string scope = "read";
+  std::string expires;  ///< a duration ("720h"); empty: never
+  std::string config_file;
+};
+int cmd_token(const token_args& args);
+
 int cmd_cleanup(const std::string& action, const std::string& config_file, const std::string& node,
                 int limit);
 

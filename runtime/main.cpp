@@ -150,6 +150,15 @@ int main(int argc, char** argv) {
   cleanup->add_option("--node", node, "this node's name in the topology");
   cleanup->add_option("-n", cleanup_limit, "how many sweeps of the history")->capture_default_str();
 
+  runtime::token_args tok;
+  auto* token = app.add_subcommand(
+      "token", "the REST API's bearer tokens: create NAME --scope S [--expires D], list, revoke NAME");
+  token->add_option("action", tok.action, "create, list or revoke")->required();
+  token->add_option("name", tok.name, "the token's name (create, revoke)");
+  token->add_option("--scope", tok.scope, "create: submit, read or admin")->capture_default_str();
+  token->add_option("--expires", tok.expires, "create: valid for this long (\"720h\"); default: no expiry");
+  token->add_option("--config", config_file, "the topology file")->required();
+
   runtime::render_args ren;
   auto* render = app.add_subcommand("render", "render one record locally (template preview)");
   render->add_option("--template", ren.template_file, "the Mustache template")->required();
@@ -208,6 +217,11 @@ int main(int argc, char** argv) {
   if (*cleanup) {
     runtime::init_client_logging();
     return runtime::cmd_cleanup(cleanup_action, config_file, node, cleanup_limit);
+  }
+  if (*token) {
+    runtime::init_client_logging();
+    tok.config_file = config_file;
+    return runtime::cmd_token(tok);
   }
   if (*drain) return runtime::cmd_drain(drain_conn, drain_node, !drain_off);
   return runtime::exit_usage;

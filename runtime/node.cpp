@@ -7,12 +7,17 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "actors/actors.hpp"
 #include "actors/cleanup.hpp"
+#include "actors/http/routes.hpp"
+#include "actors/http/server.hpp"
+#include "actors/http_bridge.hpp"
+#include "actors/trust/auth.hpp"
 #include "actors/inspector.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/transport.hpp"
@@ -20,11 +25,13 @@
 #include "runtime/exit_code.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/node_metrics.hpp"
+#include "runtime/ops_routes.hpp"
 #include "runtime/service_notify.hpp"
 #include "runtime/signal_waiter.hpp"
 #include "runtime/storage_spec.hpp"
 #include "runtime/webhook_dispatcher.hpp"
 #include "storage/database.hpp"
+#include "storage/filestore/layout.hpp"
 #include "storage/storage_error.hpp"
 #include "weft/version.hpp"
 
@@ -182,6 +189,58 @@ int run_node(const config::settings& s) {
     }
     spdlog::info("node '{}' listening on {}:{} ({})", self.name, self.listen.host, *port,
                  tls ? "mutual TLS" : "plain TCP, loopback only");
+    // The REST API (docs/api.md), on its own threads; declared after the actor
+    // system so that it stops before the system does.
+    std::unique_ptr<actors::http_bridge> bridge;
+    std::unique_ptr<http::work_pool> http_work;
+    std::unique_ptr<http::server> api;
+    if (self.http_listen.port != 0) {
+      bridge = std::make_unique<actors::http_bridge>(sys, ctx, inspector, scheduler);
+      spawned.push_back(bridge->actor());
+      http_work = std::make_unique<http::work_pool>(4);
+      http::api_context api_ctx;
+      api_ctx.settings = &s;
+      api_ctx.db = db.get();
+      api_ctx.work = http_work.get();
+      api_ctx.link = bridge.get();
+      http::server_options o;
+      o.host = self.http_listen.host;
+      o.port = self.http_listen.port;
+      const auto files = s.node_tls(self);
+      o.tls = files.enabled();
+      o.cert_file = files.cert_file;
+      o.key_file = files.key_file;
+      o.threads = s.http.threads;
+      o.max_requests = s.http.max_requests;
+      o.max_body_size = s.http.max_body_size;
+      o.max_upload_size = s.limits.max_upload_size;
+      o.header_timeout = s.http.header_timeout;
+      o.body_timeout = s.http.body_timeout;
+      http::server_hooks hooks;
+      storage::database* database = db.get();
+      hooks.authenticate = [database](const std::string& bearer) {
+        return http::authenticate(*database, bearer);
+      };
+      hooks.new_upload_dir = [root = s.files.root] {
+        auto dir = filestore::upload_dir(root, "http-" + trust::make_nonce().substr(0, 16));
+        std::filesystem::create_directories(dir);
+        return dir;
+      };
+      hooks.observe = observe_http_request;
+      auto routes = http::make_routes(api_ctx);
+      add_ops_routes(routes);  // GET /metrics, the status page at / (docs/operations.md)
+      api = std::make_unique<http::server>(o, std::move(routes), hooks, *http_work);
+      try {
+        auto http_port = api->start();
+        spdlog::info("node '{}' serves its HTTP API on {}:{} ({})", self.name, o.host, http_port,
+                     o.tls ? "HTTPS" : "plain HTTP");
+      } catch (const std::exception& e) {
+        spdlog::error("node.http_listen: {}", e.what());
+        sys.middleman().close(*port);
+        stop_all();
+        return exit_failure;
+      }
+    }
     notify_ready("node '" + self.name + "' serving on " + self.listen.host + ":" +
                  std::to_string(*port));
 
@@ -190,6 +249,7 @@ int run_node(const config::settings& s) {
     spdlog::info("stopping node '{}' ({})", self.name,
                  sig == SIGUSR1 ? "requested" : strsignal(sig));
     notify_stopping("stopping node '" + self.name + "'");
+    if (api) api->stop();
     sys.middleman().close(*port);
     stop_all();
   }

@@ -9,11 +9,12 @@
 #   (e) the node's peak memory (VmHWM) for the N-record job and, with
 #       --million, for a 1,000,000-record job.
 #
-#   scripts/bench.sh [--records N] [--latency-jobs M] [--million] [--cluster] [--sweep]
+#   scripts/bench.sh [--records N] [--latency-jobs M] [--million] [--cluster] [--sweep] [--http]
 #
 # --cluster also runs scripts/bench_cluster.sh (scheduling overhead per batch,
 # failover times, one node against three); --sweep also runs scripts/bench_sweep.sh
-# (job throughput while a sweep deletes a million rows, against without).
+# (job throughput while a sweep deletes a million rows, against without); --http also runs
+# scripts/bench_http.sh (one-record jobs over the REST API with polling against the CAF client).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/test_port.sh"
@@ -23,6 +24,7 @@ latency_jobs=200
 million=0
 cluster=0
 sweep=0
+http=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --records) records=$2; shift 2 ;;
@@ -30,7 +32,8 @@ while [ $# -gt 0 ]; do
     --million) million=1; shift ;;
     --cluster) cluster=1; shift ;;
     --sweep) sweep=1; shift ;;
-    *) echo "usage: bench.sh [--records N] [--latency-jobs M] [--million] [--cluster] [--sweep]" >&2; exit 2 ;;
+    --http) http=1; shift ;;
+    *) echo "usage: bench.sh [--records N] [--latency-jobs M] [--million] [--cluster] [--sweep] [--http]" >&2; exit 2 ;;
   esac
 done
 WEFT_TARGETS="caf-node weft_gen_invoices weft_bare_loop" "$root/scripts/build.sh"
@@ -130,3 +133,4 @@ Weft benchmark — $(date -u +%FT%TZ), $cores cores, $(git -C "$root" rev-parse 
 REPORT
 if [ "$cluster" = 1 ]; then "$root/scripts/bench_cluster.sh" --records "$records"; fi
 if [ "$sweep" = 1 ]; then "$root/scripts/bench_sweep.sh"; fi
+if [ "$http" = 1 ]; then "$root/scripts/bench_http.sh"; fi

@@ -18,6 +18,8 @@ mkdir -p "$work"
 (umask 077 && [ -s "$work/cluster.secret" ] || head -c 32 /dev/urandom | base64 >"$work/cluster.secret")
 . "$root/scripts/test_port.sh"
 weft_test_port port
+# The REST API (docs/api.md) on 127.0.0.1:8080 unless WEFT_DEMO_HTTP_PORT says otherwise.
+http_port=${WEFT_DEMO_HTTP_PORT:-8080}
 cat >"$work/weft.toml" <<TOML
 # The embedded default: one node, SQLite under [files].root.
 [cluster]
@@ -31,6 +33,7 @@ root = "files"
 name = "demo"
 role = "master"
 listen = "127.0.0.1:$port"
+http_listen = "127.0.0.1:$http_port"
 merge_engines = 2
 weaver_engines = 2
 TOML
@@ -54,6 +57,15 @@ echo "demo: node listening on 127.0.0.1:$port (log: $work/node.log); submitting"
 "$node" submit --connect "127.0.0.1:$port" --config "$work/weft.toml" \
   --data "$work/invoices.ndjson" --template "$root/actors/document/samples/invoice.mustache" \
   --format pdf --name invoices --wait --out "$work/pdf" | tee "$work/outputs.txt"
+
+# The same node over HTTP: a read token (shown once) and the job list.
+token=$("$node" token create "demo-$(date +%s)" --scope read --config "$work/weft.toml" 2>/dev/null)
+echo "demo: HTTP API on http://127.0.0.1:$http_port (docs/api.md); the jobs:"
+echo "  curl -s -H 'Authorization: Bearer $token' http://127.0.0.1:$http_port/v1/jobs"
+if command -v curl >/dev/null; then
+  curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$http_port/v1/jobs?limit=1" | head -c 400
+  echo
+fi
 
 stop_node
 trap - EXIT

@@ -190,6 +190,20 @@ std::vector<migration> build_migrations() {
                       "DATABASE() AND TABLE_NAME = 'jobs' AND COLUMN_NAME = 'mapping_report'"},
                      {"", "ALTER TABLE jobs ADD COLUMN mapping_report TEXT NULL"},
                  }});
+  // The REST API (docs/api.md): bearer tokens, stored only as the SHA-256 of the token, and
+  // the Idempotency-Key of each job a token submitted (kept 24 h).
+  all.push_back(
+      {8, "api tokens and idempotency keys",
+       join({
+           table("api_tokens",
+                 "id {id}, name {key} NOT NULL, token_hash {key} NOT NULL, "
+                 "scope {word} NOT NULL, created_at {ts} NOT NULL, expires_at {ts} NULL, "
+                 "revoked_at {ts} NULL",
+                 {{"api_tokens_hash", "token_hash"}, {"api_tokens_name", "name"}}),
+           table("api_idempotency",
+                 "token_id {bigint} NOT NULL, idem_key {key} NOT NULL, job_id {bigint} NOT NULL, "
+                 "created_at {ts} NOT NULL, PRIMARY KEY (token_id, idem_key)"),
+       })});
   // Webhooks (docs/operations.md "Webhooks"): one delivery per finished job that asked for a
   // callback, and every attempt at it. Versions 7 and 8 belong to other work in progress
   // (failover, the HTTP API); migrations apply in version order whatever their number.

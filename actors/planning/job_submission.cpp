@@ -1,0 +1,126 @@
+#include "actors/planning/job_submission.hpp"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "actors/document/data_format.hpp"
+#include "actors/document/output_format.hpp"
+#include "actors/document/template_engine.hpp"
+#include "actors/document/template_error.hpp"
+#include "actors/planning/callback_url.hpp"
+#include "actors/planning/job_json.hpp"
+#include "storage/filestore/directory.hpp"
+#include "storage/filestore/layout.hpp"
+
+namespace weft::planning {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Why the spec's fields have the wrong types ("" if none): text fields must
+/// be strings, `split_every` an integer; unknown fields are left alone.
+std::string spec_type_problem(const nlohmann::json& spec) {
+  for (const char* key :
+       {"data", "template", "format", "data_format", "sort_by", "group_by", "name",
+        "callback_url"})
+    if (spec.contains(key) && !spec[key].is_string())
+      return std::string{"submit: field '"} + key + "' must be a string, not " +
+             spec[key].type_name();
+  if (spec.contains("split_every") && !spec["split_every"].is_number_integer())
+    return std::string{"submit: field 'split_every' must be an integer, not "} +
+           spec["split_every"].type_name();
+  return {};
+}
+
+document::template_limits template_limits(const config::jobs_settings& jobs) {
+  document::template_limits limits;
+  limits.max_section_depth = static_cast<std::size_t>(jobs.max_section_depth);
+  limits.max_partial_depth = static_cast<std::size_t>(jobs.max_partial_depth);
+  limits.max_record_output = static_cast<std::size_t>(jobs.max_record_output);
+  return limits;
+}
+
+}  // namespace
+
+bool safe_upload_name(const std::string& name) {
+  if (name.empty() || name.size() > 200 || name[0] == '.') return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'))
+      return false;
+  return true;
+}
+
+submission submit_job(const config::settings& settings, storage::job_store& store,
+                      const std::string& upload_dir, const nlohmann::json& spec) {
+  using refused = submission_refused;
+  if (!spec.is_object()) throw refused("submit: the job spec is not a JSON object");
+  if (auto problem = spec_type_problem(spec); !problem.empty()) throw refused(problem);
+  auto data_name = spec.value("data", "");
+  auto template_name = spec.value("template", "");
+  auto data_path = fs::path(upload_dir) / data_name;
+  auto template_path = fs::path(upload_dir) / template_name;
+  if (!safe_upload_name(data_name) || !fs::is_regular_file(data_path))
+    throw refused("submit: no data file was uploaded");
+  if (!safe_upload_name(template_name) || !fs::is_regular_file(template_path))
+    throw refused("submit: no template was uploaded");
+  auto format_name = spec.value("format", "pdf");
+  auto format = document::parse_output_format(format_name);
+  if (!format) throw refused("unknown format '" + format_name + "' (use pdf, txt or html)");
+  auto data_format_name = spec.value("data_format", "");
+  std::optional<document::data_format> data_format =
+      data_format_name.empty() ? document::data_format_from_extension(data_name)
+                               : document::parse_data_format(data_format_name);
+  if (!data_format)
+    throw refused(data_name +
+                  ": unknown data format (use .csv, .tsv, .ndjson, .jsonl, .json or .xml, or "
+                  "--data-format)");
+  if (fs::file_size(data_path) == 0) throw refused(data_name + ": the data file is empty");
+  document::data_options data;
+  try {
+    auto given = spec.find("data_options");
+    if (given != spec.end()) data = document::data_options_from_json(*given);
+  } catch (const std::invalid_argument& e) {
+    throw refused(std::string{"submit: "} + e.what());
+  }
+  if (auto problem = document::check_data_options(data); !problem.empty())
+    throw refused(data_name + ": " + problem);
+  try {
+    document::template_engine engine(document::template_escape_for(*format),
+                                     template_limits(settings.jobs));
+    engine.compile_file(template_path);
+  } catch (const document::template_error& e) {
+    throw refused(e.what());
+  }
+  job_options options;
+  options.name = spec.value("name", fs::path(template_name).stem().string());
+  if (!safe_upload_name(options.name)) options.name = "job";
+  options.sort_by = spec.value("sort_by", "");
+  options.group_by = spec.value("group_by", "");
+  options.split_every = spec.value("split_every", int64_t{0});
+  if (options.split_every < 0) throw refused("split_every must be positive");
+  options.callback_url = spec.value("callback_url", "");
+  if (!options.callback_url.empty())
+    if (auto problem = callback_url_problem(options.callback_url, settings.webhooks.allowed_hosts);
+        !problem.empty())
+      throw refused("submit: " + problem);
+  storage::new_job job;
+  job.format = std::string{document::to_string(*format)};
+  job.data_format = document::to_string(*data_format);
+  // The data options ride along in the job's options, under "data" (the mapper reads them).
+  auto stored = nlohmann::json::parse(to_json(options));
+  stored["data"] = document::to_json(data);
+  job.options_json = stored.dump();
+  auto id = store.create_job(job);
+  // The job's inputs move from the upload area to the job's folder, one component at a
+  // time, never through a link planted below the root.
+  const auto& root = settings.files.root;
+  fs::path input = filestore::input_dir(root, id);
+  filestore::make_directories(root, filestore::input_dir_below_root(id));
+  for (const auto& entry : fs::directory_iterator(upload_dir))
+    fs::rename(entry.path(), input / entry.path().filename());
+  store.set_paths(id, (input / template_name).string(), (input / data_name).string());
+  return {id, job.options_json, job.format, data_name};
+}
+
+}  // namespace weft::planning

@@ -1,0 +1,45 @@
+#pragma once
+
+// Turning uploaded files and a job spec into a queued job: the one place that
+// checks a submission (the session's `submit`, the REST API's POST /v1/jobs).
+// No CAF: the caller tells the master's scheduler (or leaves the queued row
+// for it to adopt).
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <stdexcept>
+#include <string>
+
+#include "config/settings.hpp"
+#include "storage/job_store.hpp"
+
+namespace weft::planning {
+
+/// The client's fault: a missing file, a bad option, a broken template. The
+/// message names what was wrong.
+class submission_refused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct submission {
+  int64_t id = 0;
+  std::string options_json;  ///< as stored in the job's row
+  std::string format;
+  std::string data_name;
+};
+
+/// Checks `spec` (fields `data`, `template` — file names in `upload_dir` —
+/// and the optional `format`, `data_format`, `data_options`, `sort_by`,
+/// `group_by`, `split_every`, `name`; docs/jobs.md), compiles the template,
+/// creates the job row (queued) and moves every file of `upload_dir` into the
+/// job's input folder. Blocks on the database and the file store.
+/// @throws submission_refused, storage::storage_error, std::exception
+submission submit_job(const config::settings& settings, storage::job_store& store,
+                      const std::string& upload_dir, const nlohmann::json& spec);
+
+/// Whether `name` may be a file in an upload area or a job's base name:
+/// letters, digits, '.', '-', '_'; not starting with '.'; at most 200 characters.
+bool safe_upload_name(const std::string& name);
+
+}  // namespace weft::planning

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# One-record jobs over the REST API (docs/api.md) against the CAF client, on one
+# node (embedded SQLite), in one run: submit to done, p50 and p99.
+#   HTTP: POST /v1/jobs, then GET /v1/jobs/{id} every 10 ms until done (the
+#         polling an HTTP client does; there is no --wait over HTTP);
+#   CAF:  caf-node submit --wait (a process per job, as bench.sh (d) measures it).
+#
+#   scripts/bench_http.sh [JOBS]      (default 100; called by scripts/bench.sh --http)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/test_port.sh"
+build=${WEFT_BUILD_DIR:-$root/build}
+jobs=${1:-100}
+WEFT_TARGETS="caf-node" "$root/scripts/build.sh"
+node="$build/runtime/caf-node"
+work=$(mktemp -d /tmp/weft-bench-http.XXXXXX)
+weft_test_port node_port
+weft_test_port http_port
+head -c 32 /dev/urandom | base64 >"$work/cluster.secret"
+chmod 600 "$work/cluster.secret"
+cat >"$work/weft.toml" <<TOML
+[cluster]
+name = "benchhttp"
+secret_file = "cluster.secret"
+
+[files]
+root = "files"
+
+[[node]]
+name = "solo"
+role = "master"
+listen = "127.0.0.1:$node_port"
+http_listen = "127.0.0.1:$http_port"
+merge_engines = 2
+weaver_engines = 1
+TOML
+token=$("$node" token create bench --scope submit --config "$work/weft.toml" 2>/dev/null)
+"$node" run --config "$work/weft.toml" 2>"$work/node.log" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+printf 'id,name\n1,Ada\n' >"$work/one.csv"
+printf 'Hello {{name}}\n' >"$work/one.mustache"
+python3 - "$node" "$work" "$node_port" "$http_port" "$token" "$jobs" <<'PY'
+import statistics, subprocess, sys, time
+import requests
+node, work, node_port, http_port, token, jobs = sys.argv[1:7]
+jobs = int(jobs)
+base = f"http://127.0.0.1:{http_port}"
+auth = {"Authorization": f"Bearer {token}"}
+deadline = time.monotonic() + 60
+while True:
+    try:
+        if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
+            break
+    except requests.RequestException:
+        pass
+    if time.monotonic() > deadline:
+        sys.exit("bench_http: the node's API did not become ready")
+    time.sleep(0.1)
+data = open(f"{work}/one.csv", "rb").read()
+tmpl = open(f"{work}/one.mustache", "rb").read()
+session = requests.Session()
+
+def http_job():
+    t0 = time.monotonic()
+    r = session.post(f"{base}/v1/jobs", headers=auth, timeout=30,
+                     files=[("data", ("one.csv", data)), ("template", ("one.mustache", tmpl)),
+                            ("format", (None, "txt"))])
+    r.raise_for_status()
+    url = base + r.json()["url"]
+    while True:
+        j = session.get(url, headers=auth, timeout=30).json()
+        if j["state"] in ("done", "failed", "cancelled"):
+            if j["state"] != "done":
+                sys.exit(f"bench_http: job ended {j['state']}")
+            return time.monotonic() - t0
+        time.sleep(0.01)
+
+def caf_job():
+    t0 = time.monotonic()
+    subprocess.run([node, "submit", "--connect", f"127.0.0.1:{node_port}", "--config", f"{work}/weft.toml",
+                    "--data", f"{work}/one.csv", "--template", f"{work}/one.mustache", "--format", "txt",
+                    "--wait"], check=True, capture_output=True, timeout=60)
+    return time.monotonic() - t0
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+for name, fn in (("http", http_job), ("caf", caf_job)):
+    fn()  # warm-up
+    times = [fn() for _ in range(jobs)]
+    print(f"bench_http: {name:4s} {jobs} one-record jobs: p50 {pct(times, 50) * 1000:.0f} ms, "
+          f"p99 {pct(times, 99) * 1000:.0f} ms, mean {statistics.mean(times) * 1000:.0f} ms")
+PY
