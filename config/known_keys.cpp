@@ -168,6 +168,8 @@ const key_field<settings>* tls_field() {
 template <auto Member>
 const key_field<settings>* webhooks_field() {
   return field_at<settings, &settings::webhooks, Member>();
+}
+template <auto Member>
 const key_field<settings>* http_field() {
   return field_at<settings, &settings::http, Member>();
 }
