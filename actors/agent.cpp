@@ -26,6 +26,7 @@
 #include "actors/trust/auth.hpp"
 #include "actors/trust/handshake.hpp"
 #include "actors/trust/log_text.hpp"
+#include "metrics/registry.hpp"
 #include "weft/version.hpp"
 
 namespace weft::actors {
@@ -250,7 +251,22 @@ caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor>
       [=](heartbeat_atom) {
         auto& a = self->state;
         if (!a.membership) return;
-        self->send(a.membership, heartbeat_atom::value, a.ctx.node().name);
+        // A request, so that its (empty) answer measures the round trip (metrics); a lost
+        // answer changes nothing: the master judges by the heartbeats it receives.
+        const auto sent = std::chrono::steady_clock::now();
+        const std::string node = a.ctx.node().name;
+        self->request(a.membership, a.ctx.settings->cluster.node_timeout, heartbeat_atom::value,
+                      node)
+            .then(
+                [sent, node] {
+                  std::chrono::duration<double> rtt = std::chrono::steady_clock::now() - sent;
+                  metrics::global()
+                      .histogram_of("weft_heartbeat_rtt_seconds",
+                                    "Round trip of an extension's heartbeat to the master.",
+                                    {{"node", node}})
+                      .observe(rtt.count());
+                },
+                [](caf::error&) {});
         self->delayed_send(self, a.ctx.settings->cluster.heartbeat, heartbeat_atom::value);
       },
       // -- inspection --

@@ -19,6 +19,7 @@
 #include "actors/planning/effective_settings.hpp"
 #include "actors/protocol.hpp"
 #include "config/cron.hpp"
+#include "metrics/registry.hpp"
 #include "storage/database_sweeper.hpp"
 #include "storage/lease_store.hpp"
 #include "storage/orphan_sweeper.hpp"
@@ -146,6 +147,7 @@ std::string sweep_now(const node_context& ctx) {
   }
 
   storage::sweep_counts counts;
+  const auto sweep_started = std::chrono::steady_clock::now();
   std::string status = "done";
   std::string error;
   int64_t id = 0;
@@ -219,6 +221,19 @@ std::string sweep_now(const node_context& ctx) {
   result["transactions"] = counts.transactions;
   result["file_errors"] = counts.file_errors;
   result["database_sweep"] = database_sweep;
+  {
+    auto& r = metrics::global();
+    const metrics::labels l{{"node", node.name}, {"status", status}};
+    r.counter_of("weft_sweep_runs_total", "Clean-up sweeps this node ran, by status.", l).inc();
+    r.counter_of("weft_sweep_rows_total",
+                 "Rows (jobs, records, content, outputs) this node's sweeps deleted.",
+                 {{"node", node.name}})
+        .inc(static_cast<double>(counts.jobs + counts.records + counts.content + counts.outputs));
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - sweep_started;
+    r.histogram_of("weft_sweep_duration_seconds", "Duration of this node's clean-up sweeps.",
+                   {{"node", node.name}})
+        .observe(took.count());
+  }
   if (status == "failed")
     spdlog::error("clean-up: sweep {} failed: {}", id, error);
   else

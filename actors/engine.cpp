@@ -34,6 +34,7 @@
 #include "actors/protocol.hpp"
 #include "actors/trust/log_text.hpp"
 #include "config/duration.hpp"
+#include "metrics/registry.hpp"
 #include "storage/filestore/content_file.hpp"
 #include "storage/filestore/layout.hpp"
 #include "storage/job_store.hpp"
@@ -100,6 +101,10 @@ struct engine_state {
   // The batch being worked on: its time budget and when its job's state was read last.
   std::chrono::steady_clock::time_point batch_deadline;
   std::chrono::steady_clock::time_point state_read;
+  // What the last accepted batch produced, for the metrics (records merged; documents and
+  // pages woven).
+  int64_t produced_records = 0;
+  int64_t produced_pages = 0;
   static inline const char* name = "engine";
 };
 
@@ -165,6 +170,7 @@ bool run_merge(engine_state& st, const batch& b) {
     c.batch_no = b.batch_no;
     c.attempt = b.attempt;
     c.records = b.last_seq - b.first_seq + 1;
+    st.produced_records = c.records;
     return st.store->complete_merge(c, st.id, st.ctx.node().name);
   }
   auto& job = load_job(st, b.job_id);
@@ -198,6 +204,7 @@ bool run_merge(engine_state& st, const batch& b) {
   c.path = path;
   c.bytes = out.finish();
   c.records = static_cast<int64_t>(records.size());
+  st.produced_records = c.records;
   bool accepted = st.store->complete_merge(c, st.id, st.ctx.node().name);
   if (!accepted) fs::remove(path);
   return accepted;
@@ -319,6 +326,8 @@ bool run_weave(engine_state& st, const batch& b) {
   o.documents = static_cast<int64_t>(stats.documents);
   o.pages = static_cast<int64_t>(stats.pages);
   o.bytes = static_cast<int64_t>(stats.bytes);
+  st.produced_records = o.documents;
+  st.produced_pages = o.pages;
   bool accepted = st.store->complete_weave(o, b.attempt, st.id, st.ctx.node().name);
   if (!accepted) fs::remove(path);
   return accepted;
@@ -332,11 +341,57 @@ void retry_later(engine_actor* self) {
   st.backoff = std::min(st.backoff * 2, std::chrono::milliseconds(2000));
 }
 
+/// The engine's metrics (docs/operations.md "Metrics"), looked up once per batch outcome.
+void count_batch(const engine_state& st, const char* result,
+                 std::chrono::steady_clock::time_point started) {
+  auto& r = metrics::global();
+  const std::string node = st.ctx.node().name;
+  const std::string phase = st.type == engine_type::merge ? "merge" : "weave";
+  r.counter_of("weft_batches_total",
+               "Batches an engine of this node finished, by phase and result (accepted, "
+               "refused: another attempt won, failed: the job failed, retried: database "
+               "unreachable).",
+               {{"node", node}, {"phase", phase}, {"result", result}})
+      .inc();
+  if (std::string{result} != "accepted") return;
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  r.histogram_of("weft_batch_duration_seconds",
+                 "Time an engine took for one accepted batch, by phase (merge, weave).",
+                 {{"phase", phase}})
+      .observe(took.count());
+  if (st.type == engine_type::merge) {
+    r.counter_of("weft_records_merged_total",
+                 "Records merged into content by this node's merge engines.",
+                 {{"node", node}, {"engine", "merge"}})
+        .inc(static_cast<double>(st.produced_records));
+  } else {
+    r.counter_of("weft_documents_woven_total",
+                 "Documents written to outputs by this node's weaver engines.",
+                 {{"node", node}, {"engine", "weaver"}})
+        .inc(static_cast<double>(st.produced_records));
+    r.counter_of("weft_pages_total", "Pages written to outputs by this node's weaver engines.",
+                 {{"node", node}, {"engine", "weaver"}})
+        .inc(static_cast<double>(st.produced_pages));
+  }
+}
+
+void count_database_error(const engine_state& st) {
+  metrics::global()
+      .counter_of("weft_database_errors_total",
+                  "Database operations that failed on this node, by component; each is retried.",
+                  {{"node", st.ctx.node().name}, {"component", "engine"}})
+      .inc();
+}
+
 void run(engine_actor* self, const batch& b) {
   auto& st = self->state;
+  const auto started = std::chrono::steady_clock::now();
+  st.produced_records = 0;
+  st.produced_pages = 0;
   try {
     start_batch(st);
     bool accepted = st.type == engine_type::merge ? run_merge(st, b) : run_weave(st, b);
+    count_batch(st, accepted ? "accepted" : "refused", started);
     st.last = b;
     st.has_last = true;
     st.last_accepted = accepted;
@@ -350,6 +405,7 @@ void run(engine_actor* self, const batch& b) {
     ask(self);
   } catch (const job_fault& e) {
     spdlog::warn("{}: job {} batch {}: {}", st.id, b.job_id, b.batch_no, e.what());
+    count_batch(st, "failed", started);
     self->send(st.scheduler, fail_atom::value, b.job_id, std::string{e.what()});
     st.job.reset();
     ask(self);
@@ -357,10 +413,13 @@ void run(engine_actor* self, const batch& b) {
     // The database is unreachable: acknowledge nothing; the scheduler hands
     // the same batch out again when we ask next.
     spdlog::warn("{}: job {} batch {}: {}; retrying", st.id, b.job_id, b.batch_no, e.what());
+    count_batch(st, "retried", started);
+    count_database_error(st);
     st.job.reset();
     retry_later(self);
   } catch (const std::exception& e) {
     spdlog::error("{}: job {} batch {}: {}", st.id, b.job_id, b.batch_no, e.what());
+    count_batch(st, "failed", started);
     self->send(st.scheduler, fail_atom::value, b.job_id, std::string{e.what()});
     st.job.reset();
     ask(self);

@@ -15,6 +15,7 @@
 #include "actors/actors.hpp"
 #include "actors/admission.hpp"
 #include "actors/protocol.hpp"
+#include "metrics/registry.hpp"
 #include "storage/cluster_store.hpp"
 #include "weft/version.hpp"
 
@@ -50,6 +51,11 @@ void store_quietly(membership_actor* self, const char* what, F f) {
     f(*self->state.store);
   } catch (const std::exception& e) {
     spdlog::warn("cluster: cannot store {}: {}", what, e.what());
+    metrics::global()
+        .counter_of("weft_database_errors_total",
+                    "Database operations that failed on this node, by component; each is retried.",
+                    {{"node", self->state.ctx.node().name}, {"component", "membership"}})
+        .inc();
   }
 }
 
@@ -64,6 +70,10 @@ void lose(membership_actor* self, const std::string& name, const std::string& wh
   self->send(m->second.agent, left_atom::value);
   st.members.erase(m);
   spdlog::warn("node '{}' lost: {}", sanitised(name), sanitised(why));
+  metrics::global()
+      .counter_of("weft_node_lost_total", "Extensions the master declared lost, by node.",
+                  {{"node", name}})
+      .inc();
   self->send(st.scheduler, lost_atom::value, name);
   // Its engines' rows are the scheduler's (written in order with their registrations).
   store_quietly(self, "the lost node",

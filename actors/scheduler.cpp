@@ -25,6 +25,7 @@
 #include "actors/protocol.hpp"
 #include "actors/settings_message.hpp"
 #include "actors/store_worker.hpp"
+#include "metrics/registry.hpp"
 #include "storage/job_store.hpp"
 
 namespace weft::actors {
@@ -288,6 +289,8 @@ void scheduler::notify_watchers(int64_t job) {
 /// stored, so that nobody is told it is finished before it is.
 void scheduler::finish_job(int64_t job, job_state state, const std::string& error) {
   auto& st = state_;
+  // Its class before the policy forgets it (a job that failed before mapping counts as small).
+  const std::string cls = to_string(st.policy.class_of(job));
   st.policy.remove_job(job);
   auto j = st.jobs.find(job);
   if (j != st.jobs.end()) {
@@ -298,6 +301,12 @@ void scheduler::finish_job(int64_t job, job_state state, const std::string& erro
       .then(
           [=](bool) {
             forget(job);
+            metrics::global()
+                .counter_of("weft_jobs_finished_total",
+                            "Jobs this master ended, by final state (done, failed, cancelled) "
+                            "and class.",
+                            {{"state", storage::to_string(state)}, {"class", cls}})
+                .inc();
             if (state == job_state::failed)
               spdlog::warn("job {} failed: {}", job, sanitised(error));
             else

@@ -55,6 +55,8 @@ pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
 # libedit (BSD): line editing, history and completion for `caf-node shell`;
 # headers under <editline/readline.h>.
 pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)
+# libsystemd: sd_notify for the weft-node service (Type=notify; runtime/service_notify.cpp).
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 if(NOT TARGET weft::cli11)
   add_library(weft::cli11 INTERFACE IMPORTED)
   set_target_properties(weft::cli11 PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${CLI11_INCLUDE_DIR}")

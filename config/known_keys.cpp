@@ -166,6 +166,10 @@ const key_field<settings>* tls_field() {
   return field_at<settings, &settings::tls, Member>();
 }
 template <auto Member>
+const key_field<settings>* webhooks_field() {
+  return field_at<settings, &settings::webhooks, Member>();
+}
+template <auto Member>
 const key_field<settings>* http_field() {
   return field_at<settings, &settings::http, Member>();
 }
@@ -380,6 +384,8 @@ std::vector<key_info> make_known_keys() {
                        "[http]"));
   k.push_back(table_entry("", "jobs", "all defaults")
                   .doc("Limits on one job's rendering and retries.", "[jobs]"));
+  k.push_back(table_entry("", "webhooks", "all defaults")
+                  .doc("Delivery of a job's callback_url when the job ends.", "[webhooks]"));
   k.push_back(entry("", "node", key_type::array_of_tables)
                   .note("required")
                   .doc("One entry per node of the cluster.", "[[node]]"));
@@ -691,6 +697,37 @@ std::vector<key_info> make_known_keys() {
           .in(log_field<&log_settings::max_files>())
           .range(1, 1000)
           .doc("Rotated log files kept besides the current one; the oldest is deleted.", "5"));
+
+  // [webhooks] (docs/operations.md "Webhooks")
+  using wh = webhook_settings;
+  k.push_back(entry("webhooks", "timeout", key_type::duration_string)
+                  .in(webhooks_field<&wh::timeout>())
+                  .at_least(duration{100})
+                  .doc("One delivery attempt, from connecting to the receiver's last byte.",
+                       "\"5s\""));
+  k.push_back(entry("webhooks", "first_retry", key_type::duration_string)
+                  .in(webhooks_field<&wh::first_retry>())
+                  .at_least(duration{10})
+                  .doc("Wait after the first failed attempt; it doubles after each one.",
+                       "\"2s\""));
+  k.push_back(entry("webhooks", "max_backoff", key_type::duration_string)
+                  .in(webhooks_field<&wh::max_backoff>())
+                  .at_least(duration{10})
+                  .doc("The longest wait between two attempts.", "\"1m\""));
+  k.push_back(entry("webhooks", "retry_for", key_type::duration_string)
+                  .in(webhooks_field<&wh::retry_for>())
+                  .at_least(duration{1000})
+                  .doc("How long after the job ended a delivery is retried; then it is given "
+                       "up (state failed).",
+                       "\"6h\""));
+  k.push_back(entry("webhooks", "allowed_hosts", key_type::string)
+                  .in(webhooks_field<&wh::allowed_hosts>())
+                  .note("any host")
+                  .unset([](const settings&) { return std::string("\"\"  # any host"); })
+                  .doc("Comma-separated host names or IP addresses a callback_url may name; a "
+                       "submit naming another host is refused. Set it: callbacks are requests "
+                       "the master makes on a client's behalf (SSRF).",
+                       "\"erp.example.com, 10.0.0.7\""));
 
   // [limits]
   using li = limits_settings;

@@ -196,6 +196,17 @@ struct tls_files {
   bool enabled() const { return !ca_file.empty(); }
 };
 
+/// `[webhooks]`: a job's `callback_url`, called when the job ends (docs/operations.md
+/// "Webhooks"). The master delivers them.
+struct webhook_settings {
+  duration timeout{10 * 1000};              ///< one delivery attempt, connect to last byte
+  duration first_retry{1000};               ///< back-off after the first failed attempt
+  duration max_backoff{5 * 60 * 1000};      ///< back-off doubles up to this
+  duration retry_for{24 * 60 * 60 * 1000};  ///< then the delivery is given up (state failed)
+  /// Comma-separated host names or addresses a callback may name; empty: any host.
+  std::string allowed_hosts;
+};
+
 /// The whole topology file, validated, plus the node this process runs as.
 struct settings {
   std::string source_file;  ///< the topology file these settings came from
@@ -208,6 +219,7 @@ struct settings {
   log_settings log;
   limits_settings limits;
   tls_settings tls;
+  webhook_settings webhooks;
   http_settings http;
   std::vector<node_settings> nodes;
   std::size_t self = 0;  ///< index into `nodes` of the node this process runs as

@@ -43,8 +43,9 @@ struct submit_args : connect_args {
   std::string sort_by;
   std::string group_by;
   int64_t split_every = 0;
-  std::string name;       ///< base name of the outputs; default: the template's
-  std::string resources;  ///< folder of images and fonts sent with the job; empty: none
+  std::string name;          ///< base name of the outputs; default: the template's
+  std::string resources;     ///< folder of images and fonts sent with the job; empty: none
+  std::string callback_url;  ///< webhook when the job ends ("" for none)
   bool wait = false;
   std::string out_dir;
 };

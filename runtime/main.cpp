@@ -19,6 +19,7 @@
 #include "runtime/logging.hpp"
 #include "runtime/node.hpp"
 #include "runtime/signal_waiter.hpp"
+#include "runtime/webhook_dispatcher.hpp"
 #include "weft/version.hpp"
 
 namespace {
@@ -108,6 +109,10 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "print versions of Weft and its libraries");
 
+  auto* webhook_key = app.add_subcommand(
+      "webhook-key", "print the key that signs webhooks of jobs submitted with the cluster secret");
+  webhook_key->add_option("--config", config_file, "the topology file")->required();
+
   runtime::submit_args sub;
   auto* submit = app.add_subcommand("submit", "submit a job to a node");
   add_connect_options(submit, sub);
@@ -192,6 +197,16 @@ int main(int argc, char** argv) {
   }
   if (*version) return cmd_version();
   if (*check) return cmd_check(config_file, node);
+  if (*webhook_key) {
+    try {
+      auto s = config::load_topology_for_client(config_file);
+      std::cout << runtime::cluster_webhook_key(s.cluster.secret) << "\n";
+      return runtime::exit_ok;
+    } catch (const config::config_error& e) {
+      std::cerr << "caf-node: config error: " << e.what() << "\n";
+      return runtime::exit_usage;
+    }
+  }
   if (*run) return cmd_run(config_file, node);
   if (*submit || *job || *drain || *shell) runtime::init_client_logging();
   if (*submit) {

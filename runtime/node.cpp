@@ -26,8 +26,12 @@
 #include "config/advice.hpp"
 #include "runtime/exit_code.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/node_metrics.hpp"
+#include "runtime/ops_routes.hpp"
+#include "runtime/service_notify.hpp"
 #include "runtime/signal_waiter.hpp"
 #include "runtime/storage_spec.hpp"
+#include "runtime/webhook_dispatcher.hpp"
 #include "storage/database.hpp"
 #include "storage/filestore/layout.hpp"
 #include "storage/master_store.hpp"
@@ -283,6 +287,9 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
   run_outcome out;
   role_switch change;
   std::optional<lease_keeper> keeper;
+  // The active master delivers the webhooks of jobs that ended (docs/operations.md "Webhooks").
+  std::optional<webhook_dispatcher> webhooks;
+  if (m == mode::active) webhooks.emplace(db, s);
   {
     // Declared before the actor system, so it outlives the system's destructor.
     std::optional<shutdown_watchdog> watchdog;
@@ -397,7 +404,10 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
         std::filesystem::create_directories(dir);
         return dir;
       };
-      api = std::make_unique<http::server>(o, http::make_routes(api_ctx), hooks, *http_work);
+      hooks.observe = observe_http_request;
+      auto routes = http::make_routes(api_ctx);
+      add_ops_routes(routes);  // GET /metrics, the status page at / (docs/operations.md)
+      api = std::make_unique<http::server>(o, std::move(routes), hooks, *http_work);
       try {
         auto http_port = api->start();
         spdlog::info("node '{}' serves its HTTP API on {}:{} ({})", self.name, o.host, http_port,
@@ -411,6 +421,8 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
         return out;
       }
     }
+    notify_ready("node '" + self.name + "' serving on " + self.listen.host + ":" +
+                 std::to_string(*port));
 
     int sig = signals.wait();
     const bool stop = !(sig == SIGUSR1 && requested_exit_code() == -1 && change.requested());
@@ -418,6 +430,7 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
       if (sig == SIGUSR1) out.code = requested_exit_code();
       spdlog::info("stopping node '{}' ({})", self.name,
                    sig == SIGUSR1 ? "requested" : strsignal(sig));
+      notify_stopping("stopping node '" + self.name + "'");
     } else {
       out.stop = false;
       out.token = change.token();
@@ -460,6 +473,7 @@ int run_node(const config::settings& s) {
     spdlog::error("database: {}", e.what());
     return exit_failure;
   }
+  register_node_metrics(*db, s);
 
   if (self.role != config::node_role::master) {
     auto out = run_system(s, *db, signals, mode::extension, std::nullopt);

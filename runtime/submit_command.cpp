@@ -175,6 +175,7 @@ int submit_on(client& c, const submit_args& a, const job_files& files) {
                       {"sort_by", a.sort_by},        {"group_by", a.group_by},
                       {"split_every", a.split_every}};
   if (!a.name.empty()) spec["name"] = a.name;
+  if (!a.callback_url.empty()) spec["callback_url"] = a.callback_url;
   spec["data_options"] = document::to_json(data_options_of(a));
   auto submitted = std::chrono::steady_clock::now();
   auto id = c.submit(spec.dump());
@@ -265,6 +266,8 @@ void add_submit_options(CLI::App& app, submit_args& a) {
   app.add_option("--sort-by", a.sort_by, "sort documents by this field");
   app.add_option("--group-by", a.group_by, "a new output file whenever this field changes");
   app.add_option("--split-every", a.split_every, "documents per output file");
+  app.add_option("--callback-url", a.callback_url,
+                 "POST the job's status here when it ends (http/https; signed, retried)");
   app.add_option("--name", a.name, "base name of the output files");
   app.add_option("--resources", a.resources,
                  "a folder of images and fonts (PNG, JPEG, TTF, OTF, WOFF) the template refers to");

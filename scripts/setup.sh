@@ -16,6 +16,7 @@ packages=(
   fonts-dejavu-core fonts-noto-cjk fonts-hosny-amiri
   zbar-tools zxing-cpp-tools dmtx-utils weasyprint
   libsystemd-dev haproxy chromium python3-prometheus-client python3-requests lintian
+  dpkg-dev file systemd
 )
 
 missing=()

@@ -211,6 +211,28 @@ std::vector<migration> build_migrations() {
                  "token_id {bigint} NOT NULL, idem_key {key} NOT NULL, job_id {bigint} NOT NULL, "
                  "created_at {ts} NOT NULL, PRIMARY KEY (token_id, idem_key)"),
        })});
+  // Webhooks (docs/operations.md "Webhooks"): one delivery per finished job that asked for a
+  // callback, and every attempt at it. Versions 7 and 8 belong to other work in progress
+  // (failover, the HTTP API); migrations apply in version order whatever their number.
+  all.push_back(
+      {9, "webhook deliveries and their attempts",
+       join({
+           table("webhook_deliveries",
+                 "id {id}, job_id {bigint} NOT NULL, delivery_id {key} NOT NULL, "
+                 "url {path} NOT NULL, body {text} NOT NULL, signing {key} NOT NULL, "
+                 "state {word} NOT NULL, attempts {int} NOT NULL DEFAULT 0, "
+                 "next_attempt_at {ts} NOT NULL, give_up_at {ts} NOT NULL, "
+                 "last_status {int} NULL, last_error {text} NULL, created_at {ts} NOT NULL, "
+                 "delivered_at {ts} NULL, "
+                 "CONSTRAINT webhook_deliveries_job UNIQUE (job_id), "
+                 "CONSTRAINT webhook_deliveries_state CHECK (state IN "
+                 "('pending', 'delivered', 'failed'))",
+                 {{"webhook_deliveries_due", "state, next_attempt_at"}}),
+           table("webhook_attempts",
+                 "delivery {bigint} NOT NULL, attempt {int} NOT NULL, at {ts} NOT NULL, "
+                 "status {int} NULL, error {text} NULL, millis {bigint} NOT NULL DEFAULT 0, "
+                 "PRIMARY KEY (delivery, attempt)"),
+       })});
   return all;
 }
 

@@ -224,6 +224,7 @@ class connection : public std::enable_shared_from_this<connection<Stream>> {
     }
     counted_ = true;
 
+    begun_ = std::chrono::steady_clock::now();
     auto m = srv_->routes.find(req_.method, req_.path);
     if (!m.found) {
       if (m.path_known)
@@ -457,6 +458,11 @@ class connection : public std::enable_shared_from_this<connection<Stream>> {
   }
 
   void send(response r) {
+    if (srv_->hooks.observe) {
+      std::chrono::duration<double> took = std::chrono::steady_clock::now() - begun_;
+      srv_->hooks.observe(route_ ? route_->pattern : "unmatched", req_.method, r.status,
+                          took.count());
+    }
     remove_upload();
     beast::get_lowest_layer(stream_).expires_after(write_timeout);
     if (!r.file_path.empty()) return send_file(std::move(r));
@@ -585,6 +591,7 @@ class connection : public std::enable_shared_from_this<connection<Stream>> {
   std::optional<bhttp::request_parser<bhttp::buffer_body>> parser_;
   request req_;
   const route* route_ = nullptr;
+  std::chrono::steady_clock::time_point begun_ = std::chrono::steady_clock::now();
   bool keep_alive_ = false;
   bool close_after_ = false;
   bool counted_ = false;

@@ -53,6 +53,11 @@ struct server_hooks {
   std::function<std::optional<caller>(const std::string& bearer)> authenticate;
   /// A new, empty folder for one request's upload (created).
   std::function<std::string()> new_upload_dir;
+  /// Optional: told of every answer (route pattern or "unmatched", method, status, seconds
+  /// since the request's header was read), for the metrics (docs/operations.md). Must not block.
+  std::function<void(const std::string& route, const std::string& method, int status,
+                     double seconds)>
+      observe;
 };
 
 class server {

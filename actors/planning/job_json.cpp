@@ -22,6 +22,7 @@ job_options parse_job_options(const std::string& options_json) {
   text("name", o.name);
   text("sort_by", o.sort_by);
   text("group_by", o.group_by);
+  text("callback_url", o.callback_url);
   if (auto it = j.find("split_every"); it != j.end() && !it->is_null()) {
     // A float (1e300) or an unsigned beyond int64 would not convert; a negative count is no cap.
     if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<uint64_t>() > INT64_MAX) ||
@@ -38,6 +39,7 @@ std::string to_json(const job_options& o) {
                    {"sort_by", o.sort_by},
                    {"group_by", o.group_by},
                    {"split_every", o.split_every}};
+  if (!o.callback_url.empty()) j["callback_url"] = o.callback_url;
   return j.dump();
 }
 

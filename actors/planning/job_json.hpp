@@ -13,6 +13,8 @@ struct job_options {
   std::string sort_by;
   std::string group_by;
   int64_t split_every = 0;  ///< 0: the default cap (docs/jobs.md)
+  /// Called when the job ends (docs/operations.md "Webhooks"); "" for none. Checked at submit.
+  std::string callback_url;
 };
 
 /// The options in `options_json`; defaults for empty text, text that is not JSON or not an

@@ -9,6 +9,7 @@
 #include "actors/document/output_format.hpp"
 #include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
+#include "actors/planning/callback_url.hpp"
 #include "actors/planning/job_json.hpp"
 #include "storage/filestore/directory.hpp"
 #include "storage/filestore/layout.hpp"
@@ -23,7 +24,8 @@ namespace fs = std::filesystem;
 /// be strings, `split_every` an integer; unknown fields are left alone.
 std::string spec_type_problem(const nlohmann::json& spec) {
   for (const char* key :
-       {"data", "template", "format", "data_format", "sort_by", "group_by", "name"})
+       {"data", "template", "format", "data_format", "sort_by", "group_by", "name",
+        "callback_url"})
     if (spec.contains(key) && !spec[key].is_string())
       return std::string{"submit: field '"} + key + "' must be a string, not " +
              spec[key].type_name();
@@ -99,6 +101,11 @@ submission submit_job(const config::settings& settings, storage::job_store& stor
   options.group_by = spec.value("group_by", "");
   options.split_every = spec.value("split_every", int64_t{0});
   if (options.split_every < 0) throw refused("split_every must be positive");
+  options.callback_url = spec.value("callback_url", "");
+  if (!options.callback_url.empty())
+    if (auto problem = callback_url_problem(options.callback_url, settings.webhooks.allowed_hosts);
+        !problem.empty())
+      throw refused("submit: " + problem);
   storage::new_job job;
   job.format = std::string{document::to_string(*format)};
   job.data_format = document::to_string(*data_format);

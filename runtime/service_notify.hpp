@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+
+namespace weft::runtime {
+
+/// Tells the service manager about the node's life (systemd's sd_notify; the
+/// package's weft-node.service is `Type=notify`). Each call is a no-op when the
+/// process was not started by systemd (no NOTIFY_SOCKET), so callers need not
+/// check. Never throws; a failed notification is logged at debug level.
+
+/// The node serves: it listens on its address(es). `status` is shown by
+/// `systemctl status`.
+void notify_ready(const std::string& status);
+
+/// The node has begun to stop (SIGTERM or a requested stop).
+void notify_stopping(const std::string& status);
+
+}  // namespace weft::runtime
