@@ -26,7 +26,7 @@
 #include "actors/trust/auth.hpp"
 #include "actors/trust/handshake.hpp"
 #include "actors/trust/log_text.hpp"
-#include "metrics/registry.hpp"
+#include "actors/metrics/registry.hpp"
 #include "weft/version.hpp"
 
 namespace weft::actors {

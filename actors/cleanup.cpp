@@ -19,7 +19,7 @@
 #include "actors/planning/effective_settings.hpp"
 #include "actors/protocol.hpp"
 #include "config/cron.hpp"
-#include "metrics/registry.hpp"
+#include "actors/metrics/registry.hpp"
 #include "storage/database_sweeper.hpp"
 #include "storage/lease_store.hpp"
 #include "storage/orphan_sweeper.hpp"

@@ -34,7 +34,7 @@
 #include "actors/protocol.hpp"
 #include "actors/trust/log_text.hpp"
 #include "config/duration.hpp"
-#include "metrics/registry.hpp"
+#include "actors/metrics/registry.hpp"
 #include "storage/filestore/content_file.hpp"
 #include "storage/filestore/layout.hpp"
 #include "storage/job_store.hpp"

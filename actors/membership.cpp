@@ -15,7 +15,7 @@
 #include "actors/actors.hpp"
 #include "actors/admission.hpp"
 #include "actors/protocol.hpp"
-#include "metrics/registry.hpp"
+#include "actors/metrics/registry.hpp"
 #include "storage/cluster_store.hpp"
 #include "weft/version.hpp"
 

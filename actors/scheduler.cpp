@@ -25,7 +25,7 @@
 #include "actors/protocol.hpp"
 #include "actors/settings_message.hpp"
 #include "actors/store_worker.hpp"
-#include "metrics/registry.hpp"
+#include "actors/metrics/registry.hpp"
 #include "storage/job_store.hpp"
 
 namespace weft::actors {

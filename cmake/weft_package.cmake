@@ -4,7 +4,7 @@
 # /etc/default, the weft-node service, a sysusers entry for the `weft` user,
 # a logrotate snippet and the operator documentation.
 
-set(_pkg ${PROJECT_SOURCE_DIR}/packaging)
+set(_pkg ${PROJECT_SOURCE_DIR}/scripts/packaging)
 
 install(TARGETS caf-node RUNTIME DESTINATION bin COMPONENT weft)
 install(FILES ${_pkg}/weft.toml DESTINATION /etc/weft COMPONENT weft)

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "metrics/registry.hpp"
+#include "actors/metrics/registry.hpp"
 #include "storage/cluster_figures.hpp"
 #include "weft/version.hpp"
 

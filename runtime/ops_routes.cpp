@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "metrics/registry.hpp"
+#include "actors/metrics/registry.hpp"
 #include "runtime/node_metrics.hpp"
 #include "runtime/status_page.hpp"
 

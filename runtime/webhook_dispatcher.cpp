@@ -20,7 +20,7 @@
 #include "actors/planning/callback_url.hpp"
 #include "actors/planning/job_json.hpp"
 #include "actors/trust/log_text.hpp"
-#include "metrics/registry.hpp"
+#include "actors/metrics/registry.hpp"
 #include "storage/job_store.hpp"
 #include "storage/webhook_store.hpp"
 #include "weft/version.hpp"

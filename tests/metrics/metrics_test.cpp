@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "metrics/registry.hpp"
+#include "actors/metrics/registry.hpp"
 
 using namespace weft::metrics;
 

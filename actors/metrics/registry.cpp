@@ -1,4 +1,4 @@
-#include "metrics/registry.hpp"
+#include "actors/metrics/registry.hpp"
 
 #include <algorithm>
 #include <cmath>
