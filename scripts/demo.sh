@@ -55,7 +55,8 @@ done
 
 echo "demo: node listening on 127.0.0.1:$port (log: $work/node.log); submitting"
 "$node" submit --connect "127.0.0.1:$port" --config "$work/weft.toml" \
-  --data "$work/invoices.ndjson" --template "$root/actors/document/samples/invoice.mustache" \
+  --data "$work/invoices.ndjson" --template "$root/actors/document/samples/invoice.html.mustache" \
+  --resources "$root/actors/document/samples/resources" \
   --format pdf --name invoices --wait --out "$work/pdf" | tee "$work/outputs.txt"
 
 # The same node over HTTP: a read token (shown once) and the job list.
