@@ -2,8 +2,6 @@
 // the one translation unit of the node that includes Beast's client headers.
 #include "runtime/webhook_dispatcher.hpp"
 
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/connect.hpp>
@@ -17,10 +15,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "actors/metrics/registry.hpp"
 #include "actors/planning/callback_url.hpp"
 #include "actors/planning/job_json.hpp"
+#include "actors/trust/auth.hpp"
 #include "actors/trust/log_text.hpp"
-#include "actors/metrics/registry.hpp"
 #include "storage/job_store.hpp"
 #include "storage/webhook_store.hpp"
 #include "weft/version.hpp"
@@ -35,30 +34,12 @@ using std::chrono::milliseconds;
 
 namespace {
 
-std::string hex(const unsigned char* p, std::size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += digits[p[i] >> 4];
-    out += digits[p[i] & 15];
-  }
-  return out;
-}
-
 std::string hmac_hex(const std::string& key, const std::string& data) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
-  return hex(mac, len);
+  return trust::hmac_sha256_hex(key, data);
 }
 
-std::string new_delivery_id() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("RAND_bytes failed");
-  return hex(b, sizeof b);
-}
+/// 128 random bits in hex: a delivery's id, for the receiver's de-duplication.
+std::string new_delivery_id() { return trust::make_nonce().substr(0, 32); }
 
 /// What one attempt gave.
 struct attempt_result {

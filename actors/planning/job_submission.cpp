@@ -1,9 +1,9 @@
 #include "actors/planning/job_submission.hpp"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <system_error>
 #include <vector>
-#include <nlohmann/json.hpp>
 
 #include "actors/document/data_format.hpp"
 #include "actors/document/output_format.hpp"
@@ -24,8 +24,7 @@ namespace fs = std::filesystem;
 /// be strings, `split_every` an integer; unknown fields are left alone.
 std::string spec_type_problem(const nlohmann::json& spec) {
   for (const char* key :
-       {"data", "template", "format", "data_format", "sort_by", "group_by", "name",
-        "callback_url"})
+       {"data", "template", "format", "data_format", "sort_by", "group_by", "name", "callback_url"})
     if (spec.contains(key) && !spec[key].is_string())
       return std::string{"submit: field '"} + key + "' must be a string, not " +
              spec[key].type_name();
