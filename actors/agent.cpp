@@ -21,12 +21,12 @@
 
 #include "actors/actors.hpp"
 #include "actors/admission.hpp"
+#include "actors/metrics/registry.hpp"
 #include "actors/protocol.hpp"
 #include "actors/transport.hpp"
 #include "actors/trust/auth.hpp"
 #include "actors/trust/handshake.hpp"
 #include "actors/trust/log_text.hpp"
-#include "actors/metrics/registry.hpp"
 #include "weft/version.hpp"
 
 namespace weft::actors {

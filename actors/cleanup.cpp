@@ -16,10 +16,10 @@
 
 #include "actors/actors.hpp"
 #include "actors/admission.hpp"
+#include "actors/metrics/registry.hpp"
 #include "actors/planning/effective_settings.hpp"
 #include "actors/protocol.hpp"
 #include "config/cron.hpp"
-#include "actors/metrics/registry.hpp"
 #include "storage/database_sweeper.hpp"
 #include "storage/lease_store.hpp"
 #include "storage/orphan_sweeper.hpp"

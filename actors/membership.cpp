@@ -14,8 +14,8 @@
 
 #include "actors/actors.hpp"
 #include "actors/admission.hpp"
-#include "actors/protocol.hpp"
 #include "actors/metrics/registry.hpp"
+#include "actors/protocol.hpp"
 #include "storage/cluster_store.hpp"
 #include "weft/version.hpp"
 

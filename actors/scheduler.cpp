@@ -19,13 +19,13 @@
 #include "actors/actors.hpp"
 #include "actors/admission.hpp"
 #include "actors/mapper.hpp"
+#include "actors/metrics/registry.hpp"
 #include "actors/planner.hpp"
 #include "actors/planning/job_json.hpp"
 #include "actors/planning/output_planning.hpp"
 #include "actors/protocol.hpp"
 #include "actors/settings_message.hpp"
 #include "actors/store_worker.hpp"
-#include "actors/metrics/registry.hpp"
 #include "storage/job_store.hpp"
 
 namespace weft::actors {

@@ -700,16 +700,16 @@ std::vector<key_info> make_known_keys() {
 
   // [webhooks] (docs/operations.md "Webhooks")
   using wh = webhook_settings;
-  k.push_back(entry("webhooks", "timeout", key_type::duration_string)
-                  .in(webhooks_field<&wh::timeout>())
-                  .at_least(duration{100})
-                  .doc("One delivery attempt, from connecting to the receiver's last byte.",
-                       "\"5s\""));
-  k.push_back(entry("webhooks", "first_retry", key_type::duration_string)
-                  .in(webhooks_field<&wh::first_retry>())
-                  .at_least(duration{10})
-                  .doc("Wait after the first failed attempt; it doubles after each one.",
-                       "\"2s\""));
+  k.push_back(
+      entry("webhooks", "timeout", key_type::duration_string)
+          .in(webhooks_field<&wh::timeout>())
+          .at_least(duration{100})
+          .doc("One delivery attempt, from connecting to the receiver's last byte.", "\"5s\""));
+  k.push_back(
+      entry("webhooks", "first_retry", key_type::duration_string)
+          .in(webhooks_field<&wh::first_retry>())
+          .at_least(duration{10})
+          .doc("Wait after the first failed attempt; it doubles after each one.", "\"2s\""));
   k.push_back(entry("webhooks", "max_backoff", key_type::duration_string)
                   .in(webhooks_field<&wh::max_backoff>())
                   .at_least(duration{10})
@@ -873,11 +873,11 @@ std::vector<key_info> make_known_keys() {
                   .note("`[tls]` cert_file")
                   .doc("This node's own certificate (PEM), overriding `[tls]` cert_file.",
                        "\"/etc/weft/tls/ext1.pem\""));
-  k.push_back(entry("node", "tls_key_file", key_type::path)
-                  .in(node_field<&n::tls_key_file>())
-                  .note("`[tls]` key_file")
-                  .doc("The private key of tls_cert_file (PEM, mode 600).",
-                       "\"/etc/weft/tls/ext1.key\""));
+  k.push_back(
+      entry("node", "tls_key_file", key_type::path)
+          .in(node_field<&n::tls_key_file>())
+          .note("`[tls]` key_file")
+          .doc("The private key of tls_cert_file (PEM, mode 600).", "\"/etc/weft/tls/ext1.key\""));
   k.push_back(entry("node", "http_listen", key_type::address)
                   .in(node_field<&n::http_listen>())
                   .note("none: no HTTP API")

@@ -367,8 +367,7 @@ void check_tls(const table_reader& root, const settings& s, const std::vector<no
     if (!tls && n.http_listen.port != 0 && !is_loopback_host(n.http_listen.host) &&
         !s.http.allow_plain_remote)
       e.reader.fail("http_listen",
-                    "node \"" + n.name + "\" serves its HTTP API on " +
-                        n.http_listen.to_string() +
+                    "node \"" + n.name + "\" serves its HTTP API on " + n.http_listen.to_string() +
                         ", which is not a loopback address, without [tls]: bearer tokens would "
                         "cross the network readable; add [tls] (the API then speaks HTTPS with "
                         "the node's certificate) or set [http] allow_plain_remote = true");

@@ -47,7 +47,8 @@ int cmd_check(const std::string& config_file, const std::string& node) {
   try {
     auto s = config::load_topology(config_file, opt(node));
     std::cout << config::describe(s);
-    for (const auto& warning : config::advice(s)) std::cerr << "caf-node: warning: " << warning << "\n";
+    for (const auto& warning : config::advice(s))
+      std::cerr << "caf-node: warning: " << warning << "\n";
     return runtime::exit_ok;
   } catch (const config::config_error& e) {
     std::cerr << "caf-node: config error: " << e.what() << "\n";
@@ -152,11 +153,13 @@ int main(int argc, char** argv) {
 
   runtime::token_args tok;
   auto* token = app.add_subcommand(
-      "token", "the REST API's bearer tokens: create NAME --scope S [--expires D], list, revoke NAME");
+      "token",
+      "the REST API's bearer tokens: create NAME --scope S [--expires D], list, revoke NAME");
   token->add_option("action", tok.action, "create, list or revoke")->required();
   token->add_option("name", tok.name, "the token's name (create, revoke)");
   token->add_option("--scope", tok.scope, "create: submit, read or admin")->capture_default_str();
-  token->add_option("--expires", tok.expires, "create: valid for this long (\"720h\"); default: no expiry");
+  token->add_option("--expires", tok.expires,
+                    "create: valid for this long (\"720h\"); default: no expiry");
   token->add_option("--config", config_file, "the topology file")->required();
 
   runtime::render_args ren;
@@ -179,8 +182,9 @@ int main(int argc, char** argv) {
 
   runtime::certs_args cert;
   auto* certs = app.add_subcommand(
-      "certs", "create the cluster's TLS certificates: create-ca DIR, create-node DIR NAME "
-               "[--host H]..., create-client DIR NAME");
+      "certs",
+      "create the cluster's TLS certificates: create-ca DIR, create-node DIR NAME "
+      "[--host H]..., create-client DIR NAME");
   certs->add_option("action", cert.action, "create-ca, create-node or create-client")->required();
   certs->add_option("dir", cert.dir, "the directory of ca.pem/ca.key and the new files")
       ->required();

@@ -12,8 +12,8 @@
 namespace weft::document {
 
 /// Compiles Mustache templates: kainjow::mustache underneath (the patched copy in
-/// actors/document/third_party/kainjow-mustache), with the specification's standalone-line rules applied by
-/// detail::rewrite_standalone and its dotted-name rule by the render context. Passes the
+/// actors/document/third_party/kainjow-mustache), with the specification's standalone-line rules
+/// applied by detail::rewrite_standalone and its dotted-name rule by the render context. Passes the
 /// specification's suites but one deliberate case (docs/templates.md, "Conformance").
 ///
 /// All partials a template names are loaded and checked at compile time: a missing or broken

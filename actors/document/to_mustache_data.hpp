@@ -2,7 +2,7 @@
 
 #include <kainjow/mustache.hpp>
 #ifndef WEFT_KAINJOW_PATCHED
-#error "kainjow/mustache.hpp must be Weft's patched copy (actors/document/third_party/kainjow-mustache)"
+#error "kainjow/mustache.hpp must be the patched copy in actors/document/third_party"
 #endif
 #include <nlohmann/json.hpp>
 

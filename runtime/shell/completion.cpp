@@ -11,14 +11,25 @@ namespace {
 
 /// The options of `caf-node submit` (the shell offers them after `submit`).
 const std::vector<std::string>& submit_options() {
-  static const std::vector<std::string> words{
-      "--data",          "--data-format",    "--data-encoding",
-      "--csv-delimiter", "--csv-quote",      "--csv-no-header",
-      "--csv-columns",   "--csv-skip-lines", "--record-path",
-      "--strict",        "--template",       "--format",
-      "--sort-by",       "--group-by",       "--split-every",
-      "--name",          "--resources",      "--wait",
-      "--out"};
+  static const std::vector<std::string> words{"--data",
+                                              "--data-format",
+                                              "--data-encoding",
+                                              "--csv-delimiter",
+                                              "--csv-quote",
+                                              "--csv-no-header",
+                                              "--csv-columns",
+                                              "--csv-skip-lines",
+                                              "--record-path",
+                                              "--strict",
+                                              "--template",
+                                              "--format",
+                                              "--sort-by",
+                                              "--group-by",
+                                              "--split-every",
+                                              "--name",
+                                              "--resources",
+                                              "--wait",
+                                              "--out"};
   return words;
 }
 

@@ -434,5 +434,6 @@ BOOST_AUTO_TEST_CASE(elements_nested_too_deep_are_an_error_not_a_crash) {
   std::string deep = "<html><body>";
   for (int i = 0; i < 100000; ++i) deep += "<div>";
   const auto e = error_of(deep + "x</body></html>");
-  BOOST_CHECK_MESSAGE(std::regex_match(e, std::regex("line 1:\\d+: elements nest deeper than 256 levels")), e);
+  BOOST_CHECK_MESSAGE(
+      std::regex_match(e, std::regex("line 1:\\d+: elements nest deeper than 256 levels")), e);
 }

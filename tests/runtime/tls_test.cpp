@@ -50,10 +50,10 @@ std::string tls_table(const std::string& pki, const std::string& name) {
 /// certificate and a client certificate "operator".
 struct tls_node : weft::test::solo_node {
   tls_node() : solo_node("tls") {
-    for (auto args : std::vector<std::vector<std::string>>{
-             {"create-ca", pki},
-             {"create-node", pki, "solo", "--host", "127.0.0.1"},
-             {"create-client", pki, "operator"}}) {
+    for (auto args :
+         std::vector<std::vector<std::string>>{{"create-ca", pki},
+                                               {"create-node", pki, "solo", "--host", "127.0.0.1"},
+                                               {"create-client", pki, "operator"}}) {
       auto r = certs(args);
       if (r.exit_code != 0) throw std::runtime_error("certs failed: " + r.out + r.err);
     }
@@ -61,9 +61,9 @@ struct tls_node : weft::test::solo_node {
   }
   /// `caf-node shell -c CMD` with the secret and the given TLS options only.
   run_result shell_with(const std::vector<std::string>& tls_options) const {
-    std::vector<std::string> argv{CAF_NODE,          "shell", "--connect", address(),
-                                  "--secret-file",   dir.path() + "/cluster.secret",
-                                  "--timeout-ms",    "5000"};
+    std::vector<std::string> argv{CAF_NODE,       "shell",         "--connect",
+                                  address(),      "--secret-file", dir.path() + "/cluster.secret",
+                                  "--timeout-ms", "5000"};
     argv.insert(argv.end(), tls_options.begin(), tls_options.end());
     argv.insert(argv.end(), {"--json", "-c", "nodes"});
     return run_command(argv, 30s);
@@ -127,8 +127,8 @@ BOOST_AUTO_TEST_CASE(certs_commands_write_private_keys_and_refuse_to_overwrite) 
   auto ca_again = certs({"create-ca", pki});
   BOOST_TEST(ca_again.exit_code == 2);
   // The chain verifies with OpenSSL's own tool too.
-  auto verify = run_command({"/usr/bin/openssl", "verify", "-CAfile", pki + "/ca.pem",
-                             "-purpose", "sslserver", pki + "/ext1.pem"},
+  auto verify = run_command({"/usr/bin/openssl", "verify", "-CAfile", pki + "/ca.pem", "-purpose",
+                             "sslserver", pki + "/ext1.pem"},
                             10s);
   BOOST_TEST(verify.exit_code == 0, verify.out + verify.err);
 }
@@ -138,11 +138,16 @@ BOOST_AUTO_TEST_CASE(a_client_with_a_certificate_of_the_cluster_runs_a_job) {
   BOOST_TEST(n.node.log().find("(mutual TLS)") != std::string::npos, n.node.tail());
   const auto out_dir = n.dir.path() + "/out";
   std::filesystem::create_directories(out_dir);
-  auto r = run_command({CAF_NODE, "submit", "--connect", n.address(), "--secret-file",
-                        n.dir.path() + "/cluster.secret", "--tls-ca", n.pki + "/ca.pem",
-                        "--tls-cert", n.pki + "/operator.pem", "--tls-key",
-                        n.pki + "/operator.key", "--data", weft::test::invoices(50), "--template",
-                        weft::test::invoice_template(), "--format", "txt", "--wait", "--out",
+  auto r = run_command({CAF_NODE,        "submit",
+                        "--connect",     n.address(),
+                        "--secret-file", n.dir.path() + "/cluster.secret",
+                        "--tls-ca",      n.pki + "/ca.pem",
+                        "--tls-cert",    n.pki + "/operator.pem",
+                        "--tls-key",     n.pki + "/operator.key",
+                        "--data",        weft::test::invoices(50),
+                        "--template",    weft::test::invoice_template(),
+                        "--format",      "txt",
+                        "--wait",        "--out",
                         out_dir},
                        120s);
   BOOST_TEST(r.exit_code == 0, r.out + r.err + n.node.tail());
@@ -154,11 +159,10 @@ BOOST_AUTO_TEST_CASE(a_client_with_a_certificate_of_the_cluster_runs_a_job) {
 // other connection was taken for a failure and that connection closed (actors/transport.cpp).
 BOOST_AUTO_TEST_CASE(clients_that_come_and_go_do_not_drop_a_waiting_client) {
   tls_node n;
-  weft::test::child_process waiting(
-      {CAF_NODE, "submit", "--connect", n.address(), "--config", n.config, "--data",
-       weft::test::invoices(3000), "--template", weft::test::invoice_template(), "--format",
-       "pdf", "--wait"},
-      n.dir.path() + "/waiting");
+  weft::test::child_process waiting({CAF_NODE, "submit", "--connect", n.address(), "--config",
+                                     n.config, "--data", weft::test::invoices(3000), "--template",
+                                     weft::test::invoice_template(), "--format", "pdf", "--wait"},
+                                    n.dir.path() + "/waiting");
   BOOST_REQUIRE(weft::test::wait_until(
       [&] { return n.node.count("submitted by") >= 1 || !waiting.running(); }, 30s));
   for (int i = 0; i < 8 && waiting.running(); ++i) BOOST_TEST(n.serves(), n.node.tail());
@@ -174,10 +178,10 @@ BOOST_AUTO_TEST_CASE(a_plaintext_peer_is_dropped_logged_and_the_node_serves_on) 
   BOOST_TEST(plaintext_peer_is_dropped(n.port, std::string("GET / HTTP/1.0\r\n\r\n")));
   BOOST_TEST(plaintext_peer_is_dropped(n.port, std::string(64, '\0') + "BASP?"));
   BOOST_TEST(n.serves(), n.node.tail());
-  BOOST_TEST(weft::test::wait_until(
-                 [&] { return n.node.count("tls: refused a connection from 127.0.0.1:") >= 1; },
-                 5s),
-             n.node.tail());
+  BOOST_TEST(
+      weft::test::wait_until(
+          [&] { return n.node.count("tls: refused a connection from 127.0.0.1:") >= 1; }, 5s),
+      n.node.tail());
   // Once per peer address a minute: the second plaintext peer is not logged again.
   BOOST_TEST(n.node.count("tls: refused a connection from 127.0.0.1:") == 1, n.node.tail());
   BOOST_TEST(n.node.count("not a TLS client") == 1, n.node.tail());
