@@ -9,6 +9,7 @@
 #include <iostream>
 #include <set>
 
+#include "tests/cluster/cluster_checks.hpp"
 #include "tests/cluster/cluster_support.hpp"
 
 using namespace weft::test;
@@ -29,8 +30,6 @@ cluster_options small_batch_cluster() {
   o.extra = small_batches;
   return o;
 }
-
-std::string job_condition(int64_t job) { return "job_id = " + std::to_string(job); }
 
 /// Freezes `node` (SIGSTOP) in the middle of merging `job`: once it has
 /// finished a merge batch and while more than half of them are still open, so
@@ -75,30 +74,6 @@ std::vector<std::string> lost_and_handed_out_again(test_cluster& c, int64_t job,
   BOOST_REQUIRE_MESSAGE(!held.empty(), "no batch of " << node << " went back to the queue\n"
                                                       << c.logs());
   return held;
-}
-
-/// Every record of the finished job exactly once across its outputs.
-void check_exactly_once(const std::string& json, int64_t records) {
-  auto job = parse_job(json);
-  BOOST_REQUIRE_MESSAGE(job.state == "done", json);
-  BOOST_TEST(job.records == records);
-  BOOST_TEST(job.documents == records);
-  BOOST_TEST(!job.outputs.empty());
-  auto problems = exactly_once_problems(invoice_counts(job.outputs), records);
-  BOOST_TEST(problems.empty(), problems);
-}
-
-/// No batch of the job is left undone, and every accepted content row is the
-/// one of the batch's current attempt (a late result never replaced it).
-void check_batches_settled(fresh_database& db, int64_t job) {
-  BOOST_TEST(db.scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(job) +
-                       " AND state <> 'done'") == 0);
-  BOOST_TEST(db.scalar("SELECT COUNT(*) FROM content c JOIN batches b ON b.job_id = c.job_id AND "
-                       "b.phase = 'merge' AND b.batch_no = c.batch_no WHERE c.job_id = " +
-                       std::to_string(job) + " AND c.attempt <> b.attempt") == 0);
-  BOOST_TEST(db.scalar("SELECT COUNT(*) FROM content WHERE " + job_condition(job)) ==
-             db.scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(job) +
-                       " AND phase = 'merge'"));
 }
 
 /// The batches in `held` were redone: done, a later attempt, on another node.
