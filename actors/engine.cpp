@@ -162,6 +162,28 @@ void start_batch(engine_state& st) {
   st.state_read = std::chrono::steady_clock::now();
 }
 
+/// Removes the file of a refused result — unless an accepted result names the
+/// same file (two grants of one attempt number: never from one master, and a
+/// paused master's are held back by scheduler::bump_attempt; kept as the last
+/// guard, since deleting an accepted file loses records).
+void remove_refused(engine_state& st, int64_t job, const std::string& path) {
+  try {
+    if (st.store->names_file(job, path)) {
+      spdlog::error(
+          "{}: job {}: a refused result wrote {}, which an accepted result names; "
+          "kept",
+          st.id, job, path);
+      return;
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: job {}: {} kept (cannot check whether it is in use: {})", st.id, job, path,
+                 e.what());
+    return;
+  }
+  std::error_code ec;
+  fs::remove(path, ec);
+}
+
 /// Renders records [first, last] into one content file; true if accepted.
 bool run_merge(engine_state& st, const batch& b) {
   if (st.noop) {
@@ -206,7 +228,7 @@ bool run_merge(engine_state& st, const batch& b) {
   c.records = static_cast<int64_t>(records.size());
   st.produced_records = c.records;
   bool accepted = st.store->complete_merge(c, st.id, st.ctx.node().name);
-  if (!accepted) fs::remove(path);
+  if (!accepted) remove_refused(st, b.job_id, path);
   return accepted;
 }
 
@@ -329,7 +351,7 @@ bool run_weave(engine_state& st, const batch& b) {
   st.produced_records = o.documents;
   st.produced_pages = o.pages;
   bool accepted = st.store->complete_weave(o, b.attempt, st.id, st.ctx.node().name);
-  if (!accepted) fs::remove(path);
+  if (!accepted) remove_refused(st, b.job_id, path);
   return accepted;
 }
 

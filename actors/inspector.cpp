@@ -543,10 +543,16 @@ void set_command(inspector_actor* self, const json& args, promise rp) {
     previous = config::setting_value(*st.effective, key);
     config::apply_setting(*changed, key, value);
     now = config::setting_value(*changed, key);
-    storage::settings_store(*st.ctx.db).put(key, now, by);  // a write: here, in order
+    // A write: here, in order; fenced on the active master (a paused master woken after a
+    // take-over changes nothing).
+    storage::settings_store(*st.ctx.db, st.ctx.fence).put(key, now, by);
   } catch (const config::config_error& e) {
     std::string why = e.what();  // "set: KEY: reason"; the client says "set: " itself
     rp.deliver(failure(why.rfind("set: ", 0) == 0 ? why.substr(5) : why));
+    return;
+  } catch (const storage::storage_error& e) {
+    if (e.code == storage::errc::fenced) st.ctx.on_fenced(e.what());
+    rp.deliver(failure("set " + key + ": " + e.what()));
     return;
   } catch (const std::exception& e) {
     rp.deliver(failure("set " + key + ": " + e.what()));

@@ -12,8 +12,10 @@
 #include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
+#include <chrono>
 #include <deque>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "actors/actors.hpp"
@@ -90,6 +92,12 @@ struct scheduler_state {
   bool standby_warned[2] = {false, false};
   /// The topology plus what `set` changed (the inspector sends it).
   settings_ptr effective;
+  /// New attempts sent to the database and not yet confirmed there: nothing is
+  /// handed out meanwhile (scheduler::bump_attempt).
+  int unconfirmed_attempts = 0;
+  /// When the scheduler started, until it handed out its first batch (logged: the end of
+  /// a take-over as a client sees it).
+  std::optional<std::chrono::steady_clock::time_point> started;
 };
 
 /// The reply type of a guarded handler: its own result<T>, or result<R>.
@@ -208,6 +216,10 @@ class scheduler : public caf::event_based_actor {
   void start_mapping(int64_t job);
   void resume(const storage::job_row& row);
   void requeued(const std::vector<batch>& batches, const std::string& why);
+  /// Stores a batch's new attempt under the lease; no batch is handed out until
+  /// the database confirmed every new attempt.
+  void bump_attempt(int64_t job, phase p, int32_t batch_no, int32_t attempt);
+  void send_attempt(int64_t job, phase p, int32_t batch_no, int32_t attempt);
   /// Fails `b`'s job when `b.attempt` is past `[jobs] max_attempts`; true if it did.
   bool out_of_attempts(const batch& b, const std::string& why);
   void report_capacity();
@@ -260,6 +272,11 @@ batch batch_of(const storage::batch_row& r) {
 /// Hands batches to the engines whose long poll is waiting.
 void scheduler::dispatch() {
   auto& st = state_;
+  // A new attempt number is handed out only once the database holds it under this
+  // master's lease: a master paused past its lease (SIGSTOP, a partition) must not
+  // hand out an attempt its successor hands out too — both engines would write the
+  // same content file and the refused one would delete the accepted one's file.
+  if (st.unconfirmed_attempts > 0) return;
   for (auto i = st.waiting.begin(); i != st.waiting.end();) {
     auto b = st.policy.next_for(i->first);
     if (!b) {
@@ -270,6 +287,16 @@ void scheduler::dispatch() {
     // when it is stored, and a restart gives every open batch a new attempt.
     i->second.promise.deliver(batch_message(*b));
     i = st.waiting.erase(i);
+    if (st.started) {
+      spdlog::info(
+          "first batch handed out {} ms after the scheduler started (job {} {} batch {} "
+          "attempt {})",
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                *st.started)
+              .count(),
+          b->job_id, to_string(b->type), b->batch_no, b->attempt);
+      st.started.reset();
+    }
   }
 }
 
@@ -525,8 +552,7 @@ void scheduler::resume(const storage::job_row& row) {
                 // master) fails the job instead of crashing it again.
                 ++b.attempt;
                 if (out_of_attempts(b, "the master restarted while the batch was open")) return;
-                send(s.store, attempt_atom::value, b.job_id, p, int32_t{b.batch_no},
-                     int32_t{b.attempt});
+                bump_attempt(b.job_id, p, int32_t{b.batch_no}, int32_t{b.attempt});
                 jp.remaining[p == phase::merge ? 0 : 1].insert(b.batch_no);
                 if (p == phase::merge) jp.open_merge[b.batch_no] = {b.first_seq, b.last_seq};
                 bs.push_back(b);
@@ -570,9 +596,32 @@ void scheduler::requeued(const std::vector<batch>& batches, const std::string& w
     if (out_of_attempts(b, why)) continue;
     spdlog::info("job {} {} batch {} goes back to the queue as attempt {} ({})", b.job_id,
                  to_string(b.type), b.batch_no, b.attempt, sanitised(why));
-    send(state_.store, attempt_atom::value, b.job_id, phase_of(b.type), int32_t{b.batch_no},
-         int32_t{b.attempt});
+    bump_attempt(b.job_id, phase_of(b.type), int32_t{b.batch_no}, int32_t{b.attempt});
   }
+}
+
+void scheduler::bump_attempt(int64_t job, phase p, int32_t batch_no, int32_t attempt) {
+  ++state_.unconfirmed_attempts;
+  send_attempt(job, p, batch_no, attempt);
+}
+
+// Until the database answers, dispatch() hands nothing out. A refusal by the
+// fence (another master holds the lease) makes the node step down (the store
+// worker reports it); any other failure (the database away) is tried again, so
+// nothing is handed out under an attempt number the database does not hold.
+void scheduler::send_attempt(int64_t job, phase p, int32_t batch_no, int32_t attempt) {
+  request(state_.store, std::chrono::seconds(30), attempt_atom::value, job, p, batch_no, attempt)
+      .then(
+          [=](bool) {
+            if (--state_.unconfirmed_attempts == 0) dispatch();
+          },
+          [=](caf::error& err) {
+            spdlog::warn(
+                "scheduler: attempt {} of job {} batch {} is not stored yet (trying "
+                "again in 1 s; nothing is handed out meanwhile): {}",
+                attempt, job, batch_no, error_text(system(), err));
+            delayed_send(this, 1s, attempt_atom::value, job, p, batch_no, attempt);
+          });
 }
 
 bool scheduler::out_of_attempts(const batch& b, const std::string& why) {
@@ -725,6 +774,7 @@ scheduler::scheduler(caf::actor_config& cfg, node_context ctx, caf::actor store)
   st.effective = std::make_shared<const config::settings>(*ctx.settings);
   st.policy.set_limits(limits_from(*ctx.settings));
   st.store = std::move(store);
+  st.started = std::chrono::steady_clock::now();
 }
 
 caf::behavior scheduler::make_behavior() {
@@ -774,6 +824,12 @@ caf::behavior scheduler::make_behavior() {
         guarded("remap", [&] { on_remap(job, options_json); });
       },
       [this](load_atom) { guarded("load", [&] { load_unfinished(); }); },
+      // An attempt the database did not confirm, tried again (send_attempt).
+      [this](attempt_atom, int64_t job, phase p, int32_t batch_no, int32_t attempt) {
+        // Only this scheduler's own retry: anyone else's would unbalance the count.
+        if (caf::actor_cast<caf::actor_addr>(current_sender()) != address()) return;
+        guarded("attempt", [&] { send_attempt(job, p, batch_no, attempt); });
+      },
       [this](adopt_atom) { guarded("adopt", [&] { on_adopt(); }); },
       [this](mapped_atom, int64_t job, int64_t records) {
         guarded("mapped", [&] { on_mapped(job, records); });

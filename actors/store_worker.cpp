@@ -93,19 +93,13 @@ caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
           return caf::make_message(moved);
         });
       },
-      // Sent, not requested: nothing answers. A failure is logged; the fence
-      // (attempt <= current) keeps exactly-once even if the bump is late or lost.
+      // Requested: the scheduler hands the new attempt out only once it is stored
+      // under its lease (scheduler::bump_attempt). Idempotent (attempt < new one).
       [=](attempt_atom, int64_t job, phase p, int32_t batch_no, int32_t attempt) {
-        try {
+        return guarded([&] {
           store->set_attempt(job, p, batch_no, attempt);
-        } catch (const storage::storage_error& e) {
-          if (e.code == storage::errc::fenced) ctx.on_fenced(e.what());
-          spdlog::warn("scheduler: could not store attempt {} of job {} batch {}: {}", attempt, job,
-                       batch_no, e.what());
-        } catch (const std::exception& e) {
-          spdlog::warn("scheduler: could not store attempt {} of job {} batch {}: {}", attempt, job,
-                       batch_no, e.what());
-        }
+          return caf::make_message(true);
+        });
       },
       [=](status_atom, int64_t job) {
         return guarded([&] { return caf::make_message(job_json(*store, job)); });

@@ -438,7 +438,7 @@ std::vector<key_info> make_known_keys() {
   k.push_back(entry("cluster", "master_lease", key_type::duration_string)
                   .in(cluster_field<&cl::master_lease>())
                   .at_least(positive)
-                  .note("3 × node_timeout")
+                  .note("1.5 × node_timeout")
                   .rule("> 2 × heartbeat")
                   .doc("How long the scheduler lease lasts without renewal: a standby master "
                        "candidate takes over this long after the active master last renewed it "

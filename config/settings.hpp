@@ -6,6 +6,7 @@
 // `caf-node check` and `set`; config_known_keys_test checks that the loader leaves them alone
 // when a key is absent.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -64,9 +65,12 @@ struct cluster_settings {
   duration retry_prolonged{5000};
   duration request_timeout{5000};  ///< upper bound for any request between nodes
   /// Master failover: how long the scheduler lease lasts without renewal; 0 means
-  /// 3 × node_timeout (use lease() for the effective value).
+  /// 1.5 × node_timeout, at least 3 heartbeats (use lease() for the effective value):
+  /// a take-over under 2 s with the defaults.
   duration master_lease{0};
-  duration lease() const { return master_lease.count() > 0 ? master_lease : 3 * node_timeout; }
+  duration lease() const {
+    return master_lease.count() > 0 ? master_lease : std::max(node_timeout * 3 / 2, heartbeat * 3);
+  }
 };
 
 /// `[database]`; absent means the embedded SQLite default under `[files].root`.

@@ -170,6 +170,22 @@ class lease_keeper {
   lease_keeper(const config::settings& s, storage::database& db, mode m,
                std::optional<int64_t> token, role_switch& change)
       : s_(s), db_(db), mode_(m), token_(token), change_(change) {
+    // Its own connection, giving up after a heartbeat: with the node's pool (which keeps
+    // trying to connect for 30 s) a renewal blocked by an unreachable database would keep
+    // this loop from stepping down on time; a standby would then take over (the lease
+    // expired on the database clock) while this node still thought itself the master.
+    // Its writes were fenced anyway, but the logs must not show two masters at once.
+    if (db.backend() == storage::backend_kind::mariadb) {
+      try {
+        auto spec = db.spec();
+        spec.pool_size = 1;
+        storage::open_options o;
+        o.migrate = false;
+        own_db_ = storage::database::open(spec, s.cluster.heartbeat, o);
+      } catch (const std::exception& e) {
+        spdlog::warn("scheduler lease: using the node's database pool ({})", e.what());
+      }
+    }
     const auto candidates = s.master_candidates();
     for (std::size_t i = 0; i < candidates.size(); ++i)
       if (candidates[i]->name == s.this_node().name) rank_ = static_cast<int>(i);
@@ -198,7 +214,7 @@ class lease_keeper {
  private:
   void loop() {
     using clock = std::chrono::steady_clock;
-    storage::master_store store(db_);
+    storage::master_store store(own_db_ ? *own_db_ : db_);
     const auto& me = s_.this_node().name;
     const auto beat = s_.cluster.heartbeat;
     const auto lease = s_.cluster.lease();
@@ -206,6 +222,15 @@ class lease_keeper {
     bool free = false;                 // seen free since free_since
     auto free_since = clock::now();
     std::string last_problem;
+    // Logged when decided (the main thread logs the step-down when it wakes): from here on
+    // this node does not act as the master (its writes are fenced anyway once the lease
+    // expired on the database clock).
+    bool given_up = false;
+    auto give_up = [&](const std::string& why) {
+      if (!given_up) spdlog::error("giving up the scheduler lease (token {}): {}", *token_, why);
+      given_up = true;
+      change_.request(why);
+    };
     std::unique_lock<std::mutex> lock(mutex_);
     while (!cv_.wait_for(lock, beat, [this] { return done_; })) {
       lock.unlock();
@@ -214,21 +239,21 @@ class lease_keeper {
           const auto started = clock::now();
           // A master that was stalled past its lease must not act as one for a moment more.
           if (started - last_renewed >= lease - beat) {
-            change_.request("could not renew the scheduler lease (token " +
-                            std::to_string(*token_) + ") for " +
-                            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               started - last_renewed)
-                                               .count()) +
-                            " ms, more than master_lease (" + std::to_string(lease.count()) +
-                            " ms) minus a heartbeat");
+            give_up("could not renew the scheduler lease (token " + std::to_string(*token_) +
+                    ") for " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       started - last_renewed)
+                                       .count()) +
+                    " ms, more than master_lease (" + std::to_string(lease.count()) +
+                    " ms) minus a heartbeat");
           } else if (store.renew(me, *token_, lease)) {
             last_renewed = started;
             last_problem.clear();
           } else {
             auto h = store.holder();
-            change_.request("the scheduler lease no longer carries token " +
-                            std::to_string(*token_) + ": held by '" + (h ? h->holder : "") +
-                            "' with token " + std::to_string(h ? h->token : 0));
+            give_up("the scheduler lease no longer carries token " + std::to_string(*token_) +
+                    ": held by '" + (h ? h->holder : "") + "' with token " +
+                    std::to_string(h ? h->token : 0));
           }
         } else {
           auto h = store.holder();
@@ -262,6 +287,7 @@ class lease_keeper {
 
   const config::settings& s_;
   storage::database& db_;
+  std::unique_ptr<storage::database> own_db_;  ///< the lease's own connection (MariaDB)
   const mode mode_;
   const std::optional<int64_t> token_;
   role_switch& change_;

@@ -5,7 +5,9 @@
 #   (g) time from an extension's SIGKILL, and from its SIGSTOP, until its
 #       batches are handed out again;
 #   (h) an N-record job on one node against the same job on a master and two
-#       extensions on the same machine (same cores: the cost of clustering).
+#       extensions on the same machine (same cores: the cost of clustering);
+#   (i) master take-over: from the active master's SIGKILL (and SIGSTOP) until the
+#       standby candidate holds the lease and hands out its first batch.
 # Starts its own disposable MariaDB server (scripts/mariadb.sh).
 #
 #   scripts/bench_cluster.sh [--records N] [--batches B] [--tls]
@@ -38,14 +40,18 @@ sql() { mariadb --no-defaults -h127.0.0.1 -P"$mport" -uweft -p"$mpass" -N -B "$1
 now() { date +%s.%N; }
 
 # topology DIR DB|sqlite EXTENSIONS BATCH_SIZE [ENGINES_PER_NODE]
+# $timing: the [cluster] timing lines (default heartbeat 100 ms, node_timeout 500 ms);
+# $standby=1 adds a second master candidate "master2" (docs/cluster.md "Master failover").
+timing='heartbeat = "100ms"\nnode_timeout = "500ms"\n'
+standby=0
 topology() {
   local dir=$1 db=$2 exts=$3 bsize=$4 engines=${5:-1}
   local ports=() port i
-  for i in $(seq 0 "$exts"); do weft_test_port port; ports+=("$port"); done
+  for i in $(seq 0 $((exts + standby))); do weft_test_port port; ports+=("$port"); done
   mkdir -p "$dir"
   (umask 077; head -c 32 /dev/urandom | base64 >"$dir/cluster.secret")
   {
-    printf '[cluster]\nname = "bench"\nsecret_file = "cluster.secret"\nheartbeat = "100ms"\nnode_timeout = "500ms"\nretry_initial = "100ms"\n'
+    printf '[cluster]\nname = "bench"\nsecret_file = "cluster.secret"\n'"$timing"'retry_initial = "100ms"\n'
     if [ "$db" != sqlite ]; then
       sql weft "CREATE DATABASE $db"
       printf '[database]\nurl = "mariadb://weft@127.0.0.1:%s/%s"\npassword_file = "%s"\n' "$mport" "$db" "$WEFT_TEST_MARIADB_PASSWORD_FILE"
@@ -58,6 +64,9 @@ topology() {
       printf '[tls]\nca_file = "pki/ca.pem"\ncert_file = "pki/node.pem"\nkey_file = "pki/node.key"\n'
     fi
     printf '[[node]]\nname = "master"\nrole = "master"\nlisten = "127.0.0.1:%s"\nmerge_engines = %s\nweaver_engines = %s\n' "${ports[0]}" "$engines" "$engines"
+    if [ "$standby" = 1 ]; then
+      printf 'master_priority = 10\n[[node]]\nname = "master2"\nrole = "master"\nmaster_priority = 5\nlisten = "127.0.0.1:%s"\nmerge_engines = %s\nweaver_engines = %s\n' "${ports[$((exts + 1))]}" "$engines" "$engines"
+    fi
     for i in $(seq 1 "$exts"); do
       printf '[[node]]\nname = "ext%s"\nrole = "extension"\nlisten = "127.0.0.1:%s"\nmerge_engines = %s\nweaver_engines = %s\n' "$i" "${ports[$i]}" "$engines" "$engines"
     done
@@ -183,6 +192,48 @@ topology "$work/g2" weft_g2 2 50
 failover "$work/g2" STOP
 stop_ms=$failover_ms
 
+echo "bench: (i) master take-over: SIGKILL and SIGSTOP of the active master mid-job"
+log_time() { date -d "$(echo "$1" | cut -c1-23 | tr T ' ')" +%s.%N; }
+takeover() {  # takeover DIR SIGNAL -> sets lease_ms and first_ms (from the signal)
+  local dir=$1 sig=$2
+  start "$dir" master
+  local m=$last_pid
+  wait_log "$dir/master.log" "listening on"
+  start "$dir" master2
+  start "$dir" ext1
+  wait_log "$dir/master.log" "node 'master2' joined"
+  wait_log "$dir/master.log" "node 'ext1' joined"
+  submit "$dir" "$work/data.ndjson" --format txt >/dev/null 2>&1 &
+  local sub=$!
+  wait_log "$dir/master.log" "merge batches of"
+  sleep 0.3  # let the engines take batches (a measurement pause, not synchronisation)
+  local t0; t0=$(now)
+  kill -"$sig" "$m"
+  wait_log "$dir/master2.log" "first batch handed out"
+  local t1; t1=$(log_time "$(grep -m1 "taking over as the master" "$dir/master2.log")")
+  local t2; t2=$(log_time "$(grep -m1 "first batch handed out" "$dir/master2.log")")
+  kill "$sub" 2>/dev/null || true
+  wait "$sub" 2>/dev/null || true
+  kill -CONT "$m" 2>/dev/null || true
+  stop_all
+  lease_ms=$(python3 -c "print(f'{($t1 - $t0) * 1000:.0f}')")
+  first_ms=$(python3 -c "print(f'{($t2 - $t0) * 1000:.0f}')")
+}
+standby=1
+timing=''  # the defaults: heartbeat 250 ms, node_timeout 1 s, master_lease 1.5 s
+topology "$work/i1" weft_i1 1 50
+takeover "$work/i1" KILL
+i_kill_lease=$lease_ms i_kill_first=$first_ms
+topology "$work/i2" weft_i2 1 50
+takeover "$work/i2" STOP
+i_stop_lease=$lease_ms i_stop_first=$first_ms
+timing='heartbeat = "100ms"\nnode_timeout = "250ms"\n'
+topology "$work/i3" weft_i3 1 50
+takeover "$work/i3" KILL
+i_fast_lease=$lease_ms i_fast_first=$first_ms
+standby=0
+timing='heartbeat = "100ms"\nnode_timeout = "500ms"\n'
+
 echo "bench: (h) $records records: one node against a master and two extensions"
 topology "$work/h1" weft_h1 0 1000 2
 start "$work/h1" master
@@ -209,5 +260,9 @@ Weft cluster benchmark — $(date -u +%FT%TZ), $(nproc) cores, $(git -C "$root" 
       SQLite $completion_sqlite µs, MariaDB $completion_mariadb µs
 (g) extension SIGKILL -> its batches handed out again:   $kill_ms ms   (target < 1000)
     extension SIGSTOP -> its batches handed out again:   $stop_ms ms   (node_timeout 500 ms; target < 1000)
+(i) active master SIGKILL -> lease taken / first batch handed out by the new master:
+      defaults (master_lease 1.5 s):        $i_kill_lease ms / $i_kill_first ms   (target < 2000)
+      SIGSTOP, defaults:                    $i_stop_lease ms / $i_stop_first ms
+      node_timeout 250 ms, heartbeat 100 ms: $i_fast_lease ms / $i_fast_first ms   (target < 1000)
 (h) $records-record PDF job: one node (2+2 engines, MariaDB) $one s; master + 2 extensions (1+1 engines each, same machine) $three s; ratio $(python3 -c "print(f'{$three / $one:.2f}')")
 REPORT

@@ -5,14 +5,43 @@
 #
 #   scripts/mariadb.sh start DIR   # prints `export WEFT_TEST_MARIADB_...=` lines
 #   scripts/mariadb.sh stop DIR    # stops the server by its recorded PID
+#   scripts/mariadb.sh restart DIR # starts the same server again (data, port, user)
 #
 # The test command evals the output of `start` and always calls `stop`.
 set -euo pipefail
 
-cmd=${1:?usage: mariadb.sh start|stop DIR}
-dir=${2:?usage: mariadb.sh start|stop DIR}
+cmd=${1:?usage: mariadb.sh start|stop|restart DIR}
+dir=${2:?usage: mariadb.sh start|stop|restart DIR}
 
 . "$(dirname "$0")/test_port.sh"
+
+# Starts mariadbd on $dir's data directory and $port, and waits until it answers.
+launch() {
+  mariadbd --no-defaults --user=root --datadir="$dir/data" --socket="$dir/sock" \
+    --pid-file="$dir/pid" --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
+    --max-connections=500 --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 \
+    --ssl-ca="$dir/tls/ca.pem" --ssl-cert="$dir/tls/server.pem" --ssl-key="$dir/tls/server.key" \
+    --log-error="$dir/err" >/dev/null 2>&1 &
+  echo $! >"$dir/mariadbd.pid"
+  for _ in $(seq 1 300); do
+    if mariadb-admin --no-defaults --socket="$dir/sock" --user=root ping >/dev/null 2>&1; then break; fi
+    if ! kill -0 "$(cat "$dir/mariadbd.pid")" 2>/dev/null; then
+      echo "mariadb.sh: mariadbd exited during start-up:" >&2; tail -20 "$dir/err" >&2; exit 1
+    fi
+    sleep 0.1
+  done
+  mariadb-admin --no-defaults --socket="$dir/sock" --user=root ping >/dev/null 2>&1 ||
+    { echo "mariadb.sh: mariadbd did not answer within 30 s" >&2; tail -20 "$dir/err" >&2; exit 1; }
+}
+
+stop_server() {
+  [ -f "$dir/mariadbd.pid" ] || return 0
+  pid=$(cat "$dir/mariadbd.pid")
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  echo "mariadb.sh: mariadbd $pid did not stop in 30 s; killing it" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+}
 
 case "$cmd" in
 start)
@@ -37,21 +66,8 @@ start)
     -keyout "$dir/tls/other-ca.key" -out "$dir/tls/other-ca.pem" >/dev/null 2>&1
   chmod 600 "$dir"/tls/*.key
   weft_test_port port
-  mariadbd --no-defaults --user=root --datadir="$dir/data" --socket="$dir/sock" \
-    --pid-file="$dir/pid" --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
-    --max-connections=500 --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 \
-    --ssl-ca="$dir/tls/ca.pem" --ssl-cert="$dir/tls/server.pem" --ssl-key="$dir/tls/server.key" \
-    --log-error="$dir/err" >/dev/null 2>&1 &
-  echo $! >"$dir/mariadbd.pid"
-  for _ in $(seq 1 300); do
-    if mariadb-admin --no-defaults --socket="$dir/sock" --user=root ping >/dev/null 2>&1; then break; fi
-    if ! kill -0 "$(cat "$dir/mariadbd.pid")" 2>/dev/null; then
-      echo "mariadb.sh: mariadbd exited during start-up:" >&2; tail -20 "$dir/err" >&2; exit 1
-    fi
-    sleep 0.1
-  done
-  mariadb-admin --no-defaults --socket="$dir/sock" --user=root ping >/dev/null 2>&1 ||
-    { echo "mariadb.sh: mariadbd did not answer within 30 s" >&2; tail -20 "$dir/err" >&2; exit 1; }
+  echo "$port" >"$dir/port"
+  launch
   password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
   printf '%s\n' "$password" >"$dir/password"
   chmod 600 "$dir/password"
@@ -68,12 +84,20 @@ SQL
   echo "export WEFT_TEST_MARIADB_OTHER_CA=$dir/tls/other-ca.pem"
   ;;
 stop)
-  [ -f "$dir/mariadbd.pid" ] || exit 0
-  pid=$(cat "$dir/mariadbd.pid")
-  kill -TERM "$pid" 2>/dev/null || exit 0
-  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.1; done
-  echo "mariadb.sh: mariadbd $pid did not stop in 30 s; killing it" >&2
-  kill -KILL "$pid" 2>/dev/null || true
+  stop_server
   ;;
-*) echo "usage: mariadb.sh start|stop DIR" >&2; exit 2 ;;
+restart)
+  # The same server again (data, port, password), e.g. after `stop`: a test that takes
+  # its database away for a while (tests/cluster/cluster_failover_test).
+  [ -f "$dir/port" ] || { echo "mariadb.sh: $dir holds no server started by this script" >&2; exit 1; }
+  dir=$(cd "$dir" && pwd)
+  port=$(cat "$dir/port")
+  stop_server
+  # Hold the port's test lock again for the server's life (scripts/test_port.sh).
+  lock_dir=${WEFT_TEST_PORT_DIR:-/tmp/weft-test-ports}
+  mkdir -p "$lock_dir" && exec {lock_fd}>>"$lock_dir/$port.lock" && flock -n "$lock_fd" ||
+    echo "mariadb.sh: the test lock of port $port is held by another process" >&2
+  launch
+  ;;
+*) echo "usage: mariadb.sh start|stop|restart DIR" >&2; exit 2 ;;
 esac

@@ -536,6 +536,18 @@ std::vector<content_row> job_store::contents(int64_t id) {
   });
 }
 
+bool job_store::names_file(int64_t id, const std::string& path) {
+  return with_session(db_, [&](soci::session& s) {
+    long long jid = id, n = 0;
+    std::string p = path;
+    s << "SELECT (SELECT COUNT(*) FROM content WHERE job_id = :id AND path = :p) + "
+         "(SELECT COUNT(*) FROM outputs WHERE job_id = :id2 AND path = :p2)",
+        soci::use(jid, "id"), soci::use(p, "p"), soci::use(jid, "id2"), soci::use(p, "p2"),
+        soci::into(n);
+    return n > 0;
+  });
+}
+
 std::vector<output_row> job_store::outputs(int64_t id) {
   return with_session(db_, [&](soci::session& s) {
     std::vector<output_row> out;

@@ -196,6 +196,9 @@ class job_store {
   /// with each batch's record range.
   std::vector<content_row> contents(int64_t id);
   std::vector<output_row> outputs(int64_t id);
+  /// Whether a content or output row of the job names `path`: an engine whose
+  /// result was refused removes its file only if no accepted result names it.
+  bool names_file(int64_t id, const std::string& path);
   /// Batch counts: {done, total} for a phase.
   std::pair<int, int> progress(int64_t id, phase p);
 

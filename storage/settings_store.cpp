@@ -4,6 +4,15 @@
 
 namespace weft::storage {
 
+template <class F>
+auto settings_store::write(F&& f) {
+  if (!fence_) return detail::with_session(db_, f);
+  return detail::with_transaction(db_, [&](soci::session& s) {
+    check_fence(s, db_.backend(), *fence_);
+    return f(s);
+  });
+}
+
 std::vector<setting_row> settings_store::all() {
   return detail::with_session(db_, [&](soci::session& s) {
     std::string name, value, set_by, set_at;
@@ -31,7 +40,7 @@ void settings_store::put(const std::string& name, const std::string& value,
                                            "191 bytes and set_by at most 200");
   const auto kind = db_.backend();
   const std::string now = detail::sql_now(kind);
-  detail::with_session(db_, [&](soci::session& s) {
+  write([&](soci::session& s) {
     std::string n = name, v = value, b = set_by;
     if (kind == backend_kind::mariadb) {
       // REPLACE deletes the old row and inserts a new one, which takes the next
@@ -51,7 +60,7 @@ void settings_store::put(const std::string& name, const std::string& value,
 }
 
 bool settings_store::remove(const std::string& name) {
-  return detail::with_session(db_, [&](soci::session& s) {
+  return write([&](soci::session& s) {
     std::string n = name;
     soci::statement st = (s.prepare << "DELETE FROM settings WHERE name = :n", soci::use(n, "n"));
     st.execute(true);

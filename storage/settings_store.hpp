@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "storage/database.hpp"
+#include "storage/master_store.hpp"
 
 namespace weft::storage {
 
@@ -27,7 +29,10 @@ struct setting_row {
 /// throws storage_error on failure.
 class settings_store {
  public:
-  explicit settings_store(database& db) : db_(db) {}
+  /// With a fence (the active master's), put() and remove() commit only while the scheduler
+  /// lease still carries its token (storage_error `fenced` otherwise).
+  explicit settings_store(database& db, std::optional<write_fence> fence = std::nullopt)
+      : db_(db), fence_(std::move(fence)) {}
 
   /// Every override, in the order they were made (seq ascending).
   std::vector<setting_row> all();
@@ -41,7 +46,12 @@ class settings_store {
   bool remove(const std::string& name);
 
  private:
+  /// Runs `f` on a session; with the fence, in one transaction that checks it first.
+  template <class F>
+  auto write(F&& f);
+
   database& db_;
+  std::optional<write_fence> fence_;
 };
 
 }  // namespace weft::storage

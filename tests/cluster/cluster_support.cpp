@@ -66,6 +66,7 @@ test_cluster::test_cluster(cluster_options options)
   spec_.database_url = db_->url();
   spec_.files_root = dir_.path() + "/files";
   spec_.extra = options_.extra;
+  spec_.master_lease = options_.master_lease;
   if (options_.tls) {
     const auto pki = dir_.path() + "/tls";
     certs::create_ca(pki);

@@ -56,7 +56,7 @@ struct topology_spec {
   std::string retry_initial = "100ms";
   int retry_threshold = 50;
   std::string retry_prolonged = "1s";
-  std::string master_lease;  ///< "" : the default (3 × node_timeout)
+  std::string master_lease;  ///< "" : the default (1.5 × node_timeout)
   std::string extra;         ///< appended before the nodes, e.g. `[scheduler]` tables
   std::vector<node_entry> nodes;
 };
@@ -74,6 +74,7 @@ struct cluster_options {
   /// Master failover: a second master candidate "master2" (lower master_priority than
   /// "master"), which stands by as an extension until it takes over.
   bool standby_master = false;
+  std::string master_lease;  ///< topology_spec::master_lease
   /// Mutual TLS between every node and client: a CA and one node certificate (for
   /// 127.0.0.1) made with runtime/certs in the cluster's directory, in `[tls]`. The
   /// default comes from WEFT_TEST_TLS=1, so that CTest runs the same suites over TLS.

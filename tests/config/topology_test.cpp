@@ -77,6 +77,7 @@ BOOST_AUTO_TEST_CASE(loads_a_single_node_with_the_embedded_default) {
   // Defaults, as documented.
   BOOST_TEST(s.cluster.heartbeat.count() == 250);
   BOOST_TEST(s.cluster.node_timeout.count() == 1000);
+  BOOST_TEST(s.cluster.lease().count() == 1500, "master_lease: 1.5 × node_timeout");
   BOOST_TEST(s.scheduler.max_records_small == 100);
   BOOST_TEST(s.scheduler.min_records_large == 10000);
   BOOST_TEST(!s.scheduler.merge.expected_remote.has_value());
@@ -404,5 +405,12 @@ listen = "127.0.0.1:4244"
   BOOST_TEST(candidates[1]->name == "m1");
   BOOST_TEST(s.master().name == "m2");
   BOOST_TEST(s.has_standby_masters());
-  BOOST_TEST(s.cluster.lease().count() == 750);
+  // 1.5 × node_timeout, at least three heartbeats
+  BOOST_TEST(s.cluster.lease().count() == 375);
+  auto slow_beat = s;
+  slow_beat.cluster.heartbeat = std::chrono::milliseconds(200);
+  BOOST_TEST(slow_beat.cluster.lease().count() == 600);
+  auto set = s;
+  set.cluster.master_lease = std::chrono::milliseconds(2000);
+  BOOST_TEST(set.cluster.lease().count() == 2000);
 }

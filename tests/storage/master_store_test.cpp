@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "storage/job_store.hpp"
+#include "storage/settings_store.hpp"
 #include "tests/storage/backend_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -174,6 +175,44 @@ BOOST_AUTO_TEST_CASE(every_scheduler_write_of_a_superseded_master_is_refused_and
   c.attempt = 2;
   c.path = "content/x";
   BOOST_TEST(plain.complete_merge(c, "e", "n"));
+}
+
+// `set` on a master that lost its lease changes nothing (the shell's settings).
+BOOST_AUTO_TEST_CASE(a_superseded_masters_settings_are_refused_and_a_result_names_its_file) {
+  master_store m(*db);
+  auto a = m.take_over("a", 1h, "first start");
+  BOOST_REQUIRE(a.has_value());
+  settings_store old_master(*db, write_fence{"a", *a});
+  old_master.put("scheduler.min_batch_size", "5", "shell");
+  BOOST_REQUIRE(m.step_down("a", *a, "test", true));
+  auto b = m.take_over("b", 1h, "test");
+  BOOST_REQUIRE(b.has_value());
+  BOOST_TEST(refused_by_fence([&] { old_master.put("scheduler.min_batch_size", "7", "shell"); }));
+  BOOST_TEST(refused_by_fence([&] { old_master.remove("scheduler.min_batch_size"); }));
+  settings_store plain(*db);
+  auto rows = plain.all();
+  BOOST_REQUIRE(rows.size() == 1u);
+  BOOST_TEST(rows[0].value == "5");
+  settings_store new_master(*db, write_fence{"b", *b});
+  new_master.put("scheduler.min_batch_size", "9", "shell");
+  BOOST_TEST(plain.all()[0].value == "9");
+  BOOST_TEST(new_master.remove("scheduler.min_batch_size"));
+  BOOST_TEST(plain.all().empty());
+
+  // names_file: what an engine checks before deleting the file of a refused result.
+  job_store jobs(*db);
+  const int64_t id = jobs.create_job(sample_job());
+  jobs.insert_records(id, {{1, "{}"}});
+  jobs.finish_mapping(id, 20, two_batches(id));
+  content_row c;
+  c.job_id = id;
+  c.batch_no = 0;
+  c.attempt = 1;
+  c.path = "content/m0.a1.bin";
+  BOOST_REQUIRE(jobs.complete_merge(c, "e", "n"));
+  BOOST_TEST(jobs.names_file(id, "content/m0.a1.bin"));
+  BOOST_TEST(!jobs.names_file(id, "content/m0.a2.bin"));
+  BOOST_TEST(!jobs.names_file(id + 1, "content/m0.a1.bin"));
 }
 
 // Fenced writes against plain ones: the figure docs/cluster.md quotes (one run).

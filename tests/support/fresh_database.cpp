@@ -72,6 +72,8 @@ std::unique_ptr<storage::database> fresh_database::open(std::chrono::millisecond
   return storage::database::open(spec_, give_up);
 }
 
+void fresh_database::reconnect() { session_.reset(); }
+
 soci::session& fresh_database::session() {
   if (!session_) session_ = std::make_unique<soci::session>(soci::mysql, connect_);
   return *session_;

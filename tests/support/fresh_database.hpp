@@ -60,6 +60,9 @@ class fresh_database {
   long long scalar_or_zero(const std::string& sql);
   /// Runs a statement that returns nothing (DELETE, UPDATE). Throws when it fails.
   void execute(const std::string& sql);
+  /// Drops the test's own connection (the next query connects again): after the
+  /// server was restarted.
+  void reconnect();
 
  private:
   soci::session& session();
