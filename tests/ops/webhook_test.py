@@ -239,6 +239,31 @@ class webhook_test(unittest.TestCase):
             token_id = db.execute("SELECT id FROM api_tokens WHERE name = 'hooks-a'").fetchone()
         self.assertEqual(signing[0], "token:%d" % token_id[0])
 
+    def test_6_shell_token_commands_make_working_tokens(self):
+        import requests
+        base = "http://127.0.0.1:%d" % self.http_port
+        r = self.c.client("shell", "-c", "token create shell-made --scope read --expires 1h")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        token = re.search(r"token: +(weft_[0-9a-f]{64})\n", r.stdout)
+        secret = re.search(r"webhook signing secret: (whsec_[0-9a-f]{64})\n", r.stdout)
+        self.assertIsNotNone(token, r.stdout)
+        self.assertIsNotNone(secret, r.stdout)
+        auth = {"Authorization": "Bearer " + token.group(1)}
+        self.assertEqual(requests.get(base + "/v1/jobs", headers=auth, timeout=10).status_code, 200)
+        listed = self.c.client("shell", "-c", "token list")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertRegex(listed.stdout, r"shell-made +read +valid")
+        self.assertNotIn(token.group(1), listed.stdout)
+        again = self.c.client("shell", "-c", "token create shell-made --scope read")
+        self.assertNotEqual(again.returncode, 0)
+        self.assertIn("a token named 'shell-made' exists", again.stdout + again.stderr)
+        bad = self.c.client("shell", "-c", "token create x --scope root")
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("--scope must be read, submit or admin", bad.stdout + bad.stderr)
+        r = self.c.client("shell", "-c", "token revoke shell-made")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(requests.get(base + "/v1/jobs", headers=auth, timeout=10).status_code, 401)
+
     def test_5_the_dispatcher_reads_only_pending_requests(self):
         # A CAF-submitted job with a callback: its request row goes once the delivery exists.
         self.rx.refuse = False
