@@ -788,6 +788,20 @@ def run_haproxy(args, root, ports):
         r = subprocess.run(drain + ["--off"], capture_output=True, text=True, timeout=60)
         check(r.returncode == 0, f"undrain: {r.stdout} {r.stderr}")
         wait_for("haproxy marks node3 UP again", lambda: states().get("node3") == "UP", timeout=30)
+
+        # node2 (ext1) SIGKILLed: its checks fail, HAProxy marks it DOWN; every request
+        # through HAProxy still succeeds, and a job submitted then completes (the master
+        # takes the lost node's work back).
+        cluster.procs["ext1"].kill()
+        cluster.procs["ext1"].wait(10)
+        t0 = time.monotonic()
+        wait_for("haproxy marks the killed node2 DOWN", lambda: states().get("node2", "").startswith("DOWN"),
+                 timeout=30)
+        print(f"haproxy marked the killed node DOWN after {time.monotonic() - t0:.2f} s")
+        for _ in range(30):
+            r = requests.get(f"{lb}/v1/jobs?limit=1", headers=auth(tokens["read"]), timeout=10)
+            check(r.status_code == 200, f"through haproxy with node2 killed: {r.status_code} {r.text[:200]}")
+        check_job_flow(lb, lb, tokens)
     except Exception:
         cluster.dump_logs()
         if proxy:
