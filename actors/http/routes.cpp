@@ -35,8 +35,6 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 constexpr auto idempotency_window = std::chrono::hours(24);
-// A claimed key whose job never came (its request died with the node) is free again after this.
-constexpr auto idempotency_stale = std::chrono::minutes(5);
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -199,7 +197,12 @@ void submit(const api_context& ctx, request& req, reply done) {
     if (!key.empty()) {
       const auto deadline = std::chrono::steady_clock::now() + c.settings->http.request_timeout;
       for (;;) {
-        auto claim = api.claim_key(who.token_id, key, idempotency_window, idempotency_stale);
+        // A claim still without its job after twice the time a request may take is one whose
+        // request died with its node (seen in http_api_haproxy_test: a SIGKILLed extension had
+        // claimed the key): it is taken over.
+        auto claim = api.claim_key(who.token_id, key, idempotency_window,
+                                   std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       2 * c.settings->http.request_timeout));
         if (claim.state == storage::api_store::key_claim::done) return accepted(claim.job, true);
         if (claim.state == storage::api_store::key_claim::mine) break;
         if (std::chrono::steady_clock::now() >= deadline)

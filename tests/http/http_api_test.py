@@ -789,19 +789,68 @@ def run_haproxy(args, root, ports):
         check(r.returncode == 0, f"undrain: {r.stdout} {r.stderr}")
         wait_for("haproxy marks node3 UP again", lambda: states().get("node3") == "UP", timeout=30)
 
-        # node2 (ext1) SIGKILLed: its checks fail, HAProxy marks it DOWN; every request
-        # through HAProxy still succeeds, and a job submitted then completes (the master
-        # takes the lost node's work back).
+        # 50 jobs submitted through HAProxy (4 clients, each job with its Idempotency-Key and
+        # retried on a failure as a client does) while node3 (ext2) is drained and node2
+        # (ext1) SIGKILLed: every job completes with every record exactly once, one job per
+        # key, and no request is answered 5xx once HAProxy marked both down.
+        answers, lock = [], threading.Lock()  # (monotonic time answered, status)
+        jobs = {}
+
+        def client(keys):
+            for key in keys:
+                for attempt in range(20):
+                    try:
+                        r = submit(lb, tokens["submit"], records=7, key=key, name=key)
+                        status = r.status_code
+                    except requests.RequestException:
+                        r, status = None, 0
+                    with lock:
+                        answers.append((time.monotonic(), status))
+                    if status == 202:
+                        with lock:
+                            jobs.setdefault(key, set()).add(r.json()["id"])
+                        break
+                    time.sleep(0.2)  # a client's back-off before its retry
+
+        keys = [f"storm-{os.getpid()}-{i}" for i in range(50)]
+        clients = [threading.Thread(target=client, args=(keys[i::4],)) for i in range(4)]
+        for t in clients:
+            t.start()
+        wait_for("the first 10 jobs accepted", lambda: len(jobs) >= 10, timeout=60)
+        r = subprocess.run(drain, capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0, f"drain: {r.stdout} {r.stderr}")
         cluster.procs["ext1"].kill()
         cluster.procs["ext1"].wait(10)
         t0 = time.monotonic()
-        wait_for("haproxy marks the killed node2 DOWN", lambda: states().get("node2", "").startswith("DOWN"),
-                 timeout=30)
-        print(f"haproxy marked the killed node DOWN after {time.monotonic() - t0:.2f} s")
+        wait_for("haproxy marks node2 (killed) and node3 (drained) DOWN",
+                 lambda: states().get("node2", "").startswith("DOWN") and
+                 states().get("node3", "").startswith("DOWN"), timeout=30)
+        down_at = time.monotonic()
+        print(f"haproxy marked the killed and the drained node DOWN after {down_at - t0:.2f} s")
+        for t in clients:
+            t.join(300)
+        check(sorted(jobs) == sorted(keys), f"every key got a job: {len(jobs)} of {len(keys)}")
+        check(all(len(ids) == 1 for ids in jobs.values()), f"one job per key: {jobs}")
+        ids = sorted(next(iter(v)) for v in jobs.values())
+        check(len(set(ids)) == 50, "50 distinct jobs")
+        late = [st for at, st in answers if at > down_at and (st >= 500 or st == 0)]
+        check(late == [], f"no 5xx (or dropped request) after haproxy marked the nodes down: {late}")
+        early = [st for at, st in answers if st != 202]
+        print(f"{len(answers)} submit requests, {len(early)} not accepted (all before the nodes "
+              f"were marked down: {sorted(set(early))}), retried")
+        for job in ids:
+            j = wait_job(lb, tokens["read"], job, timeout=180)
+            outs = requests.get(f"{lb}/v1/jobs/{job}/outputs", headers=auth(tokens["read"]), timeout=10).json()
+            text = "".join(requests.get(lb + o["url"], headers=auth(tokens["read"]), timeout=30).text
+                           for o in outs["outputs"])
+            check(all(text.count(f"Invoice {i} for Customer {i}:") == 1 for i in range(1, 8)),
+                  f"job {job}: every record exactly once: {text[:300]!r}")
+        with open(proxy.log, errors="replace") as f:
+            log = f.read()
+        check("node2 is DOWN" in log and "node3 is DOWN" in log, "haproxy's log says both are DOWN")
         for _ in range(30):
             r = requests.get(f"{lb}/v1/jobs?limit=1", headers=auth(tokens["read"]), timeout=10)
-            check(r.status_code == 200, f"through haproxy with node2 killed: {r.status_code} {r.text[:200]}")
-        check_job_flow(lb, lb, tokens)
+            check(r.status_code == 200, f"through haproxy with node2 and node3 down: {r.status_code} {r.text[:200]}")
     except Exception:
         cluster.dump_logs()
         if proxy:
