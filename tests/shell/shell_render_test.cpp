@@ -372,6 +372,23 @@ BOOST_AUTO_TEST_CASE(renders_every_answer_of_the_contract) {
   BOOST_TEST(f.err.str() == "");
 }
 
+BOOST_AUTO_TEST_CASE(the_masters_own_row_says_master_instead_of_a_heartbeat_age) {
+  shell_fixture f;
+  f.node.answers["nodes"] = json::parse(R"({"nodes":[
+      {"name":"master","role":"master","version":"0.1.0","address":"10.0.0.1:4242",
+       "state":"up","merge_engines":4,"weaver_engines":2,"last_heartbeat":null,
+       "heartbeat_age_ms":null,"is_master":true},
+      {"name":"ext1","role":"extension","version":"0.1.0","address":"10.0.0.2:4242",
+       "state":"up","merge_engines":2,"weaver_engines":1,
+       "last_heartbeat":"2026-11-22 01:02:03.456","heartbeat_age_ms":120}]})");
+  BOOST_TEST(f.run("nodes") == 0);
+  const auto text = f.out.str();
+  const auto master =
+      text.substr(text.find("\nmaster"), text.find("\next1") - text.find("\nmaster"));
+  BOOST_TEST(master.find("(master)") != std::string::npos, text);
+  BOOST_TEST(text.find("120 ms") != std::string::npos, text);
+}
+
 BOOST_AUTO_TEST_CASE(token_commands_send_their_arguments_and_show_the_token_once) {
   shell_fixture f;
   f.node.answers["token_create"] = json{{"name", "billing"},
