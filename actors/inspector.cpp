@@ -17,15 +17,22 @@
 #include "actors/actors.hpp"
 #include "actors/admission.hpp"
 #include "actors/cleanup.hpp"
+#include "actors/http/api.hpp"
+#include "actors/http/tokens.hpp"
 #include "actors/planning/effective_settings.hpp"
 #include "actors/planning/job_json.hpp"
 #include "actors/protocol.hpp"
 #include "actors/settings_message.hpp"
+#include "actors/trust/log_text.hpp"
 #include "config/config_error.hpp"
 #include "config/describe.hpp"
+#include "config/duration.hpp"
 #include "config/runtime_settings.hpp"
+#include "storage/api_store.hpp"
 #include "storage/cluster_store.hpp"
 #include "storage/job_store.hpp"
+#include "storage/lease_store.hpp"
+#include "storage/master_store.hpp"
 #include "storage/settings_store.hpp"
 #include "storage/storage_error.hpp"
 
@@ -311,6 +318,11 @@ std::string nodes_json(db_view& st) {
     ++engines[e.node];
     if (e.state == "standby") ++standby[e.node];
   }
+  // The master sends no heartbeat to itself: its row's heartbeat age would only grow. It is
+  // the scheduler lease's live holder (master failover), else the topology's master.
+  std::string master = st.ctx.settings->master().name;
+  for (const auto& l : storage::lease_store(*st.ctx.db).describe())
+    if (l.name == storage::scheduler_lease && !l.expired && !l.holder.empty()) master = l.holder;
   auto out = json::array();
   for (const auto& n : st.ctx.settings->nodes) {
     json j{{"name", n.name},
@@ -330,8 +342,12 @@ std::string nodes_json(db_view& st) {
       j["state"] = r.state;
       if (r.state == "up" && engines[r.name] > 0 && standby[r.name] == engines[r.name])
         j["state"] = "standby";  // every engine it has waits beyond the expected total
-      if (!r.last_heartbeat.empty()) j["last_heartbeat"] = r.last_heartbeat;
-      if (r.heartbeat_age_ms >= 0) j["heartbeat_age_ms"] = r.heartbeat_age_ms;
+      if (r.name == master && r.state != "lost") {
+        j["is_master"] = true;  // no heartbeat of its own: last_heartbeat and age stay null
+      } else {
+        if (!r.last_heartbeat.empty()) j["last_heartbeat"] = r.last_heartbeat;
+        if (r.heartbeat_age_ms >= 0) j["heartbeat_age_ms"] = r.heartbeat_age_ms;
+      }
       j["joined_at"] = r.joined_at;
     }
     out.push_back(std::move(j));
@@ -606,6 +622,71 @@ void drain_command(inspector_actor* self, const std::string& node, bool on, prom
           });
 }
 
+/// The shell's `token create|list|revoke` (docs/api.md "Tokens"): the REST API's tokens, in
+/// the shared database, so any node answers. The shell is the cluster secret's holder, the
+/// cluster's administrator; no HTTP route reaches these commands.
+void token_command(inspector_actor* self, const std::string& command, const json& args,
+                   promise rp) {
+  auto name = args.value("name", "");
+  if (command == "token_list")
+    return from_db(self, rp, [](db_view& v) {
+      storage::api_store api(*v.ctx.db);
+      auto out = json::array();
+      for (const auto& t : api.list())
+        out.push_back({{"name", t.name},
+                       {"scope", t.scope},
+                       {"created_at", t.created_at},
+                       {"expires_at", t.expires_at},
+                       {"revoked_at", t.revoked_at},
+                       {"state", !t.revoked_at.empty() ? "revoked"
+                                 : t.expired           ? "expired"
+                                                       : "valid"}});
+      return json{{"tokens", out}}.dump();
+    });
+  if (name.empty() || name.size() > 100) {
+    rp.deliver(failure("a token's NAME has 1 to 100 characters"));
+    return;
+  }
+  if (command == "token_revoke")
+    return from_db(self, rp, [name](db_view& v) -> std::string {
+      storage::api_store api(*v.ctx.db);
+      if (!api.revoke(name)) throw std::runtime_error("no valid token named '" + name + "'");
+      spdlog::info("token '{}' revoked from the shell", trust::log_text(name));
+      return json{{"name", name}, {"revoked", true}}.dump();
+    });
+  auto scope = args.value("scope", "");
+  if (http::parse_scope(scope) == http::scope::none) {
+    rp.deliver(
+        failure("--scope must be read, submit or admin, not '" + trust::log_text(scope) + "'"));
+    return;
+  }
+  std::chrono::milliseconds expires{0};
+  auto expires_text = args.value("expires", "");
+  if (!expires_text.empty()) {
+    auto d = config::parse_duration(expires_text);
+    if (!d || d->count() <= 0) {
+      rp.deliver(failure("--expires: '" + trust::log_text(expires_text) +
+                         "' is not a duration (\"720h\", \"30m\")"));
+      return;
+    }
+    expires = *d;
+  }
+  from_db(self, rp, [name, scope, expires](db_view& v) {
+    storage::api_store api(*v.ctx.db);
+    auto token = http::new_token();
+    auto salt = http::new_webhook_salt();
+    api.create(name, http::token_hash(token), scope, expires, salt);
+    spdlog::info("token '{}' (scope {}) created from the shell", trust::log_text(name), scope);
+    return json{
+        {"name", name},
+        {"scope", scope},
+        {"expires_in", expires.count() ? config::format_duration(expires) : ""},
+        {"token", token},
+        {"webhook_secret", http::token_webhook_secret(v.ctx.settings->cluster.secret, salt)}}
+        .dump();
+  });
+}
+
 void answer(inspector_actor* self, const std::string& command, const std::string& args_text,
             promise rp) {
   auto& st = self->state;
@@ -656,6 +737,8 @@ void answer(inspector_actor* self, const std::string& command, const std::string
   if (command == "set") return set_command(self, args, rp);
   if (command == "drain" || command == "undrain")
     return drain_command(self, args.value("node", ""), command == "drain", rp);
+  if (command == "token_create" || command == "token_list" || command == "token_revoke")
+    return token_command(self, command, args, rp);
   if (command == "cancel") {
     auto id = args.value("id", int64_t{0});
     self->request(st.scheduler, request_timeout(self), cancel_atom::value, id)

@@ -18,8 +18,10 @@
 #include "actors/cleanup.hpp"
 #include "actors/http/routes.hpp"
 #include "actors/http/server.hpp"
+#include "actors/http/tokens.hpp"
 #include "actors/http_bridge.hpp"
 #include "actors/inspector.hpp"
+#include "actors/protocol.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/transport.hpp"
 #include "actors/trust/auth.hpp"
@@ -303,6 +305,86 @@ class lease_keeper {
   std::thread thread_;
 };
 
+/// Removes this node's HTTP upload areas (uploads/<prefix>*) that a crash left behind: at
+/// start-up none of them belongs to a running request. Never throws.
+void remove_crashed_uploads(const std::string& root, const std::string& prefix) {
+  std::error_code ec;
+  const std::filesystem::path uploads = filestore::uploads_dir(root);
+  int removed = 0;
+  for (std::filesystem::directory_iterator it(uploads, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || it->is_symlink(ec)) continue;
+    std::error_code gone;
+    std::filesystem::remove_all(it->path(), gone);
+    if (gone)
+      spdlog::warn("cannot remove the upload area {} a crash left: {}", it->path().string(),
+                   gone.message());
+    else
+      ++removed;
+  }
+  if (removed > 0)
+    spdlog::info("removed {} HTTP upload area(s) left by this node's previous run", removed);
+}
+
+/// systemd's watchdog (WatchdogSec= in weft-node.service, docs/operations.md): every half
+/// interval the node's inspector is asked for its mailbox size, and WATCHDOG=1 is sent only
+/// when it answered within that half interval — a node whose actor system is stuck (or
+/// whose scheduler threads are all blocked) stops pinging, and systemd restarts it.
+class service_watchdog {
+ public:
+  service_watchdog(caf::actor_system& sys, caf::actor inspector, std::chrono::microseconds every)
+      : sys_(sys), inspector_(std::move(inspector)), every_(every) {
+    if (every_.count() > 0) thread_ = std::thread([this] { run(); });
+  }
+  service_watchdog(const service_watchdog&) = delete;
+  service_watchdog& operator=(const service_watchdog&) = delete;
+  ~service_watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    const auto half = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(every_ / 2),
+                               std::chrono::milliseconds(10));
+    int missed = 0;
+    for (;;) {
+      bool answered = false;
+      try {
+        caf::scoped_actor blocker{sys_};
+        blocker->request(inspector_, half, actors::inspect_atom::value)
+            .receive([&](int64_t) { answered = true; }, [&](caf::error&) {});
+      } catch (const std::exception&) {
+      }
+      if (answered) {
+        notify_watchdog();
+        if (missed > 0) spdlog::info("watchdog: the node's actors answer again");
+        missed = 0;
+      } else if (missed++ == 0) {
+        spdlog::warn(
+            "watchdog: the inspector did not answer within {} ms; no WATCHDOG=1 "
+            "is sent until it does",
+            half.count());
+      }
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (wake_.wait_for(lock, half, [this] { return stop_; })) return;
+    }
+  }
+
+  caf::actor_system& sys_;
+  caf::actor inspector_;
+  std::chrono::microseconds every_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 /// One actor system of this node, in mode `m`, until a signal or a role change.
 run_outcome run_system(const config::settings& topology, storage::database& db,
                        signal_waiter& signals, mode m, std::optional<int64_t> token) {
@@ -425,8 +507,14 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
       hooks.authenticate = [database](const std::string& bearer) {
         return http::authenticate(*database, bearer);
       };
-      hooks.new_upload_dir = [root = s.files.root] {
-        auto dir = filestore::upload_dir(root, "http-" + trust::make_nonce().substr(0, 16));
+      // A request's upload area is uploads/http-<node tag>-<nonce>; the tag (12 hex digits of
+      // SHA-256 of the node's name, a fixed length so that no node's prefix is another's) lets
+      // a restarted node remove what its crashed predecessor left, while other nodes sharing
+      // the file store may be uploading (docs/operations.md "Upload areas").
+      const std::string upload_prefix = "http-" + http::token_hash(self.name).substr(0, 12) + "-";
+      remove_crashed_uploads(s.files.root, upload_prefix);
+      hooks.new_upload_dir = [root = s.files.root, upload_prefix] {
+        auto dir = filestore::upload_dir(root, upload_prefix + trust::make_nonce().substr(0, 16));
         std::filesystem::create_directories(dir);
         return dir;
       };
@@ -449,8 +537,10 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
     }
     notify_ready("node '" + self.name + "' serving on " + self.listen.host + ":" +
                  std::to_string(*port));
+    auto pinger = std::make_unique<service_watchdog>(sys, inspector, watchdog_interval());
 
     int sig = signals.wait();
+    pinger.reset();
     const bool stop = !(sig == SIGUSR1 && requested_exit_code() == -1 && change.requested());
     if (stop) {
       if (sig == SIGUSR1) out.code = requested_exit_code();

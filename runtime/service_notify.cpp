@@ -29,4 +29,12 @@ void notify_stopping(const std::string& status) {
   notify("STOPPING=1\nSTATUS=" + one_line(status));
 }
 
+std::chrono::microseconds watchdog_interval() {
+  uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) <= 0) return std::chrono::microseconds{0};
+  return std::chrono::microseconds{static_cast<int64_t>(usec)};
+}
+
+void notify_watchdog() { notify("WATCHDOG=1"); }
+
 }  // namespace weft::runtime

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 
 namespace weft::runtime {
@@ -15,5 +16,14 @@ void notify_ready(const std::string& status);
 
 /// The node has begun to stop (SIGTERM or a requested stop).
 void notify_stopping(const std::string& status);
+
+/// systemd's watchdog interval (WatchdogSec=, passed as WATCHDOG_USEC); zero when the
+/// watchdog is off or the process was not started by systemd.
+std::chrono::microseconds watchdog_interval();
+
+/// WATCHDOG=1: the node is alive. Send it at least every half interval, and only
+/// after checking that the node works (its actors answer): systemd restarts a node
+/// whose pings stop.
+void notify_watchdog();
 
 }  // namespace weft::runtime

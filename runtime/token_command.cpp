@@ -60,11 +60,15 @@ int cmd_token(const token_args& args) {
     storage::api_store api(*db);
     if (create) {
       auto token = http::new_token();
-      api.create(args.name, http::token_hash(token), args.scope, expires);
+      auto salt = http::new_webhook_salt();
+      api.create(args.name, http::token_hash(token), args.scope, expires, salt);
       std::cout << token << "\n";
       std::cerr << "token '" << args.name << "' (scope " << args.scope
                 << (expires.count() ? ", expires in " + config::format_duration(expires) : "")
-                << ") created; it is shown only now: the database keeps its hash\n";
+                << ") created; it is shown only now: the database keeps its hash\n"
+                << "webhook signing secret: " << http::token_webhook_secret(s.cluster.secret, salt)
+                << "\n(the webhooks of jobs this token submits carry X-Weft-Signature: "
+                   "sha256=HMAC-SHA256(this secret, body))\n";
       return exit_ok;
     }
     if (revoke) {

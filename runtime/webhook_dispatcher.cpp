@@ -15,11 +15,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "actors/http/tokens.hpp"
 #include "actors/metrics/registry.hpp"
 #include "actors/planning/callback_url.hpp"
 #include "actors/planning/job_json.hpp"
 #include "actors/trust/auth.hpp"
 #include "actors/trust/log_text.hpp"
+#include "storage/api_store.hpp"
 #include "storage/job_store.hpp"
 #include "storage/webhook_store.hpp"
 #include "weft/version.hpp"
@@ -136,6 +138,22 @@ struct webhook_dispatcher::impl {
   impl(storage::database& d, const config::settings& s)
       : db(d), settings(s), key(cluster_webhook_key(s.cluster.secret)) {}
 
+  /// The key that signs a delivery: the cluster-derived key for "cluster", the token's
+  /// webhook secret for "token:ID" (derived from the cluster secret and the token's salt).
+  /// A token without a salt (made before schema version 10) or unknown: the cluster key.
+  std::string signing_key(const std::string& signing) {
+    if (signing.rfind("token:", 0) != 0) return key;
+    int64_t id = 0;
+    try {
+      id = std::stoll(signing.substr(6));
+    } catch (const std::exception&) {
+      return key;
+    }
+    auto salt = storage::api_store(db).webhook_salt(id);
+    if (salt.empty()) return key;
+    return ::weft::http::token_webhook_secret(settings.cluster.secret, salt);
+  }
+
   /// Back-off before attempt n + 1 after n failed ones: first_retry doubling, capped.
   milliseconds backoff(int failed) const {
     const auto& w = settings.webhooks;
@@ -158,9 +176,12 @@ struct webhook_dispatcher::impl {
       try {
         url = planning::parse_job_options(c.options_json).callback_url;
       } catch (const std::exception&) {
+        url.clear();
+      }
+      if (url.empty()) {  // no callback after all: only the request row goes
+        store.create(c.job_id, "", "", "", c.signing, milliseconds(0));
         continue;
       }
-      if (url.empty()) continue;  // "callback_url" was only mentioned elsewhere in the options
       const auto id = new_delivery_id();
       nlohmann::json body{{"event", "job.finished"}, {"delivery_id", id}, {"job_id", c.job_id}};
       try {
@@ -170,7 +191,7 @@ struct webhook_dispatcher::impl {
         body["state"] = "unknown";
         body["error"] = e.what();
       }
-      if (store.create(c.job_id, id, url, body.dump(), "cluster",
+      if (store.create(c.job_id, id, url, body.dump(), c.signing,
                        std::chrono::duration_cast<milliseconds>(settings.webhooks.retry_for)))
         spdlog::info("webhook: job {} ended: delivery {} to {}", c.job_id, id,
                      trust::log_text(url));
@@ -181,7 +202,7 @@ struct webhook_dispatcher::impl {
         if (stop) return;
       }
       const auto started = std::chrono::steady_clock::now();
-      auto r = post(d, webhook_signature(key, d.body),
+      auto r = post(d, webhook_signature(signing_key(d.signing), d.body),
                     std::chrono::duration_cast<milliseconds>(settings.webhooks.timeout));
       const auto took =
           std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);

@@ -45,7 +45,8 @@ std::vector<token_row> fetch(soci::session& s, backend_kind kind, const std::str
 }  // namespace
 
 int64_t api_store::create(const std::string& name, const std::string& hash,
-                          const std::string& scope, std::chrono::milliseconds expires_in) {
+                          const std::string& scope, std::chrono::milliseconds expires_in,
+                          const std::string& webhook_salt) {
   const auto kind = db_.backend();
   const auto now = detail::sql_now(kind);
   const auto expires = expires_in.count() > 0 ? detail::sql_now_plus(kind, expires_in) : "NULL";
@@ -54,11 +55,24 @@ int64_t api_store::create(const std::string& name, const std::string& hash,
     long long existing = 0;
     s << "SELECT COUNT(*) FROM api_tokens WHERE name = :n", soci::use(n, "n"), soci::into(existing);
     if (existing > 0) throw storage_error(errc::conflict, "a token named '" + name + "' exists");
-    s << "INSERT INTO api_tokens (name, token_hash, scope, created_at, expires_at) VALUES (:n, "
-         ":h, :s, " +
-             now + ", " + expires + ")",
-        soci::use(n, "n"), soci::use(h, "h"), soci::use(sc, "s");
+    std::string salt = webhook_salt;
+    soci::indicator salt_ind = salt.empty() ? soci::i_null : soci::i_ok;
+    s << "INSERT INTO api_tokens (name, token_hash, scope, created_at, expires_at, "
+         "webhook_salt) VALUES (:n, :h, :s, " +
+             now + ", " + expires + ", :w)",
+        soci::use(n, "n"), soci::use(h, "h"), soci::use(sc, "s"), soci::use(salt, salt_ind, "w");
     return static_cast<int64_t>(detail::last_insert_id(s, kind));
+  });
+}
+
+std::string api_store::webhook_salt(int64_t token_id) {
+  return with_session(db_, [&](soci::session& s) {
+    long long t = token_id;
+    std::string salt;
+    soci::indicator ind = soci::i_null;
+    s << "SELECT webhook_salt FROM api_tokens WHERE id = :t", soci::use(t, "t"),
+        soci::into(salt, ind);
+    return s.got_data() && ind == soci::i_ok ? salt : std::string{};
   });
 }
 
@@ -97,7 +111,7 @@ std::optional<int64_t> api_store::idempotent_job(int64_t token_id, const std::st
     std::string k = key;
     soci::indicator ind = soci::i_null;
     s << "SELECT job_id FROM api_idempotency WHERE token_id = :t AND idem_key = :k AND "
-         "created_at > " +
+         "job_id > 0 AND created_at > " +
              since,
         soci::use(t, "t"), soci::use(k, "k"), soci::into(job, ind);
     if (!s.got_data() || ind != soci::i_ok) return std::nullopt;
@@ -105,26 +119,58 @@ std::optional<int64_t> api_store::idempotent_job(int64_t token_id, const std::st
   });
 }
 
-int64_t api_store::remember_job(int64_t token_id, const std::string& key, int64_t job,
-                                std::chrono::milliseconds window) {
+api_store::key_claim api_store::claim_key(int64_t token_id, const std::string& key,
+                                          std::chrono::milliseconds window,
+                                          std::chrono::milliseconds stale) {
   const auto kind = db_.backend();
   const auto now = detail::sql_now(kind);
   const auto since = detail::sql_now_plus(kind, -window);
-  return with_transaction(db_, [&](soci::session& s) -> int64_t {
-    long long t = token_id, j = job, found = 0;
+  const auto stale_since = detail::sql_now_plus(kind, -stale);
+  // Three autocommitted statements, no transaction: the insert alone decides (the primary
+  // key lets one of two racing inserts in), and no range lock is held across them that
+  // two racing requests could deadlock on.
+  return with_session(db_, [&](soci::session& s) -> key_claim {
+    long long t = token_id;
     std::string k = key;
-    s << "DELETE FROM api_idempotency WHERE token_id = :t AND idem_key = :k AND created_at <= " +
-             since,
+    s << "DELETE FROM api_idempotency WHERE token_id = :t AND idem_key = :k AND (created_at <= " +
+             since + " OR (job_id = 0 AND created_at <= " + stale_since + "))",
         soci::use(t, "t"), soci::use(k, "k");
+    soci::statement ins =
+        (s.prepare << std::string(kind == backend_kind::mariadb ? "INSERT IGNORE"
+                                                                : "INSERT OR IGNORE") +
+                          " INTO api_idempotency (token_id, idem_key, job_id, created_at) VALUES "
+                          "(:t, :k, 0, " +
+                          now + ")",
+         soci::use(t, "t"), soci::use(k, "k"));
+    ins.execute(true);
+    if (ins.get_affected_rows() > 0) return {key_claim::mine, 0};
+    long long job = 0;
     soci::indicator ind = soci::i_null;
     s << "SELECT job_id FROM api_idempotency WHERE token_id = :t AND idem_key = :k",
-        soci::use(t, "t"), soci::use(k, "k"), soci::into(found, ind);
-    if (s.got_data() && ind == soci::i_ok) return static_cast<int64_t>(found);
-    s << "INSERT INTO api_idempotency (token_id, idem_key, job_id, created_at) VALUES (:t, :k, "
-         ":j, " +
-             now + ")",
-        soci::use(t, "t"), soci::use(k, "k"), soci::use(j, "j");
-    return job;
+        soci::use(t, "t"), soci::use(k, "k"), soci::into(job, ind);
+    if (!s.got_data() || ind != soci::i_ok) return {key_claim::pending, 0};  // gone meanwhile
+    if (job > 0) return {key_claim::done, static_cast<int64_t>(job)};
+    return {key_claim::pending, 0};
+  });
+}
+
+void api_store::set_key_job(int64_t token_id, const std::string& key, int64_t job) {
+  with_session(db_, [&](soci::session& s) {
+    long long t = token_id, j = job;
+    std::string k = key;
+    s << "UPDATE api_idempotency SET job_id = :j WHERE token_id = :t AND idem_key = :k",
+        soci::use(j, "j"), soci::use(t, "t"), soci::use(k, "k");
+    return 0;
+  });
+}
+
+void api_store::release_key(int64_t token_id, const std::string& key) {
+  with_session(db_, [&](soci::session& s) {
+    long long t = token_id;
+    std::string k = key;
+    s << "DELETE FROM api_idempotency WHERE token_id = :t AND idem_key = :k AND job_id = 0",
+        soci::use(t, "t"), soci::use(k, "k");
+    return 0;
   });
 }
 

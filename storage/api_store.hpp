@@ -36,7 +36,11 @@ class api_store {
   /// Stores a new token by its hash (hex SHA-256). `expires_in` zero: never
   /// expires. @throws storage_error conflict when a token named `name` exists.
   int64_t create(const std::string& name, const std::string& hash, const std::string& scope,
-                 std::chrono::milliseconds expires_in);
+                 std::chrono::milliseconds expires_in, const std::string& webhook_salt = "");
+
+  /// The webhook salt of token `token_id` ("" for a token made before schema version 10,
+  /// or an unknown id).
+  std::string webhook_salt(int64_t token_id);
 
   /// The valid (neither revoked nor expired) token with this hash, if any.
   std::optional<token_row> find_valid(const std::string& hash);
@@ -48,15 +52,31 @@ class api_store {
   /// was revoked already).
   bool revoke(const std::string& name);
 
-  /// The job submitted by token `token_id` with `key` within `window`, if any.
+  /// The job submitted by token `token_id` with `key` within `window`, if any
+  /// (a key still being claimed by a running request counts as none).
   std::optional<int64_t> idempotent_job(int64_t token_id, const std::string& key,
                                         std::chrono::milliseconds window);
 
-  /// Remembers that token `token_id` submitted `job` with `key` (replacing an
-  /// older entry of that key). @return the job the key names afterwards: `job`,
-  /// or the one a concurrent request with the same key recorded first.
-  int64_t remember_job(int64_t token_id, const std::string& key, int64_t job,
-                       std::chrono::milliseconds window);
+  /// What claim_key() found: the key is this request's now (`mine`), names a
+  /// job (`done`, `job` set), or another request holds it and is creating its job (`pending`).
+  struct key_claim {
+    enum { mine, done, pending } state = mine;
+    int64_t job = 0;
+  };
+
+  /// Claims `key` of token `token_id` before a job is created, so that of two
+  /// concurrent requests with one key exactly one creates the job: the claim is a row
+  /// of `api_idempotency` with no job yet, and its primary key (token_id, idem_key)
+  /// lets only one insert win. Entries older than `window`, and claims without a job
+  /// older than `stale` (their request died), are replaced.
+  key_claim claim_key(int64_t token_id, const std::string& key, std::chrono::milliseconds window,
+                      std::chrono::milliseconds stale);
+
+  /// Records the job created under a claimed key.
+  void set_key_job(int64_t token_id, const std::string& key, int64_t job);
+
+  /// Gives a claimed key up (its job was refused): a waiting request may claim it.
+  void release_key(int64_t token_id, const std::string& key);
 
   /// A page of job ids, newest first: those below `before` (0: from the newest)
   /// in `state` ("" every state, "running" every unfinished one), at most `limit`.

@@ -170,7 +170,14 @@ int64_t insert_job(soci::session& s, backend_kind kind, const new_job& job) {
            now + ", " + now + ")",
       soci::use(format, "f"), soci::use(tpath, "t"), soci::use(dpath, "d"),
       soci::use(dformat, "df"), soci::use(options, "o");
-  return static_cast<int64_t>(detail::last_insert_id(s, kind));
+  const auto id = static_cast<int64_t>(detail::last_insert_id(s, kind));
+  if (!job.webhook_signing.empty()) {
+    long long jid = id;
+    std::string signing = job.webhook_signing;
+    s << "INSERT INTO webhook_requests (job_id, signing, created_at) VALUES (:j, :s, " + now + ")",
+        soci::use(jid, "j"), soci::use(signing, "s");
+  }
+  return id;
 }
 
 }  // namespace

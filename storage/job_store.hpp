@@ -29,6 +29,9 @@ struct new_job {
   std::string data_path;       ///< in the file store
   std::string data_format;     ///< csv, ndjson
   std::string options_json;    ///< sort_by, group_by, split_every, name...
+  /// Not empty: the job has a callback_url, and this names the key that signs its webhook
+  /// ("cluster", "token:ID"); a row of webhook_requests is written with the job.
+  std::string webhook_signing;
 };
 
 /// One row of `jobs`.

@@ -233,6 +233,32 @@ std::vector<migration> build_migrations() {
                  "status {int} NULL, error {text} NULL, millis {bigint} NOT NULL DEFAULT 0, "
                  "PRIMARY KEY (delivery, attempt)"),
        })});
+  // Webhooks without a scan of the jobs (docs/operations.md "Webhooks"): a job submitted with
+  // a callback_url gets a row in webhook_requests (with whose key signs it: "cluster" or
+  // "token:ID"), removed when its delivery is created; the dispatcher reads only that small
+  // table. Per-token signing secrets: each API token gets a random salt; its webhook secret
+  // is derived from the cluster secret and the salt (never stored). Jobs that asked for a
+  // callback before this version and have no delivery are carried over, signed as before.
+  all.push_back(
+      {10, "webhook requests and per-token webhook secrets",
+       join({
+           table("webhook_requests",
+                 "job_id {bigint} NOT NULL PRIMARY KEY, signing {key} NOT NULL, "
+                 "created_at {ts} NOT NULL"),
+           {
+               {"ALTER TABLE api_tokens ADD COLUMN webhook_salt VARCHAR(64) NULL", "",
+                "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+                "DATABASE() AND TABLE_NAME = 'api_tokens' AND COLUMN_NAME = 'webhook_salt'"},
+               {"", "ALTER TABLE api_tokens ADD COLUMN webhook_salt TEXT NULL"},
+               {"INSERT IGNORE INTO webhook_requests (job_id, signing, created_at) SELECT j.id, "
+                "'cluster', UTC_TIMESTAMP(6) FROM jobs j LEFT JOIN webhook_deliveries w ON "
+                "w.job_id = j.id WHERE w.id IS NULL AND j.options LIKE '%callback_url%'",
+                "INSERT OR IGNORE INTO webhook_requests (job_id, signing, created_at) SELECT "
+                "j.id, 'cluster', strftime('%Y-%m-%d %H:%M:%f','now') FROM jobs j LEFT JOIN "
+                "webhook_deliveries w ON w.job_id = j.id WHERE w.id IS NULL AND j.options LIKE "
+                "'%callback_url%'"},
+           },
+       })});
   return all;
 }
 

@@ -59,18 +59,19 @@ std::vector<webhook_delivery> fetch(soci::session& s, backend_kind kind, const s
 std::vector<webhook_candidate> webhook_store::undelivered_jobs(int limit) {
   return with_session(db_, [&](soci::session& s) {
     long long id = 0;
-    std::string options;
+    std::string options, signing;
     int lim = limit;
+    // webhook_requests holds only the jobs with a callback whose delivery is not created
+    // yet (a handful), each joined to its job by primary key: cheap twice a second.
     soci::statement st =
-        (s.prepare << "SELECT j.id, j.options FROM jobs j LEFT JOIN webhook_deliveries w "
-                      "ON w.job_id = j.id WHERE j.state IN ('done', 'failed', 'cancelled') "
-                      "AND w.id IS NULL AND j.options LIKE '%callback_url%' "
-                      "ORDER BY j.id LIMIT :lim",
-         soci::use(lim, "lim"), soci::into(id), soci::into(options));
+        (s.prepare << "SELECT r.job_id, j.options, r.signing FROM webhook_requests r JOIN jobs j "
+                      "ON j.id = r.job_id WHERE j.state IN ('done', 'failed', 'cancelled') "
+                      "ORDER BY r.job_id LIMIT :lim",
+         soci::use(lim, "lim"), soci::into(id), soci::into(options), soci::into(signing));
     std::vector<webhook_candidate> out;
     if (!st.execute(true)) return out;
     do {
-      out.push_back({id, options});
+      out.push_back({id, options, signing});
     } while (st.fetch());
     return out;
   });
@@ -82,6 +83,8 @@ bool webhook_store::create(int64_t job_id, const std::string& delivery_id, const
   const auto kind = db_.backend();
   return with_transaction(db_, [&](soci::session& s) {
     long long job = job_id;
+    s << "DELETE FROM webhook_requests WHERE job_id = :j", soci::use(job, "j");
+    if (url.empty()) return false;
     long long existing = 0;
     s << "SELECT COUNT(*) FROM webhook_deliveries WHERE job_id = :j", soci::use(job, "j"),
         soci::into(existing);

@@ -16,7 +16,8 @@ namespace weft::storage {
 /// A finished job that asked for a callback and has no delivery yet.
 struct webhook_candidate {
   int64_t job_id = 0;
-  std::string options_json;  ///< holds callback_url (and the signing key's name)
+  std::string options_json;  ///< holds callback_url
+  std::string signing;       ///< whose key signs it: "cluster" or "token:ID"
 };
 
 /// One delivery: a job's callback, its body fixed when the job ended.
@@ -26,7 +27,7 @@ struct webhook_delivery {
   std::string delivery_id;  ///< sent as X-Weft-Delivery: receivers de-duplicate by it
   std::string url;
   std::string body;     ///< the job's status JSON
-  std::string signing;  ///< whose key signs it: "cluster" (docs/operations.md)
+  std::string signing;  ///< whose key signs it: "cluster" or "token:ID" (docs/operations.md)
   std::string state;    ///< pending, delivered, failed
   int attempts = 0;
   int last_status = 0;  ///< the receiver's last HTTP status (0: none)
@@ -40,12 +41,14 @@ class webhook_store {
  public:
   explicit webhook_store(database& db) : db_(db) {}
 
-  /// Finished jobs (done, failed, cancelled) whose options mention a
-  /// callback_url and that have no delivery row yet, oldest first.
+  /// Finished jobs (done, failed, cancelled) with a row in webhook_requests (written
+  /// with the job when it asked for a callback), oldest first. Reads only that table's
+  /// rows (the unfinished callback jobs) and their jobs by primary key, never a scan of jobs.
   std::vector<webhook_candidate> undelivered_jobs(int limit);
 
   /// Creates the pending delivery of a finished job, due now, given up
-  /// `retry_for` from now. A job has at most one delivery: false when it has one.
+  /// `retry_for` from now, and removes its webhook_requests row, in one transaction
+  /// (`url` empty: only removes the row). A job has at most one delivery: false when it has one.
   bool create(int64_t job_id, const std::string& delivery_id, const std::string& url,
               const std::string& body, const std::string& signing,
               std::chrono::milliseconds retry_for);

@@ -162,7 +162,7 @@ void submit(const api_context& ctx, request& req, reply done) {
                           std::to_string(data) + " and " + std::to_string(templ) + ")"));
   for (const auto& [field, value] : form.fields) {
     if (field == "format" || field == "sort_by" || field == "group_by" || field == "name" ||
-        field == "data_format") {
+        field == "data_format" || field == "callback_url") {
       spec[field] = value;
     } else if (field == "split_every") {
       try {
@@ -175,9 +175,10 @@ void submit(const api_context& ctx, request& req, reply done) {
                           "split_every must be an integer, not '" + trust::log_text(value) + "'"));
       }
     } else {
-      return done(error(400, "bad_request",
-                        "unknown form field '" + trust::log_text(field) +
-                            "' (format, sort_by, group_by, split_every, name, data_format)"));
+      return done(
+          error(400, "bad_request",
+                "unknown form field '" + trust::log_text(field) +
+                    "' (format, sort_by, group_by, split_every, name, data_format, callback_url)"));
     }
   }
   auto c = ctx;
@@ -190,25 +191,48 @@ void submit(const api_context& ctx, request& req, reply done) {
       r.headers.emplace_back("Location", job_url(id));
       return r;
     };
-    if (!key.empty())
-      if (auto earlier = api.idempotent_job(who.token_id, key, idempotency_window))
-        return accepted(*earlier, true);
+    // With a key, the key is claimed first (a row the primary key lets only one request
+    // insert): of two racing requests with one key, one creates the job and the other
+    // waits for it and answers it; its uploads are removed with the request's upload dir.
+    if (!key.empty()) {
+      const auto deadline = std::chrono::steady_clock::now() + c.settings->http.request_timeout;
+      for (;;) {
+        // A claim still without its job after twice the time a request may take is one whose
+        // request died with its node (seen in http_api_haproxy_test: a SIGKILLed extension had
+        // claimed the key): it is taken over.
+        auto claim = api.claim_key(who.token_id, key, idempotency_window,
+                                   std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       2 * c.settings->http.request_timeout));
+        if (claim.state == storage::api_store::key_claim::done) return accepted(claim.job, true);
+        if (claim.state == storage::api_store::key_claim::mine) break;
+        if (std::chrono::steady_clock::now() >= deadline)
+          return error(409, "conflict",
+                       "another request with this Idempotency-Key is still creating its job; "
+                       "retry later");
+        std::this_thread::sleep_for(50ms);
+      }
+    }
     storage::job_store store(*c.db);
     planning::submission job;
     try {
-      job = planning::submit_job(*c.settings, store, form.dir, spec);
+      // Its webhook (callback_url) is signed with this token's secret (docs/operations.md).
+      job = planning::submit_job(*c.settings, store, form.dir, spec,
+                                 "token:" + std::to_string(who.token_id));
     } catch (const planning::submission_refused& e) {
+      if (!key.empty()) api.release_key(who.token_id, key);
       return error(400, "invalid_job", e.what());
+    } catch (...) {
+      if (!key.empty()) api.release_key(who.token_id, key);
+      throw;
     }
-    auto id = job.id;
-    if (!key.empty()) id = api.remember_job(who.token_id, key, job.id, idempotency_window);
+    if (!key.empty()) api.set_key_job(who.token_id, key, job.id);
     c.link->submitted(job.id, job.options_json);
     spdlog::info("job {} submitted over HTTP with token '{}' ({}, {}){}", job.id,
                  trust::log_text(who.name), trust::log_text(job.data_name), job.format,
                  c.settings->this_node().role == config::node_role::master
                      ? ""
                      : "; the master takes it from the database");
-    return accepted(id, id != job.id);
+    return accepted(job.id, false);
   });
 }
 

@@ -8,6 +8,12 @@ namespace weft::http {
 
 std::string new_token() { return "weft_" + trust::make_nonce(); }
 
+std::string new_webhook_salt() { return trust::make_nonce(); }
+
+std::string token_webhook_secret(const std::string& cluster_secret, const std::string& salt) {
+  return "whsec_" + trust::hmac_sha256_hex(cluster_secret, "weft webhook token secret v1:" + salt);
+}
+
 std::string token_hash(const std::string& token) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);

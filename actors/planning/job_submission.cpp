@@ -53,7 +53,8 @@ bool safe_upload_name(const std::string& name) {
 }
 
 submission submit_job(const config::settings& settings, storage::job_store& store,
-                      const std::string& upload_dir, const nlohmann::json& spec) {
+                      const std::string& upload_dir, const nlohmann::json& spec,
+                      const std::string& webhook_signing) {
   using refused = submission_refused;
   if (!spec.is_object()) throw refused("submit: the job spec is not a JSON object");
   if (auto problem = spec_type_problem(spec); !problem.empty()) throw refused(problem);
@@ -112,6 +113,7 @@ submission submit_job(const config::settings& settings, storage::job_store& stor
   auto stored = nlohmann::json::parse(to_json(options));
   stored["data"] = document::to_json(data);
   job.options_json = stored.dump();
+  if (!options.callback_url.empty()) job.webhook_signing = webhook_signing;
   // The row, the inputs moved into the job's folder (and its resources, submit --resources,
   // checked as they were uploaded) and their paths commit together: no scheduler can take
   // a job whose inputs are not in place yet (storage/job_store.hpp, issue 15).

@@ -33,10 +33,13 @@ struct submission {
 /// and the optional `format`, `data_format`, `data_options`, `sort_by`,
 /// `group_by`, `split_every`, `name`; docs/jobs.md), compiles the template,
 /// creates the job row (queued) and moves every file of `upload_dir` into the
-/// job's input folder. Blocks on the database and the file store.
+/// job's input folder. Blocks on the database and the file store. A job with a
+/// `callback_url` is registered for its webhook, signed with `webhook_signing`'s key
+/// ("cluster": the cluster-derived key; "token:ID": that API token's secret).
 /// @throws submission_refused, storage::storage_error, std::exception
 submission submit_job(const config::settings& settings, storage::job_store& store,
-                      const std::string& upload_dir, const nlohmann::json& spec);
+                      const std::string& upload_dir, const nlohmann::json& spec,
+                      const std::string& webhook_signing = "cluster");
 
 /// Whether `name` may be a file in an upload area or a job's base name:
 /// letters, digits, '.', '-', '_'; not starting with '.'; at most 200 characters.

@@ -88,6 +88,15 @@ std::vector<command_spec> make_specs() {
        1},
       {"undrain", "undrain NODE", "end maintenance: the node gets work again", "", {k::node}, 1, 1},
       {"locks", "locks", "leases: name, holder, fencing token, expiry", "", {}, 0, 0},
+      {"token",
+       "token create NAME --scope read|submit|admin [--expires D] | list | revoke NAME",
+       "the REST API's bearer tokens (as `caf-node token`)",
+       "`token create` prints the token and its webhook signing secret once: the database\n"
+       "keeps only the token's hash. `token list` never shows a token. The shell holds the\n"
+       "cluster secret: it is the cluster's administrator, no HTTP token is needed.",
+       {k::value, k::value, k::value, k::value, k::value, k::value},
+       1,
+       6},
       {"cleanup",
        "cleanup status|run [NODE]",
        "sweep history (the last 20); trigger a sweep now",

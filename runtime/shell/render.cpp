@@ -83,8 +83,11 @@ void render_nodes(const json& a, std::ostream& out, bool c) {
   t.column("MERGE", align::right).column("WEAVER", align::right);
   t.column("LAST HEARTBEAT").column("AGE", align::right);
   for (const auto& n : array_field(a, "nodes")) {
-    std::string age =
-        has_number(n, "heartbeat_age_ms") ? format_millis(number(n, "heartbeat_age_ms")) : "-";
+    const bool master = field(n, "is_master").is_boolean() && field(n, "is_master").get<bool>();
+    std::string age = master ? "(master)"
+                      : has_number(n, "heartbeat_age_ms")
+                          ? format_millis(number(n, "heartbeat_age_ms"))
+                          : "-";
     t.row({text(n, "name"), text(n, "role"), text(n, "version"), text(n, "address"),
            state_cell(text(n, "state")), text(n, "merge_engines"), text(n, "weaver_engines"),
            text(n, "last_heartbeat"), age});
@@ -446,6 +449,32 @@ void render_answer(const std::string& command, const json& a, std::ostream& out,
   if (command == "cleanup_status") return render_sweeps(a, out, c);
   if (command == "cleanup_run") return render_sweep(a, out, c);
   if (command == "config") return render_config(a, out, c);
+  if (command == "token_create") {
+    out << "token '" << a.value("name", "") << "' (scope " << a.value("scope", "")
+        << (a.value("expires_in", "").empty() ? "" : ", expires in " + a.value("expires_in", ""))
+        << ") created; both are shown only now:\n"
+        << "  token:                  " << a.value("token", "") << "\n"
+        << "  webhook signing secret: " << a.value("webhook_secret", "") << "\n";
+    return;
+  }
+  if (command == "token_revoke") {
+    out << "token '" << a.value("name", "") << "' revoked\n";
+    return;
+  }
+  if (command == "token_list") {
+    table t;
+    t.column("NAME").column("SCOPE").column("STATE").column("CREATED AT").column("EXPIRES AT");
+    for (const auto& k : array_field(a, "tokens")) {
+      const bool valid = text(k, "state") == "valid";
+      t.row({text(k, "name"),
+             text(k, "scope"),
+             {text(k, "state"), valid ? colour::green : colour::dim},
+             text(k, "created_at"),
+             text(k, "expires_at")});
+    }
+    print_or_none(t, out, c, "no tokens");
+    return;
+  }
   out << a.dump(2) << "\n";
 }
 

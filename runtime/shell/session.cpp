@@ -160,6 +160,7 @@ int session::dispatch(const parsed_command& command) {
     return show(name, {{"key", arg(0)}, {"value", arg(1)}});
   }
   if (name == "drain" || name == "undrain") return show(name, {{"node", arg(0)}});
+  if (name == "token") return token(a);
   if (name == "cleanup") {
     if (arg(0) == "status") return show("cleanup_status", {{"limit", 20}});
     return show("cleanup_run", {{"node", arg(1)}}, options_.cleanup_timeout);
@@ -172,6 +173,32 @@ int session::dispatch(const parsed_command& command) {
     return code == exit_ok ? exit_ok : (code == exit_usage ? exit_usage : exit_failure);
   }
   throw usage_error("'" + name + "' is not implemented");  // a command_specs() entry too many
+}
+
+int session::token(const std::vector<std::string>& a) {
+  const auto* spec = find_command("token");
+  const auto action = a.at(0);
+  if (action == "list") {
+    if (a.size() != 1) throw usage_error("'token list' takes no arguments", spec->usage);
+    return show("token_list", json::object());
+  }
+  if (action == "revoke") {
+    if (a.size() != 2) throw usage_error("'token revoke' wants a NAME", spec->usage);
+    return show("token_revoke", {{"name", a[1]}});
+  }
+  if (action != "create")
+    throw usage_error("unknown token action '" + action + "' (create, list, revoke)", spec->usage);
+  if (a.size() < 2 || a[1].rfind("--", 0) == 0)
+    throw usage_error("'token create' wants a NAME", spec->usage);
+  json args{{"name", a[1]}, {"scope", ""}, {"expires", ""}};
+  for (std::size_t i = 2; i < a.size(); i += 2) {
+    if ((a[i] != "--scope" && a[i] != "--expires") || i + 1 >= a.size())
+      throw usage_error("'token create' takes --scope S and --expires D, not '" + a[i] + "'",
+                        spec->usage);
+    args[a[i].substr(2)] = a[i + 1];
+  }
+  if (args["scope"] == "") throw usage_error("'token create' wants --scope", spec->usage);
+  return show("token_create", args);
 }
 
 int session::help(const std::vector<std::string>& args) {
@@ -209,11 +236,10 @@ int session::logs(const std::string& node, bool follow) {
   long long next = 0;
   for (int pages = 0; pages < 100; ++pages) {
     // A node that knows "last" answers the newest lines at once; the paging is for others.
-    auto answer = backend_.request(
-        "logs", {{"node", node},
-                 {"after", next},
-                 {"max", page},
-                 {"last", static_cast<long long>(options_.log_lines)}});
+    auto answer = backend_.request("logs", {{"node", node},
+                                            {"after", next},
+                                            {"max", page},
+                                            {"last", static_cast<long long>(options_.log_lines)}});
     const auto& lines = answer.at("lines");
     for (const auto& l : lines) {
       recent.push_back(l);

@@ -68,6 +68,7 @@ class session {
   int show(const std::string& command, const nlohmann::json& args,
            std::chrono::milliseconds timeout = {});
   int help(const std::vector<std::string>& args);
+  int token(const std::vector<std::string>& args);
   int logs(const std::string& node, bool follow);
 
   shell_backend& backend_;

@@ -103,7 +103,8 @@
     fill("nodes", nodes.map(function (n) {
       var age = n.heartbeat_age_ms;
       var tr = row([n.name, n.role, stateBadge(n.state), n.address, n.merge_engines, n.weaver_engines,
-                    age === null || age === undefined ? "" : age + " ms", n.version || ""]);
+                    n.is_master ? "(master)" : age === null || age === undefined ? "" : age + " ms",
+                    n.version || ""]);
       tr.setAttribute("data-node", n.name);
       tr.setAttribute("data-state", n.state);
       return tr;

@@ -4,13 +4,19 @@
   http_api_test.py --caf-node PATH --port-tool PATH solo      one node, embedded SQLite
   http_api_test.py --caf-node PATH --port-tool PATH cluster   master + 2 extensions on MariaDB
                                                               (WEFT_TEST_MARIADB_URL, _PASSWORD_FILE)
+  http_api_test.py --caf-node PATH --port-tool PATH haproxy   the same three nodes behind HAProxy, run
+                                                              with docs/operations.md's example config
 
 Every check waits for a condition with a deadline; a failed check prints what was
 expected and what came, the nodes' logs, and exits 1.
 """
 
 import argparse
+import csv
+import hashlib
+import io
 import json
+import re
 import os
 import shutil
 import signal
@@ -18,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 
@@ -288,7 +295,48 @@ def check_idempotency(base, token):
     check(a.json()["replayed"] is False and b.json()["replayed"] is True, f"{a.text} {b.text}")
     c = submit(base, token, records=3, key="order-4712")
     check(c.json()["id"] != a.json()["id"], "another key, another job")
-    return [a.json()["id"], c.json()["id"]]
+    return [a.json()["id"], c.json()["id"]] + check_idempotency_race(base, token)
+
+
+def check_idempotency_race(base, token, rounds=5, racers=3):
+    """Requests with one Idempotency-Key sent at the same instant (threads released by a
+    barrier) create exactly one job: every one answers its id, one of them not replayed."""
+    jobs = []
+    for round_no in range(rounds):
+        key = f"race-{os.getpid()}-{round_no}"
+        name = f"race{os.getpid()}r{round_no}"
+        barrier = threading.Barrier(racers)
+        answers = [None] * racers
+
+        def racer(i):
+            barrier.wait(30)
+            for _ in range(50):  # 429 (max_requests) is retried after a moment
+                r = submit(base, token, records=2, key=key, name=name)
+                if r.status_code != 429:
+                    break
+                time.sleep(0.05)
+            answers[i] = r
+
+        threads = [threading.Thread(target=racer, args=(i,)) for i in range(racers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        check(all(a is not None and a.status_code == 202 for a in answers),
+              f"racing submits: {[(a.status_code, a.text[:200]) if a is not None else None for a in answers]}")
+        ids = {a.json()["id"] for a in answers}
+        check(len(ids) == 1, f"one key, one job: answers name {ids}")
+        check(sum(1 for a in answers if a.json()["replayed"] is False) == 1,
+              f"exactly one answer created it: {[a.text for a in answers]}")
+        named = []
+        url = f"{base}/v1/jobs?limit=1000"
+        while url:
+            page = requests.get(url, headers=auth(token), timeout=10).json()
+            named += [j["id"] for j in page["jobs"] if j.get("name") == name]
+            url = base + page["next"] if page["next"] else None
+        check(named == list(ids), f"exactly one job row named {name}: {named}, answered {ids}")
+        jobs += named
+    return jobs
 
 
 def check_cancel(base, follow_base, tokens):
@@ -449,15 +497,35 @@ def check_plain_remote_refused(args, root, ports):
     check(r.returncode == 0, f"allow_plain_remote: {r.returncode} {r.stderr}")
 
 
+def upload_prefix(node):
+    """uploads/http-<12 hex of SHA-256(node name)>-<nonce>: a node's HTTP upload areas."""
+    return "http-" + hashlib.sha256(node.encode()).hexdigest()[:12] + "-"
+
+
+def upload_area(uploads, node):
+    """An upload area as a node that crashed mid-request leaves it."""
+    d = os.path.join(uploads, upload_prefix(node) + "0123456789abcdef")
+    os.makedirs(d)
+    with open(os.path.join(d, "data.csv"), "w") as f:
+        f.write("id\n1\n")
+    return d
+
+
 def run_solo(args, root, ports):
     check_plain_remote_refused(args, root, ports)
     cluster = Cluster(args.caf_node, root, ["solo"], ports.ports, extra=LIMITS_TOML)
     try:
         tokens = token_cli(cluster)
+        # Upload areas a crash left: this node's are removed at start-up, another node's stay
+        # (it may be uploading into the shared file store right now).
+        uploads = os.path.join(root, "files", "uploads")
+        mine, other = upload_area(uploads, "solo"), upload_area(uploads, "someone-else")
         cluster.start("solo")
         base = cluster.http["solo"]
         port = int(base.rsplit(":", 1)[1])
         wait_for("the API to answer", lambda: requests.get(f"{base}/healthz", timeout=2).status_code == 200)
+        check(not os.path.exists(mine), f"the crashed run's upload area {mine} removed at start-up")
+        check(os.path.isfile(os.path.join(other, "data.csv")), "another node's upload area kept")
         check_health(base, "solo")
         check_openapi(base)
         check_auth(base, tokens)
@@ -470,6 +538,11 @@ def run_solo(args, root, ports):
         check_cluster_views(base, tokens["read"], ["solo"])
         check_cancel(base, base, tokens)
         check_limits(base, port, tokens, LIMITS)
+        # Every request's upload area is gone once it was answered (the losers of the
+        # Idempotency-Key races and the refused uploads included).
+        prefix = upload_prefix("solo")
+        wait_for("no upload area left after the requests",
+                 lambda: not [n for n in os.listdir(uploads) if n.startswith(prefix)], timeout=15)
         # The node logged the refused tokens with the client's address.
         with open(cluster.logs["solo"], errors="replace") as f:
             log = f.read()
@@ -585,20 +658,227 @@ def run_cluster(args, root, ports):
         subprocess.run(drop, timeout=60)
 
 
+# -- HAProxy in front of the nodes (docs/operations.md "HAProxy in front of the nodes") ----
+
+
+def haproxy_config(doc, listen_port, servers, stats_socket):
+    """docs/operations.md's example, with only its addresses and socket path replaced."""
+    with open(doc) as f:
+        blocks = re.findall(r"```haproxy\n(.*?)```", f.read(), re.S)
+    check(len(blocks) == 1, f"docs/operations.md has one haproxy example (found {len(blocks)})")
+    cfg = blocks[0]
+    replaced = {}
+
+    def sub(pattern, value, text):
+        new, n = re.subn(pattern, value, text)
+        replaced[pattern] = n
+        return new
+
+    cfg = sub(r"bind 0\.0\.0\.0:8080", f"bind 127.0.0.1:{listen_port}", cfg)
+    cfg = sub(r"/run/haproxy/weft\.sock", stats_socket, cfg)
+    for i, port in enumerate(servers):
+        cfg = sub(rf"server node{i + 1} 10\.0\.0\.1{i}:8080 check",
+                  f"server node{i + 1} 127.0.0.1:{port} check", cfg)
+    check(all(n >= 1 for n in replaced.values()), f"the example changed: replacements {replaced}")
+    check(not re.search(r"10\.0\.0\.|0\.0\.0\.0", cfg), "every address of the example replaced")
+    return cfg
+
+
+class HAProxy:
+    def __init__(self, root, cfg):
+        self.config = os.path.join(root, "haproxy.cfg")
+        self.socket = None
+        with open(self.config, "w") as f:
+            f.write(cfg)
+        r = subprocess.run(["haproxy", "-c", "-f", self.config], capture_output=True, text=True, timeout=30)
+        check(r.returncode == 0, f"haproxy -c refused the config: {r.stdout} {r.stderr}")
+        self.log = os.path.join(root, "haproxy.log")
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(["haproxy", "-db", "-f", self.config], stdout=log, stderr=subprocess.STDOUT)
+
+    def stats(self, sock_path):
+        """{server name: row} from `show stat` on the admin socket."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect(sock_path)
+        try:
+            s.sendall(b"show stat\n")
+            data = b""
+            while True:
+                c = s.recv(65536)
+                if not c:
+                    break
+                data += c
+        finally:
+            s.close()
+        text = data.decode().lstrip("# ")
+        rows = csv.DictReader(io.StringIO(text))
+        return {r["svname"]: r for r in rows if r["pxname"] == "weft_nodes" and r["svname"].startswith("node")}
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def dump_log(self):
+        print("----- haproxy log (last 40 lines) -----")
+        with open(self.log, errors="replace") as f:
+            print("".join(f.readlines()[-40:]))
+
+
+def run_haproxy(args, root, ports):
+    """Three nodes behind HAProxy with the documented config: requests and a job through
+    HAProxy; a drained node is marked down by its /readyz checks, and the others keep
+    answering every request; undrained, it is back."""
+    database, drop = fresh_mariadb()
+    names = ["master", "ext1", "ext2"]
+    cluster = Cluster(args.caf_node, root, names, ports.ports, database=database)
+    doc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "operations.md")
+    sock = os.path.join(root, "haproxy.sock")
+    proxy = None
+    try:
+        tokens = {s: cluster.token(f"t-{s}", s) for s in ("read", "submit")}
+        for n in names:
+            cluster.start(n)
+        for n in names:
+            base = cluster.http[n]
+            wait_for(f"{n}'s API", lambda: requests.get(f"{base}/healthz", timeout=2).status_code == 200)
+            check_health(base, n)
+        node_ports = [int(cluster.http[n].rsplit(":", 1)[1]) for n in names]
+        proxy = HAProxy(root, haproxy_config(doc, ports.ports[6], node_ports, sock))
+        lb = f"http://127.0.0.1:{ports.ports[6]}"
+        states = lambda: {k: v["status"] for k, v in proxy.stats(sock).items()}
+        wait_for("haproxy sees the three nodes UP", lambda: states() == {"node1": "UP", "node2": "UP", "node3": "UP"},
+                 timeout=30)
+        before = {k: int(v["stot"]) for k, v in proxy.stats(sock).items()}
+        for _ in range(30):
+            r = requests.get(f"{lb}/v1/jobs?limit=1", headers=auth(tokens["read"]), timeout=10)
+            check(r.status_code == 200 and "jobs" in r.json(), f"through haproxy: {r.status_code} {r.text[:200]}")
+        after = {k: int(v["stot"]) for k, v in proxy.stats(sock).items()}
+        check(all(after[k] > before[k] for k in before), f"round robin reached every node: {before} -> {after}")
+        check_job_flow(lb, lb, tokens)
+
+        # node3 (ext2) drained: its /readyz says 503, HAProxy marks it DOWN.
+        drain = [args.caf_node, "drain", "--node", "ext2", "--config", cluster.config, "--connect",
+                 f"127.0.0.1:{ports.ports[0]}"]
+        r = subprocess.run(drain, capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0, f"drain: {r.stdout} {r.stderr}")
+        t0 = time.monotonic()
+        wait_for("haproxy marks the drained node3 DOWN", lambda: states().get("node3", "").startswith("DOWN"),
+                 timeout=30)
+        print(f"haproxy marked the drained node DOWN after {time.monotonic() - t0:.2f} s")
+        check(states()["node1"] == "UP" and states()["node2"] == "UP", f"the others stay UP: {states()}")
+        with open(proxy.log, errors="replace") as f:
+            check("node3 is DOWN" in f.read(), "haproxy's log says node3 is DOWN")
+        before = {k: int(v["stot"]) for k, v in proxy.stats(sock).items()}
+        for _ in range(30):
+            r = requests.get(f"{lb}/v1/jobs?limit=1", headers=auth(tokens["read"]), timeout=10)
+            check(r.status_code == 200, f"through haproxy with node3 down: {r.status_code} {r.text[:200]}")
+        job = check_job_flow(lb, lb, tokens)
+        after = {k: int(v["stot"]) for k, v in proxy.stats(sock).items()}
+        check(after["node3"] == before["node3"], f"no request sent to the DOWN node3: {before} -> {after}")
+        check(after["node1"] > before["node1"] and after["node2"] > before["node2"],
+              f"the others took the requests: {before} -> {after}")
+        j = requests.get(f"{lb}/v1/jobs/{job}", headers=auth(tokens["read"]), timeout=10).json()
+        check(j["state"] == "done", f"the job submitted through haproxy completed: {j}")
+
+        r = subprocess.run(drain + ["--off"], capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0, f"undrain: {r.stdout} {r.stderr}")
+        wait_for("haproxy marks node3 UP again", lambda: states().get("node3") == "UP", timeout=30)
+
+        # 50 jobs submitted through HAProxy (4 clients, each job with its Idempotency-Key and
+        # retried on a failure as a client does) while node3 (ext2) is drained and node2
+        # (ext1) SIGKILLed: every job completes with every record exactly once, one job per
+        # key, and no request is answered 5xx once HAProxy marked both down.
+        answers, lock = [], threading.Lock()  # (monotonic time answered, status)
+        jobs = {}
+
+        def client(keys):
+            for key in keys:
+                for attempt in range(20):
+                    try:
+                        r = submit(lb, tokens["submit"], records=7, key=key, name=key)
+                        status = r.status_code
+                    except requests.RequestException:
+                        r, status = None, 0
+                    with lock:
+                        answers.append((time.monotonic(), status))
+                    if status == 202:
+                        with lock:
+                            jobs.setdefault(key, set()).add(r.json()["id"])
+                        break
+                    time.sleep(0.2)  # a client's back-off before its retry
+
+        keys = [f"storm-{os.getpid()}-{i}" for i in range(50)]
+        clients = [threading.Thread(target=client, args=(keys[i::4],)) for i in range(4)]
+        for t in clients:
+            t.start()
+        wait_for("the first 10 jobs accepted", lambda: len(jobs) >= 10, timeout=60)
+        r = subprocess.run(drain, capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0, f"drain: {r.stdout} {r.stderr}")
+        cluster.procs["ext1"].kill()
+        cluster.procs["ext1"].wait(10)
+        t0 = time.monotonic()
+        wait_for("haproxy marks node2 (killed) and node3 (drained) DOWN",
+                 lambda: states().get("node2", "").startswith("DOWN") and
+                 states().get("node3", "").startswith("DOWN"), timeout=30)
+        down_at = time.monotonic()
+        print(f"haproxy marked the killed and the drained node DOWN after {down_at - t0:.2f} s")
+        for t in clients:
+            t.join(300)
+        check(sorted(jobs) == sorted(keys), f"every key got a job: {len(jobs)} of {len(keys)}")
+        check(all(len(ids) == 1 for ids in jobs.values()), f"one job per key: {jobs}")
+        ids = sorted(next(iter(v)) for v in jobs.values())
+        check(len(set(ids)) == 50, "50 distinct jobs")
+        late = [st for at, st in answers if at > down_at and (st >= 500 or st == 0)]
+        check(late == [], f"no 5xx (or dropped request) after haproxy marked the nodes down: {late}")
+        early = [st for at, st in answers if st != 202]
+        print(f"{len(answers)} submit requests, {len(early)} not accepted (all before the nodes "
+              f"were marked down: {sorted(set(early))}), retried")
+        for job in ids:
+            j = wait_job(lb, tokens["read"], job, timeout=180)
+            outs = requests.get(f"{lb}/v1/jobs/{job}/outputs", headers=auth(tokens["read"]), timeout=10).json()
+            text = "".join(requests.get(lb + o["url"], headers=auth(tokens["read"]), timeout=30).text
+                           for o in outs["outputs"])
+            check(all(text.count(f"Invoice {i} for Customer {i}:") == 1 for i in range(1, 8)),
+                  f"job {job}: every record exactly once: {text[:300]!r}")
+        with open(proxy.log, errors="replace") as f:
+            log = f.read()
+        check("node2 is DOWN" in log and "node3 is DOWN" in log, "haproxy's log says both are DOWN")
+        for _ in range(30):
+            r = requests.get(f"{lb}/v1/jobs?limit=1", headers=auth(tokens["read"]), timeout=10)
+            check(r.status_code == 200, f"through haproxy with node2 and node3 down: {r.status_code} {r.text[:200]}")
+    except Exception:
+        cluster.dump_logs()
+        if proxy:
+            proxy.dump_log()
+        raise
+    finally:
+        if proxy:
+            proxy.stop()
+        cluster.stop()
+        subprocess.run(drop, timeout=60)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--caf-node", required=True)
     p.add_argument("--port-tool", required=True)
-    p.add_argument("case", choices=["solo", "cluster"])
+    p.add_argument("case", choices=["solo", "cluster", "haproxy"])
     args = p.parse_args()
     root = tempfile.mkdtemp(prefix=f"weft-http-{args.case}.")
-    ports = Ports(args.port_tool, 6 if args.case == "cluster" else 2)
+    ports = Ports(args.port_tool, {"solo": 2, "cluster": 6, "haproxy": 7}[args.case])
     try:
         if args.case == "solo":
             run_solo(args, root, ports)
             run_tls(args, root, ports)
-        else:
+        elif args.case == "cluster":
             run_cluster(args, root, ports)
+        else:
+            run_haproxy(args, root, ports)
     except TestFailure as e:
         print(f"FAILED: {e}")
         print(f"(files kept in {root})")

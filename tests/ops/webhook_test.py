@@ -2,7 +2,9 @@
 "Webhooks"): signed with the cluster's webhook key, retried with back-off while the
 receiver refuses, recorded in the database with its attempts, resumed and delivered
 once after a master restart; callback URLs that are not http(s) or name a host outside
-[webhooks].allowed_hosts are refused at submit.
+[webhooks].allowed_hosts are refused at submit; a job submitted over HTTP is signed with
+its token's webhook secret (another token's secret does not verify it); the dispatcher
+reads the small webhook_requests table, emptied as deliveries are created.
 
     webhook_test.py CAF_NODE
 """
@@ -12,6 +14,7 @@ import hmac
 import http.server
 import json
 import os
+import re
 import sqlite3
 import sys
 import threading
@@ -82,8 +85,9 @@ class webhook_test(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.rx = receiver()
+        cls.http_port = weft_ops.reserve_port()
         cls.c = weft_ops.cluster(
-            CAF_NODE, [("master", "master", 1, 1, "")],
+            CAF_NODE, [("master", "master", 1, 1, 'http_listen = "127.0.0.1:%d"' % cls.http_port)],
             extra='[webhooks]\nfirst_retry = "100ms"\nmax_backoff = "400ms"\n'
                   'retry_for = "2m"\ntimeout = "2s"\nallowed_hosts = "127.0.0.1, localhost"\n')
         cls.data, cls.tmpl = write_inputs(cls.c.dir)
@@ -195,6 +199,85 @@ class webhook_test(unittest.TestCase):
             r = self.submit(url, wait=False)
             self.assertNotEqual(r.returncode, 0, url)
             self.assertIn(words, r.stderr, url)
+
+    def token(self, name):
+        r = weft_ops.subprocess.run([CAF_NODE, "token", "create", name, "--scope", "submit",
+                                     "--config", self.c.topology], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        secret = re.search(r"webhook signing secret: (whsec_[0-9a-f]{64})\n", r.stderr)
+        self.assertIsNotNone(secret, r.stderr)
+        return r.stdout.strip(), secret.group(1)
+
+    def test_4_http_jobs_are_signed_with_their_tokens_secret(self):
+        import requests
+        tok_a, secret_a = self.token("hooks-a")
+        tok_b, secret_b = self.token("hooks-b")
+        self.assertNotEqual(secret_a, secret_b)
+        self.assertNotIn(secret_a, [self.key, "whsec_" + self.key])
+        self.rx.refuse = False
+        base = "http://127.0.0.1:%d" % self.http_port
+        weft_ops.wait_for("the HTTP API", lambda: requests.get(base + "/healthz", timeout=2).ok)
+        with open(self.data, "rb") as d, open(self.tmpl, "rb") as t:
+            r = requests.post(base + "/v1/jobs", headers={"Authorization": "Bearer " + tok_a},
+                              files=[("data", ("people.csv", d.read(), "text/csv")),
+                                     ("template", ("letter.mustache", t.read(), "text/plain")),
+                                     ("format", (None, "txt")),
+                                     ("callback_url", (None, self.rx.url("/token")))], timeout=60)
+        self.assertEqual(r.status_code, 202, r.text)
+        job_id = r.json()["id"]
+        got = weft_ops.wait_for("the token-signed delivery", lambda: [
+            q for q in self.rx.for_job(job_id) if q["status"] == 200], timeout=60)
+        body, sig = got[0]["body"], got[0]["headers"]["X-Weft-Signature"]
+        sign = lambda key: "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+        self.assertTrue(hmac.compare_digest(sig, sign(secret_a)), "token A's secret verifies it")
+        self.assertFalse(hmac.compare_digest(sig, sign(secret_b)), "token B's secret does not")
+        self.assertFalse(hmac.compare_digest(sig, sign(self.key)), "nor the cluster key")
+        self.assertEqual(got[0]["path"], "/token")
+        with self.db() as db:
+            signing = db.execute("SELECT signing FROM webhook_deliveries WHERE job_id = ?",
+                                 (job_id,)).fetchone()
+            token_id = db.execute("SELECT id FROM api_tokens WHERE name = 'hooks-a'").fetchone()
+        self.assertEqual(signing[0], "token:%d" % token_id[0])
+
+    def test_6_shell_token_commands_make_working_tokens(self):
+        import requests
+        base = "http://127.0.0.1:%d" % self.http_port
+        r = self.c.client("shell", "-c", "token create shell-made --scope read --expires 1h")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        token = re.search(r"token: +(weft_[0-9a-f]{64})\n", r.stdout)
+        secret = re.search(r"webhook signing secret: (whsec_[0-9a-f]{64})\n", r.stdout)
+        self.assertIsNotNone(token, r.stdout)
+        self.assertIsNotNone(secret, r.stdout)
+        auth = {"Authorization": "Bearer " + token.group(1)}
+        self.assertEqual(requests.get(base + "/v1/jobs", headers=auth, timeout=10).status_code, 200)
+        listed = self.c.client("shell", "-c", "token list")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertRegex(listed.stdout, r"shell-made +read +valid")
+        self.assertNotIn(token.group(1), listed.stdout)
+        again = self.c.client("shell", "-c", "token create shell-made --scope read")
+        self.assertNotEqual(again.returncode, 0)
+        self.assertIn("a token named 'shell-made' exists", again.stdout + again.stderr)
+        bad = self.c.client("shell", "-c", "token create x --scope root")
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("--scope must be read, submit or admin", bad.stdout + bad.stderr)
+        r = self.c.client("shell", "-c", "token revoke shell-made")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(requests.get(base + "/v1/jobs", headers=auth, timeout=10).status_code, 401)
+
+    def test_5_the_dispatcher_reads_only_pending_requests(self):
+        # A CAF-submitted job with a callback: its request row goes once the delivery exists.
+        self.rx.refuse = False
+        r = self.submit(self.rx.url("/requests"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        job_id = int(r.stdout.split()[0])
+        weft_ops.wait_for("the delivery", lambda: [
+            q for q in self.rx.for_job(job_id) if q["status"] == 200])
+        with self.db() as db:
+            left = db.execute("SELECT COUNT(*) FROM webhook_requests").fetchone()[0]
+            signing = db.execute("SELECT signing FROM webhook_deliveries WHERE job_id = ?",
+                                 (job_id,)).fetchone()[0]
+        self.assertEqual(left, 0, "every finished job's request row is removed")
+        self.assertEqual(signing, "cluster")
 
 
 if __name__ == "__main__":

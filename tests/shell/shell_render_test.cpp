@@ -372,6 +372,64 @@ BOOST_AUTO_TEST_CASE(renders_every_answer_of_the_contract) {
   BOOST_TEST(f.err.str() == "");
 }
 
+BOOST_AUTO_TEST_CASE(the_masters_own_row_says_master_instead_of_a_heartbeat_age) {
+  shell_fixture f;
+  f.node.answers["nodes"] = json::parse(R"({"nodes":[
+      {"name":"master","role":"master","version":"0.1.0","address":"10.0.0.1:4242",
+       "state":"up","merge_engines":4,"weaver_engines":2,"last_heartbeat":null,
+       "heartbeat_age_ms":null,"is_master":true},
+      {"name":"ext1","role":"extension","version":"0.1.0","address":"10.0.0.2:4242",
+       "state":"up","merge_engines":2,"weaver_engines":1,
+       "last_heartbeat":"2026-11-22 01:02:03.456","heartbeat_age_ms":120}]})");
+  BOOST_TEST(f.run("nodes") == 0);
+  const auto text = f.out.str();
+  const auto master =
+      text.substr(text.find("\nmaster"), text.find("\next1") - text.find("\nmaster"));
+  BOOST_TEST(master.find("(master)") != std::string::npos, text);
+  BOOST_TEST(text.find("120 ms") != std::string::npos, text);
+}
+
+BOOST_AUTO_TEST_CASE(token_commands_send_their_arguments_and_show_the_token_once) {
+  shell_fixture f;
+  f.node.answers["token_create"] = json{{"name", "billing"},
+                                        {"scope", "submit"},
+                                        {"expires_in", "720h"},
+                                        {"token", "weft_" + std::string(64, 'a')},
+                                        {"webhook_secret", "whsec_" + std::string(64, 'b')}};
+  f.node.answers["token_list"] = json::parse(R"({"tokens":[{"name":"billing","scope":"submit",
+      "created_at":"2026-11-29 01:00:00.000","expires_at":"","revoked_at":"","state":"valid"},
+      {"name":"old","scope":"read","created_at":"2026-11-01 01:00:00.000","expires_at":"",
+      "revoked_at":"2026-11-02 01:00:00.000","state":"revoked"}]})");
+  f.node.answers["token_revoke"] = json{{"name", "old"}, {"revoked", true}};
+  BOOST_TEST(f.run("token create billing --scope submit --expires 720h") == 0);
+  BOOST_TEST(f.node.calls.back().command == "token_create");
+  BOOST_TEST(f.node.calls.back().args ==
+             (json{{"name", "billing"}, {"scope", "submit"}, {"expires", "720h"}}));
+  BOOST_TEST(f.out.str().find("token:                  weft_aaaa") != std::string::npos);
+  BOOST_TEST(f.out.str().find("webhook signing secret: whsec_bbbb") != std::string::npos);
+  BOOST_TEST(f.out.str().find("expires in 720h") != std::string::npos);
+  f.out.str("");
+  BOOST_TEST(f.run("token list") == 0);
+  BOOST_TEST(f.node.calls.back().command == "token_list");
+  BOOST_TEST(f.out.str().find("billing  submit  valid") != std::string::npos);
+  BOOST_TEST(f.out.str().find("weft_") == std::string::npos);  // never a token
+  f.out.str("");
+  BOOST_TEST(f.run("token revoke old") == 0);
+  BOOST_TEST(f.node.calls.back().args == (json{{"name", "old"}}));
+  BOOST_TEST(f.out.str() == "token 'old' revoked\n");
+  // Usage errors never reach the node.
+  const auto calls = f.node.calls.size();
+  BOOST_TEST(f.run("token create") == 2);
+  BOOST_TEST(f.run("token create billing") == 2);               // no --scope
+  BOOST_TEST(f.run("token create billing --scope") == 2);       // no value
+  BOOST_TEST(f.run("token create billing --colour red") == 2);  // unknown option
+  BOOST_TEST(f.run("token revoke") == 2);
+  BOOST_TEST(f.run("token rotate x") == 2);
+  BOOST_TEST(f.run("token") == 2);
+  BOOST_TEST(f.node.calls.size() == calls);
+  BOOST_TEST(f.err.str().find("unknown token action 'rotate'") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(prints_the_json_answer_as_is_with_json) {
   shell_fixture f;
   f.options.json = true;
