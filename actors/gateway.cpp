@@ -118,7 +118,9 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
           log_refusal(self, peer, who + ": " + log_text(problem, 200));
           return refused(problem);
         }
-        if (role == "node") {
+        // "master-client": a client that follows the active master (several addresses,
+        // docs/cluster.md "Master failover") wants the lease holder, not a standby.
+        if (role == "node" || role == master_client_role) {
           if (!st.membership) {
             // A standby master candidate names the active master (from the lease), so a
             // joining extension goes there next (docs/cluster.md "Master failover").
@@ -126,6 +128,8 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
             return refused("node '" + st.ctx.node().name + "' is not the master; join " +
                            (active.empty() ? s.master().advertise.to_string() : active));
           }
+        }
+        if (role == "node") {
           bool known = false;
           for (const auto& n : s.nodes)
             known = known || (n.name == name && (n.role == config::node_role::extension ||
@@ -136,7 +140,7 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
             return refused("unknown node name '" + name +
                            "': the master's topology has no extension of that name");
           }
-        } else if (role != "client") {
+        } else if (role != "client" && role != master_client_role) {
           log_refusal(self, peer, who + ": unknown role");
           return refused("unknown role '" + role + "'");
         }

@@ -31,7 +31,6 @@
 #include "storage/api_store.hpp"
 #include "storage/cluster_store.hpp"
 #include "storage/job_store.hpp"
-#include "storage/lease_store.hpp"
 #include "storage/master_store.hpp"
 #include "storage/settings_store.hpp"
 #include "storage/storage_error.hpp"
@@ -74,6 +73,18 @@ using promise = caf::response_promise;
 
 bool is_master(inspector_actor* self) {
   return self->state.ctx.node().role == config::node_role::master;
+}
+
+/// The active master's name, for what a standby or an extension forwards through its agent
+/// (which is joined to the lease holder): the holder as this node's lease keeper last read it
+/// from the database (a standby candidate), else the highest-priority candidate.
+std::string master_name(inspector_actor* self) {
+  const auto& s = *self->state.ctx.settings;
+  const auto address = self->state.ctx.active_master();
+  if (!address.empty())
+    for (const auto& n : s.nodes)
+      if (n.advertise.to_string() == address) return n.name;
+  return s.master().name;
 }
 
 caf::timespan request_timeout(inspector_actor* self) {
@@ -192,9 +203,8 @@ void ask_node(inspector_actor* self, const std::string& node, const std::string&
             });
   } else {
     // One more hop than the master's own requests: its timeout errors arrive first.
-    ask(self, st.agent, "the master '" + st.ctx.settings->master().name + "'",
-        timeout + request_timeout(self), caf::make_message(upstream_atom::value, command, args), ok,
-        bad);
+    ask(self, st.agent, "the master '" + master_name(self) + "'", timeout + request_timeout(self),
+        caf::make_message(upstream_atom::value, command, args), ok, bad);
   }
 }
 
@@ -318,15 +328,32 @@ std::string nodes_json(db_view& st) {
     ++engines[e.node];
     if (e.state == "standby") ++standby[e.node];
   }
+  // Master failover (docs/cluster.md "Master failover"): the scheduler lease's holder, its
+  // token and expiry (database clock), and every candidate, highest master_priority first.
+  // Roles come from the topology as written: a standby candidate runs as an extension.
+  const auto& topology = st.ctx.topology ? *st.ctx.topology : *st.ctx.settings;
+  json master = nullptr;
+  std::string active;
+  if (auto h = storage::master_store(*st.ctx.db).holder(); h && !h->holder.empty()) {
+    master = {{"node", h->holder},
+              {"token", h->token},
+              {"lock_until", h->lock_until},
+              {"expired", h->expired}};
+    if (!h->expired) active = h->holder;
+  }
+  auto candidates = json::array();
+  for (const auto* c : topology.master_candidates())
+    candidates.push_back({{"name", c->name}, {"master_priority", c->master_priority}});
   // The master sends no heartbeat to itself: its row's heartbeat age would only grow. It is
-  // the scheduler lease's live holder (master failover), else the topology's master.
-  std::string master = st.ctx.settings->master().name;
-  for (const auto& l : storage::lease_store(*st.ctx.db).describe())
-    if (l.name == storage::scheduler_lease && !l.expired && !l.holder.empty()) master = l.holder;
+  // the scheduler lease's live holder, else the topology's master.
+  const std::string master_node = active.empty() ? st.ctx.settings->master().name : active;
   auto out = json::array();
-  for (const auto& n : st.ctx.settings->nodes) {
+  for (const auto& n : topology.nodes) {
+    const bool candidate = n.role == config::node_role::master;
     json j{{"name", n.name},
-           {"role", n.role == config::node_role::master ? "master" : "extension"},
+           {"role", candidate ? "master" : "extension"},
+           {"master_priority", candidate ? json(n.master_priority) : json(nullptr)},
+           {"active_master", candidate && n.name == active},
            {"version", nullptr},
            {"address", n.advertise.to_string()},
            {"state", "absent"},
@@ -342,7 +369,7 @@ std::string nodes_json(db_view& st) {
       j["state"] = r.state;
       if (r.state == "up" && engines[r.name] > 0 && standby[r.name] == engines[r.name])
         j["state"] = "standby";  // every engine it has waits beyond the expected total
-      if (r.name == master && r.state != "lost") {
+      if (r.name == master_node && r.state != "lost") {
         j["is_master"] = true;  // no heartbeat of its own: last_heartbeat and age stay null
       } else {
         if (!r.last_heartbeat.empty()) j["last_heartbeat"] = r.last_heartbeat;
@@ -352,7 +379,7 @@ std::string nodes_json(db_view& st) {
     }
     out.push_back(std::move(j));
   }
-  return json{{"nodes", out}}.dump();
+  return json{{"nodes", out}, {"master", master}, {"candidates", candidates}}.dump();
 }
 
 std::optional<storage::job_state> parse_state(const std::string& s) {
@@ -612,10 +639,19 @@ void drain_command(inspector_actor* self, const std::string& node, bool on, prom
     rp.deliver(failure("no node '" + node + "' in the topology (" + node_names(self) + ")"));
     return;
   }
+  // Draining the active master hands the scheduler lease over to a standby candidate
+  // (docs/cluster.md "Moving the master on purpose"), once the answer is on its way.
+  const bool hand_over = on && node == st.ctx.node().name && st.ctx.fence &&
+                         st.ctx.settings->master_candidates().size() > 1;
   self->request(st.membership, request_timeout(self), drain_atom::value, node, on)
       .then(
           [=](bool) mutable {
-            rp.deliver(json{{"node", node}, {"draining", on}}.dump());
+            json answer{{"node", node}, {"draining", on}};
+            if (hand_over) answer["hands_over_the_master"] = true;
+            rp.deliver(answer.dump());
+            if (hand_over)
+              self->delayed_send(self, std::chrono::milliseconds(200), tick_atom::value,
+                                 std::string{"drained: the scheduler lease goes to a standby"});
           },
           [=](caf::error& err) mutable {
             rp.deliver(not_answering(self, "the membership", err, request_timeout(self)));
@@ -705,10 +741,10 @@ void answer(inspector_actor* self, const std::string& command, const std::string
     args.erase("node");  // the node that answers answers for itself
     if (is_master(self)) return relay_to(self, node, command, args.dump(), rp);
     args["node"] = node;  // the master routes it
-    return relay_to(self, st.ctx.settings->master().name, command, args.dump(), rp);
+    return relay_to(self, master_name(self), command, args.dump(), rp);
   }
   if (masters_command(command) && !is_master(self))
-    return relay_to(self, st.ctx.settings->master().name, command, args_text, rp);
+    return relay_to(self, master_name(self), command, args_text, rp);
   if (command == "nodes") return from_db(self, rp, nodes_json);
   if (command == "locks")
     return from_db(self, rp, [](db_view& v) {
@@ -782,6 +818,11 @@ caf::behavior inspector(inspector_actor* self, node_context ctx) {
         if (s.scheduler && s.overridden) self->send(s.scheduler, apply_atom::value, s.effective);
       },
       [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
+      // drain_command's hand-over of the lease, a moment after its answer left.
+      [=](tick_atom, const std::string& why) {
+        if (self->current_sender().get() != self->ctrl()) return;  // our own timer only
+        self->state.ctx.hand_over(why);
+      },
       // A database reader's result (from_db).
       [=](work_done_atom, uint64_t token, bool ok, std::string& text) {
         auto sender = self->current_sender();

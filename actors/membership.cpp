@@ -125,9 +125,24 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
         row.address = address;
         row.merge_engines = cfg ? cfg->merge_engines : 0;
         row.weaver_engines = cfg ? cfg->weaver_engines : 0;
-        store_quietly(self, "the joined node",
-                      [&](storage::cluster_store& cs) { cs.node_joined(row); });
-        spdlog::info("node '{}' joined from {}", sanitised(name), sanitised(address));
+        bool draining = false;
+        store_quietly(self, "the joined node", [&](storage::cluster_store& cs) {
+          cs.node_joined(row);
+          for (const auto& n : cs.nodes())
+            if (n.name == name) draining = n.state == "draining";
+        });
+        // Drained before (perhaps under another master: a drained master that handed the
+        // lease over rejoins as a standby): the scheduler gives it no work either.
+        if (draining)
+          self->request(s.scheduler, s.ctx.settings->cluster.request_timeout, drain_atom::value,
+                        name, true)
+              .then([](bool) {},
+                    [name](caf::error&) {
+                      spdlog::warn("node '{}' drained, but the scheduler did not take it",
+                                   sanitised(name));
+                    });
+        spdlog::info("node '{}' joined from {}{}", sanitised(name), sanitised(address),
+                     draining ? " (draining: no new work)" : "");
         return true;
       },
       [=](heartbeat_atom, const std::string& name) {

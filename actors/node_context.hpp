@@ -25,6 +25,9 @@ struct log_line {
 /// (runtime/node.cpp owns them and stops the actors before destroying them).
 struct node_context {
   const config::settings* settings = nullptr;
+  /// The topology as written, when `settings` differ from it (a standby master candidate runs
+  /// as an extension: its own role in `settings` is "extension"); null: `settings`.
+  const config::settings* topology = nullptr;
   storage::database* db = nullptr;
   /// Set when the node begins to stop: long-running blocking work (mapping a
   /// data file) checks it and gives up, leaving its state for the restart.
@@ -50,6 +53,10 @@ struct node_context {
   /// Called, from any thread, when the database refused a write of this master because
   /// another one took the lease over: the node steps down to a standby (runtime/node.cpp).
   std::function<void(const std::string& why)> on_fenced = [](const std::string&) {};
+  /// On the active master: hands the scheduler lease over to a standby candidate (`drain`
+  /// of this node, docs/cluster.md "Moving the master on purpose"); the node steps down and
+  /// stands by. Called from any thread.
+  std::function<void(const std::string& why)> hand_over = [](const std::string&) {};
   /// On a standby candidate: the active master's advertised address as last read from the
   /// lease ("" when unknown), which its gateway tells joining extensions.
   std::function<std::string()> active_master = [] { return std::string{}; };

@@ -68,7 +68,10 @@ using jobs_atom = caf::atom_constant<caf::atom("jobs")>;
 
 // -- clients -------------------------------------------------------------------
 
-/// client → gateway: (hello, role, name, version) → (challenge, nonce).
+/// client → gateway: (hello, role, name, version) → (challenge, nonce). The role is "node",
+/// "client", or master_client_role: a client that wants the active master, which a standby
+/// candidate or an extension refuses with "… is not the master; join HOST:PORT".
+inline constexpr const char* master_client_role = "master-client";
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
 /// client → gateway: (auth, nonce, hmac_hex) → (welcome, session) | error.
 using auth_atom = caf::atom_constant<caf::atom("auth")>;

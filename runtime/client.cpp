@@ -1,8 +1,11 @@
 #include "runtime/client.hpp"
 
+#include <algorithm>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <fstream>
+#include <iostream>
+#include <thread>
 
 #include "actors/actors.hpp"
 #include "actors/protocol.hpp"
@@ -24,6 +27,7 @@ struct client::impl {
   caf::actor session;
   std::string cluster;
   std::string node;
+  std::string address;
 
   explicit impl(const client_options& o) : options(o) {
     actors::configure_transport(cfg, options.tls);
@@ -45,9 +49,8 @@ struct client::impl {
     auto text = error_text(*sys, err);
     if (timeout.count() == 0) timeout = options.timeout;
     if (err == caf::sec::request_timeout)
-      throw client_error(exit_failure,
-                         what + ": node " + options.host + ":" + std::to_string(options.port) +
-                             " did not answer within " + std::to_string(timeout.count()) + " ms");
+      throw client_error(exit_failure, what + ": node " + address + " did not answer within " +
+                                           std::to_string(timeout.count()) + " ms");
     int code = text.rfind("refused", 0) == 0 ? exit_usage : exit_failure;
     throw client_error(code, what + ": " + text);
   }
@@ -74,8 +77,76 @@ client::~client() = default;
 
 const std::string& client::cluster() const { return impl_->cluster; }
 const std::string& client::node() const { return impl_->node; }
+const std::string& client::address() const { return impl_->address; }
+
+namespace {
+
+/// "node 'm2' is not the master; join HOST:PORT" (a standby candidate's or an extension's
+/// refusal of a master-client): HOST:PORT, or "".
+std::string join_hint(const std::string& text) {
+  static const std::string marker = "is not the master; join ";
+  auto at = text.find(marker);
+  if (at == std::string::npos) return {};
+  auto address = text.substr(at + marker.size());
+  auto end = address.find_first_of(" \n\"'");
+  if (end != std::string::npos) address.resize(end);
+  return address;
+}
+
+}  // namespace
 
 std::unique_ptr<client> client::connect(const client_options& options) {
+  if (!follows_master(options)) return connect_to(options, options.host, options.port, "client");
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + options.reconnect_timeout;
+  const auto& masters = options.masters;
+  std::string hint, last_problem;
+  std::size_t next = 0;
+  for (;;) {
+    // One round: every candidate once, and one more attempt for a hint.
+    for (std::size_t tried = 0; tried < masters.size() + (hint.empty() ? 0 : 1); ++tried) {
+      std::string address;
+      if (!hint.empty()) {
+        address = std::move(hint);
+        hint.clear();
+      } else {
+        address = masters[next];
+        next = (next + 1) % masters.size();
+      }
+      auto colon = address.rfind(':');
+      auto host = address.substr(0, colon);
+      if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+      try {
+        return connect_to(options, host,
+                          static_cast<uint16_t>(std::stoi(address.substr(colon + 1))),
+                          actors::master_client_role);
+      } catch (const client_error& e) {
+        last_problem = e.what();
+        auto joined = join_hint(last_problem);
+        // A refusal that waiting cannot fix (secret, version, cluster) ends it at once.
+        if (joined.empty() && e.exit_code == exit_usage) throw;
+        // A hint is followed when it names one of our candidates (a refusal is not
+        // authenticated); "join" to the address just tried waits for the next round.
+        if (joined != address && std::find(masters.begin(), masters.end(), joined) != masters.end())
+          hint = joined;
+      }
+    }
+    const auto now = clock::now();
+    if (now >= deadline) {
+      std::string list;
+      for (const auto& m : masters) list += (list.empty() ? "" : ",") + m;
+      throw client_error(exit_failure, "no active master among " + list + " within " +
+                                           std::to_string(options.reconnect_timeout.count()) +
+                                           " ms (--reconnect-timeout-ms); last: " + last_problem);
+    }
+    std::this_thread::sleep_for(
+        std::min<clock::duration>(std::chrono::milliseconds(200), deadline - now));
+  }
+}
+
+std::unique_ptr<client> client::connect_to(const client_options& options, const std::string& host,
+                                           uint16_t port, const std::string& role) {
   std::unique_ptr<impl> p;
   try {
     p = std::make_unique<impl>(options);
@@ -85,12 +156,12 @@ std::unique_ptr<client> client::connect(const client_options& options) {
   p->sys = std::make_unique<caf::actor_system>(p->cfg);
   p->self = std::make_unique<caf::scoped_actor>(*p->sys);
   auto& self = *p->self;
-  auto where = options.host + ":" + std::to_string(options.port);
+  auto where = host + ":" + std::to_string(port);
+  p->address = where;
   // Connect through the middleman's (or the openssl module's) actor: unlike
   // remote_actor(), a request to it has a timeout, so a hung node cannot hang us.
   caf::actor gateway;
-  self->request(actors::connector(*p->sys), options.timeout, caf::connect_atom::value,
-                options.host, options.port)
+  self->request(actors::connector(*p->sys), options.timeout, caf::connect_atom::value, host, port)
       .receive([&](const caf::node_id&, caf::strong_actor_ptr& ptr,
                    const std::set<std::string>&) { gateway = caf::actor_cast<caf::actor>(ptr); },
                [&](caf::error& err) {
@@ -110,7 +181,7 @@ std::unique_ptr<client> client::connect(const client_options& options) {
 
   auto my_nonce = trust::make_nonce();
   std::string node_nonce, node_proof, cluster, version, node;
-  self->request(gateway, options.timeout, hello_atom::value, std::string{"client"}, options.name,
+  self->request(gateway, options.timeout, hello_atom::value, role, options.name,
                 weft::announced_version(), my_nonce)
       .receive(
           [&](hello_atom, std::string& n, std::string& proof, std::string& c, std::string& v,
@@ -124,8 +195,7 @@ std::unique_ptr<client> client::connect(const client_options& options) {
           [&](caf::error& err) { p->raise(err, where); });
   // The node must know the secret too, or it is not our cluster. Both proofs
   // cover both nonces under different labels (actors/trust/handshake.hpp).
-  trust::handshake_fields fields{cluster,  node,       std::string{"client"},
-                                 options.name, my_nonce, node_nonce};
+  trust::handshake_fields fields{cluster, node, role, options.name, my_nonce, node_nonce};
   if (!trust::proof_valid(trust::proof_side::server, options.secret, fields, node_proof)) {
     // The node gets an empty proof, which it refuses and logs: the refusal
     // shows on both sides, and our secret's proof never goes to a stranger.
@@ -170,8 +240,10 @@ std::string client::status(int64_t job) {
 }
 
 std::string client::wait(int64_t job, int max_ms) {
-  return impl_->ask<std::string>("job " + std::to_string(job), wait_atom::value, job,
-                                 static_cast<int32_t>(max_ms));
+  // The node answers within max_ms (and a database read): the request's limit is on top.
+  return impl_->ask_within<std::string>(impl_->options.timeout + std::chrono::milliseconds(max_ms),
+                                        "job " + std::to_string(job), wait_atom::value, job,
+                                        static_cast<int32_t>(max_ms));
 }
 
 std::string client::cancel(int64_t job) {
@@ -202,6 +274,34 @@ void client::fetch(int64_t job, int segment, const std::string& path) {
   out.close();
   if (!out || std::rename((path + ".part").c_str(), path.c_str()) != 0)
     throw client_error(exit_failure, path + ": cannot write");
+}
+
+client_link::client_link(client_options options)
+    : options_(std::move(options)), client_(client::connect(options_)) {
+  announce();
+}
+
+bool client_link::fatal(const client_error& e) const {
+  // A refusal (exit code 2: bad request, unknown job, not allowed) is the node's answer;
+  // anything else may be the master gone (no answer, connection lost).
+  return !follows() || e.exit_code == exit_usage;
+}
+
+void client_link::reconnect(const std::string& why) {
+  if (follows())
+    std::cerr << "caf-node: lost the master '" << client_->node() << "' at " << client_->address()
+              << " (" << why << "); looking for the active master\n";
+  client_.reset();  // its actor system goes first
+  client_ = client::connect(options_);
+  announce();
+}
+
+void client_link::announce() {
+  if (!follows()) return;
+  auto now = client_->node() + "' at " + client_->address();
+  if (now == last_) return;
+  std::cerr << "caf-node: talking to the master '" << now << "\n";
+  last_ = now;
 }
 
 }  // namespace weft::runtime

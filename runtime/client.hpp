@@ -4,8 +4,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "config/settings.hpp"
 
@@ -21,6 +24,12 @@ struct client_error : std::runtime_error {
 struct client_options {
   std::string host;
   uint16_t port = 0;
+  /// The master candidates' addresses (HOST:PORT) of `--connect A,B` or `--topology F`. Two or
+  /// more: the client follows the active master (docs/cluster.md "Master failover"): it
+  /// connects to the lease holder (a standby answers with the holder's address) and, after a
+  /// lost connection, finds it again within `reconnect_timeout`. Fewer: host:port only.
+  std::vector<std::string> masters;
+  std::chrono::milliseconds reconnect_timeout{30000};
   std::string secret;
   std::string name = "caf-node-client";      ///< how the node's logs name us
   std::chrono::milliseconds timeout{10000};  ///< every request's limit
@@ -47,9 +56,16 @@ client_options client_options_from(const connect_args& args);
 /// never a hang. Not thread-safe.
 class client {
  public:
+  /// Connects to host:port, or with several `masters` to the active master among them,
+  /// trying each (and following "not the master; join ADDR") until `reconnect_timeout`.
   /// @throws client_error
   static std::unique_ptr<client> connect(const client_options& options);
   ~client();
+
+  /// Whether this client follows the active master (several candidates' addresses).
+  static bool follows_master(const client_options& options) { return options.masters.size() > 1; }
+  /// The address (HOST:PORT) this connection goes to.
+  const std::string& address() const;
 
   /// The cluster and node names the node reported.
   const std::string& cluster() const;
@@ -76,7 +92,48 @@ class client {
  private:
   struct impl;
   explicit client(std::unique_ptr<impl> p);
+  static std::unique_ptr<client> connect_to(const client_options& options, const std::string& host,
+                                            uint16_t port, const std::string& role);
   std::unique_ptr<impl> impl_;
+};
+
+/// A client command's connection, which follows the active master when it has several
+/// candidates' addresses: after a lost connection `reconnect` finds the lease holder again
+/// (within reconnect_timeout) and prints on stderr which master it talks to when that changed.
+class client_link {
+ public:
+  /// Connects (client::connect). @throws client_error
+  explicit client_link(client_options options);
+  client& operator*() { return *client_; }
+  client* operator->() { return client_.get(); }
+  const client* operator->() const { return client_.get(); }
+  bool follows() const { return client::follows_master(options_); }
+  /// Whether `e` ends the command rather than a reconnect: not following, or a refusal.
+  bool fatal(const client_error& e) const;
+  /// Connects again after `why` (a lost connection). @throws client_error
+  void reconnect(const std::string& why);
+  /// `f(client&)`, done again on the active master after a lost connection, for at most
+  /// reconnect_timeout after the first failure. For requests that may be repeated (reads).
+  template <class F>
+  auto again_on_master(F f) -> decltype(f(std::declval<client&>())) {
+    std::optional<std::chrono::steady_clock::time_point> give_up;
+    for (;;) {
+      try {
+        return f(*client_);
+      } catch (const client_error& e) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!give_up) give_up = now + options_.reconnect_timeout;
+        if (fatal(e) || now >= *give_up) throw;
+        reconnect(e.what());
+      }
+    }
+  }
+
+ private:
+  void announce();
+  client_options options_;
+  std::unique_ptr<client> client_;
+  std::string last_;  ///< "node at address" announced last
 };
 
 }  // namespace weft::runtime

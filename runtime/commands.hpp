@@ -11,13 +11,16 @@ class App;
 namespace weft::runtime {
 
 class client;
+class client_link;
 
 /// How a client command reaches a node and proves the cluster secret.
 struct connect_args {
-  std::string connect;      ///< HOST:PORT
+  std::string connect;      ///< HOST:PORT, or several comma-separated: follow the active master
+  std::string topology;     ///< or: every master candidate of this topology (and its secret)
   std::string secret_file;  ///< or:
   std::string config_file;  ///< read the secret from the topology
   int timeout_ms = 10000;   ///< every request's limit
+  int reconnect_timeout_ms = 30000;  ///< following the master: finding it again at most this long
   /// Mutual TLS: the CA, our certificate and key (`caf-node certs create-client`); unset and
   /// --config given: the topology's [tls] (a node's files). None: plain TCP.
   std::string tls_ca;
@@ -60,7 +63,7 @@ void add_submit_options(CLI::App& app, submit_args& args);
 /// shell's): checks the arguments, uploads, submits, and with --wait/--out
 /// follows the job. Prints what `caf-node submit` prints; answers its exit
 /// code (never throws). The connection fields of `args` are not used.
-int run_submit(client& c, const submit_args& args);
+int run_submit(client_link& link, const submit_args& args);
 
 /// `caf-node job ID [--wait]`: a job's state and outputs as JSON.
 int cmd_job(const connect_args& args, int64_t id, bool wait);

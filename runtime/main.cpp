@@ -77,10 +77,19 @@ int cmd_run(const std::string& config_file, const std::string& node) {
 }
 
 void add_connect_options(CLI::App* cmd, runtime::connect_args& a) {
-  cmd->add_option("--connect", a.connect, "the node, HOST:PORT")->required();
+  cmd->add_option("--connect", a.connect,
+                  "the node, HOST:PORT; several master candidates comma-separated "
+                  "(HOST:PORT,HOST:PORT): follow the active master");
+  cmd->add_option("--topology", a.topology,
+                  "follow the active master among this topology's master candidates (the "
+                  "secret too, unless --secret-file or --config)");
   cmd->add_option("--secret-file", a.secret_file, "the cluster secret");
   cmd->add_option("--config", a.config_file, "read the cluster secret from this topology");
   cmd->add_option("--timeout-ms", a.timeout_ms, "limit of every request to the node")
+      ->capture_default_str();
+  cmd->add_option("--reconnect-timeout-ms", a.reconnect_timeout_ms,
+                  "following the master: how long to look for it (at start, after a lost "
+                  "connection)")
       ->capture_default_str();
   cmd->add_option("--tls-ca", a.tls_ca, "mutual TLS: the cluster's CA certificate (PEM)");
   cmd->add_option("--tls-cert", a.tls_cert, "mutual TLS: this client's certificate (PEM)");

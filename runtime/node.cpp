@@ -34,6 +34,7 @@
 #include "runtime/signal_waiter.hpp"
 #include "runtime/storage_spec.hpp"
 #include "runtime/webhook_dispatcher.hpp"
+#include "storage/cluster_store.hpp"
 #include "storage/database.hpp"
 #include "storage/filestore/layout.hpp"
 #include "storage/master_store.hpp"
@@ -118,19 +119,22 @@ struct run_outcome {
   int code = exit_ok;
   std::optional<int64_t> token;  ///< standby → active: the token the take-over got
   std::string reason;            ///< active → standby: why it stepped down
+  bool hand_over = false;        ///< active → standby on purpose (drained): hand the lease over
 };
 
 /// A role change asked for by the lease thread or by a refused (fenced) write: wakes the
 /// main thread's sigwait with SIGUSR1 like request_stop, without an exit code.
 class role_switch {
  public:
-  void request(const std::string& reason, std::optional<int64_t> token = std::nullopt) {
+  void request(const std::string& reason, std::optional<int64_t> token = std::nullopt,
+               bool hand_over = false) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (requested_) return;
       requested_ = true;
       reason_ = reason;
       token_ = token;
+      hand_over_ = hand_over;
     }
     ::kill(::getpid(), SIGUSR1);
   }
@@ -146,10 +150,15 @@ class role_switch {
     std::lock_guard<std::mutex> lock(mutex_);
     return token_;
   }
+  bool hand_over() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return hand_over_;
+  }
 
  private:
   std::mutex mutex_;
   bool requested_ = false;
+  bool hand_over_ = false;
   std::string reason_;
   std::optional<int64_t> token_;
 };
@@ -269,7 +278,8 @@ class lease_keeper {
             const auto now = clock::now();
             if (!free) free_since = now;
             free = true;
-            if (now - free_since >= rank_ * beat) {
+            // A drained candidate takes no lease (it handed it over on purpose).
+            if (now - free_since >= rank_ * beat && !drained(me)) {
               const std::string why = h ? "the lease of '" + h->holder + "' (token " +
                                               std::to_string(h->token) + ") expired at " +
                                               h->lock_until
@@ -285,6 +295,13 @@ class lease_keeper {
       }
       lock.lock();
     }
+  }
+
+  /// Whether `node` is drained (`nodes.state`, kept across rejoins).
+  bool drained(const std::string& node) {
+    for (const auto& n : storage::cluster_store(db_).nodes())
+      if (n.name == node) return n.state == "draining";
+    return false;
   }
 
   const config::settings& s_;
@@ -406,12 +423,16 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
     caf::actor_system sys{cfg};
     actors::node_context ctx;
     ctx.settings = &s;
+    ctx.topology = &topology;
     ctx.db = &db;
     ctx.stop_node = [](int exit_code) { request_stop(exit_code); };
     ctx.recent_logs = [](int64_t after, std::size_t max) { return recent_log_lines(after, max); };
     if (m == mode::active) {
       ctx.fence = storage::write_fence{self.name, *token};
       ctx.on_fenced = [&change](const std::string& why) { change.request(why); };
+      ctx.hand_over = [&change](const std::string& why) {
+        change.request(why, std::nullopt, /*hand_over=*/true);
+      };
     }
     if (m != mode::extension) keeper.emplace(topology, db, m, token, change);
     if (m == mode::standby) ctx.active_master = keeper->active_master();
@@ -551,7 +572,10 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
       out.stop = false;
       out.token = change.token();
       out.reason = change.reason();
-      if (m == mode::active)
+      out.hand_over = change.hand_over();
+      if (m == mode::active && out.hand_over)
+        spdlog::warn("handing the scheduler lease (token {}) over: {}", *token, out.reason);
+      else if (m == mode::active)
         spdlog::error("stepping down as the master (scheduler lease token {}): {}", *token,
                       out.reason);
       else
@@ -602,8 +626,9 @@ int run_node(const config::settings& s) {
   storage::master_store lease(*db);
   std::optional<int64_t> token;
   std::string why = "node started";
+  bool handed_over = false;
   for (;;) {
-    if (!token) {
+    if (!token && !handed_over) {
       try {
         // Its own lease, left by this node's previous process, is taken back at once.
         token = lease.take_over(self.name, s.cluster.lease(), why);
@@ -613,6 +638,7 @@ int run_node(const config::settings& s) {
       if (token) spdlog::warn("took the scheduler lease with token {}: {}", *token, why);
     }
     const mode m = token ? mode::active : mode::standby;
+    handed_over = false;
     if (m == mode::standby) {
       try {
         auto h = lease.holder();
@@ -635,9 +661,12 @@ int run_node(const config::settings& s) {
       return out.code;
     }
     if (m == mode::active) {
-      lease.step_down(self.name, *token, out.reason);
+      lease.step_down(self.name, *token, out.reason, out.hand_over);
       token.reset();
       why = "node restarted after stepping down";
+      // Handed over on purpose: the lease is free for a standby; this node does not take it
+      // back (as a standby it takes none while it is drained, lease_keeper).
+      handed_over = out.hand_over;
     } else {
       token = out.token;
     }

@@ -28,24 +28,30 @@ namespace {
 /// The shell's backend on a real node: client::inspect, with the node's
 /// errors as request_error. A session that the node ended while the shell sat
 /// idle (limits.session_idle_timeout) does not answer: after such a silence
-/// the shell connects again, once, and repeats the request.
+/// the shell connects again, once, and repeats the request. A shell that follows
+/// the active master (several addresses) finds it again after a lost connection and
+/// repeats the request there (client_link).
 class client_backend : public shell::shell_backend {
  public:
-  client_backend(std::unique_ptr<client> c, client_options options)
-      : owned_(std::move(c)), options_(std::move(options)) {}
+  explicit client_backend(client_options options) : link_(std::move(options)) {}
 
   nlohmann::json request(const std::string& command, const nlohmann::json& args,
                          std::chrono::milliseconds timeout) override {
     std::string text;
     auto idle = std::chrono::steady_clock::now() - last_request_;
     try {
-      try {
-        text = owned_->inspect(command, args.dump(), timeout);
-      } catch (const client_error& e) {
-        const bool silent = std::string{e.what()}.find("did not answer") != std::string::npos;
-        if (!silent || idle < std::chrono::seconds(1)) throw;
-        owned_ = client::connect(options_);
-        text = owned_->inspect(command, args.dump(), timeout);
+      if (link_.follows()) {
+        text = link_.again_on_master(
+            [&](client& c) { return c.inspect(command, args.dump(), timeout); });
+      } else {
+        try {
+          text = link_->inspect(command, args.dump(), timeout);
+        } catch (const client_error& e) {
+          const bool silent = std::string{e.what()}.find("did not answer") != std::string::npos;
+          if (!silent || idle < std::chrono::seconds(1)) throw;
+          link_.reconnect("no answer after an idle while");
+          text = link_->inspect(command, args.dump(), timeout);
+        }
       }
     } catch (const client_error& e) {
       throw shell::request_error(e.exit_code, e.what());
@@ -57,7 +63,7 @@ class client_backend : public shell::shell_backend {
     return answer;
   }
 
-  std::string node_name() const override { return owned_->node(); }
+  std::string node_name() const override { return link_->node(); }
 
   int submit(const std::vector<std::string>& args) override {
     submit_args a;
@@ -69,7 +75,7 @@ class client_backend : public shell::shell_backend {
     } catch (const CLI::ParseError& e) {
       return app.exit(e) == 0 ? exit_ok : exit_usage;
     }
-    return run_submit(*owned_, a);
+    return run_submit(link_, a);
   }
 
   std::string submit_help() const override {
@@ -80,8 +86,7 @@ class client_backend : public shell::shell_backend {
   }
 
  private:
-  std::unique_ptr<client> owned_;
-  client_options options_;
+  client_link link_;
   std::chrono::steady_clock::time_point last_request_ = std::chrono::steady_clock::now();
 };
 
@@ -107,7 +112,7 @@ int cmd_shell(const shell_args& a) {
   return run_client_command([&] {
     auto options = client_options_from(a);
     options.name = operator_name();  // the node logs it; `settings` shows who set what
-    client_backend backend(client::connect(options), options);
+    client_backend backend(options);
     shell::session_options o;
     o.json = a.json;
     o.colour = !a.json && shell::colour_wanted();

@@ -155,8 +155,10 @@ job_files check_arguments(const submit_args& a) {
   return {tmpl.partials(), resources_of(a)};
 }
 
-/// Uploads, submits and follows the job on an open connection.
-int submit_on(client& c, const submit_args& a, const job_files& files) {
+/// Uploads, submits and follows the job on an open connection; while it follows the job,
+/// a lost master is found again (client_link) and asked for the job by its id.
+int submit_on(client_link& link, const submit_args& a, const job_files& files) {
+  client& c = *link;
   // The template, its partials and the data go to the node's file store.
   auto template_name = fs::path(a.template_file).filename().string();
   c.upload(template_name, a.template_file);
@@ -185,7 +187,7 @@ int submit_on(client& c, const submit_args& a, const job_files& files) {
   progress_printer progress;
   nlohmann::json job;
   for (;;) {
-    job = nlohmann::json::parse(c.wait(id, 250));
+    job = nlohmann::json::parse(link.again_on_master([&](client& m) { return m.wait(id, 250); }));
     progress.show(job);
     if (finished(job.value("state", ""))) break;
   }
@@ -208,7 +210,7 @@ int submit_on(client& c, const submit_args& a, const job_files& files) {
     if (!a.out_dir.empty()) {
       fs::create_directories(a.out_dir);
       auto local = (fs::path(a.out_dir) / fs::path(path).filename()).string();
-      c.fetch(id, o.value("segment", 0), local);
+      link.again_on_master([&](client& m) { m.fetch(id, o.value("segment", 0), local); });
       path = local;
     }
     std::cout << path << "\t" << o.value("documents", int64_t{0}) << " documents\t"
@@ -278,13 +280,13 @@ void add_submit_options(CLI::App& app, submit_args& a) {
 int cmd_submit(const submit_args& a) {
   return guarded([&] {
     auto files = check_arguments(a);
-    auto c = client::connect(client_options_from(a));
-    return submit_on(*c, a, files);
+    client_link link(client_options_from(a));
+    return submit_on(link, a, files);
   });
 }
 
-int run_submit(client& c, const submit_args& a) {
-  return guarded([&] { return submit_on(c, a, check_arguments(a)); });
+int run_submit(client_link& link, const submit_args& a) {
+  return guarded([&] { return submit_on(link, a, check_arguments(a)); });
 }
 
 }  // namespace weft::runtime

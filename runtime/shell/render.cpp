@@ -88,11 +88,37 @@ void render_nodes(const json& a, std::ostream& out, bool c) {
                       : has_number(n, "heartbeat_age_ms")
                           ? format_millis(number(n, "heartbeat_age_ms"))
                           : "-";
-    t.row({text(n, "name"), text(n, "role"), text(n, "version"), text(n, "address"),
+    // A master candidate: "master*" is the active one (the scheduler lease's holder),
+    // "master (standby, priority 5)" the others.
+    auto role = text(n, "role");
+    if (n.contains("active_master") && n["active_master"] == true)
+      role += "*";
+    else if (role == "master" && has_number(n, "master_priority"))
+      role += " (standby, priority " + text(n, "master_priority") + ")";
+    t.row({text(n, "name"), role, text(n, "version"), text(n, "address"),
            state_cell(text(n, "state")), text(n, "merge_engines"), text(n, "weaver_engines"),
            text(n, "last_heartbeat"), age});
   }
   print_or_none(t, out, c, "no nodes");
+  // The scheduler lease (docs/cluster.md "Master failover").
+  if (a.contains("master") && a["master"].is_object()) {
+    const auto& m = a["master"];
+    const bool expired = m.contains("expired") && m["expired"] == true;
+    out << (expired ? paint("no active master: the scheduler lease of '" + text(m, "node") +
+                                "' (token " + text(m, "token") + ") expired at " +
+                                text(m, "lock_until"),
+                            colour::yellow, c)
+                    : "active master: " + text(m, "node") + " (scheduler lease token " +
+                          text(m, "token") + ", until " + text(m, "lock_until") + ")")
+        << "\n";
+  } else if (a.contains("master")) {
+    out << paint("no active master: nobody holds the scheduler lease", colour::yellow, c) << "\n";
+  }
+  std::string candidates;
+  for (const auto& cand : array_field(a, "candidates"))
+    candidates += (candidates.empty() ? "" : ", ") + text(cand, "name") + " (priority " +
+                  text(cand, "master_priority") + ")";
+  if (!candidates.empty()) out << "master candidates: " << candidates << "\n";
 }
 
 void render_engines(const json& a, std::ostream& out, bool c) {

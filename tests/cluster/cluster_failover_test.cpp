@@ -3,7 +3,8 @@
 // active master killed (SIGKILL) or frozen (SIGSTOP) in the middle of a 40,000-record job:
 // the standby takes the scheduler lease within master_lease + 1 s, finishes the job, every
 // record exactly once; a frozen master woken after the take-over has its writes refused by
-// the fence and steps down; both candidates started at once: exactly one becomes active.
+// the fence and steps down; both candidates started at once: exactly one becomes active; a
+// `submit --wait` given both candidates' addresses survives a take-over.
 #define BOOST_TEST_MODULE cluster_failover
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
@@ -322,4 +323,144 @@ BOOST_AUTO_TEST_CASE(two_candidates_started_at_once_make_exactly_one_master) {
       c.db().execute("DELETE FROM nodes");
     }
   }
+}
+
+// Clients follow the active master (docs/cluster.md "What a client sees during a take-over"):
+// `submit --wait --connect master,master2` of a 40k-record job, the active master killed in
+// the middle: the submit finds master2 (it says so), asks for its job by id, and ends with
+// the job's real outcome (exit 0, every record exactly once); then the shell run against
+// both addresses talks to master2 and its `nodes` shows master2 as the active master with
+// the lease's token, and both candidates with their priorities.
+BOOST_AUTO_TEST_CASE(a_submit_waiting_through_both_candidates_survives_the_take_over) {
+  constexpr int64_t records = 40000;
+  test_cluster c(failover_cluster());
+  c.start_master();
+  BOOST_REQUIRE_MESSAGE(c.lease_holder() == "master", c.logs());
+  c.start_standby();
+  c.start_extension("ext1");
+  const auto both = c.candidates_connect();  // master's address first, then master2's
+  child_process submit(
+      {caf_node_path(), "submit", "--connect", both, "--config", c.topology(), "--timeout-ms",
+       "3000", "--reconnect-timeout-ms", "60000", "--wait", "--data", invoices(records),
+       "--template", invoice_template(), "--format", "txt"},
+      c.dir() + "/submit");
+  int64_t id = 0;
+  bool submitted = wait_until(
+      [&] {
+        std::istringstream out(submit.stdout_text());
+        std::string first;
+        if (!std::getline(out, first) || first.empty()) return false;
+        id = std::stoll(first);
+        return true;
+      },
+      120s);
+  BOOST_REQUIRE_MESSAGE(submitted, "no job id from submit: " << submit.stderr_text() << "\n"
+                                                             << c.logs());
+  BOOST_TEST(submit.stderr_text().find("talking to the master 'master' at") != std::string::npos,
+             submit.stderr_text());
+  bool merging = wait_until(
+      [&] {
+        return c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
+                             " AND phase = 'merge' AND state = 'done'") >= 5;
+      },
+      120s);
+  BOOST_REQUIRE_MESSAGE(merging, "the job never got to merging\n" << c.logs());
+  BOOST_REQUIRE_MESSAGE(c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
+                                      " AND state <> 'done'") > 10,
+                        "the job was almost done already");
+  BOOST_REQUIRE(submit.running());
+
+  c.master().kill();
+  auto killed = steady::now();
+  take_over_time(c, killed);
+  auto code = submit.wait_for(240s);
+  std::cout << "submit --wait ended " << ms_since(killed) << " ms after the kill" << std::endl;
+  const auto err = submit.stderr_text();
+  BOOST_REQUIRE_MESSAGE(code.has_value(), "submit --wait still running\n" << err << c.logs());
+  BOOST_TEST(*code == 0, err << c.logs());
+  BOOST_TEST(err.find("lost the master 'master'") != std::string::npos, err);
+  BOOST_TEST(
+      err.find("talking to the master 'master2' at " + c.address("master2")) != std::string::npos,
+      err);
+  BOOST_TEST(err.find("job " + std::to_string(id) + " done") != std::string::npos, err);
+
+  c.use_master("master2");
+  auto json = c.job_json(id, false);
+  check_exactly_once(json, records);
+  check_batches_settled(c.db(), id);
+  // submit printed one line per output file of the job.
+  auto job = parse_job(json);
+  std::istringstream out(submit.stdout_text());
+  std::string line;
+  std::size_t printed = 0;
+  while (std::getline(out, line))
+    printed += line.find("\tdocuments") != std::string::npos ||
+               line.find(" documents\t") != std::string::npos;
+  BOOST_TEST(printed == job.outputs.size(), submit.stdout_text());
+
+  // The shell against both addresses: master is gone, master2 answers as the active master.
+  int64_t token = 0;
+  c.lease_holder(&token);
+  auto nodes = shell_json(shell_target{both, c.topology()}, "nodes");
+  BOOST_TEST_CONTEXT(nodes.dump()) {
+    BOOST_TEST(nodes["master"]["node"] == "master2");
+    BOOST_TEST(nodes["master"]["token"] == token);
+    BOOST_TEST(nodes["master"]["expired"] == false);
+    BOOST_TEST(find_by(nodes["nodes"], "name", "master2")["active_master"] == true);
+    BOOST_TEST(find_by(nodes["nodes"], "name", "master")["active_master"] == false);
+    BOOST_TEST(find_by(nodes["nodes"], "name", "ext1")["master_priority"].is_null());
+    BOOST_REQUIRE(nodes["candidates"].size() == 2u);
+    BOOST_TEST(nodes["candidates"][0]["name"] == "master");
+    BOOST_TEST(nodes["candidates"][1]["name"] == "master2");
+  }
+  // The table names it too; --topology: every candidate of the topology, and its secret.
+  auto table =
+      run_command({caf_node_path(), "shell", "--topology", c.topology(), "-c", "nodes"}, 60s);
+  BOOST_TEST(table.exit_code == 0, table.out << table.err);
+  BOOST_TEST(table.out.find("active master: master2 (scheduler lease token " +
+                            std::to_string(token)) != std::string::npos,
+             table.out);
+  BOOST_TEST(table.err.find("talking to the master 'master2'") != std::string::npos, table.err);
+}
+
+// Moving the master on purpose (docs/cluster.md "Moving the master on purpose"): `drain` of
+// the active master hands the scheduler lease over (a `hand-over` row, lock_until = now), so
+// master2 takes it without waiting for the lease to expire; the old master stays up as a
+// drained standby: it does not take the lease back, and it gets no work from the new master.
+BOOST_AUTO_TEST_CASE(draining_the_active_master_hands_the_lease_over_to_the_standby) {
+  constexpr int64_t records = 3000;
+  test_cluster c(failover_cluster());
+  c.start_master();
+  BOOST_REQUIRE_MESSAGE(c.lease_holder() == "master", c.logs());
+  c.start_standby();
+  c.start_extension("ext1");
+  int64_t old_token = 0;
+  c.lease_holder(&old_token);
+  const auto before = c.joined_at("master");
+
+  auto drained = steady::now();
+  auto drain = c.client({"drain", "--node", "master"});
+  BOOST_REQUIRE_MESSAGE(drain.exit_code == 0, drain.out << drain.err << c.logs());
+  auto took = take_over_time(c, drained);
+  std::cout << "drain: master2 took the scheduler lease " << took << " ms after the drain"
+            << std::endl;
+  BOOST_TEST(history_count(c, "event = 'hand-over' AND node = 'master' AND token = " +
+                                  std::to_string(old_token)) == 1,
+             c.logs());
+  int64_t token = 0;
+  c.lease_holder(&token);
+  BOOST_TEST(token == old_token + 1);
+
+  // The old master rejoins master2 as a standby, still drained, and stays one.
+  bool rejoined = wait_until([&] { return c.joined("master", before); }, 30s);
+  BOOST_REQUIRE_MESSAGE(rejoined, "the drained master did not rejoin\n" << c.logs());
+  BOOST_TEST(c.master().running());
+  BOOST_TEST(c.node_state("master") == "draining");
+  c.use_master("master2");
+  auto id = c.submit(invoices(records));
+  check_exactly_once(c.wait_for_job(id, 120s), records);
+  BOOST_TEST(c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
+                           " AND node = 'master'") == 0);
+  BOOST_TEST(c.lease_holder() == "master2");
+  BOOST_TEST(history_count(c, "event = 'take-over' AND node = 'master'") == 1, c.logs());
 }

@@ -117,3 +117,53 @@ BOOST_AUTO_TEST_CASE(run_stops_on_sigint_too) {
   BOOST_REQUIRE(code.has_value());
   BOOST_TEST(*code == 0, n.node.log());
 }
+
+// Clients that follow the active master (docs/cluster.md "Master failover"): bad addresses
+// are bad usage before anything is dialled; a list where no master answers fails (exit 1)
+// once --reconnect-timeout-ms has passed, naming the addresses; a list with the single
+// master and a dead address reaches the master and says so.
+BOOST_AUTO_TEST_CASE(a_client_with_several_addresses_finds_the_master_or_gives_up_in_time) {
+  temp_dir dir;
+  auto secret = dir.write("cluster.secret", "a-secret-of-this-test\n");
+  auto garbage = run_command(
+      {CAF_NODE, "job", "1", "--connect", "127.0.0.1:4242,garbage", "--secret-file", secret}, 10s);
+  BOOST_TEST(garbage.exit_code == 2);
+  BOOST_TEST(garbage.err.find("--connect wants HOST:PORT, not 'garbage'") != std::string::npos,
+             garbage.err);
+  auto nowhere = run_command({CAF_NODE, "job", "1", "--secret-file", secret}, 10s);
+  BOOST_TEST(nowhere.exit_code == 2);
+  BOOST_TEST(
+      nowhere.err.find("--connect HOST:PORT[,HOST:PORT...] or --topology F") != std::string::npos,
+      nowhere.err);
+
+  // Two reserved ports nobody listens on.
+  const auto dead = "127.0.0.1:" + std::to_string(weft::test::reserve_port()) +
+                    ",127.0.0.1:" + std::to_string(weft::test::reserve_port());
+  auto t0 = std::chrono::steady_clock::now();
+  auto none = run_command({CAF_NODE, "job", "1", "--connect", dead, "--secret-file", secret,
+                           "--reconnect-timeout-ms", "1500"},
+                          30s);
+  auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  BOOST_TEST(none.exit_code == 1, none.err);
+  BOOST_TEST(
+      none.err.find("no active master among " + dead + " within 1500 ms") != std::string::npos,
+      none.err);
+  BOOST_TEST(took >= 1500);
+  BOOST_TEST(took < 15000);
+
+  serving_node n;
+  const auto with_dead =
+      "127.0.0.1:" + std::to_string(weft::test::reserve_port()) + "," + n.address();
+  auto r = run_command(
+      {CAF_NODE, "shell", "--connect", with_dead, "--config", n.config, "--json", "-c", "nodes"},
+      30s);
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("talking to the master 'solo' at " + n.address()) != std::string::npos,
+             r.err);
+  auto nodes = nlohmann::json::parse(r.out, nullptr, false);
+  BOOST_REQUIRE(!nodes.is_discarded());
+  BOOST_TEST(nodes["master"]["node"] == "solo", r.out);
+  BOOST_TEST(nodes["nodes"][0]["active_master"] == true, r.out);
+}
