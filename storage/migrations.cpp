@@ -233,6 +233,18 @@ std::vector<migration> build_migrations() {
                  "status {int} NULL, error {text} NULL, millis {bigint} NOT NULL DEFAULT 0, "
                  "PRIMARY KEY (delivery, attempt)"),
        })});
+  // Layout warnings of PDF output (docs/templates.md "Outside the subset"): each output file
+  // keeps those its weaver reported, as a JSON object, replaced with the row when a batch is
+  // woven again (so a retried batch never repeats them); the job's view merges them.
+  all.push_back(
+      {10,
+       "outputs: layout warnings",
+       {
+           {"ALTER TABLE outputs ADD COLUMN warnings MEDIUMTEXT NULL", "",
+            "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+            "AND TABLE_NAME = 'outputs' AND COLUMN_NAME = 'warnings'"},
+           {"", "ALTER TABLE outputs ADD COLUMN warnings TEXT NULL"},
+       }});
   return all;
 }
 

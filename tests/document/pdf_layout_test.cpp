@@ -5,13 +5,17 @@
 
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
+#include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
 
 #include "actors/document/output_error.hpp"
 #include "actors/document/output_writer.hpp"
+#include "actors/document/pdf_writer.hpp"
+#include "actors/document/template_engine.hpp"
 #include "test_support.hpp"
 
 using namespace weft::document;
@@ -436,4 +440,105 @@ BOOST_AUTO_TEST_CASE(elements_nested_too_deep_are_an_error_not_a_crash) {
   const auto e = error_of(deep + "x</body></html>");
   BOOST_CHECK_MESSAGE(
       std::regex_match(e, std::regex("line 1:\\d+: elements nest deeper than 256 levels")), e);
+}
+
+namespace {
+
+/// A PDF file of `records` merged from the template `tmpl` (written as a file, checked first as
+/// the engines do); returns the warnings, one a line.
+std::string job_warnings_of(const std::string& tmpl, const std::vector<nlohmann::json>& records,
+                            output_options o = {}, std::size_t* dropped = nullptr) {
+  temp_dir dir("pdftmpl");
+  const auto path = dir / "t.mustache";
+  { std::ofstream(path, std::ios::binary) << tmpl; }
+  template_engine engine(escape_mode::html);
+  auto compiled = engine.compile_file(path);
+  o.template_path = path;
+  auto w = writer(dir / "t.pdf", o);
+  std::int64_t n = 0;
+  for (const auto& r : records) {
+    w->next_record(++n);
+    w->add_document(compiled.render(r));
+  }
+  w->finish();
+  if (dropped) *dropped = w->dropped_warnings();
+  std::string all;
+  for (const auto& x : w->warnings()) all += x + "\n";
+  return all;
+}
+
+// A multi-line section before the unsupported property: in the merged document of a record
+// with three items the property sits 6 lines lower; the warning names the template's line.
+const char* const sectioned_template =
+    "<html><body>\n"                                  // 1
+    "<table>\n"                                       // 2
+    "{{#items}}\n"                                    // 3
+    "<tr>\n"                                          // 4
+    "<td>{{name}}</td>\n"                             // 5
+    "</tr>\n"                                         // 6
+    "{{/items}}\n"                                    // 7
+    "</table>\n"                                      // 8
+    "<p style=\"colour: red\">total {{total}}</p>\n"  // 9
+    "<p style=\"width: {{w}}\">{{{note}}}</p>\n"      // 10
+    "</body></html>\n";
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(warnings_name_the_template_line_not_the_merged_documents) {
+  const nlohmann::json rec = {{"items", {{{"name", "a"}}, {{"name", "b"}}, {{"name", "c"}}}},
+                              {"total", "9"},
+                              {"w", "30mm"},
+                              {"note", "fine"}};
+  nlohmann::json bad = rec;
+  bad["w"] = "12parsecs";                            // a bad value that only the data makes
+  bad["note"] = "<blink>raw from the data</blink>";  // {{{note}}}: HTML from a record
+  const auto w = job_warnings_of(sectioned_template, {rec, rec, bad});
+  BOOST_TEST_MESSAGE(w);
+  // The template's line 9 (column of the declaration), once, though every record has it and
+  // its merged line is 18 in these records.
+  BOOST_CHECK_EQUAL(count(w, "template line 9:11: CSS: property \"colour\" is not supported"), 1u);
+  BOOST_CHECK_EQUAL(count(w, "colour"), 1u);
+  BOOST_CHECK_EQUAL(count(w, "line 18:"), 0u);
+  // What only a record's data causes is named by record, in its merged document.
+  BOOST_CHECK_EQUAL(count(w, "record 3: line "), 2u);
+  BOOST_CHECK_EQUAL(count(w, "of its merged document: CSS: invalid width value \"12parsecs\""), 1u);
+  BOOST_CHECK_EQUAL(count(w, "of its merged document: <blink> is not in the supported subset"), 1u);
+  // The blanked {{w}} itself is not a warning of the template.
+  BOOST_CHECK_EQUAL(count(w, "template line 10"), 0u);
+}
+
+BOOST_AUTO_TEST_CASE(strict_fails_on_the_template_line_before_any_document) {
+  temp_dir dir("pdfstrict");
+  const auto path = dir / "t.mustache";
+  { std::ofstream(path, std::ios::binary) << sectioned_template; }
+  output_options o;
+  o.strict = true;
+  o.template_path = path;
+  try {
+    writer(dir / "t.pdf", o);
+    BOOST_FAIL("no output_error");
+  } catch (const output_error& e) {
+    BOOST_CHECK_EQUAL(std::string(e.what()),
+                      "template line 9:11: CSS: property \"colour\" is not supported; ignored "
+                      "(strict: outside the template subset)");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(warnings_are_capped_by_max_warnings_and_the_rest_counted) {
+  std::string tmpl = "<html><body>\n";
+  for (int i = 0; i < 12; ++i) tmpl += "<p style=\"prop" + std::to_string(i) + ": 1\">x</p>\n";
+  tmpl += "</body></html>\n";
+  output_options o;
+  o.max_warnings = 5;
+  std::size_t dropped = 0;
+  const auto w = job_warnings_of(tmpl, {nlohmann::json::object()}, o, &dropped);
+  BOOST_CHECK_EQUAL(count(w, "\n"), 5u);
+  BOOST_CHECK_EQUAL(dropped, 7u);
+}
+
+BOOST_AUTO_TEST_CASE(blanking_keeps_every_line_and_column) {
+  const std::string t = "a{{x}}b\n{{#s}}\n{{! two\nlines }}c{{{raw}}}{{/s}}\n";
+  const auto b = blank_template_tags(t);
+  BOOST_REQUIRE_EQUAL(b.size(), t.size());
+  BOOST_CHECK_EQUAL(b, "a\xEE\x80\x80  b\n      \n       \n        c\xEE\x80\x80            \n");
 }

@@ -122,10 +122,11 @@ struct layout_engine::state {
   std::set<std::string> installed;  // lower-case family names
   std::set<std::string> checked_families;
   image_cache images;
+  bool checking = false;  // check_template(): no images, no barcodes
 
   explicit state(layout_options o)
       : options(std::move(o)),
-        diag(options.strict),
+        diag(options.strict, options.max_warnings),
         images(options.resources_dir, options.max_image_bytes) {}
   ~state() {
     if (context) g_object_unref(context);
@@ -518,6 +519,7 @@ struct builder {
     if (name == "img") {
       const char* src = attr(n, "src");
       auto b = new_box(box_kind::image, s, where);
+      if (st.checking) return;
       if (!src || !*src) throw layout_error(where_text(where) + ": <img> without a src attribute");
       b->image = st.images.load(src, where);
       container.children.push_back(std::move(b));
@@ -526,6 +528,7 @@ struct builder {
     if (name == "barcode") {
       const char* type = attr(n, "type");
       const char* value = attr(n, "value");
+      if (st.checking) return;
       auto b = new_box(box_kind::barcode, s, where);
       b->code = make_barcode(type ? type : "", value ? value : "", where);
       container.children.push_back(std::move(b));
@@ -1344,6 +1347,46 @@ layout_engine::layout_engine(layout_options options)
 layout_engine::~layout_engine() = default;
 
 const std::vector<std::string>& layout_engine::warnings() const { return s_->diag.warnings(); }
+
+std::size_t layout_engine::dropped_warnings() const { return s_->diag.dropped(); }
+
+void layout_engine::set_document_label(std::string label, std::string where_suffix) {
+  s_->diag.set_label(std::move(label), std::move(where_suffix));
+}
+
+void layout_engine::check_template(std::string_view blanked, const std::string& marker) {
+  struct restore {
+    state& s;
+    ~restore() {
+      s.checking = false;
+      s.diag.set_skip_marker({});
+      s.diag.set_label({});
+    }
+  } r{*s_};
+  s_->checking = true;
+  s_->diag.set_skip_marker(marker);
+  s_->diag.set_label("template ", {}, true);
+  check_nesting(blanked);
+  GumboOptions opts = kGumboDefaultOptions;
+  opts.max_errors = 0;
+  GumboOutput* out = gumbo_parse_with_options(&opts, blanked.data(), blanked.size());
+  if (!out) throw layout_error("the HTML parser failed (out of memory?)");
+  struct guard {
+    GumboOutput* o;
+    const GumboOptions* opts;
+    ~guard() { gumbo_destroy_output(opts, o); }
+  } g{out, &opts};
+  laid_out_document::impl doc;
+  box root;
+  root.kind = box_kind::block;
+  root.st.font_family = "DejaVu Sans";
+  builder b{*s_, doc, {}, false};
+  b.collect_head(out->root);
+  (void)b.sheet.page();
+  element_view rootv{"#root", "", "", nullptr};
+  b.build(out->root, root, root.st, rootv, false);
+  b.close_paragraph(root);
+}
 
 laid_out_document layout_engine::layout(std::string_view html) {
   auto doc = std::make_unique<laid_out_document::impl>();
