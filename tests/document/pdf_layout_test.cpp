@@ -542,3 +542,34 @@ BOOST_AUTO_TEST_CASE(blanking_keeps_every_line_and_column) {
   BOOST_REQUIRE_EQUAL(b.size(), t.size());
   BOOST_CHECK_EQUAL(b, "a\xEE\x80\x80  b\n      \n       \n        c\xEE\x80\x80            \n");
 }
+
+BOOST_AUTO_TEST_CASE(links_are_clickable_annotations_with_their_uri) {
+  temp_dir dir("pdflinks");
+  auto w = writer(dir / "l.pdf");
+  w->add_document(
+      "<html><body>\n"
+      "<p>See <a href=\"https://acme.example/x?a=1&amp;b='q' r\">our site</a> or\n"
+      "<a href=\"mailto:billing@acme.example\">write to us</a>.</p>\n"
+      "<p><a href=\"javascript:alert(1)\">not a link</a></p>\n"
+      "</body></html>");
+  std::string warnings;
+  for (const auto& x : w->warnings()) warnings += x + "\n";
+  w->finish();
+  check_structure(dir / "l.pdf");
+  BOOST_CHECK_EQUAL(count(warnings,
+                          "line 4:4: <a href=\"javascript:alert(1)\">: only http, https "
+                          "and mailto links are clickable"),
+                    1u);
+  std::string out;
+  BOOST_REQUIRE_EQUAL(run("qpdf --qdf --object-streams=disable '" + (dir / "l.pdf").string() +
+                              "' '" + (dir / "q.pdf").string() + "'",
+                          out),
+                      0);
+  const std::string pdf = weft::test::read_file((dir / "q.pdf").string());
+  BOOST_CHECK_EQUAL(count(pdf, "/Subtype /Link"), 2u);
+  // quotes and spaces percent-encoded, so the URI cannot break out of Cairo's attribute
+  BOOST_CHECK_EQUAL(count(pdf, "/URI (https://acme.example/x?a=1&b=%27q%27%20r)"), 1u);
+  BOOST_CHECK_EQUAL(count(pdf, "/URI (mailto:billing@acme.example)"), 1u);
+  BOOST_CHECK_EQUAL(count(pdf, "javascript"), 0u);
+  BOOST_CHECK(all_text(dir / "l.pdf").find("our site") != std::string::npos);
+}
