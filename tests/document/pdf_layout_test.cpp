@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "actors/document/layout/document_layout.hpp"
 #include "actors/document/output_error.hpp"
 #include "actors/document/output_writer.hpp"
 #include "actors/document/pdf_writer.hpp"
@@ -572,4 +573,44 @@ BOOST_AUTO_TEST_CASE(links_are_clickable_annotations_with_their_uri) {
   BOOST_CHECK_EQUAL(count(pdf, "/URI (mailto:billing@acme.example)"), 1u);
   BOOST_CHECK_EQUAL(count(pdf, "javascript"), 0u);
   BOOST_CHECK(all_text(dir / "l.pdf").find("our site") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_jpeg_is_decoded_on_an_image_surface_for_the_png_preview) {
+  temp_dir res("pdfjpegpng");
+  {
+    // an all-red JPEG: a red page rasterised by pdftoppm -jpeg
+    auto w = writer(res / "red.pdf");
+    w->add_document(
+        "<html><head><style>@page { size: 40mm 40mm; margin: 0 }</style></head>"
+        "<body><div style='background: #d00000; height: 40mm'></div></body></html>");
+    w->finish();
+  }
+  std::string out;
+  BOOST_REQUIRE_EQUAL(run("pdftoppm -jpeg -r 30 -singlefile '" + (res / "red.pdf").string() +
+                              "' '" + (res / "red").string() + "'",
+                          out),
+                      0);
+  weft::document::layout::layout_options lo;
+  lo.resources_dir = res.path();
+  weft::document::layout::layout_engine engine(lo);
+  auto doc = engine.layout(
+      "<html><head><style>@page { size: 100mm 100mm; margin: 10mm }</style></head>"
+      "<body><img src='red.jpg' style='width: 40mm'></body></html>");
+  cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 284, 284);  // 1 px/pt
+  cairo_t* cr = cairo_create(img);
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  cairo_paint(cr);
+  engine.paint(cr, doc, 0);
+  cairo_destroy(cr);
+  cairo_surface_flush(img);
+  // the middle of the image's box: 10 mm + 20 mm = 85 pt from the top left corner
+  const auto* px = reinterpret_cast<const std::uint32_t*>(cairo_image_surface_get_data(img) +
+                                                          85 * cairo_image_surface_get_stride(img));
+  const std::uint32_t p = px[85];
+  const unsigned r = (p >> 16) & 0xFF, g = (p >> 8) & 0xFF, b = p & 0xFF;
+  BOOST_TEST_MESSAGE("pixel " << r << "," << g << "," << b);
+  BOOST_CHECK_GT(r, 150u);
+  BOOST_CHECK_LT(g, 80u);
+  BOOST_CHECK_LT(b, 80u);
+  cairo_surface_destroy(img);
 }
