@@ -22,6 +22,7 @@
 
 #include "actors/actors.hpp"
 #include "actors/admission.hpp"
+#include "actors/document/data_options.hpp"
 #include "actors/document/output_error.hpp"
 #include "actors/document/output_format.hpp"
 #include "actors/document/output_writer.hpp"
@@ -62,6 +63,8 @@ struct job_view {
   document::output_format format = document::output_format::pdf;
   job_options options;
   std::unique_ptr<document::compiled_template> tmpl;  // merge engines only
+  std::string template_path;  // weavers check it once per output file (PDF layout warnings)
+  bool strict = false;        // submit --strict: a layout warning fails the job
 };
 
 /// A batch the engine could not finish for a reason that is the job's fault
@@ -119,6 +122,12 @@ job_view& load_job(engine_state& st, int64_t job_id) {
   if (!format) throw job_fault("unknown output format '" + row.format + "'");
   view->format = *format;
   view->options = parse_job_options(row.options_json);
+  view->template_path = row.template_path;
+  try {
+    view->strict = document::data_options_of_job(row.options_json).strict;
+  } catch (const std::exception&) {
+    view->strict = false;  // the mapper reports bad data options
+  }
   if (st.type == engine_type::merge) {
     try {
       document::template_engine engine(document::template_escape_for(*format),
@@ -241,6 +250,7 @@ std::string segment_file(const job_view& job, const batch& b, const std::string&
 /// fails the job naming the record.
 void add_document(document::output_writer& writer, int64_t seq, const std::string& text) {
   try {
+    writer.next_record(seq);
     writer.add_document(text);
   } catch (const document::output_error& e) {
     throw job_fault("record " + std::to_string(seq) + ": " + e.what());
@@ -331,7 +341,15 @@ bool run_weave(engine_state& st, const batch& b) {
   options.max_image_bytes = static_cast<std::uint64_t>(st.ctx.settings->jobs.max_image_bytes);
   options.resources_dir =
       planning::resources_dir_of(st.ctx.files_root(), b.job_id, st.ctx.settings->files.resources);
-  auto writer = document::make_output_writer(job.format, path, options);
+  options.template_path = job.template_path;
+  options.strict = job.strict;
+  options.max_warnings = static_cast<std::size_t>(st.ctx.settings->jobs.max_warnings);
+  std::unique_ptr<document::output_writer> writer;
+  try {
+    writer = document::make_output_writer(job.format, path, options);
+  } catch (const document::output_error& e) {
+    throw job_fault(e.what());  // the template breaks --strict, a font folder is unusable
+  }
   if (planned)
     weave_planned(st, b, *planned, *writer);
   else
@@ -340,6 +358,9 @@ bool run_weave(engine_state& st, const batch& b) {
   for (const auto& w : writer->warnings())
     spdlog::warn("{}: job {} segment {}: {}", st.id, b.job_id, b.batch_no, trust::log_text(w, 400));
   auto stats = writer->finish();
+  // Stored with the output row (replaced if the batch is woven again); job_json merges them.
+  const nlohmann::json warnings = planning::layout_warnings_json(
+      writer->warnings(), writer->dropped_warnings(), options.max_warnings);
   storage::output_row o;
   o.job_id = b.job_id;
   o.segment_no = b.batch_no;
@@ -348,6 +369,7 @@ bool run_weave(engine_state& st, const batch& b) {
   o.documents = static_cast<int64_t>(stats.documents);
   o.pages = static_cast<int64_t>(stats.pages);
   o.bytes = static_cast<int64_t>(stats.bytes);
+  if (!warnings.is_null()) o.warnings = warnings.dump();
   st.produced_records = o.documents;
   st.produced_pages = o.pages;
   bool accepted = st.store->complete_weave(o, b.attempt, st.id, st.ctx.node().name);

@@ -673,6 +673,12 @@ std::vector<key_info> make_known_keys() {
                   .in(jobs_field<&jb::max_resources>())
                   .range(1, 1000000)
                   .doc("Most resource files one job may have.", "1000"));
+  k.push_back(entry("jobs", "max_warnings", key_type::integer)
+                  .in(jobs_field<&jb::max_warnings>())
+                  .range(1, 100000)
+                  .doc("Most distinct layout warnings (HTML/CSS outside the PDF template "
+                       "subset) kept with a job; more are counted, not listed.",
+                       "100"));
 
   // [log]
   k.push_back(

@@ -153,6 +153,7 @@ struct jobs_settings {
   int64_t max_resource_size = int64_t{16} << 20;    ///< bytes of one resource file
   int64_t max_resources_size = int64_t{256} << 20;  ///< bytes of one job's resources, together
   int max_resources = 1000;                         ///< resource files one job may have
+  int max_warnings = 100;  ///< distinct layout warnings kept per job (and per output file)
 };
 
 /// `[log]`.

@@ -94,7 +94,10 @@ int cmd_render(const render_args& args) {
       out.resources_dir = args.resources;
       out.strict = args.strict;
       if (!args.out.empty()) {
+        // The template's own text is checked first: warnings name its line:column.
+        out.template_path = args.template_file;
         auto writer = document::make_output_writer(*format, args.out, out);
+        writer->next_record(static_cast<std::int64_t>(r.number));
         writer->add_document(text);
         for (const auto& w : writer->warnings()) std::cerr << "caf-node: warning: " << w << "\n";
         auto stats = writer->finish();

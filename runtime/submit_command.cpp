@@ -262,7 +262,8 @@ void add_submit_options(CLI::App& app, submit_args& a) {
   app.add_option("--record-path", a.record_path,
                  "where the records are in a JSON or XML document, e.g. /invoices/invoice");
   app.add_flag("--strict", a.strict,
-               "fail the job when a template variable is missing from any record");
+               "fail the job when a template variable is missing from any record, or (pdf) "
+               "when the template uses HTML/CSS outside the subset");
   app.add_option("--template", a.template_file, "the Mustache template")->required();
   app.add_option("--format", a.format, "pdf, txt or html")->capture_default_str();
   app.add_option("--sort-by", a.sort_by, "sort documents by this field");

@@ -12,7 +12,7 @@ packages=(
   mariadb-server mariadb-client
   qpdf poppler-utils tmux expect procps time bc
   tcpdump openssl
-  libgumbo-dev libpango1.0-dev libcairo2-dev libzint-dev
+  libgumbo-dev libpango1.0-dev libcairo2-dev libzint-dev libjpeg62-turbo-dev
   fonts-dejavu-core fonts-noto-cjk fonts-hosny-amiri
   zbar-tools zxing-cpp-tools dmtx-utils weasyprint
   libsystemd-dev haproxy chromium python3-prometheus-client python3-requests lintian

@@ -499,11 +499,14 @@ bool job_store::complete_weave(const output_row& o, int attempt, const std::stri
          soci::use(no, "b"), soci::use(a, "a2"), soci::use(jid, "id2"));
     upd.execute(true);
     if (upd.get_affected_rows() == 0) return false;
+    // REPLACE: an output woven again replaces the row, warnings included (never added twice).
+    const std::string w = o.warnings;
+    soci::indicator wind = w.empty() ? soci::i_null : soci::i_ok;
     s << "REPLACE INTO outputs (job_id, segment_no, path, format, documents, pages, bytes, "
-         "created_at) VALUES (:id, :b, :p, :f, :d, :g, :y, " +
+         "warnings, created_at) VALUES (:id, :b, :p, :f, :d, :g, :y, :w, " +
              now + ")",
         soci::use(jid, "id"), soci::use(no, "b"), soci::use(path, "p"), soci::use(format, "f"),
-        soci::use(docs, "d"), soci::use(pages, "g"), soci::use(bytes, "y");
+        soci::use(docs, "d"), soci::use(pages, "g"), soci::use(bytes, "y"), soci::use(w, wind, "w");
     return true;
   });
 }
@@ -560,13 +563,14 @@ std::vector<output_row> job_store::outputs(int64_t id) {
     std::vector<output_row> out;
     const std::size_t n = 500;
     std::vector<long long> no(n), docs(n), pages(n), bytes(n);
-    std::vector<std::string> path(n), format(n);
+    std::vector<std::string> path(n), format(n), warnings(n);
+    std::vector<soci::indicator> wind(n);
     long long jid = id;
     soci::statement st =
-        (s.prepare << "SELECT segment_no, path, format, documents, pages, bytes FROM outputs "
-                      "WHERE job_id = :id ORDER BY segment_no",
+        (s.prepare << "SELECT segment_no, path, format, documents, pages, bytes, warnings "
+                      "FROM outputs WHERE job_id = :id ORDER BY segment_no",
          soci::use(jid, "id"), soci::into(no), soci::into(path), soci::into(format),
-         soci::into(docs), soci::into(pages), soci::into(bytes));
+         soci::into(docs), soci::into(pages), soci::into(bytes), soci::into(warnings, wind));
     if (!st.execute(true)) return out;
     do {
       for (std::size_t i = 0; i < no.size(); ++i) {
@@ -578,11 +582,14 @@ std::vector<output_row> job_store::outputs(int64_t id) {
         o.documents = docs[i];
         o.pages = pages[i];
         o.bytes = bytes[i];
+        if (wind[i] == soci::i_ok) o.warnings = warnings[i];
         out.push_back(std::move(o));
       }
       for (auto* v : {&no, &docs, &pages, &bytes}) v->resize(n);
       path.resize(n);
       format.resize(n);
+      warnings.resize(n);
+      wind.resize(n);
     } while (st.fetch());
     return out;
   });

@@ -99,6 +99,8 @@ struct output_row {
   int64_t documents = 0;
   int64_t pages = 0;
   int64_t bytes = 0;
+  /// What the weaver warned about (JSON text, planning::job_json reads it); "" for none.
+  std::string warnings;
 };
 
 /// Jobs, their records, batches, content and outputs (docs/storage.md).

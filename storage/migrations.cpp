@@ -259,6 +259,18 @@ std::vector<migration> build_migrations() {
                 "'%callback_url%'"},
            },
        })});
+  // Layout warnings of PDF output (docs/templates.md "Outside the subset"): each output file
+  // keeps those its weaver reported, as a JSON object, replaced with the row when a batch is
+  // woven again (so a retried batch never repeats them); the job's view merges them.
+  all.push_back(
+      {11,
+       "outputs: layout warnings",
+       {
+           {"ALTER TABLE outputs ADD COLUMN warnings MEDIUMTEXT NULL", "",
+            "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+            "AND TABLE_NAME = 'outputs' AND COLUMN_NAME = 'warnings'"},
+           {"", "ALTER TABLE outputs ADD COLUMN warnings TEXT NULL"},
+       }});
   return all;
 }
 

@@ -26,6 +26,12 @@ struct output_options {
   std::vector<std::string> font_dirs;
   /// PDF: what lies outside the template subset is an error, not a warning.
   bool strict = false;
+  /// PDF: the job's template file. When given, its own text is checked once (tags blanked)
+  /// before the documents, so warnings name the template's line:column (docs/templates.md
+  /// "Outside the subset"). Empty: warnings name positions in the merged documents.
+  std::filesystem::path template_path;
+  /// PDF: most distinct warnings kept per output file (`jobs.max_warnings`); 0: no limit.
+  std::size_t max_warnings = 0;
 };
 
 }  // namespace weft::document

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -35,6 +36,12 @@ class output_writer {
     static const std::vector<std::string> none;
     return none;
   }
+
+  /// Distinct warnings not kept in warnings() (`output_options::max_warnings` reached).
+  virtual std::size_t dropped_warnings() const { return 0; }
+
+  /// The record number (1-based) of the next document, named in the warnings it causes.
+  virtual void next_record(std::int64_t /*record*/) {}
 };
 
 /// A writer of `format` producing `path`.

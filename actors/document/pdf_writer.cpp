@@ -3,8 +3,14 @@
 #include <cairo-pdf.h>
 #include <cairo.h>
 
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "actors/document/detail/template_scanner.hpp"
 #include "actors/document/layout/document_layout.hpp"
 #include "actors/document/output_error.hpp"
+#include "actors/document/template_error.hpp"
 
 namespace weft::document {
 
@@ -17,10 +23,39 @@ layout::layout_options to_layout(const output_options& o) {
   l.max_document_pages = o.max_document_pages;
   for (const auto& d : o.font_dirs) l.font_dirs.emplace_back(d);
   l.strict = o.strict;
+  l.max_warnings = o.max_warnings;
   return l;
 }
 
+/// U+E000 (private use): starts a blanked variable tag in check_template()'s text.
+const std::string blank_marker = "\xEE\x80\x80";
+
 }  // namespace
+
+std::string blank_template_tags(const std::string& text) {
+  std::vector<detail::template_token> tokens;
+  try {
+    tokens = detail::scan_template(text, "template");
+  } catch (const template_error&) {
+    return {};  // compiled at submit; a template that does not scan is not checked here
+  }
+  std::string out = text;
+  using kind = detail::template_token::kind;
+  for (const auto& t : tokens) {
+    if (t.type == kind::text) continue;
+    for (std::size_t i = t.begin; i < t.end && i < out.size(); ++i)
+      if (out[i] != '\n' && out[i] != '\r') out[i] = ' ';
+    // A value goes here: mark it, so that what depends on it is left to the documents.
+    const bool value =
+        t.type == kind::variable || t.type == kind::unescaped || t.type == kind::partial;
+    if (value && t.end - t.begin >= blank_marker.size() &&
+        out.compare(t.begin, blank_marker.size(), std::string(blank_marker.size(), ' ')) == 0)
+      out.replace(t.begin, blank_marker.size(), blank_marker);
+  }
+  return out;
+}
+
+namespace {}  // namespace
 
 struct pdf_writer::state {
   output_options options;
@@ -53,6 +88,19 @@ pdf_writer::pdf_writer(const std::filesystem::path& path, const output_options& 
   } catch (const layout::layout_error& e) {
     throw output_error(std::string("PDF: ") + e.what());
   }
+  if (!options.template_path.empty()) {
+    std::ifstream in(options.template_path, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string blanked = in ? blank_template_tags(text) : std::string{};
+    if (!blanked.empty()) {
+      try {
+        s_->engine->check_template(blanked, blank_marker);
+      } catch (const layout::layout_error& e) {
+        throw output_error(std::string(e.what()) +
+                           (options.strict ? " (strict: outside the template subset)" : ""));
+      }
+    }
+  }
   s_->surface = cairo_pdf_surface_create(file_.part_path().c_str(), 595.276, 841.89);
   s_->check(("cannot create " + file_.part_path().string()).c_str());
   cairo_pdf_surface_set_metadata(s_->surface, CAIRO_PDF_METADATA_CREATOR, "Weft");
@@ -71,6 +119,13 @@ pdf_writer::~pdf_writer() = default;
 std::uint64_t pdf_writer::pages() const { return s_->pages; }
 
 const std::vector<std::string>& pdf_writer::warnings() const { return s_->engine->warnings(); }
+
+std::size_t pdf_writer::dropped_warnings() const { return s_->engine->dropped_warnings(); }
+
+void pdf_writer::next_record(std::int64_t record) {
+  s_->engine->set_document_label("record " + std::to_string(record) + ": ",
+                                 " of its merged document");
+}
 
 void pdf_writer::add_document(std::string_view text) {
   state& s = *s_;

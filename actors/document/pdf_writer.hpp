@@ -20,7 +20,9 @@ namespace weft::document {
 /// painted and dropped before the next; Cairo keeps only the fonts' glyph sets until finish().
 class pdf_writer : public output_writer {
  public:
-  /// @throws output_error when the file cannot be created or a font directory is unusable.
+  /// With options.template_path, checks the template's own text first (see output_options).
+  /// @throws output_error when the file cannot be created or a font directory is unusable, or
+  /// (strict) the template uses something outside the subset (naming its line:column).
   pdf_writer(const std::filesystem::path& path, const output_options& options);
   ~pdf_writer() override;
 
@@ -29,6 +31,8 @@ class pdf_writer : public output_writer {
   void add_document(std::string_view text) override;
   output_stats finish() override;
   const std::vector<std::string>& warnings() const override;
+  std::size_t dropped_warnings() const override;
+  void next_record(std::int64_t record) override;
 
   /// Pages written so far.
   std::uint64_t pages() const;
@@ -38,5 +42,10 @@ class pdf_writer : public output_writer {
   detail::part_file file_;
   std::unique_ptr<state> s_;
 };
+
+/// `text` (a Mustache template) with every tag replaced by spaces of the same length (line
+/// breaks kept), variable, unescaped and partial tags starting with U+E000, so that a check of
+/// the HTML/CSS reports the template's own line:column. Empty when the template does not scan.
+std::string blank_template_tags(const std::string& text);
 
 }  // namespace weft::document

@@ -164,6 +164,12 @@ void submit(const api_context& ctx, request& req, reply done) {
     if (field == "format" || field == "sort_by" || field == "group_by" || field == "name" ||
         field == "data_format" || field == "callback_url") {
       spec[field] = value;
+    } else if (field == "strict") {
+      // submit --strict: a missing variable or (pdf) HTML/CSS outside the subset fails the job
+      if (value != "true" && value != "false")
+        return done(error(400, "invalid_job",
+                          "strict must be true or false, not '" + trust::log_text(value) + "'"));
+      spec["data_options"]["strict"] = value == "true";
     } else if (field == "split_every") {
       try {
         std::size_t used = 0;
@@ -178,7 +184,7 @@ void submit(const api_context& ctx, request& req, reply done) {
       return done(
           error(400, "bad_request",
                 "unknown form field '" + trust::log_text(field) +
-                    "' (format, sort_by, group_by, split_every, name, data_format, callback_url)"));
+                    "' (format, sort_by, group_by, split_every, name, data_format, callback_url, strict)"));
     }
   }
   auto c = ctx;

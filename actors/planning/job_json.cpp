@@ -1,5 +1,6 @@
 #include "actors/planning/job_json.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -62,7 +63,8 @@ std::string job_json(storage::job_store& store, int64_t id) {
   j["merge"] = {{"done", merge.first}, {"total", merge.second}};
   j["weave"] = {{"done", weave.first}, {"total", weave.second}};
   auto outputs = nlohmann::json::array();
-  for (const auto& o : store.outputs(id))
+  const auto outputs_rows = store.outputs(id);
+  for (const auto& o : outputs_rows)
     outputs.push_back({{"segment", o.segment_no},
                        {"path", o.path},
                        {"format", o.format},
@@ -75,7 +77,38 @@ std::string job_json(storage::job_store& store, int64_t id) {
   j["data"] = report.is_object() ? report.value("reader", "") : "";
   j["warnings"] = report.is_object() ? report.value("warnings", nlohmann::json::array())
                                      : nlohmann::json::array();
+  // Layout warnings (docs/templates.md "Outside the subset"): each output file's, merged. An
+  // output woven again replaced its row, so a retried batch does not repeat them.
+  std::vector<std::string> layout;
+  std::size_t max = 0, dropped = 0;
+  for (const auto& o : outputs_rows) {
+    if (o.warnings.empty()) continue;
+    auto w = nlohmann::json::parse(o.warnings, nullptr, false);
+    if (!w.is_object()) continue;
+    max = std::max<std::size_t>(max, w.value("max", std::size_t{0}));
+    dropped += w.value("dropped", std::size_t{0});
+    for (const auto& one : w.value("warnings", nlohmann::json::array())) {
+      if (!one.is_string()) continue;
+      auto text = one.get<std::string>();
+      if (std::find(layout.begin(), layout.end(), text) != layout.end()) continue;
+      if (max > 0 && layout.size() >= max) {
+        ++dropped;
+        continue;
+      }
+      layout.push_back(std::move(text));
+    }
+  }
+  for (auto& w : layout) j["warnings"].push_back(std::move(w));
+  if (dropped > 0)
+    j["warnings"].push_back("more layout warnings were not kept (at most " + std::to_string(max) +
+                            " per job, jobs.max_warnings)");
   return j.dump();
+}
+
+nlohmann::json layout_warnings_json(const std::vector<std::string>& warnings, std::size_t dropped,
+                                    std::size_t max_warnings) {
+  if (warnings.empty() && dropped == 0) return nullptr;
+  return {{"warnings", warnings}, {"dropped", dropped}, {"max", max_warnings}};
 }
 
 }  // namespace weft::planning

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "storage/job_store.hpp"
 
@@ -27,8 +29,15 @@ inline int64_t split_every_of(const std::string& options_json) {
   return parse_job_options(options_json).split_every;
 }
 
+/// The layout warnings of one output file as stored in `outputs.warnings`: null when there are
+/// none, else {"warnings": [...], "dropped": N, "max": max_warnings}.
+nlohmann::json layout_warnings_json(const std::vector<std::string>& warnings, std::size_t dropped,
+                                    std::size_t max_warnings);
+
 /// A job as the clients see it (`submit --wait`, `job ID`): state, counts,
-/// timings, error and outputs, as JSON text. Blocks on the database.
+/// timings, error and outputs, as JSON text. `warnings` lists the mapping's warnings, then
+/// the layout warnings of its outputs, each once, at most `max` of them (a last line says
+/// when more were not kept). Blocks on the database.
 /// @throws storage_error
 std::string job_json(storage::job_store& store, int64_t id);
 

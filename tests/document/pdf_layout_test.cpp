@@ -5,13 +5,18 @@
 
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
+#include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
 
+#include "actors/document/layout/document_layout.hpp"
 #include "actors/document/output_error.hpp"
 #include "actors/document/output_writer.hpp"
+#include "actors/document/pdf_writer.hpp"
+#include "actors/document/template_engine.hpp"
 #include "test_support.hpp"
 
 using namespace weft::document;
@@ -436,4 +441,176 @@ BOOST_AUTO_TEST_CASE(elements_nested_too_deep_are_an_error_not_a_crash) {
   const auto e = error_of(deep + "x</body></html>");
   BOOST_CHECK_MESSAGE(
       std::regex_match(e, std::regex("line 1:\\d+: elements nest deeper than 256 levels")), e);
+}
+
+namespace {
+
+/// A PDF file of `records` merged from the template `tmpl` (written as a file, checked first as
+/// the engines do); returns the warnings, one a line.
+std::string job_warnings_of(const std::string& tmpl, const std::vector<nlohmann::json>& records,
+                            output_options o = {}, std::size_t* dropped = nullptr) {
+  temp_dir dir("pdftmpl");
+  const auto path = dir / "t.mustache";
+  { std::ofstream(path, std::ios::binary) << tmpl; }
+  template_engine engine(escape_mode::html);
+  auto compiled = engine.compile_file(path);
+  o.template_path = path;
+  auto w = writer(dir / "t.pdf", o);
+  std::int64_t n = 0;
+  for (const auto& r : records) {
+    w->next_record(++n);
+    w->add_document(compiled.render(r));
+  }
+  w->finish();
+  if (dropped) *dropped = w->dropped_warnings();
+  std::string all;
+  for (const auto& x : w->warnings()) all += x + "\n";
+  return all;
+}
+
+// A multi-line section before the unsupported property: in the merged document of a record
+// with three items the property sits 6 lines lower; the warning names the template's line.
+const char* const sectioned_template =
+    "<html><body>\n"                                  // 1
+    "<table>\n"                                       // 2
+    "{{#items}}\n"                                    // 3
+    "<tr>\n"                                          // 4
+    "<td>{{name}}</td>\n"                             // 5
+    "</tr>\n"                                         // 6
+    "{{/items}}\n"                                    // 7
+    "</table>\n"                                      // 8
+    "<p style=\"colour: red\">total {{total}}</p>\n"  // 9
+    "<p style=\"width: {{w}}\">{{{note}}}</p>\n"      // 10
+    "</body></html>\n";
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(warnings_name_the_template_line_not_the_merged_documents) {
+  const nlohmann::json rec = {{"items", {{{"name", "a"}}, {{"name", "b"}}, {{"name", "c"}}}},
+                              {"total", "9"},
+                              {"w", "30mm"},
+                              {"note", "fine"}};
+  nlohmann::json bad = rec;
+  bad["w"] = "12parsecs";                            // a bad value that only the data makes
+  bad["note"] = "<blink>raw from the data</blink>";  // {{{note}}}: HTML from a record
+  const auto w = job_warnings_of(sectioned_template, {rec, rec, bad});
+  BOOST_TEST_MESSAGE(w);
+  // The template's line 9 (column of the declaration), once, though every record has it and
+  // its merged line is 18 in these records.
+  BOOST_CHECK_EQUAL(count(w, "template line 9:11: CSS: property \"colour\" is not supported"), 1u);
+  BOOST_CHECK_EQUAL(count(w, "colour"), 1u);
+  BOOST_CHECK_EQUAL(count(w, "line 18:"), 0u);
+  // What only a record's data causes is named by record, in its merged document.
+  BOOST_CHECK_EQUAL(count(w, "record 3: line "), 2u);
+  BOOST_CHECK_EQUAL(count(w, "of its merged document: CSS: invalid width value \"12parsecs\""), 1u);
+  BOOST_CHECK_EQUAL(count(w, "of its merged document: <blink> is not in the supported subset"), 1u);
+  // The blanked {{w}} itself is not a warning of the template.
+  BOOST_CHECK_EQUAL(count(w, "template line 10"), 0u);
+}
+
+BOOST_AUTO_TEST_CASE(strict_fails_on_the_template_line_before_any_document) {
+  temp_dir dir("pdfstrict");
+  const auto path = dir / "t.mustache";
+  { std::ofstream(path, std::ios::binary) << sectioned_template; }
+  output_options o;
+  o.strict = true;
+  o.template_path = path;
+  try {
+    writer(dir / "t.pdf", o);
+    BOOST_FAIL("no output_error");
+  } catch (const output_error& e) {
+    BOOST_CHECK_EQUAL(std::string(e.what()),
+                      "template line 9:11: CSS: property \"colour\" is not supported; ignored "
+                      "(strict: outside the template subset)");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(warnings_are_capped_by_max_warnings_and_the_rest_counted) {
+  std::string tmpl = "<html><body>\n";
+  for (int i = 0; i < 12; ++i) tmpl += "<p style=\"prop" + std::to_string(i) + ": 1\">x</p>\n";
+  tmpl += "</body></html>\n";
+  output_options o;
+  o.max_warnings = 5;
+  std::size_t dropped = 0;
+  const auto w = job_warnings_of(tmpl, {nlohmann::json::object()}, o, &dropped);
+  BOOST_CHECK_EQUAL(count(w, "\n"), 5u);
+  BOOST_CHECK_EQUAL(dropped, 7u);
+}
+
+BOOST_AUTO_TEST_CASE(blanking_keeps_every_line_and_column) {
+  const std::string t = "a{{x}}b\n{{#s}}\n{{! two\nlines }}c{{{raw}}}{{/s}}\n";
+  const auto b = blank_template_tags(t);
+  BOOST_REQUIRE_EQUAL(b.size(), t.size());
+  BOOST_CHECK_EQUAL(b, "a\xEE\x80\x80  b\n      \n       \n        c\xEE\x80\x80            \n");
+}
+
+BOOST_AUTO_TEST_CASE(links_are_clickable_annotations_with_their_uri) {
+  temp_dir dir("pdflinks");
+  auto w = writer(dir / "l.pdf");
+  w->add_document(
+      "<html><body>\n"
+      "<p>See <a href=\"https://acme.example/x?a=1&amp;b='q' r\">our site</a> or\n"
+      "<a href=\"mailto:billing@acme.example\">write to us</a>.</p>\n"
+      "<p><a href=\"javascript:alert(1)\">not a link</a></p>\n"
+      "</body></html>");
+  std::string warnings;
+  for (const auto& x : w->warnings()) warnings += x + "\n";
+  w->finish();
+  check_structure(dir / "l.pdf");
+  BOOST_CHECK_EQUAL(count(warnings,
+                          "line 4:4: <a href=\"javascript:alert(1)\">: only http, https "
+                          "and mailto links are clickable"),
+                    1u);
+  std::string out;
+  BOOST_REQUIRE_EQUAL(run("qpdf --qdf --object-streams=disable '" + (dir / "l.pdf").string() +
+                              "' '" + (dir / "q.pdf").string() + "'",
+                          out),
+                      0);
+  const std::string pdf = weft::test::read_file((dir / "q.pdf").string());
+  BOOST_CHECK_EQUAL(count(pdf, "/Subtype /Link"), 2u);
+  // quotes and spaces percent-encoded, so the URI cannot break out of Cairo's attribute
+  BOOST_CHECK_EQUAL(count(pdf, "/URI (https://acme.example/x?a=1&b=%27q%27%20r)"), 1u);
+  BOOST_CHECK_EQUAL(count(pdf, "/URI (mailto:billing@acme.example)"), 1u);
+  BOOST_CHECK_EQUAL(count(pdf, "javascript"), 0u);
+  BOOST_CHECK(all_text(dir / "l.pdf").find("our site") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_jpeg_is_decoded_on_an_image_surface_for_the_png_preview) {
+  temp_dir res("pdfjpegpng");
+  {
+    // an all-red JPEG: a red page rasterised by pdftoppm -jpeg
+    auto w = writer(res / "red.pdf");
+    w->add_document(
+        "<html><head><style>@page { size: 40mm 40mm; margin: 0 }</style></head>"
+        "<body><div style='background: #d00000; height: 40mm'></div></body></html>");
+    w->finish();
+  }
+  std::string out;
+  BOOST_REQUIRE_EQUAL(run("pdftoppm -jpeg -r 30 -singlefile '" + (res / "red.pdf").string() +
+                              "' '" + (res / "red").string() + "'",
+                          out),
+                      0);
+  weft::document::layout::layout_options lo;
+  lo.resources_dir = res.path();
+  weft::document::layout::layout_engine engine(lo);
+  auto doc = engine.layout(
+      "<html><head><style>@page { size: 100mm 100mm; margin: 10mm }</style></head>"
+      "<body><img src='red.jpg' style='width: 40mm'></body></html>");
+  cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 284, 284);  // 1 px/pt
+  cairo_t* cr = cairo_create(img);
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  cairo_paint(cr);
+  engine.paint(cr, doc, 0);
+  cairo_destroy(cr);
+  cairo_surface_flush(img);
+  // the middle of the image's box: 10 mm + 20 mm = 85 pt from the top left corner
+  const auto* px = reinterpret_cast<const std::uint32_t*>(cairo_image_surface_get_data(img) +
+                                                          85 * cairo_image_surface_get_stride(img));
+  const std::uint32_t p = px[85];
+  const unsigned r = (p >> 16) & 0xFF, g = (p >> 8) & 0xFF, b = p & 0xFF;
+  BOOST_TEST_MESSAGE("pixel " << r << "," << g << "," << b);
+  BOOST_CHECK_GT(r, 150u);
+  BOOST_CHECK_LT(g, 80u);
+  BOOST_CHECK_LT(b, 80u);
+  cairo_surface_destroy(img);
 }

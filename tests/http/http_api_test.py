@@ -151,14 +151,15 @@ def csv_data(records):
 TEMPLATE = b"Invoice {{id}} for {{name}}: {{amount}} EUR\n"
 
 
-def submit(base, token, records=5, key=None, fmt="txt", name="invoices", extra_fields=None):
+def submit(base, token, records=5, key=None, fmt="txt", name="invoices", extra_fields=None,
+           template=None):
     headers = auth(token)
     if key:
         headers["Idempotency-Key"] = key
     fields = {"format": (None, fmt), "name": (None, name)}
     fields.update(extra_fields or {})
     files = [("data", ("data.csv", csv_data(records), "text/csv")),
-             ("template", ("invoice.mustache", TEMPLATE, "text/plain"))]
+             ("template", ("invoice.mustache", template or TEMPLATE, "text/plain"))]
     return requests.post(f"{base}/v1/jobs", headers=headers,
                          files=files + [(k, v) for k, v in fields.items()], timeout=60)
 
@@ -367,6 +368,25 @@ def check_bad_jobs(base, token):
     json_error(r, 400, "bad_upload")
 
 
+# CSS outside the subset after a multi-line section: reported at the template's line 5.
+LAYOUT_TEMPLATE = (b'<html><body>\n{{#id}}\n<b>{{name}}</b>\n{{/id}}\n'
+                   b'<p style="colour: red">{{amount}}</p>\n</body></html>\n')
+
+
+def check_layout_warnings(base, token):
+    """A PDF job's layout warnings in GET /v1/jobs/{id}; the form field strict fails the job."""
+    r = submit(base, token, fmt="pdf", template=LAYOUT_TEMPLATE, extra_fields={"split_every": (None, "2")})
+    check(r.status_code == 202, f"layout job: {r.status_code} {r.text[:200]}")
+    j = wait_job(base, token, r.json()["id"])
+    hits = [w for w in j["warnings"] if 'template line 5:11: CSS: property "colour"' in w]
+    check(len(hits) == 1, f"the template's warning once: {j['warnings']}")
+    r = submit(base, token, fmt="pdf", template=LAYOUT_TEMPLATE, extra_fields={"strict": (None, "true")})
+    check(r.status_code == 202, f"strict job: {r.status_code} {r.text[:200]}")
+    j = wait_job(base, token, r.json()["id"], states=("failed",))
+    check("template line 5:11" in j["error"], f"strict error names the template line: {j['error']}")
+    json_error(submit(base, token, extra_fields={"strict": (None, "maybe")}), 400, "invalid_job")
+
+
 def check_render(base, token):
     r = requests.post(f"{base}/v1/render", headers=auth(token),
                       json={"template": "Hello {{name}}!", "record": {"name": "Ada"}, "format": "txt"}, timeout=30)
@@ -534,6 +554,7 @@ def run_solo(args, root, ports):
         jobs += check_idempotency(base, tokens["submit"])
         check_paging(base, tokens["read"], jobs)
         check_bad_jobs(base, tokens["submit"])
+        check_layout_warnings(base, tokens["submit"])
         check_render(base, tokens["submit"])
         check_cluster_views(base, tokens["read"], ["solo"])
         check_cancel(base, base, tokens)

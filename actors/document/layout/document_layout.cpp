@@ -66,7 +66,45 @@ struct inline_item {
   kind k = kind::text;
   std::string text;
   const style* st = nullptr;
+  std::shared_ptr<const std::string> href;  // inside <a href>: the link's URI (http/https/mailto)
 };
+
+/// The links of one paragraph's PangoLayout (kept on the layout as object data): byte ranges
+/// of its text and their URIs.
+struct link_range {
+  int start = 0, end = 0;
+  std::shared_ptr<const std::string> uri;
+};
+using link_list = std::vector<link_range>;
+constexpr const char* links_key = "weft-links";
+
+/// A URI as a value of a Cairo tag attribute: quotes, backslashes, spaces and control bytes
+/// percent-encoded (a URI has no use for them raw), so the attribute cannot be broken out of.
+std::string cairo_uri(const std::string& uri) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : uri) {
+    if (c == '\'' || c == '\\' || c == ' ' || c == '"' || c < 0x20 || c == 0x7f) {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+/// Whether `href` may become a clickable link: http, https and mailto only.
+bool linkable(const std::string& href) {
+  std::string scheme;
+  for (char c : href) {
+    if (c == ':') break;
+    scheme.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return scheme.size() < href.size() &&
+         (scheme == "http" || scheme == "https" || scheme == "mailto");
+}
 
 struct box {
   box_kind kind = box_kind::block;
@@ -122,10 +160,11 @@ struct layout_engine::state {
   std::set<std::string> installed;  // lower-case family names
   std::set<std::string> checked_families;
   image_cache images;
+  bool checking = false;  // check_template(): no images, no barcodes
 
   explicit state(layout_options o)
       : options(std::move(o)),
-        diag(options.strict),
+        diag(options.strict, options.max_warnings),
         images(options.resources_dir, options.max_image_bytes) {}
   ~state() {
     if (context) g_object_unref(context);
@@ -202,6 +241,7 @@ struct builder {
   style_sheet sheet;
   bool uses_page_count_in_body = false;
   int depth = 0;
+  std::shared_ptr<const std::string> href;                // the enclosing <a href>'s, if linkable
   static constexpr int max_depth = 2 * max_nesting + 16;  // + elements the scan skips
 
   static std::string tag_name(const GumboNode* n) {
@@ -390,13 +430,14 @@ struct builder {
     if (out.empty()) return;
     const style* sp = &s;
     if (!p.items.empty() && p.items.back().k == inline_item::kind::text &&
-        p.items.back().st == sp) {
+        p.items.back().st == sp && p.items.back().href == href) {
       p.items.back().text += out;
       return;
     }
     inline_item it;
     it.text = std::move(out);
     it.st = sp;
+    it.href = href;
     p.items.push_back(std::move(it));
   }
 
@@ -474,6 +515,21 @@ struct builder {
       add_children(n, container, s, view, true);
       return;
     }
+    if (name == "a") {
+      const char* h = attr(n, "href");
+      auto outer = href;
+      if (h && *h) {
+        if (linkable(h))
+          href = std::make_shared<const std::string>(h);
+        else
+          st.diag.warn("href:" + std::string(h), where,
+                       "<a href=\"" + std::string(h).substr(0, 80) +
+                           "\">: only http, https and mailto links are clickable; shown as text");
+      }
+      add_children(n, container, s, view, in_body);
+      href = outer;
+      return;
+    }
     if (!known || inline_elements.count(name)) {
       add_children(n, container, s, view, in_body);
       return;
@@ -518,6 +574,7 @@ struct builder {
     if (name == "img") {
       const char* src = attr(n, "src");
       auto b = new_box(box_kind::image, s, where);
+      if (st.checking) return;
       if (!src || !*src) throw layout_error(where_text(where) + ": <img> without a src attribute");
       b->image = st.images.load(src, where);
       container.children.push_back(std::move(b));
@@ -526,6 +583,7 @@ struct builder {
     if (name == "barcode") {
       const char* type = attr(n, "type");
       const char* value = attr(n, "value");
+      if (st.checking) return;
       auto b = new_box(box_kind::barcode, s, where);
       b->code = make_barcode(type ? type : "", value ? value : "", where);
       container.children.push_back(std::move(b));
@@ -638,6 +696,7 @@ struct flow {
   layout_ptr make_layout(const box& p, double width) const {
     std::string text;
     PangoAttrList* attrs = pango_attr_list_new();
+    link_list* links = nullptr;
     for (const auto& it : p.items) {
       std::size_t start = text.size();
       if (it.k == inline_item::kind::page_number)
@@ -646,6 +705,14 @@ struct flow {
         text += page_count > 0 ? std::to_string(page_count) : "00";
       else
         text += it.text;
+      if (it.href && text.size() > start) {
+        if (!links) links = new link_list;
+        if (!links->empty() && links->back().uri == it.href &&
+            links->back().end == static_cast<int>(start))
+          links->back().end = static_cast<int>(text.size());
+        else
+          links->push_back({static_cast<int>(start), static_cast<int>(text.size()), it.href});
+      }
       const style& s = *it.st;
       auto add = [&](PangoAttribute* a) {
         a->start_index = static_cast<guint>(start);
@@ -669,6 +736,9 @@ struct flow {
         add(pango_attr_line_height_new(s.line_height_factor));
     }
     PangoLayout* l = pango_layout_new(st.context);
+    if (links)
+      g_object_set_data_full(G_OBJECT(l), links_key, links,
+                             [](gpointer d) { delete static_cast<link_list*>(d); });
     pango_layout_set_text(l, text.c_str(), static_cast<int>(text.size()));
     pango_layout_set_attributes(l, attrs);
     pango_attr_list_unref(attrs);
@@ -1247,6 +1317,34 @@ struct flow {
 
 void set_color(cairo_t* cr, const rgba& c) { cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a); }
 
+/// The parts of `links` on `line` become PDF link annotations (a rectangle per part; surfaces
+/// other than PDF ignore them).
+void paint_links(cairo_t* cr, const link_list& links, PangoLayoutLine* line, double x, double top,
+                 double height) {
+  for (const auto& l : links) {
+    if (l.end <= line->start_index || l.start >= line->start_index + line->length) continue;
+    int* ranges = nullptr;
+    int n = 0;
+    pango_layout_line_get_x_ranges(line, std::max(l.start, line->start_index),
+                                   std::min(l.end, line->start_index + line->length), &ranges, &n);
+    for (int i = 0; i < n; ++i) {
+      const double x0 = x + ranges[2 * i] * pango_to_pt;
+      const double w = (ranges[2 * i + 1] - ranges[2 * i]) * pango_to_pt;
+      if (w <= 0) continue;
+      char rect[160];
+      std::snprintf(rect, sizeof rect, "rect=[%.2f %.2f %.2f %.2f] ", x0, top, w, height);
+      const std::string attrs = std::string(rect) + "uri='" + cairo_uri(*l.uri) + "'";
+      // Cairo 1.16 (Debian 12) writes a damaged PDF (an object missing from the xref) for a
+      // link that has no structure element around it; a Span is enough.
+      cairo_tag_begin(cr, "Span", "");
+      cairo_tag_begin(cr, CAIRO_TAG_LINK, attrs.c_str());
+      cairo_tag_end(cr, CAIRO_TAG_LINK);
+      cairo_tag_end(cr, "Span");
+    }
+    g_free(ranges);
+  }
+}
+
 void paint_ops(cairo_t* cr, const std::vector<op>& ops) {
   for (const op& o : ops) {
     switch (o.k) {
@@ -1280,6 +1378,8 @@ void paint_ops(cairo_t* cr, const std::vector<op>& ops) {
         break;
       }
       case op::kind::text: {
+        const auto* links =
+            static_cast<const link_list*>(g_object_get_data(G_OBJECT(o.text.get()), links_key));
         PangoLayoutIter* iter = pango_layout_get_iter(o.text.get());
         int index = 0;
         do {
@@ -1289,7 +1389,11 @@ void paint_ops(cairo_t* cr, const std::vector<op>& ops) {
             pango_layout_iter_get_line_extents(iter, nullptr, &logical);
             const int baseline = pango_layout_iter_get_baseline(iter);
             cairo_move_to(cr, o.x + logical.x * pango_to_pt, o.y + baseline * pango_to_pt);
-            pango_cairo_show_layout_line(cr, pango_layout_iter_get_line_readonly(iter));
+            PangoLayoutLine* line = pango_layout_iter_get_line_readonly(iter);
+            pango_cairo_show_layout_line(cr, line);
+            if (links)
+              paint_links(cr, *links, line, o.x, o.y + logical.y * pango_to_pt,
+                          logical.height * pango_to_pt);
           }
           ++index;
         } while (pango_layout_iter_next_line(iter));
@@ -1345,6 +1449,46 @@ layout_engine::~layout_engine() = default;
 
 const std::vector<std::string>& layout_engine::warnings() const { return s_->diag.warnings(); }
 
+std::size_t layout_engine::dropped_warnings() const { return s_->diag.dropped(); }
+
+void layout_engine::set_document_label(std::string label, std::string where_suffix) {
+  s_->diag.set_label(std::move(label), std::move(where_suffix));
+}
+
+void layout_engine::check_template(std::string_view blanked, const std::string& marker) {
+  struct restore {
+    state& s;
+    ~restore() {
+      s.checking = false;
+      s.diag.set_skip_marker({});
+      s.diag.set_label({});
+    }
+  } r{*s_};
+  s_->checking = true;
+  s_->diag.set_skip_marker(marker);
+  s_->diag.set_label("template ", {}, true);
+  check_nesting(blanked);
+  GumboOptions opts = kGumboDefaultOptions;
+  opts.max_errors = 0;
+  GumboOutput* out = gumbo_parse_with_options(&opts, blanked.data(), blanked.size());
+  if (!out) throw layout_error("the HTML parser failed (out of memory?)");
+  struct guard {
+    GumboOutput* o;
+    const GumboOptions* opts;
+    ~guard() { gumbo_destroy_output(opts, o); }
+  } g{out, &opts};
+  laid_out_document::impl doc;
+  box root;
+  root.kind = box_kind::block;
+  root.st.font_family = "DejaVu Sans";
+  builder b{*s_, doc, {}, false, 0, {}};
+  b.collect_head(out->root);
+  (void)b.sheet.page();
+  element_view rootv{"#root", "", "", nullptr};
+  b.build(out->root, root, root.st, rootv, false);
+  b.close_paragraph(root);
+}
+
 laid_out_document layout_engine::layout(std::string_view html) {
   auto doc = std::make_unique<laid_out_document::impl>();
   auto root = std::make_unique<box>();
@@ -1362,7 +1506,7 @@ laid_out_document layout_engine::layout(std::string_view html) {
       const GumboOptions* opts;
       ~guard() { gumbo_destroy_output(opts, o); }
     } g{out, &opts};
-    builder b{*s_, *doc, {}, false};
+    builder b{*s_, *doc, {}, false, 0, {}};
     b.collect_head(out->root);
     doc->page = b.sheet.page();
     element_view rootv{"#root", "", "", nullptr};

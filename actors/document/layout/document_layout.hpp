@@ -31,6 +31,8 @@ struct layout_options {
   std::vector<std::filesystem::path> font_dirs;
   /// Anything outside the subset is an error instead of a warning (`--strict`).
   bool strict = false;
+  /// Most distinct warnings kept (`jobs.max_warnings`); 0: no limit. More are counted only.
+  std::size_t max_warnings = 0;
 };
 
 /// One document laid out: its pages, ready to paint. Opaque.
@@ -70,8 +72,22 @@ class layout_engine {
   /// at the page's top left corner.
   void paint(cairo_t* cr, const laid_out_document& doc, std::size_t index);
 
+  /// Checks a template's own text before any document: `blanked` is the template with every
+  /// Mustache tag replaced by blanks of the same length (line breaks kept), variable tags
+  /// starting with `marker`. What lies outside the subset is warned as "template line L:C: …"
+  /// (the template's own positions) and not again for the documents; a warning that involves
+  /// a blanked variable (its text holds `marker`) is left to the documents. Images and barcodes
+  /// are not loaded. @throws layout_error in strict mode (naming the template line:col).
+  void check_template(std::string_view blanked, const std::string& marker);
+
+  /// Label of the warnings of the documents laid out from now on, e.g. "record 17: " with the
+  /// suffix " of the merged document" after "line L:C".
+  void set_document_label(std::string label, std::string where_suffix);
+
   /// What was outside the subset (each once), with line:column.
   const std::vector<std::string>& warnings() const;
+  /// Distinct warnings not kept in warnings() because max_warnings were kept.
+  std::size_t dropped_warnings() const;
 
   struct state;  ///< internal (public for the implementation's helpers)
 

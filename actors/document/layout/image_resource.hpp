@@ -24,11 +24,14 @@ class image_resource {
   ~image_resource();
   image_resource(const image_resource&) = delete;
   image_resource& operator=(const image_resource&) = delete;
-  /// Paints the image scaled into the box (x, y, w, h).
+  /// Paints the image scaled into the box (x, y, w, h). A JPEG is passed through to a PDF
+  /// surface; on any other surface (the --png preview) it is decoded (libjpeg) the first time.
   void paint(cairo_t* cr, double x, double y, double w, double h) const;
 
  private:
   cairo_surface_t* surface_;
+  mutable cairo_surface_t* decoded_ = nullptr;  // a JPEG's pixels, for non-PDF surfaces
+  mutable bool decode_tried_ = false;
 
  public:
   const double width;   ///< pixels

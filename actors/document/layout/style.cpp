@@ -281,10 +281,18 @@ void parse_page_rule(std::string_view body, source_position origin, page_setup& 
 }  // namespace
 
 void diagnostics::warn(const std::string& key, source_position where, const std::string& message) {
+  if (!skip_marker_.empty() && (key.find(skip_marker_) != std::string::npos ||
+                                message.find(skip_marker_) != std::string::npos))
+    return;
   if (std::find(keys_.begin(), keys_.end(), key) != keys_.end()) return;
-  std::string text = where.line ? where_text(where) + ": " + message : message;
-  if (strict_) throw layout_error(text);
+  std::string text = where.line ? where_text(where) + suffix_ + ": " + message : message;
+  if (strict_) throw layout_error(label_in_errors_ ? label_ + text : text);
+  text.insert(0, label_);
   keys_.push_back(key);
+  if (max_ > 0 && warnings_.size() >= max_) {
+    ++dropped_;
+    return;
+  }
   warnings_.push_back(std::move(text));
 }
 

@@ -22,15 +22,35 @@ struct source_position {
 /// or one preview). In strict mode the first one is thrown as a layout_error instead.
 class diagnostics {
  public:
-  explicit diagnostics(bool strict = false) : strict_(strict) {}
+  explicit diagnostics(bool strict = false, std::size_t max_warnings = 0)
+      : strict_(strict), max_(max_warnings) {}
   /// Records `message` at `where` unless a warning with the same `key` was recorded before.
+  /// The text is `<label>line L:C<where_suffix>: message`.
   /// @throws layout_error in strict mode.
   void warn(const std::string& key, source_position where, const std::string& message);
   const std::vector<std::string>& warnings() const { return warnings_; }
   bool strict() const { return strict_; }
+  /// Warnings not kept because max_warnings were kept already (each key counted once).
+  std::size_t dropped() const { return dropped_; }
+  /// What goes before and after "line L:C" in the warnings recorded from now on; the label
+  /// starts a strict mode error too only with `label_in_errors` (a record's errors are named
+  /// by the caller).
+  void set_label(std::string label, std::string where_suffix = {}, bool label_in_errors = false) {
+    label_ = std::move(label);
+    suffix_ = std::move(where_suffix);
+    label_in_errors_ = label_in_errors;
+  }
+  /// While set, a warning whose key or message holds `marker` is neither recorded nor thrown
+  /// (nor is its key remembered): in a template checked with its tags blanked out, what
+  /// depends on a tag's value is left to the merged documents.
+  void set_skip_marker(std::string marker) { skip_marker_ = std::move(marker); }
 
  private:
   bool strict_;
+  std::size_t max_;  // 0: no limit
+  std::size_t dropped_ = 0;
+  bool label_in_errors_ = false;
+  std::string label_, suffix_, skip_marker_;
   std::vector<std::string> keys_;
   std::vector<std::string> warnings_;
 };
