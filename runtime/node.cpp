@@ -120,6 +120,9 @@ struct run_outcome {
   std::optional<int64_t> token;  ///< standby → active: the token the take-over got
   std::string reason;            ///< active → standby: why it stepped down
   bool hand_over = false;        ///< active → standby on purpose (drained): hand the lease over
+  /// standby → active: when the lease was last renewed (the standby's keeper renews it while
+  /// the actors stop).
+  std::chrono::steady_clock::time_point renewed_at = std::chrono::steady_clock::now();
 };
 
 /// A role change asked for by the lease thread or by a refused (fenced) write: wakes the
@@ -178,9 +181,12 @@ std::string advertised_address(const config::settings& s, const std::string& nod
 /// (rank 0 = the highest master_priority), so the highest-priority live candidate wins.
 class lease_keeper {
  public:
+  /// `renewed_at`: when the lease was last taken or renewed (active mode; the keeper of the
+  /// standby system that took it over went on renewing it while the systems changed).
   lease_keeper(const config::settings& s, storage::database& db, mode m,
-               std::optional<int64_t> token, role_switch& change)
-      : s_(s), db_(db), mode_(m), token_(token), change_(change) {
+               std::optional<int64_t> token, role_switch& change,
+               std::chrono::steady_clock::time_point renewed_at)
+      : s_(s), db_(db), mode_(m), token_(token), change_(change), renewed_at_(renewed_at) {
     // Its own connection, giving up after a heartbeat: with the node's pool (which keeps
     // trying to connect for 30 s) a renewal blocked by an unreachable database would keep
     // this loop from stepping down on time; a standby would then take over (the lease
@@ -222,6 +228,12 @@ class lease_keeper {
     };
   }
 
+  /// When the lease was last taken or renewed by this keeper (or before it, `renewed_at`).
+  std::chrono::steady_clock::time_point renewed_at() {
+    std::lock_guard<std::mutex> lock(renewed_mutex_);
+    return renewed_at_;
+  }
+
  private:
   void loop() {
     using clock = std::chrono::steady_clock;
@@ -229,8 +241,12 @@ class lease_keeper {
     const auto& me = s_.this_node().name;
     const auto beat = s_.cluster.heartbeat;
     const auto lease = s_.cluster.lease();
-    auto last_renewed = clock::now();  // the take-over itself renewed it
-    bool free = false;                 // seen free since free_since
+    auto last_renewed = renewed_at();
+    // The token this keeper renews: the active master's; a standby's once it took the lease
+    // over, renewed until its actor system has stopped and the active one's keeper goes on
+    // (a restart of the actors may take longer than the lease).
+    std::optional<int64_t> held = mode_ == mode::active ? token_ : std::nullopt;
+    bool free = false;  // seen free since free_since
     auto free_since = clock::now();
     std::string last_problem;
     // Logged when decided (the main thread logs the step-down when it wakes): from here on
@@ -238,7 +254,7 @@ class lease_keeper {
     // expired on the database clock).
     bool given_up = false;
     auto give_up = [&](const std::string& why) {
-      if (!given_up) spdlog::error("giving up the scheduler lease (token {}): {}", *token_, why);
+      if (!given_up) spdlog::error("giving up the scheduler lease (token {}): {}", *held, why);
       given_up = true;
       change_.request(why);
     };
@@ -246,23 +262,24 @@ class lease_keeper {
     while (!cv_.wait_for(lock, beat, [this] { return done_; })) {
       lock.unlock();
       try {
-        if (mode_ == mode::active) {
+        if (held) {
           const auto started = clock::now();
           // A master that was stalled past its lease must not act as one for a moment more.
           if (started - last_renewed >= lease - beat) {
-            give_up("could not renew the scheduler lease (token " + std::to_string(*token_) +
+            give_up("could not renew the scheduler lease (token " + std::to_string(*held) +
                     ") for " +
                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                        started - last_renewed)
                                        .count()) +
                     " ms, more than master_lease (" + std::to_string(lease.count()) +
                     " ms) minus a heartbeat");
-          } else if (store.renew(me, *token_, lease)) {
+          } else if (store.renew(me, *held, lease)) {
             last_renewed = started;
+            set_renewed_at(started);
             last_problem.clear();
           } else {
             auto h = store.holder();
-            give_up("the scheduler lease no longer carries token " + std::to_string(*token_) +
+            give_up("the scheduler lease no longer carries token " + std::to_string(*held) +
                     ": held by '" + (h ? h->holder : "") + "' with token " +
                     std::to_string(h ? h->token : 0));
           }
@@ -284,7 +301,13 @@ class lease_keeper {
                                               std::to_string(h->token) + ") expired at " +
                                               h->lock_until
                                         : "no master yet";
-              if (auto token = store.take_over(me, lease, why, false)) change_.request(why, token);
+              const auto started = clock::now();
+              if (auto token = store.take_over(me, lease, why, false)) {
+                held = token;
+                last_renewed = started;
+                set_renewed_at(started);
+                change_.request(why, token);
+              }
             }
           }
           last_problem.clear();
@@ -295,6 +318,11 @@ class lease_keeper {
       }
       lock.lock();
     }
+  }
+
+  void set_renewed_at(std::chrono::steady_clock::time_point t) {
+    std::lock_guard<std::mutex> lock(renewed_mutex_);
+    renewed_at_ = t;
   }
 
   /// Whether `node` is drained (`nodes.state`, kept across rejoins).
@@ -310,6 +338,8 @@ class lease_keeper {
   const mode mode_;
   const std::optional<int64_t> token_;
   role_switch& change_;
+  std::mutex renewed_mutex_;
+  std::chrono::steady_clock::time_point renewed_at_;
   int rank_ = 0;
   std::mutex mutex_;
   std::condition_variable cv_;
@@ -404,7 +434,8 @@ class service_watchdog {
 
 /// One actor system of this node, in mode `m`, until a signal or a role change.
 run_outcome run_system(const config::settings& topology, storage::database& db,
-                       signal_waiter& signals, mode m, std::optional<int64_t> token) {
+                       signal_waiter& signals, mode m, std::optional<int64_t> token,
+                       std::chrono::steady_clock::time_point renewed_at) {
   // A standby candidate is an extension of the active master for every actor.
   config::settings s = topology;
   if (m == mode::standby) s.nodes[s.self].role = config::node_role::extension;
@@ -412,6 +443,8 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
   run_outcome out;
   role_switch change;
   std::optional<lease_keeper> keeper;
+  // First: the lease is renewed from the start, while the actor system starts.
+  if (m != mode::extension) keeper.emplace(topology, db, m, token, change, renewed_at);
   // The active master delivers the webhooks of jobs that ended (docs/operations.md "Webhooks").
   std::optional<webhook_dispatcher> webhooks;
   if (m == mode::active) webhooks.emplace(db, s);
@@ -434,7 +467,6 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
         change.request(why, std::nullopt, /*hand_over=*/true);
       };
     }
-    if (m != mode::extension) keeper.emplace(topology, db, m, token, change);
     if (m == mode::standby) ctx.active_master = keeper->active_master();
     std::vector<caf::actor> spawned;
     std::vector<caf::actor> engines;
@@ -583,10 +615,14 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
                      out.reason);
     }
     if (api) api->stop();
-    keeper.reset();  // no renewal or take-over while the actors stop
+    // No renewal or take-over while the actors stop — except by a standby that took the
+    // lease over: it renews it until the active system's keeper goes on.
+    if (!(m == mode::standby && out.token)) keeper.reset();
     sys.middleman().close(*port);
     stop_all();
   }
+  if (keeper) out.renewed_at = keeper->renewed_at();
+  keeper.reset();
   return out;
 }
 
@@ -616,7 +652,8 @@ int run_node(const config::settings& s) {
   register_node_metrics(*db, s);
 
   if (self.role != config::node_role::master) {
-    auto out = run_system(s, *db, signals, mode::extension, std::nullopt);
+    auto out = run_system(s, *db, signals, mode::extension, std::nullopt,
+                          std::chrono::steady_clock::now());
     spdlog::info("node '{}' stopped", self.name);
     return out.code;
   }
@@ -627,10 +664,12 @@ int run_node(const config::settings& s) {
   std::optional<int64_t> token;
   std::string why = "node started";
   bool handed_over = false;
+  auto renewed_at = std::chrono::steady_clock::now();
   for (;;) {
     if (!token && !handed_over) {
       try {
         // Its own lease, left by this node's previous process, is taken back at once.
+        renewed_at = std::chrono::steady_clock::now();
         token = lease.take_over(self.name, s.cluster.lease(), why);
       } catch (const storage::storage_error& e) {
         spdlog::warn("scheduler lease: {}", e.what());
@@ -650,7 +689,7 @@ int run_node(const config::settings& s) {
         spdlog::warn("standing by as a master candidate: {}", e.what());
       }
     }
-    auto out = run_system(s, *db, signals, m, token);
+    auto out = run_system(s, *db, signals, m, token, renewed_at);
     if (out.stop) {
       // Stopped on purpose: hand the lease over at once (the successor need not wait for it
       // to expire). Every actor has stopped: this node writes nothing more.
@@ -669,6 +708,7 @@ int run_node(const config::settings& s) {
       handed_over = out.hand_over;
     } else {
       token = out.token;
+      renewed_at = out.renewed_at;
     }
   }
 }
