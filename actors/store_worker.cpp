@@ -107,6 +107,22 @@ caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
                        batch_no, e.what());
         }
       },
+      // Several new attempts (a lost node's batches, a resumed job's): one transaction,
+      // one fence check, one commit. Sent, not requested, like the single one above.
+      [=](attempt_atom, attempt_updates_ptr updates) {
+        if (!updates || updates->empty()) return;
+        try {
+          store->set_attempts(*updates);
+        } catch (const storage::storage_error& e) {
+          if (e.code == storage::errc::fenced) ctx.on_fenced(e.what());
+          spdlog::warn("scheduler: could not store {} new attempts (first: job {} batch {}): {}",
+                       updates->size(), updates->front().job_id, updates->front().batch_no,
+                       e.what());
+        } catch (const std::exception& e) {
+          spdlog::warn("scheduler: could not store {} new attempts: {}", updates->size(),
+                       e.what());
+        }
+      },
       [=](status_atom, int64_t job) {
         return guarded([&] { return caf::make_message(job_json(*store, job)); });
       },
