@@ -48,8 +48,8 @@ namespace weft::actors {
 
 using filestore::content_reader;
 using filestore::content_writer;
-using planning::job_json;
 using planning::finished_batch;
+using planning::job_json;
 using planning::job_options;
 using planning::parse_job_options;
 using planning::planned_after_merge;
@@ -469,8 +469,7 @@ bool store_finished(engine_actor* self) {
   try {
     accepted = st.store->complete_batches(results, st.id, st.ctx.node().name);
   } catch (const storage::storage_error& e) {
-    spdlog::warn("{}: storing {} finished batches: {}; retrying", st.id, results.size(),
-                 e.what());
+    spdlog::warn("{}: storing {} finished batches: {}; retrying", st.id, results.size(), e.what());
     count_database_error(st);
     return false;
   }
@@ -526,9 +525,8 @@ void take(engine_actor* self, int slots) {
   st.reports_sent = st.reports.size();
   auto acknowledged = [self] {
     auto& s = self->state;
-    s.reports.erase(s.reports.begin(),
-                    s.reports.begin() + static_cast<std::ptrdiff_t>(
-                                            std::min(s.reports_sent, s.reports.size())));
+    s.reports.erase(s.reports.begin(), s.reports.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                               s.reports_sent, s.reports.size())));
     s.reports_sent = 0;
     s.in_flight = false;
   };

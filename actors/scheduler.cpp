@@ -558,10 +558,10 @@ void scheduler::resume(const storage::job_row& row) {
               }
               // The job's new attempts in one transaction (the store worker's group commit).
               if (!updates->empty())
-                send(s.store, attempt_atom::value,
-                     attempt_updates_ptr{
-                         std::shared_ptr<const std::vector<storage::attempt_update>>(
-                             std::move(updates))});
+                send(
+                    s.store, attempt_atom::value,
+                    attempt_updates_ptr{std::shared_ptr<const std::vector<storage::attempt_update>>(
+                        std::move(updates))});
               if (p == phase::merge)
                 s.policy.add_batches(bs);
               else
@@ -608,8 +608,8 @@ void scheduler::requeued(const std::vector<batch>& batches, const std::string& w
   }
   if (!updates->empty())
     send(state_.store, attempt_atom::value,
-         attempt_updates_ptr{std::shared_ptr<const std::vector<storage::attempt_update>>(
-             std::move(updates))});
+         attempt_updates_ptr{
+             std::shared_ptr<const std::vector<storage::attempt_update>>(std::move(updates))});
 }
 
 bool scheduler::out_of_attempts(const batch& b, const std::string& why) {
@@ -660,7 +660,7 @@ std::string scheduler::engines_json() {
                      {"type", to_string(e.type)},
                      {"node", e.node},
                      {"local", e.local},
-                     {"state", e.standby          ? "standby"
+                     {"state", e.standby         ? "standby"
                                : !e.held.empty() ? "busy"
                                                  : "idle"},
                      {"draining", st.policy.draining(e.node)},

@@ -119,8 +119,7 @@ caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
                        updates->size(), updates->front().job_id, updates->front().batch_no,
                        e.what());
         } catch (const std::exception& e) {
-          spdlog::warn("scheduler: could not store {} new attempts: {}", updates->size(),
-                       e.what());
+          spdlog::warn("scheduler: could not store {} new attempts: {}", updates->size(), e.what());
         }
       },
       [=](status_atom, int64_t job) {

@@ -36,7 +36,8 @@ int32_t int32(const json& e, const char* field, const char* what) {
 
 /// The fields every entry has: job, type, batch, attempt.
 batch common(const json& e, const char* what) {
-  if (!e.is_object()) throw std::invalid_argument(std::string{what} + ": an entry is not an object");
+  if (!e.is_object())
+    throw std::invalid_argument(std::string{what} + ": an entry is not an object");
   batch b;
   b.job_id = integer(e, "job", what);
   auto t = e.find("type");
@@ -49,7 +50,9 @@ batch common(const json& e, const char* what) {
 }
 
 json common_json(const batch& b) {
-  return {{"job", b.job_id}, {"type", to_string(b.type)}, {"batch", b.batch_no},
+  return {{"job", b.job_id},
+          {"type", to_string(b.type)},
+          {"batch", b.batch_no},
           {"attempt", b.attempt}};
 }
 

@@ -142,7 +142,8 @@ caf::behavior fake_store_actor(caf::event_based_actor* self, std::shared_ptr<sto
       },
       [=](attempt_atom, attempt_updates_ptr updates) {
         ++m->requests["attempts"];
-        for (const auto& u : *updates) m->attempts.push_back({u.job_id, u.phase, u.batch_no, u.attempt});
+        for (const auto& u : *updates)
+          m->attempts.push_back({u.job_id, u.phase, u.batch_no, u.attempt});
       },
       [=](register_atom, const std::string& id, const std::string&, const std::string&,
           const std::string& state) {
@@ -447,7 +448,7 @@ std::string scheduler_fixture::inspect(const std::string& what) {
 
 void scheduler_fixture::apply(const config::settings& s) {
   caf::send_as(local_, scheduler, apply_atom::value,
-                 settings_ptr{std::make_shared<const config::settings>(s)});
+               settings_ptr{std::make_shared<const config::settings>(s)});
   run();
 }
 

@@ -1113,20 +1113,19 @@ BOOST_AUTO_TEST_CASE(racing_groups_that_share_batches_take_each_batch_once,
     // a: batches 0,1,2 of the round; b: 3,2,1 (shared: 1 and 2, given in the other order).
     const auto* q = &open[r * 4];
     std::vector<bool> ra, rb;
-    auto results = race({[&] {
-                           ra = a.complete_batches({merge_result(q[0], 1, "a"),
-                                                    merge_result(q[1], 1, "a"),
-                                                    merge_result(q[2], 1, "a")},
-                                                   "a", "na");
-                           return true;
-                         },
-                         [&] {
-                           rb = b.complete_batches({merge_result(q[3], 1, "b"),
-                                                    merge_result(q[2], 1, "b"),
-                                                    merge_result(q[1], 1, "b")},
-                                                   "b", "nb");
-                           return true;
-                         }});
+    auto results = race(
+        {[&] {
+           ra = a.complete_batches(
+               {merge_result(q[0], 1, "a"), merge_result(q[1], 1, "a"), merge_result(q[2], 1, "a")},
+               "a", "na");
+           return true;
+         },
+         [&] {
+           rb = b.complete_batches(
+               {merge_result(q[3], 1, "b"), merge_result(q[2], 1, "b"), merge_result(q[1], 1, "b")},
+               "b", "nb");
+           return true;
+         }});
     for (const auto& o : results)
       if (!o.error.empty()) {
         ++errors;
@@ -1157,9 +1156,10 @@ BOOST_AUTO_TEST_CASE(set_attempts_moves_several_batches_in_one_fenced_transactio
   job_store plain(*db);
   job_store fenced(*db, write_fence{"a", *token});
   const int64_t id = merging_job(plain, 40, 10);
-  BOOST_REQUIRE(plain.complete_merge(content_of(plain.open_batches(id, phase::merge)[2], 1, "e"),
-                                     "e", "n"));
-  fenced.set_attempts({{id, phase::merge, 0, 2}, {id, phase::merge, 1, 3}, {id, phase::merge, 2, 2}});
+  BOOST_REQUIRE(
+      plain.complete_merge(content_of(plain.open_batches(id, phase::merge)[2], 1, "e"), "e", "n"));
+  fenced.set_attempts(
+      {{id, phase::merge, 0, 2}, {id, phase::merge, 1, 3}, {id, phase::merge, 2, 2}});
   BOOST_TEST(batch_column(*db, id, phase::merge, 0, "attempt") == "2");
   BOOST_TEST(batch_column(*db, id, phase::merge, 1, "attempt") == "3");
   // A done batch keeps its attempt, and an attempt never goes down.
