@@ -573,8 +573,8 @@ void take(engine_actor* self, int slots) {
 }
 
 /// What the engine does next: register, store and report finished batches and ask for
-/// more when at most one batch is left to run (so a grant arrives while that one runs),
-/// and run the next batch.
+/// more when its batches are done (prefetch 1 or 2) or at most one is left to run
+/// (prefetch 3 and more: a grant arrives while that one runs), and run the next batch.
 void step(engine_actor* self) {
   auto& st = self->state;
   if (!st.scheduler || st.paused) return;  // no master yet, or backing off
@@ -582,7 +582,12 @@ void step(engine_actor* self) {
     if (!st.in_flight) do_register(self);
     return;
   }
-  if (!st.in_flight && st.queue.size() <= 1) {
+  // With room for at least two more batches, ask while the last one runs (the grant
+  // travels meanwhile); with prefetch 2, ask when both are done, so that their results
+  // share one transaction and one message — measured cheaper than asking early
+  // (docs/benchmark.md, issue 15).
+  const std::size_t ask_at = st.prefetch >= 3 ? 1 : 0;
+  if (!st.in_flight && st.queue.size() <= ask_at) {
     const int room = st.prefetch - static_cast<int>(st.queue.size());
     const int slots = (st.queue.empty() || !st.asked_early) ? std::max(0, room) : 0;
     if (slots > 0 || !st.finished.empty() || !st.reports.empty()) {
