@@ -545,8 +545,8 @@ std::vector<key_info> make_known_keys() {
   k.push_back(entry("scheduler", "prefetch", key_type::integer)
                   .in(scheduler_field<&sc::prefetch>())
                   .range(1, 64)
-                  .doc("Batches an engine holds at most: it asks for more while its last one "
-                       "runs and reports finished ones together (1: one at a time).",
+                  .doc("Batches an engine holds at most; it stores and reports the ones it "
+                       "finished together (from 3 on it asks while its last one runs).",
                        "2"));
   k.push_back(table_entry("scheduler", "merge", "all defaults")
                   .doc("Merge engine scheduling.", "[scheduler.merge]"));
