@@ -121,7 +121,7 @@ BOOST_AUTO_TEST_CASE(a_running_job_is_never_swept) {
   fresh_database fresh;
   auto db = fresh.open();
   const auto merging = make_job(*db, 10, 2, 1, 1, job_state::merging);
-  const auto queued = job_store(*db).create_job(new_job{"pdf", "t", "d", "csv", "{}"});
+  const auto queued = job_store(*db).create_job(new_job{"pdf", "t", "d", "csv", "{}", ""});
   // Even with a finished_at far in the past (a bug elsewhere must not lose work).
   finished_at(*db, merging, -(100h));
   finished_at(*db, queued, -(100h));
