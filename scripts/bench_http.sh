@@ -54,6 +54,21 @@ pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
 printf 'id,name\n1,Ada\n' >"$work/one.csv"
 printf 'Hello {{name}}\n' >"$work/one.mustache"
+# Both measurements start once the node's API is ready (GET /readyz: 200), within 60 s.
+python3 - "$http_port" <<'PY'
+import sys, time, urllib.request
+deadline = time.monotonic() + 60
+while True:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=2) as r:
+            if r.status == 200:
+                break
+    except OSError:
+        pass
+    if time.monotonic() > deadline:
+        sys.exit("bench_http: the node's API did not become ready")
+    time.sleep(0.1)
+PY
 if [ "$mode" = load ]; then
 python3 - "$work" "$http_port" "$token" "$records" <<'PY'
 import statistics, sys, threading, time
@@ -62,16 +77,6 @@ work, http_port, token, records = sys.argv[1:5]
 records = int(records)
 base = f"http://127.0.0.1:{http_port}"
 auth = {"Authorization": f"Bearer {token}"}
-deadline = time.monotonic() + 60
-while True:
-    try:
-        if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
-            break
-    except requests.RequestException:
-        pass
-    if time.monotonic() > deadline:
-        sys.exit("bench_http: the node's API did not become ready")
-    time.sleep(0.1)
 data = ("id,name,city\n" + "".join(f"{i},Customer {i},Town {i % 97}\n"
                                    for i in range(records))).encode()
 tmpl = b"Invoice {{id}} for {{name}} of {{city}}\n\nThank you for your order.\n"
@@ -144,16 +149,6 @@ node, work, node_port, http_port, token, jobs = sys.argv[1:7]
 jobs = int(jobs)
 base = f"http://127.0.0.1:{http_port}"
 auth = {"Authorization": f"Bearer {token}"}
-deadline = time.monotonic() + 60
-while True:
-    try:
-        if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
-            break
-    except requests.RequestException:
-        pass
-    if time.monotonic() > deadline:
-        sys.exit("bench_http: the node's API did not become ready")
-    time.sleep(0.1)
 data = open(f"{work}/one.csv", "rb").read()
 tmpl = open(f"{work}/one.mustache", "rb").read()
 session = requests.Session()

@@ -181,10 +181,10 @@ void submit(const api_context& ctx, request& req, reply done) {
                           "split_every must be an integer, not '" + trust::log_text(value) + "'"));
       }
     } else {
-      return done(
-          error(400, "bad_request",
-                "unknown form field '" + trust::log_text(field) +
-                    "' (format, sort_by, group_by, split_every, name, data_format, callback_url, strict)"));
+      return done(error(400, "bad_request",
+                        "unknown form field '" + trust::log_text(field) +
+                            "' (format, sort_by, group_by, split_every, name, data_format, "
+                            "callback_url, strict)"));
     }
   }
   auto c = ctx;

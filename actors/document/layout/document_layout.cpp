@@ -1455,6 +1455,25 @@ void layout_engine::set_document_label(std::string label, std::string where_suff
   s_->diag.set_label(std::move(label), std::move(where_suffix));
 }
 
+namespace {
+
+/// gumbo's parse of a document (every parse error tolerated, as browsers do), destroyed
+/// with this object.
+struct parsed_html {
+  GumboOptions opts = kGumboDefaultOptions;
+  GumboOutput* out = nullptr;
+  explicit parsed_html(std::string_view html) {
+    opts.max_errors = 0;
+    out = gumbo_parse_with_options(&opts, html.data(), html.size());
+    if (!out) throw layout_error("the HTML parser failed (out of memory?)");
+  }
+  ~parsed_html() { gumbo_destroy_output(&opts, out); }
+  parsed_html(const parsed_html&) = delete;
+  parsed_html& operator=(const parsed_html&) = delete;
+};
+
+}  // namespace
+
 void layout_engine::check_template(std::string_view blanked, const std::string& marker) {
   struct restore {
     state& s;
@@ -1468,15 +1487,8 @@ void layout_engine::check_template(std::string_view blanked, const std::string& 
   s_->diag.set_skip_marker(marker);
   s_->diag.set_label("template ", {}, true);
   check_nesting(blanked);
-  GumboOptions opts = kGumboDefaultOptions;
-  opts.max_errors = 0;
-  GumboOutput* out = gumbo_parse_with_options(&opts, blanked.data(), blanked.size());
-  if (!out) throw layout_error("the HTML parser failed (out of memory?)");
-  struct guard {
-    GumboOutput* o;
-    const GumboOptions* opts;
-    ~guard() { gumbo_destroy_output(opts, o); }
-  } g{out, &opts};
+  parsed_html parsed(blanked);
+  GumboOutput* out = parsed.out;
   laid_out_document::impl doc;
   box root;
   root.kind = box_kind::block;
@@ -1497,15 +1509,8 @@ laid_out_document layout_engine::layout(std::string_view html) {
   bool page_count_in_body = false;
   check_nesting(html);
   {
-    GumboOptions opts = kGumboDefaultOptions;
-    opts.max_errors = 0;
-    GumboOutput* out = gumbo_parse_with_options(&opts, html.data(), html.size());
-    if (!out) throw layout_error("the HTML parser failed (out of memory?)");
-    struct guard {
-      GumboOutput* o;
-      const GumboOptions* opts;
-      ~guard() { gumbo_destroy_output(opts, o); }
-    } g{out, &opts};
+    parsed_html parsed(html);
+    GumboOutput* out = parsed.out;
     builder b{*s_, *doc, {}, false, 0, {}};
     b.collect_head(out->root);
     doc->page = b.sheet.page();
