@@ -14,7 +14,8 @@
 # --cluster also runs scripts/bench_cluster.sh (scheduling overhead per batch,
 # failover times, one node against three); --sweep also runs scripts/bench_sweep.sh
 # (job throughput while a sweep deletes a million rows, against without); --http also runs
-# scripts/bench_http.sh (one-record jobs over the REST API with polling against the CAF client).
+# scripts/bench_http.sh (one-record jobs over the REST API with polling against the CAF client)
+# and bench_http.sh --load (a large job alone and under 200 status requests per second).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/test_port.sh"
@@ -133,4 +134,4 @@ Weft benchmark — $(date -u +%FT%TZ), $cores cores, $(git -C "$root" rev-parse 
 REPORT
 if [ "$cluster" = 1 ]; then "$root/scripts/bench_cluster.sh" --records "$records"; fi
 if [ "$sweep" = 1 ]; then "$root/scripts/bench_sweep.sh"; fi
-if [ "$http" = 1 ]; then "$root/scripts/bench_http.sh"; fi
+if [ "$http" = 1 ]; then "$root/scripts/bench_http.sh"; "$root/scripts/bench_http.sh" --load; fi
