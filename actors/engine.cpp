@@ -206,6 +206,16 @@ bool run_merge(engine_state& st, const batch& b) {
   }
   auto& job = load_job(st, b.job_id);
   auto records = st.store->records(b.job_id, b.first_seq, b.last_seq);
+  // Every record of a batch is stored before the batch is handed out: fewer means the read
+  // was cut short (seen when the database shut down in the middle of the query: no rows and
+  // no error), and an empty content would be accepted as the batch's result. Retried.
+  const int64_t expected = b.last_seq - b.first_seq + 1;
+  if (static_cast<int64_t>(records.size()) != expected)
+    throw storage::storage_error(
+        storage::errc::unavailable,
+        "job " + std::to_string(b.job_id) + " batch " + std::to_string(b.batch_no) + ": read " +
+            std::to_string(records.size()) + " of its " + std::to_string(expected) +
+            " records (the database answered only in part)");
   auto path = filestore::content_path(st.ctx.files_root(), b.job_id, b.batch_no, b.attempt);
   content_writer out(path);
   std::string text;
