@@ -135,9 +135,11 @@ caf::behavior fake_store_actor(caf::event_based_actor* self, std::shared_ptr<sto
           return caf::make_message(out.dump());
         });
       },
+      // Requested by the scheduler, which hands a new attempt out once it is confirmed.
       [=](attempt_atom, int64_t job, phase p, int32_t batch_no, int32_t attempt) {
         ++m->requests["attempt"];
         m->attempts.push_back({job, p, batch_no, attempt});
+        return true;
       },
       [=](register_atom, const std::string& id, const std::string&, const std::string&,
           const std::string& state) {

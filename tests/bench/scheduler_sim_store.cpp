@@ -88,7 +88,10 @@ caf::behavior sim_store(caf::event_based_actor* self, std::shared_ptr<sim_store_
         db();
         return std::string{"{\"id\":"} + std::to_string(job) + "}";
       },
-      [=](attempt_atom, int64_t, phase, int32_t, int32_t) { db(); },
+      [=](attempt_atom, int64_t, phase, int32_t, int32_t) {
+        db();
+        return true;
+      },
       [=](register_atom, const std::string&, const std::string&, const std::string&,
           const std::string&) {
         db();
