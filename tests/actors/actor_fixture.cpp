@@ -416,7 +416,7 @@ std::string scheduler_fixture::inspect(const std::string& what) {
 
 void scheduler_fixture::apply(const config::settings& s) {
   caf::send_as(local_, scheduler, apply_atom::value,
-                 settings_ptr{std::make_shared<const config::settings>(s)});
+               settings_ptr{std::make_shared<const config::settings>(s)});
   run();
 }
 

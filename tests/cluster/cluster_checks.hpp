@@ -4,6 +4,7 @@
 // assertions, so header-only: each suite is its own test module).
 
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -37,6 +38,18 @@ inline void check_batches_settled(fresh_database& db, int64_t job) {
   BOOST_TEST(db.scalar("SELECT COUNT(*) FROM content WHERE " + job_condition(job)) ==
              db.scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(job) +
                        " AND phase = 'merge'"));
+}
+
+/// Waits (120 s) until at least five of the job's merge batches are done: the job is in the
+/// middle of merging. Fails the test case with the logs when it never gets there.
+inline void require_merging(test_cluster& c, int64_t job) {
+  bool merging = wait_until(
+      [&] {
+        return c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(job) +
+                             " AND phase = 'merge' AND state = 'done'") >= 5;
+      },
+      std::chrono::seconds(120));
+  BOOST_REQUIRE_MESSAGE(merging, "the job never got to merging\n" << c.logs());
 }
 
 }  // namespace weft::test::cluster

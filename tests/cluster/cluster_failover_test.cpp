@@ -46,13 +46,7 @@ int64_t start_cluster_and_job(test_cluster& c, int64_t records) {
   c.start_standby();
   c.start_extension("ext1");
   auto id = c.submit(invoices(records));
-  bool merging = wait_until(
-      [&] {
-        return c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
-                             " AND phase = 'merge' AND state = 'done'") >= 5;
-      },
-      120s);
-  BOOST_REQUIRE_MESSAGE(merging, "the job never got to merging\n" << c.logs());
+  require_merging(c, id);
   auto open = c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
                             " AND state <> 'done'");
   BOOST_REQUIRE_MESSAGE(open > 10, "the job was almost done already");
@@ -382,13 +376,7 @@ BOOST_AUTO_TEST_CASE(a_submit_waiting_through_both_candidates_survives_the_take_
                                                              << c.logs());
   BOOST_TEST(submit.stderr_text().find("talking to the master 'master' at") != std::string::npos,
              submit.stderr_text());
-  bool merging = wait_until(
-      [&] {
-        return c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
-                             " AND phase = 'merge' AND state = 'done'") >= 5;
-      },
-      120s);
-  BOOST_REQUIRE_MESSAGE(merging, "the job never got to merging\n" << c.logs());
+  require_merging(c, id);
   BOOST_REQUIRE_MESSAGE(c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
                                       " AND state <> 'done'") > 10,
                         "the job was almost done already");

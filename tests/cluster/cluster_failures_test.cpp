@@ -229,13 +229,7 @@ BOOST_AUTO_TEST_CASE(a_master_killed_mid_job_resumes_it_when_started_again) {
   auto& m = c.master();
   auto id = c.submit(data);
 
-  bool merging = wait_until(
-      [&] {
-        return c.db().scalar("SELECT COUNT(*) FROM batches WHERE " + job_condition(id) +
-                             " AND phase = 'merge' AND state = 'done'") >= 5;
-      },
-      120s);
-  BOOST_REQUIRE_MESSAGE(merging, "the job never got to merging\n" << c.logs());
+  require_merging(c, id);
   std::map<std::string, std::string> joined_before;
   for (const auto& name : c.extension_names()) joined_before[name] = c.joined_at(name);
   m.kill();

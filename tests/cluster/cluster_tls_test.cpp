@@ -20,8 +20,8 @@ namespace {
 class capture {
  public:
   capture(const std::string& dir, const std::vector<uint16_t>& ports) : file_(dir + "/lo.pcap") {
-    std::vector<std::string> argv{"/usr/bin/tcpdump", "-i", "lo", "-U", "-n", "-s", "0",
-                                  "-w",               file_};
+    std::vector<std::string> argv{
+        "/usr/bin/tcpdump", "-i", "lo", "-U", "-n", "-s", "0", "-w", file_};
     for (std::size_t i = 0; i < ports.size(); ++i) {
       if (i > 0) argv.push_back("or");
       argv.push_back("port");
@@ -29,8 +29,7 @@ class capture {
     }
     process_ = std::make_unique<child_process>(argv, dir + "/tcpdump");
     if (!wait_until(
-            [&] { return process_->stderr_text().find("listening on") != std::string::npos; },
-            10s))
+            [&] { return process_->stderr_text().find("listening on") != std::string::npos; }, 10s))
       throw std::runtime_error("tcpdump did not start: " + process_->stderr_text());
   }
   /// Stops the capture; the captured bytes.
