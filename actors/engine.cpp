@@ -2,9 +2,11 @@
 //
 // Each engine is a detached actor: it blocks on the database, the template
 // and the file store, never on the cooperative scheduler's threads. It
-// registers with the scheduler and then pulls: "want" (reporting the batch it
-// just finished) → a batch or "idle" → work → "want" again. Results reach the
-// database before the scheduler hears of them, and the database refuses a
+// registers with the scheduler and then pulls: "take" (reporting the batches it
+// finished) → up to `[scheduler] prefetch` batches, or "no work" → work → "take"
+// again, asked while its last batch still runs (issue 15). Results reach the
+// database before the scheduler hears of them — the results finished since the
+// last report in one transaction, each fenced alone — and the database refuses a
 // result of an attempt that is no longer current, so a lost message or a
 // late engine can never put a record into an output twice.
 
@@ -15,6 +17,7 @@
 #include <algorithm>
 #include <caf/all.hpp>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -30,6 +33,7 @@
 #include "actors/document/template_error.hpp"
 #include "actors/job_limits.hpp"
 #include "actors/metrics/registry.hpp"
+#include "actors/planning/batch_json.hpp"
 #include "actors/planning/job_json.hpp"
 #include "actors/planning/job_resources.hpp"
 #include "actors/planning/output_planning.hpp"
@@ -45,6 +49,7 @@ namespace weft::actors {
 
 using filestore::content_reader;
 using filestore::content_writer;
+using planning::finished_batch;
 using planning::job_json;
 using planning::job_options;
 using planning::parse_job_options;
@@ -82,6 +87,21 @@ struct job_ended : std::runtime_error {
 /// How often a running batch looks whether its job has ended (a database read).
 constexpr auto job_state_every = std::chrono::seconds(1);
 
+/// engine → itself: run the next batch it holds (after the messages already queued,
+/// so that a grant or an answer that arrived meanwhile is read first).
+using run_next_atom = caf::atom_constant<caf::atom("runnext")>;
+
+/// A batch the engine finished whose result is not stored yet: stored with the
+/// others finished since the last report, in one transaction (job_store::complete_batches).
+struct finished_result {
+  batch b;
+  storage::completion result;
+  std::string file;  ///< the content or output file to remove if the result is refused
+  int64_t records = 0;
+  int64_t pages = 0;
+  std::chrono::steady_clock::time_point started;
+};
+
 struct engine_state {
   node_context ctx;
   std::string id;
@@ -90,12 +110,22 @@ struct engine_state {
   std::unique_ptr<storage::job_store> store;
   std::unique_ptr<job_view> job;
   bool registered = false;
-  bool in_flight = false;   ///< a register or want request is out
+  bool in_flight = false;   ///< a register or take request is out
   uint64_t generation = 0;  ///< bumped on (joined)/(left): older replies are ignored
-  // The batch finished last, reported with the next "want".
-  batch last;
-  bool has_last = false;
-  bool last_accepted = false;
+  int prefetch = 2;         ///< `[scheduler] prefetch`: batches held at most
+  /// Batches handed to this engine and not run yet, oldest first.
+  std::deque<batch> queue;
+  /// Finished batches whose results are not stored yet.
+  std::vector<finished_result> finished;
+  /// Stored results not yet acknowledged by the scheduler: sent with every take until one
+  /// is answered (a lost request loses no report; a report seen twice changes nothing).
+  std::vector<finished_batch> reports;
+  std::size_t reports_sent = 0;  ///< how many of `reports` the take in flight carries
+  bool run_scheduled = false;    ///< a run_next is in the mailbox
+  bool paused = false;           ///< backing off: a tick is due
+  /// The scheduler had nothing more while this engine still held work: ask again only
+  /// when the next batch finishes.
+  bool asked_early = false;
   std::chrono::milliseconds backoff{100};
   /// WEFT_BENCH_NOOP_ENGINES=1 (scripts/bench.sh only): batches are completed,
   /// durably and fenced as usual, without rendering or writing anything, so
@@ -104,10 +134,6 @@ struct engine_state {
   // The batch being worked on: its time budget and when its job's state was read last.
   std::chrono::steady_clock::time_point batch_deadline;
   std::chrono::steady_clock::time_point state_read;
-  // What the last accepted batch produced, for the metrics (records merged; documents and
-  // pages woven).
-  int64_t produced_records = 0;
-  int64_t produced_pages = 0;
   static inline const char* name = "engine";
 };
 
@@ -193,16 +219,19 @@ void remove_refused(engine_state& st, int64_t job, const std::string& path) {
   fs::remove(path, ec);
 }
 
-/// Renders records [first, last] into one content file; true if accepted.
-bool run_merge(engine_state& st, const batch& b) {
+/// Renders records [first, last] into one content file: its result, to be stored.
+finished_result run_merge(engine_state& st, const batch& b) {
+  finished_result f;
+  f.b = b;
+  f.result.phase = storage::phase::merge;
+  auto& c = f.result.content;
+  c.job_id = b.job_id;
+  c.batch_no = b.batch_no;
+  c.attempt = b.attempt;
   if (st.noop) {
-    storage::content_row c;
-    c.job_id = b.job_id;
-    c.batch_no = b.batch_no;
-    c.attempt = b.attempt;
     c.records = b.last_seq - b.first_seq + 1;
-    st.produced_records = c.records;
-    return st.store->complete_merge(c, st.id, st.ctx.node().name);
+    f.records = c.records;
+    return f;
   }
   auto& job = load_job(st, b.job_id);
   auto records = st.store->records(b.job_id, b.first_seq, b.last_seq);
@@ -238,17 +267,12 @@ bool run_merge(engine_state& st, const batch& b) {
                       document::too_many_pages(max_pages));
     out.add(r.seq, text);
   }
-  storage::content_row c;
-  c.job_id = b.job_id;
-  c.batch_no = b.batch_no;
-  c.attempt = b.attempt;
   c.path = path;
   c.bytes = out.finish();
   c.records = static_cast<int64_t>(records.size());
-  st.produced_records = c.records;
-  bool accepted = st.store->complete_merge(c, st.id, st.ctx.node().name);
-  if (!accepted) remove_refused(st, b.job_id, path);
-  return accepted;
+  f.records = c.records;
+  f.file = path;
+  return f;
 }
 
 std::string segment_file(const job_view& job, const batch& b, const std::string& segment_name) {
@@ -323,14 +347,18 @@ void weave_planned(engine_state& st, const batch& b, const planned_segment& seg,
   }
 }
 
-/// Writes one output segment; true if accepted.
-bool run_weave(engine_state& st, const batch& b) {
+/// Writes one output segment: its result, to be stored.
+finished_result run_weave(engine_state& st, const batch& b) {
+  finished_result f;
+  f.b = b;
+  f.result.phase = storage::phase::weave;
+  f.result.attempt = b.attempt;
+  auto& o = f.result.output;
+  o.job_id = b.job_id;
+  o.segment_no = b.batch_no;
   if (st.noop) {
-    storage::output_row o;
-    o.job_id = b.job_id;
-    o.segment_no = b.batch_no;
     o.format = "none";
-    return st.store->complete_weave(o, b.attempt, st.id, st.ctx.node().name);
+    return f;
   }
   auto& job = load_job(st, b.job_id);
   std::optional<planned_segment> planned;
@@ -371,33 +399,32 @@ bool run_weave(engine_state& st, const batch& b) {
   // Stored with the output row (replaced if the batch is woven again); job_json merges them.
   const nlohmann::json warnings = planning::layout_warnings_json(
       writer->warnings(), writer->dropped_warnings(), options.max_warnings);
-  storage::output_row o;
-  o.job_id = b.job_id;
-  o.segment_no = b.batch_no;
   o.path = stats.path.string();
   o.format = std::string{document::to_string(job.format)};
   o.documents = static_cast<int64_t>(stats.documents);
   o.pages = static_cast<int64_t>(stats.pages);
   o.bytes = static_cast<int64_t>(stats.bytes);
   if (!warnings.is_null()) o.warnings = warnings.dump();
-  st.produced_records = o.documents;
-  st.produced_pages = o.pages;
-  bool accepted = st.store->complete_weave(o, b.attempt, st.id, st.ctx.node().name);
-  if (!accepted) remove_refused(st, b.job_id, path);
-  return accepted;
+  f.records = o.documents;
+  f.pages = o.pages;
+  f.file = path;
+  return f;
 }
 
-void ask(engine_actor* self);
+void step(engine_actor* self);
 
 void retry_later(engine_actor* self) {
   auto& st = self->state;
+  if (st.paused) return;  // a tick is due already
+  st.paused = true;
   self->delayed_send(self, st.backoff, tick_atom::value);
   st.backoff = std::min(st.backoff * 2, std::chrono::milliseconds(2000));
 }
 
 /// The engine's metrics (docs/operations.md "Metrics"), looked up once per batch outcome.
 void count_batch(const engine_state& st, const char* result,
-                 std::chrono::steady_clock::time_point started) {
+                 std::chrono::steady_clock::time_point started, int64_t records = 0,
+                 int64_t pages = 0) {
   auto& r = metrics::global();
   const std::string node = st.ctx.node().name;
   const std::string phase = st.type == engine_type::merge ? "merge" : "weave";
@@ -417,15 +444,15 @@ void count_batch(const engine_state& st, const char* result,
     r.counter_of("weft_records_merged_total",
                  "Records merged into content by this node's merge engines.",
                  {{"node", node}, {"engine", "merge"}})
-        .inc(static_cast<double>(st.produced_records));
+        .inc(static_cast<double>(records));
   } else {
     r.counter_of("weft_documents_woven_total",
                  "Documents written to outputs by this node's weaver engines.",
                  {{"node", node}, {"engine", "weaver"}})
-        .inc(static_cast<double>(st.produced_records));
+        .inc(static_cast<double>(records));
     r.counter_of("weft_pages_total", "Pages written to outputs by this node's weaver engines.",
                  {{"node", node}, {"engine", "weaver"}})
-        .inc(static_cast<double>(st.produced_pages));
+        .inc(static_cast<double>(pages));
   }
 }
 
@@ -437,47 +464,82 @@ void count_database_error(const engine_state& st) {
       .inc();
 }
 
+/// Drops the batches of `job` the engine still holds (the job ended or failed): the
+/// scheduler forgot them when the job ended; their results would be refused.
+void drop_queued(engine_state& st, int64_t job) {
+  st.queue.erase(std::remove_if(st.queue.begin(), st.queue.end(),
+                                [&](const batch& q) { return q.job_id == job; }),
+                 st.queue.end());
+}
+
+/// Runs one batch; its result waits in `finished` until the next report stores it.
 void run(engine_actor* self, const batch& b) {
   auto& st = self->state;
   const auto started = std::chrono::steady_clock::now();
-  st.produced_records = 0;
-  st.produced_pages = 0;
   try {
     start_batch(st);
-    bool accepted = st.type == engine_type::merge ? run_merge(st, b) : run_weave(st, b);
-    count_batch(st, accepted ? "accepted" : "refused", started);
-    st.last = b;
-    st.has_last = true;
-    st.last_accepted = accepted;
-    if (!accepted)
-      spdlog::info("{}: result of job {} batch {} attempt {} refused (another attempt won)", st.id,
-                   b.job_id, b.batch_no, b.attempt);
-    ask(self);
+    auto f = st.type == engine_type::merge ? run_merge(st, b) : run_weave(st, b);
+    f.started = started;
+    st.finished.push_back(std::move(f));
+    st.asked_early = false;
   } catch (const job_ended& e) {
     spdlog::info("{}: job {} batch {} dropped: {}", st.id, b.job_id, b.batch_no, e.what());
     st.job.reset();
-    ask(self);
+    drop_queued(st, b.job_id);
   } catch (const job_fault& e) {
     spdlog::warn("{}: job {} batch {}: {}", st.id, b.job_id, b.batch_no, e.what());
     count_batch(st, "failed", started);
     self->send(st.scheduler, fail_atom::value, b.job_id, std::string{e.what()});
     st.job.reset();
-    ask(self);
+    drop_queued(st, b.job_id);
   } catch (const storage::storage_error& e) {
-    // The database is unreachable: acknowledge nothing; the scheduler hands
-    // the same batch out again when we ask next.
+    // The database is unreachable: acknowledge nothing; run the same batch again
+    // after a pause (the scheduler still counts it as this engine's).
     spdlog::warn("{}: job {} batch {}: {}; retrying", st.id, b.job_id, b.batch_no, e.what());
     count_batch(st, "retried", started);
     count_database_error(st);
     st.job.reset();
+    st.queue.push_front(b);
     retry_later(self);
   } catch (const std::exception& e) {
     spdlog::error("{}: job {} batch {}: {}", st.id, b.job_id, b.batch_no, e.what());
     count_batch(st, "failed", started);
     self->send(st.scheduler, fail_atom::value, b.job_id, std::string{e.what()});
     st.job.reset();
-    ask(self);
+    drop_queued(st, b.job_id);
   }
+  step(self);
+}
+
+/// Stores the finished results in one transaction (each fenced alone) and moves them to
+/// the reports; false if the database could not be reached (they stay finished).
+bool store_finished(engine_actor* self) {
+  auto& st = self->state;
+  if (st.finished.empty()) return true;
+  std::vector<storage::completion> results;
+  results.reserve(st.finished.size());
+  for (const auto& f : st.finished) results.push_back(f.result);
+  std::vector<bool> accepted;
+  try {
+    accepted = st.store->complete_batches(results, st.id, st.ctx.node().name);
+  } catch (const storage::storage_error& e) {
+    spdlog::warn("{}: storing {} finished batches: {}; retrying", st.id, results.size(), e.what());
+    count_database_error(st);
+    return false;
+  }
+  for (std::size_t i = 0; i < st.finished.size(); ++i) {
+    const auto& f = st.finished[i];
+    const bool ok = i < accepted.size() && accepted[i];
+    count_batch(st, ok ? "accepted" : "refused", f.started, f.records, f.pages);
+    if (!ok) {
+      spdlog::info("{}: result of job {} batch {} attempt {} refused (another attempt won)", st.id,
+                   f.b.job_id, f.b.batch_no, f.b.attempt);
+      if (!f.file.empty()) remove_refused(st, f.b.job_id, f.file);
+    }
+    st.reports.push_back(finished_batch{f.b, ok});
+  }
+  st.finished.clear();
+  return true;
 }
 
 void do_register(engine_actor* self) {
@@ -494,7 +556,7 @@ void do_register(engine_actor* self) {
             self->state.in_flight = false;
             self->state.registered = true;
             self->state.backoff = std::chrono::milliseconds(100);
-            ask(self);
+            step(self);
           },
           [=](caf::error& err) {
             if (self->state.generation != gen) return;
@@ -505,52 +567,92 @@ void do_register(engine_actor* self) {
           });
 }
 
-void ask(engine_actor* self) {
+/// Reports the stored results and asks for up to `slots` more batches.
+void take(engine_actor* self, int slots) {
   auto& st = self->state;
-  if (!st.scheduler || st.in_flight) return;  // no master yet, or already asking
-  if (!st.registered) {
-    do_register(self);
-    return;
-  }
   auto timeout = st.ctx.settings->cluster.request_timeout + std::chrono::seconds(1);
   auto gen = st.generation;
   st.in_flight = true;
-  // A finished batch is reported with the poll for the next one; without one, a plain want.
-  auto poll = st.has_last
-                  ? self->request(st.scheduler, timeout, done_atom::value, st.id, st.last.job_id,
-                                  engine_type_atom(st.last.type), int32_t{st.last.batch_no},
-                                  int32_t{st.last.attempt}, st.last_accepted)
-                  : self->request(st.scheduler, timeout, want_atom::value, st.id);
-  poll.then(
-      [=](batch_atom, int64_t job, caf::atom_value type_atom, int32_t batch_no, int32_t attempt,
-          int64_t first, int64_t last) {
-        auto& s = self->state;
-        if (s.generation != gen) return;
-        s.in_flight = false;
-        s.has_last = false;
-        auto type = engine_type_of(type_atom);
-        if (!type || *type != s.type) {
-          spdlog::error("{}: refused a batch for another engine type", s.id);
-          ask(self);
-          return;
-        }
-        s.backoff = std::chrono::milliseconds(100);
-        batch b{job, *type, batch_no, attempt, first, last};
-        run(self, b);
-      },
-      [=](caf::error& err) {
-        if (self->state.generation != gen) return;
-        self->state.in_flight = false;
-        if (weft_error_of(err) == weft_error::no_work) {  // the long poll ended: ask again
-          self->state.has_last = false;
-          ask(self);
-          return;
-        }
-        auto text = error_text(self->system(), err);
-        if (text.find("unknown engine") != std::string::npos) self->state.registered = false;
-        spdlog::debug("{}: asking for work failed: {}", self->state.id, text);
+  st.reports_sent = st.reports.size();
+  auto acknowledged = [self] {
+    auto& s = self->state;
+    s.reports.erase(s.reports.begin(), s.reports.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                               s.reports_sent, s.reports.size())));
+    s.reports_sent = 0;
+    s.in_flight = false;
+  };
+  self->request(st.scheduler, timeout, take_atom::value, st.id, int32_t{slots},
+                static_cast<int32_t>(st.queue.size()), planning::finished_to_json(st.reports))
+      .then(
+          [=](batches_atom, const std::string& json) {
+            auto& s = self->state;
+            if (s.generation != gen) return;
+            acknowledged();
+            s.backoff = std::chrono::milliseconds(100);
+            try {
+              for (const auto& b : planning::batches_from_json(json)) {
+                if (b.type != s.type) {
+                  spdlog::error("{}: refused a batch for another engine type", s.id);
+                  continue;
+                }
+                s.queue.push_back(b);
+              }
+            } catch (const std::exception& e) {
+              spdlog::error("{}: unreadable grant: {}", s.id, e.what());
+            }
+            step(self);
+          },
+          [=](caf::error& err) {
+            auto& s = self->state;
+            if (s.generation != gen) return;
+            if (weft_error_of(err) == weft_error::no_work) {  // nothing (more) for now
+              acknowledged();
+              if (!s.queue.empty()) s.asked_early = true;
+              step(self);
+              return;
+            }
+            s.in_flight = false;  // the reports are sent again with the next take
+            auto text = error_text(self->system(), err);
+            if (text.find("unknown engine") != std::string::npos) {
+              // The scheduler forgot this engine: what it held went back to the queue.
+              s.registered = false;
+              s.queue.clear();
+            }
+            spdlog::debug("{}: asking for work failed: {}", s.id, text);
+            retry_later(self);
+          });
+}
+
+/// What the engine does next: register, store and report finished batches and ask for
+/// more when its batches are done (prefetch 1 or 2) or at most one is left to run
+/// (prefetch 3 and more: a grant arrives while that one runs), and run the next batch.
+void step(engine_actor* self) {
+  auto& st = self->state;
+  if (!st.scheduler || st.paused) return;  // no master yet, or backing off
+  if (!st.registered) {
+    if (!st.in_flight) do_register(self);
+    return;
+  }
+  // With room for at least two more batches, ask while the last one runs (the grant
+  // travels meanwhile); with prefetch 2, ask when both are done, so that their results
+  // share one transaction and one message — measured cheaper than asking early
+  // (docs/benchmark.md, issue 15).
+  const std::size_t ask_at = st.prefetch >= 3 ? 1 : 0;
+  if (!st.in_flight && st.queue.size() <= ask_at) {
+    const int room = st.prefetch - static_cast<int>(st.queue.size());
+    const int slots = (st.queue.empty() || !st.asked_early) ? std::max(0, room) : 0;
+    if (slots > 0 || !st.finished.empty() || !st.reports.empty()) {
+      if (!store_finished(self)) {
         retry_later(self);
-      });
+        return;
+      }
+      take(self, slots);
+    }
+  }
+  if (!st.queue.empty() && !st.run_scheduled) {
+    st.run_scheduled = true;
+    self->send(self, run_next_atom::value);
+  }
 }
 
 caf::behavior engine(engine_actor* self, node_context ctx, engine_type type, int index,
@@ -561,24 +663,41 @@ caf::behavior engine(engine_actor* self, node_context ctx, engine_type type, int
   st.id = engine_id(ctx.node().name, type, index);
   st.scheduler = std::move(scheduler);
   st.store = std::make_unique<storage::job_store>(*ctx.db);
+  st.prefetch = std::max(1, ctx.settings->scheduler.prefetch);
   const char* noop = std::getenv("WEFT_BENCH_NOOP_ENGINES");
   st.noop = noop && std::string{noop} == "1";
   self->send(self, tick_atom::value);
+  // A new master (or none): what the old one handed out is its to hand out again (with
+  // new attempts); finished results are still stored and reported (they are fenced).
   auto reset = [=](caf::actor scheduler_handle) {
     auto& s = self->state;
     s.scheduler = std::move(scheduler_handle);
     s.registered = false;
     s.in_flight = false;
+    s.reports_sent = 0;
+    s.queue.clear();
     ++s.generation;
   };
   harden(self, ctx, "engine");
   return trusted_behavior(
-      self, ctx, "engine", [=](tick_atom) { ask(self); },
+      self, ctx, "engine",
+      [=](tick_atom) {
+        self->state.paused = false;
+        step(self);
+      },
+      [=](run_next_atom) {
+        auto& s = self->state;
+        s.run_scheduled = false;
+        if (s.paused || s.queue.empty()) return;
+        auto b = s.queue.front();
+        s.queue.pop_front();
+        run(self, b);
+      },
       [=](inspect_atom) { return static_cast<int64_t>(self->mailbox().size()); },
       // An extension's agent joined the master: drive work from its scheduler.
       [=](joined_atom, const caf::actor& scheduler_handle) {
         reset(scheduler_handle);
-        ask(self);
+        step(self);
       },
       // The master is gone: wait for the next (joined).
       [=](left_atom) { reset(caf::actor{}); });

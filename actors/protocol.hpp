@@ -34,6 +34,14 @@ using done_atom = caf::atom_constant<caf::atom("done")>;
 /// A long poll that ends without work is answered with the Weft error no_work
 /// (errors.hpp), never with a placeholder batch.
 using batch_atom = caf::atom_constant<caf::atom("batch")>;
+/// engine → scheduler: (take, engine_id, slots, holding, finished_json)
+/// → (batches, batches_json) | error no_work. Prefetch (issue 15): the engine reports
+/// the batches it finished (JSON, planning/batch_json.hpp; their fenced results are
+/// stored), says how many it still holds unfinished (`holding`) and asks for up to
+/// `slots` more. Answered at once when it holds work; held as a long poll when not.
+using take_atom = caf::atom_constant<caf::atom("take")>;
+/// scheduler → engine: (batches, batches_json), one or more batches, oldest first.
+using batches_atom = caf::atom_constant<caf::atom("batches")>;
 /// scheduler → itself: an idle engine's long poll has lasted long enough.
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
 /// engine → scheduler: (failed, job, reason) a batch cannot be processed.
@@ -133,7 +141,8 @@ using save_mapping_atom = caf::atom_constant<caf::atom("savemap")>;
 using save_weaving_atom = caf::atom_constant<caf::atom("saveweave")>;
 /// (save_state, job, job_state, error) → bool: the job's state changed.
 using save_state_atom = caf::atom_constant<caf::atom("savestate")>;
-/// (attempt, job, phase, batch_no, attempt), sent: a batch's new attempt.
+/// (attempt, job, phase, batch_no, attempt), sent: a batch's new attempt;
+/// (attempt, attempt_updates_ptr), sent: several, stored in one transaction.
 using attempt_atom = caf::atom_constant<caf::atom("attempt")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 /// scheduler → itself, and → its store worker: queued jobs it does not know yet.
@@ -145,6 +154,7 @@ using work_done_atom = caf::atom_constant<caf::atom("workdone")>;
 /// Local-only payloads between the scheduler and its store worker (and the planner).
 using job_rows_ptr = std::shared_ptr<const std::vector<storage::job_row>>;
 using batch_rows_ptr = std::shared_ptr<const std::vector<storage::batch_row>>;
+using attempt_updates_ptr = std::shared_ptr<const std::vector<storage::attempt_update>>;
 
 /// An engine type as it crosses the wire: the atom `merge` or `weaver`.
 inline caf::atom_value engine_type_atom(planning::engine_type t) {
@@ -162,3 +172,4 @@ inline std::optional<planning::engine_type> engine_type_of(caf::atom_value a) {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::actors::job_rows_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::actors::batch_rows_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weft::actors::attempt_updates_ptr)

@@ -23,6 +23,7 @@
 #include "actors/mapper.hpp"
 #include "actors/metrics/registry.hpp"
 #include "actors/planner.hpp"
+#include "actors/planning/batch_json.hpp"
 #include "actors/planning/job_json.hpp"
 #include "actors/planning/output_planning.hpp"
 #include "actors/protocol.hpp"
@@ -71,6 +72,8 @@ struct watcher {
 struct waiting_engine {
   caf::response_promise promise;
   uint64_t token = 0;
+  int slots = 1;       ///< batches it may be given (prefetch: `take`)
+  bool multi = false;  ///< answered (batches, json) (`take`) rather than (batch, …) (`want`)
 };
 
 struct scheduler_state {
@@ -93,7 +96,7 @@ struct scheduler_state {
   /// The topology plus what `set` changed (the inspector sends it).
   settings_ptr effective;
   /// New attempts sent to the database and not yet confirmed there: nothing is
-  /// handed out meanwhile (scheduler::bump_attempt).
+  /// handed out meanwhile (scheduler::bump_attempts).
   int unconfirmed_attempts = 0;
   /// When the scheduler started, until it handed out its first batch (logged: the end of
   /// a take-over as a client sees it).
@@ -148,6 +151,8 @@ class scheduler : public caf::event_based_actor {
   caf::result<bool> on_register(const std::string& id, caf::atom_value type,
                                 const std::string& node, bool local, const caf::actor& engine);
   void on_want(const std::string& engine);
+  void on_take(const std::string& engine, int32_t slots, int32_t holding,
+               const std::string& finished_json);
   void on_done_and_want(const std::string& engine, int64_t job, caf::atom_value type,
                         int32_t batch_no, int32_t attempt, bool accepted);
   void on_poll_expired(const std::string& engine, uint64_t token);
@@ -218,8 +223,8 @@ class scheduler : public caf::event_based_actor {
   void requeued(const std::vector<batch>& batches, const std::string& why);
   /// Stores a batch's new attempt under the lease; no batch is handed out until
   /// the database confirmed every new attempt.
-  void bump_attempt(int64_t job, phase p, int32_t batch_no, int32_t attempt);
-  void send_attempt(int64_t job, phase p, int32_t batch_no, int32_t attempt);
+  void bump_attempts(attempt_updates_ptr updates);
+  void send_attempts(attempt_updates_ptr updates);
   /// Fails `b`'s job when `b.attempt` is past `[jobs] max_attempts`; true if it did.
   bool out_of_attempts(const batch& b, const std::string& why);
   void report_capacity();
@@ -269,7 +274,9 @@ batch batch_of(const storage::batch_row& r) {
   return b;
 }
 
-/// Hands batches to the engines whose long poll is waiting.
+/// Hands batches to the engines whose long poll is waiting: in rounds, one batch to
+/// each waiting engine per round, up to each one's slots, so that an engine that
+/// prefetches does not take a second batch while another engine waits for its first.
 void scheduler::dispatch() {
   auto& st = state_;
   // A new attempt number is handed out only once the database holds it under this
@@ -277,15 +284,33 @@ void scheduler::dispatch() {
   // hand out an attempt its successor hands out too — both engines would write the
   // same content file and the refused one would delete the accepted one's file.
   if (st.unconfirmed_attempts > 0) return;
+  if (st.waiting.empty()) return;
+  std::map<std::string, std::vector<batch>> given;
+  for (std::size_t round = 0;; ++round) {
+    bool any = false;
+    for (const auto& [id, w] : st.waiting) {
+      auto& g = given[id];
+      if (g.size() != round || static_cast<int>(round) >= w.slots) continue;
+      // A `want` (one batch at a time) gets the batch it still holds again, if any.
+      auto b = w.multi ? st.policy.another_for(id) : st.policy.next_for(id);
+      if (!b) continue;
+      g.push_back(*b);
+      any = true;
+    }
+    if (!any) break;
+  }
+  // Handing out a batch writes nothing: the result is fenced by its attempt
+  // when it is stored, and a restart gives every open batch a new attempt.
   for (auto i = st.waiting.begin(); i != st.waiting.end();) {
-    auto b = st.policy.next_for(i->first);
-    if (!b) {
+    const auto& g = given[i->first];
+    if (g.empty()) {
       ++i;
       continue;
     }
-    // Handing out a batch writes nothing: the result is fenced by its attempt
-    // when it is stored, and a restart gives every open batch a new attempt.
-    i->second.promise.deliver(batch_message(*b));
+    if (i->second.multi)
+      i->second.promise.deliver(batches_atom::value, planning::batches_to_json(g));
+    else
+      i->second.promise.deliver(batch_message(g.front()));
     i = st.waiting.erase(i);
     if (st.started) {
       spdlog::info(
@@ -294,7 +319,7 @@ void scheduler::dispatch() {
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                 *st.started)
               .count(),
-          b->job_id, to_string(b->type), b->batch_no, b->attempt);
+          g.front().job_id, to_string(g.front().type), g.front().batch_no, g.front().attempt);
       st.started.reset();
     }
   }
@@ -544,6 +569,7 @@ void scheduler::resume(const storage::job_row& row) {
               if (j == s.jobs.end()) return;
               auto& jp = j->second;
               std::vector<batch> bs;
+              auto updates = std::make_shared<std::vector<storage::attempt_update>>();
               for (const auto& r : *open) {
                 auto b = batch_of(r);
                 // Any open batch may have been handed out before the restart and
@@ -552,11 +578,17 @@ void scheduler::resume(const storage::job_row& row) {
                 // master) fails the job instead of crashing it again.
                 ++b.attempt;
                 if (out_of_attempts(b, "the master restarted while the batch was open")) return;
-                bump_attempt(b.job_id, p, int32_t{b.batch_no}, int32_t{b.attempt});
+                updates->push_back({b.job_id, p, b.batch_no, b.attempt});
                 jp.remaining[p == phase::merge ? 0 : 1].insert(b.batch_no);
                 if (p == phase::merge) jp.open_merge[b.batch_no] = {b.first_seq, b.last_seq};
                 bs.push_back(b);
               }
+              // The job's new attempts in one transaction (the store worker's group commit),
+              // confirmed before anything is handed out.
+              if (!updates->empty())
+                bump_attempts(
+                    attempt_updates_ptr{std::shared_ptr<const std::vector<storage::attempt_update>>(
+                        std::move(updates))});
               if (p == phase::merge)
                 s.policy.add_batches(bs);
               else
@@ -592,35 +624,43 @@ void scheduler::resume(const storage::job_row& row) {
 /// `max_attempts` fails its job instead (a job that kills its engines' nodes
 /// must not be handed out for ever).
 void scheduler::requeued(const std::vector<batch>& batches, const std::string& why) {
+  // One message, one transaction for all of them (a lost node's running and prefetched
+  // batches): the store worker's group commit.
+  auto updates = std::make_shared<std::vector<storage::attempt_update>>();
   for (const auto& b : batches) {
     if (out_of_attempts(b, why)) continue;
     spdlog::info("job {} {} batch {} goes back to the queue as attempt {} ({})", b.job_id,
                  to_string(b.type), b.batch_no, b.attempt, sanitised(why));
-    bump_attempt(b.job_id, phase_of(b.type), int32_t{b.batch_no}, int32_t{b.attempt});
+    updates->push_back({b.job_id, phase_of(b.type), b.batch_no, b.attempt});
   }
+  if (!updates->empty())
+    bump_attempts(attempt_updates_ptr{
+        std::shared_ptr<const std::vector<storage::attempt_update>>(std::move(updates))});
 }
 
-void scheduler::bump_attempt(int64_t job, phase p, int32_t batch_no, int32_t attempt) {
+void scheduler::bump_attempts(attempt_updates_ptr updates) {
   ++state_.unconfirmed_attempts;
-  send_attempt(job, p, batch_no, attempt);
+  send_attempts(std::move(updates));
 }
 
 // Until the database answers, dispatch() hands nothing out. A refusal by the
 // fence (another master holds the lease) makes the node step down (the store
 // worker reports it); any other failure (the database away) is tried again, so
 // nothing is handed out under an attempt number the database does not hold.
-void scheduler::send_attempt(int64_t job, phase p, int32_t batch_no, int32_t attempt) {
-  request(state_.store, std::chrono::seconds(30), attempt_atom::value, job, p, batch_no, attempt)
+void scheduler::send_attempts(attempt_updates_ptr updates) {
+  request(state_.store, std::chrono::seconds(30), attempt_atom::value, updates)
       .then(
           [=](bool) {
             if (--state_.unconfirmed_attempts == 0) dispatch();
           },
           [=](caf::error& err) {
+            const auto& first = updates->front();
             spdlog::warn(
-                "scheduler: attempt {} of job {} batch {} is not stored yet (trying "
-                "again in 1 s; nothing is handed out meanwhile): {}",
-                attempt, job, batch_no, error_text(system(), err));
-            delayed_send(this, 1s, attempt_atom::value, job, p, batch_no, attempt);
+                "scheduler: {} new attempts (first: job {} batch {} attempt {}) are not stored "
+                "yet (trying again in 1 s; nothing is handed out meanwhile): {}",
+                updates->size(), first.job_id, first.batch_no, first.attempt,
+                error_text(system(), err));
+            delayed_send(this, 1s, attempt_atom::value, updates);
           });
 }
 
@@ -672,18 +712,19 @@ std::string scheduler::engines_json() {
                      {"type", to_string(e.type)},
                      {"node", e.node},
                      {"local", e.local},
-                     {"state", e.standby   ? "standby"
-                               : e.current ? "busy"
-                                           : "idle"},
+                     {"state", e.standby         ? "standby"
+                               : !e.held.empty() ? "busy"
+                                                 : "idle"},
                      {"draining", st.policy.draining(e.node)},
                      {"batches_done", e.batches_done},
                      {"job", nullptr},
                      {"batch", nullptr},
-                     {"attempt", nullptr}};
-    if (e.current) {
-      j["job"] = e.current->job_id;
-      j["batch"] = e.current->batch_no;
-      j["attempt"] = e.current->attempt;
+                     {"attempt", nullptr},
+                     {"held", e.held.size()}};
+    if (!e.held.empty()) {  // the batch it runs; `held` counts the prefetched ones too
+      j["job"] = e.held.front().job_id;
+      j["batch"] = e.held.front().batch_no;
+      j["attempt"] = e.held.front().attempt;
     }
     out.push_back(std::move(j));
   }
@@ -741,7 +782,7 @@ void scheduler::forget_engine(const std::string& id, const std::string& why) {
   s.engine_by_addr.erase(e->second.address());
   s.engines.erase(e);
   s.waiting.erase(id);
-  if (auto b = s.policy.remove_engine(id)) requeued({*b}, why);
+  requeued(s.policy.remove_engine(id), why);
 }
 
 /// Resumes every unfinished job, then looks for new queued ones every second.
@@ -803,6 +844,10 @@ caf::behavior scheduler::make_behavior() {
         return guarded("register", [&] { return on_register(id, type, node, local, engine); });
       },
       [this](want_atom, const std::string& engine) { guarded("want", [&] { on_want(engine); }); },
+      [this](take_atom, const std::string& engine, int32_t slots, int32_t holding,
+             const std::string& finished_json) {
+        guarded("take", [&] { on_take(engine, slots, holding, finished_json); });
+      },
       [this](done_atom, const std::string& engine, int64_t job, caf::atom_value type,
              int32_t batch_no, int32_t attempt, bool accepted) {
         guarded("done", [&] { on_done_and_want(engine, job, type, batch_no, attempt, accepted); });
@@ -824,11 +869,13 @@ caf::behavior scheduler::make_behavior() {
         guarded("remap", [&] { on_remap(job, options_json); });
       },
       [this](load_atom) { guarded("load", [&] { load_unfinished(); }); },
-      // An attempt the database did not confirm, tried again (send_attempt).
-      [this](attempt_atom, int64_t job, phase p, int32_t batch_no, int32_t attempt) {
+      // New attempts the database did not confirm, tried again (send_attempts).
+      [this](attempt_atom, attempt_updates_ptr updates) {
         // Only this scheduler's own retry: anyone else's would unbalance the count.
-        if (caf::actor_cast<caf::actor_addr>(current_sender()) != address()) return;
-        guarded("attempt", [&] { send_attempt(job, p, batch_no, attempt); });
+        if (caf::actor_cast<caf::actor_addr>(current_sender()) != address() || !updates ||
+            updates->empty())
+          return;
+        guarded("attempt", [&] { send_attempts(updates); });
       },
       [this](adopt_atom) { guarded("adopt", [&] { on_adopt(); }); },
       [this](mapped_atom, int64_t job, int64_t records) {
@@ -938,6 +985,61 @@ void scheduler::on_want(const std::string& engine) {
   s.waiting[engine] = waiting_engine{rp, token};
   dispatch();
   if (s.waiting.count(engine)) delayed_send(this, long_poll, poll_atom::value, engine, token);
+}
+
+// Prefetch (issue 15): the engine reports what it finished, says how many batches it
+// still holds, and asks for up to `slots` more; the scheduler caps what one engine
+// holds at `[scheduler] prefetch`.
+void scheduler::on_take(const std::string& engine, int32_t slots, int32_t holding,
+                        const std::string& finished_json) {
+  auto& s = state_;
+  auto rp = make_response_promise();
+  if (!s.engines.count(engine)) {
+    rp.deliver(failure("unknown engine " + sanitised(engine) + ": register first"));
+    return;
+  }
+  std::vector<planning::finished_batch> finished;
+  try {
+    if (slots < 0 || holding < 0) throw std::invalid_argument("negative slots or holding");
+    finished = planning::finished_from_json(finished_json);
+  } catch (const std::exception& e) {
+    rp.deliver(refused("take from " + sanitised(engine) + ": " + e.what()));
+    return;
+  }
+  for (const auto& f : finished) on_done(engine, f.b, f.accepted);
+  auto old = s.waiting.find(engine);
+  if (old != s.waiting.end()) {
+    old->second.promise.deliver(no_work());
+    s.waiting.erase(old);
+  }
+  // The engine holds fewer batches than it was given: an answer was lost on the way.
+  // The newest ones (those that answer carried) go to it again, same attempt: their
+  // results are fenced in the database, so running one twice is harmless.
+  const auto& held = s.policy.held(engine);
+  if (held.size() > static_cast<std::size_t>(holding)) {
+    std::vector<batch> again(held.begin() + holding, held.end());
+    rp.deliver(batches_atom::value, planning::batches_to_json(again));
+    return;
+  }
+  const int cap = std::max(1, s.effective->scheduler.prefetch) - static_cast<int>(held.size());
+  const int n = std::min<int>(slots, cap);
+  if (n <= 0) {
+    rp.deliver(no_work());
+    return;
+  }
+  auto token = ++s.next_token;
+  s.waiting[engine] = waiting_engine{rp, token, n, true};
+  dispatch();
+  auto w = s.waiting.find(engine);
+  if (w == s.waiting.end()) return;
+  // An engine with work is answered at once (it asks again when its next batch is
+  // done); an idle one waits in a long poll.
+  if (holding > 0 || !s.policy.held(engine).empty()) {
+    w->second.promise.deliver(no_work());
+    s.waiting.erase(w);
+    return;
+  }
+  delayed_send(this, long_poll, poll_atom::value, engine, token);
 }
 
 void scheduler::on_poll_expired(const std::string& engine, uint64_t token) {

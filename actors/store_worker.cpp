@@ -95,9 +95,12 @@ caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
       },
       // Requested: the scheduler hands the new attempt out only once it is stored
       // under its lease (scheduler::bump_attempt). Idempotent (attempt < new one).
-      [=](attempt_atom, int64_t job, phase p, int32_t batch_no, int32_t attempt) {
+      // New attempts (a lost engine's or node's batches, a resumed job's): one transaction,
+      // one fence check, one commit. Requested: the scheduler hands them out only once they
+      // are stored under its lease (scheduler::bump_attempts). Idempotent.
+      [=](attempt_atom, attempt_updates_ptr updates) {
         return guarded([&] {
-          store->set_attempt(job, p, batch_no, attempt);
+          if (updates && !updates->empty()) store->set_attempts(*updates);
           return caf::make_message(true);
         });
       },

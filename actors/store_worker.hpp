@@ -17,6 +17,7 @@
 //   (status, job)                             → the job's JSON text
 //
 // Sent, never answered: (attempt, job, phase, batch_no, attempt),
+// (attempt, attempt_updates_ptr) — several new attempts in one transaction,
 // (register, engine_id, node, type, state), (lost, node).
 //
 // A storage failure is answered with a Weft error of the storage error's kind

@@ -541,6 +541,13 @@ std::vector<key_info> make_known_keys() {
                   .range(1, int_max)
                   .at_run_time()
                   .doc("Batch sizes aim at this many batches per granted engine.", "4"));
+  // issue 15: several batches per grant
+  k.push_back(entry("scheduler", "prefetch", key_type::integer)
+                  .in(scheduler_field<&sc::prefetch>())
+                  .range(1, 64)
+                  .doc("Batches an engine holds at most; it stores and reports the ones it "
+                       "finished together (from 3 on it asks while its last one runs).",
+                       "2"));
   k.push_back(table_entry("scheduler", "merge", "all defaults")
                   .doc("Merge engine scheduling.", "[scheduler.merge]"));
   k.push_back(table_entry("scheduler", "weaver", "all defaults")

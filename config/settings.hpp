@@ -120,6 +120,7 @@ struct scheduler_settings {
   int min_batch_size = 10;     ///< adaptive batch sizing lower bound (records)
   int max_batch_size = 1000;   ///< adaptive batch sizing upper bound (records)
   int batches_per_engine = 4;  ///< aim for this many batches per granted engine
+  int prefetch = 2;            ///< batches an engine holds at most (issue 15)
 };
 
 /// `[cleanup]`.

@@ -1,6 +1,7 @@
 #include "storage/job_store.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include "storage/bulk_insert.hpp"
 #include "storage/detail/session.hpp"
@@ -451,63 +452,119 @@ void job_store::set_attempt(int64_t id, phase p, int batch_no, int attempt) {
   });
 }
 
+void job_store::set_attempts(const std::vector<attempt_update>& updates) {
+  if (updates.empty()) return;
+  fenced_write(db_, fence_, true, [&](soci::session& s) {
+    for (const auto& u : updates) {
+      long long jid = u.job_id, no = u.batch_no, a = u.attempt;
+      std::string ph = to_string(u.phase);
+      s << "UPDATE batches SET attempt = :a, state = 'queued' WHERE job_id = :id AND phase = :p "
+           "AND batch_no = :b AND state <> 'done' AND attempt < :a2",
+          soci::use(a, "a"), soci::use(jid, "id"), soci::use(ph, "p"), soci::use(no, "b"),
+          soci::use(a, "a2");
+    }
+  });
+}
+
 // The fence: a result is taken only while its batch is not done, its
 // attempt is not older than the batch's current one, and the job still runs.
-// Whoever commits first wins; every later result changes nothing.
+// Whoever commits first wins; every later result changes nothing. A refused
+// result changes no row, so several results can share one transaction and each
+// is still fenced alone (complete_batches).
+namespace {
+
+bool complete_merge_in(soci::session& s, const std::string& now, const content_row& c,
+                       const std::string& engine, const std::string& node) {
+  long long jid = c.job_id, no = c.batch_no, a = c.attempt, bytes = c.bytes, recs = c.records;
+  std::string e = engine, n = node, path = c.path;
+  soci::statement upd =
+      (s.prepare << "UPDATE batches SET state = 'done', attempt = :a, engine = :e, node = :n, "
+                    "finished_at = " +
+                        now +
+                        " WHERE job_id = :id AND phase = 'merge' AND batch_no = :b AND state "
+                        "<> 'done' AND attempt <= :a2 AND EXISTS (SELECT 1 FROM jobs WHERE "
+                        "jobs.id = :id2 AND jobs.state = 'merging')",
+       soci::use(a, "a"), soci::use(e, "e"), soci::use(n, "n"), soci::use(jid, "id"),
+       soci::use(no, "b"), soci::use(a, "a2"), soci::use(jid, "id2"));
+  upd.execute(true);
+  if (upd.get_affected_rows() == 0) return false;
+  // One statement on both backends: the winner's content replaces a loser's row.
+  s << "REPLACE INTO content (job_id, batch_no, attempt, path, bytes, records, created_at) "
+       "VALUES (:id, :b, :a, :p, :y, :r, " +
+           now + ")",
+      soci::use(jid, "id"), soci::use(no, "b"), soci::use(a, "a"), soci::use(path, "p"),
+      soci::use(bytes, "y"), soci::use(recs, "r");
+  return true;
+}
+
+bool complete_weave_in(soci::session& s, const std::string& now, const output_row& o, int attempt,
+                       const std::string& engine, const std::string& node) {
+  long long jid = o.job_id, no = o.segment_no, a = attempt, docs = o.documents, pages = o.pages,
+            bytes = o.bytes;
+  std::string e = engine, n = node, path = o.path, format = o.format;
+  soci::statement upd =
+      (s.prepare << "UPDATE batches SET state = 'done', attempt = :a, engine = :e, node = :n, "
+                    "finished_at = " +
+                        now +
+                        " WHERE job_id = :id AND phase = 'weave' AND batch_no = :b AND state "
+                        "<> 'done' AND attempt <= :a2 AND EXISTS (SELECT 1 FROM jobs WHERE "
+                        "jobs.id = :id2 AND jobs.state IN ('merging', 'weaving'))",
+       soci::use(a, "a"), soci::use(e, "e"), soci::use(n, "n"), soci::use(jid, "id"),
+       soci::use(no, "b"), soci::use(a, "a2"), soci::use(jid, "id2"));
+  upd.execute(true);
+  if (upd.get_affected_rows() == 0) return false;
+  // REPLACE: an output woven again replaces the row, warnings included (never added twice).
+  const std::string w = o.warnings;
+  soci::indicator wind = w.empty() ? soci::i_null : soci::i_ok;
+  s << "REPLACE INTO outputs (job_id, segment_no, path, format, documents, pages, bytes, "
+       "warnings, created_at) VALUES (:id, :b, :p, :f, :d, :g, :y, :w, " +
+           now + ")",
+      soci::use(jid, "id"), soci::use(no, "b"), soci::use(path, "p"), soci::use(format, "f"),
+      soci::use(docs, "d"), soci::use(pages, "g"), soci::use(bytes, "y"), soci::use(w, wind, "w");
+  return true;
+}
+
+}  // namespace
+
 bool job_store::complete_merge(const content_row& c, const std::string& engine,
                                const std::string& node) {
   auto now = detail::sql_now(db_.backend());
-  return with_transaction(db_, [&](soci::session& s) {
-    long long jid = c.job_id, no = c.batch_no, a = c.attempt, bytes = c.bytes, recs = c.records;
-    std::string e = engine, n = node, path = c.path;
-    soci::statement upd =
-        (s.prepare << "UPDATE batches SET state = 'done', attempt = :a, engine = :e, node = :n, "
-                      "finished_at = " +
-                          now +
-                          " WHERE job_id = :id AND phase = 'merge' AND batch_no = :b AND state "
-                          "<> 'done' AND attempt <= :a2 AND EXISTS (SELECT 1 FROM jobs WHERE "
-                          "jobs.id = :id2 AND jobs.state = 'merging')",
-         soci::use(a, "a"), soci::use(e, "e"), soci::use(n, "n"), soci::use(jid, "id"),
-         soci::use(no, "b"), soci::use(a, "a2"), soci::use(jid, "id2"));
-    upd.execute(true);
-    if (upd.get_affected_rows() == 0) return false;
-    // One statement on both backends: the winner's content replaces a loser's row.
-    s << "REPLACE INTO content (job_id, batch_no, attempt, path, bytes, records, created_at) "
-         "VALUES (:id, :b, :a, :p, :y, :r, " +
-             now + ")",
-        soci::use(jid, "id"), soci::use(no, "b"), soci::use(a, "a"), soci::use(path, "p"),
-        soci::use(bytes, "y"), soci::use(recs, "r");
-    return true;
-  });
+  return with_transaction(
+      db_, [&](soci::session& s) { return complete_merge_in(s, now, c, engine, node); });
 }
 
 bool job_store::complete_weave(const output_row& o, int attempt, const std::string& engine,
                                const std::string& node) {
   auto now = detail::sql_now(db_.backend());
+  return with_transaction(
+      db_, [&](soci::session& s) { return complete_weave_in(s, now, o, attempt, engine, node); });
+}
+
+std::vector<bool> job_store::complete_batches(const std::vector<completion>& results,
+                                              const std::string& engine, const std::string& node) {
+  if (results.empty()) return {};
+  auto now = detail::sql_now(db_.backend());
+  // Rows are locked in one order (job, phase, batch) whatever the order given, so two
+  // groups that share batches wait for each other instead of deadlocking (MariaDB).
+  std::vector<std::size_t> order(results.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto key = [&](std::size_t i) {
+    const auto& r = results[i];
+    return r.phase == phase::merge ? std::make_tuple(r.content.job_id, 0, r.content.batch_no)
+                                   : std::make_tuple(r.output.job_id, 1, r.output.segment_no);
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
   return with_transaction(db_, [&](soci::session& s) {
-    long long jid = o.job_id, no = o.segment_no, a = attempt, docs = o.documents, pages = o.pages,
-              bytes = o.bytes;
-    std::string e = engine, n = node, path = o.path, format = o.format;
-    soci::statement upd =
-        (s.prepare << "UPDATE batches SET state = 'done', attempt = :a, engine = :e, node = :n, "
-                      "finished_at = " +
-                          now +
-                          " WHERE job_id = :id AND phase = 'weave' AND batch_no = :b AND state "
-                          "<> 'done' AND attempt <= :a2 AND EXISTS (SELECT 1 FROM jobs WHERE "
-                          "jobs.id = :id2 AND jobs.state IN ('merging', 'weaving'))",
-         soci::use(a, "a"), soci::use(e, "e"), soci::use(n, "n"), soci::use(jid, "id"),
-         soci::use(no, "b"), soci::use(a, "a2"), soci::use(jid, "id2"));
-    upd.execute(true);
-    if (upd.get_affected_rows() == 0) return false;
-    // REPLACE: an output woven again replaces the row, warnings included (never added twice).
-    const std::string w = o.warnings;
-    soci::indicator wind = w.empty() ? soci::i_null : soci::i_ok;
-    s << "REPLACE INTO outputs (job_id, segment_no, path, format, documents, pages, bytes, "
-         "warnings, created_at) VALUES (:id, :b, :p, :f, :d, :g, :y, :w, " +
-             now + ")",
-        soci::use(jid, "id"), soci::use(no, "b"), soci::use(path, "p"), soci::use(format, "f"),
-        soci::use(docs, "d"), soci::use(pages, "g"), soci::use(bytes, "y"), soci::use(w, wind, "w");
-    return true;
+    // Built afresh on each run: the pool runs the transaction again after a lost connection.
+    std::vector<bool> accepted(results.size(), false);
+    for (auto i : order) {
+      const auto& r = results[i];
+      accepted[i] = r.phase == phase::merge
+                        ? complete_merge_in(s, now, r.content, engine, node)
+                        : complete_weave_in(s, now, r.output, r.attempt, engine, node);
+    }
+    return accepted;
   });
 }
 

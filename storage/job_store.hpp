@@ -90,6 +90,14 @@ struct content_row {
   int64_t last_seq = 0;
 };
 
+/// A batch's new attempt (set_attempts).
+struct attempt_update {
+  int64_t job_id = 0;
+  storage::phase phase = phase::merge;
+  int batch_no = 0;
+  int attempt = 1;
+};
+
 /// One output file of a job.
 struct output_row {
   int64_t job_id = 0;
@@ -103,6 +111,15 @@ struct output_row {
   std::string warnings;
 };
 
+/// One finished batch for complete_batches: a merge batch's `content`, or a
+/// weave segment's `output` with its `attempt`.
+struct completion {
+  storage::phase phase = phase::merge;
+  content_row content;  ///< merge: the batch's content (its attempt included)
+  output_row output;    ///< weave: the segment's output
+  int attempt = 0;      ///< weave: the segment's attempt
+};
+
 /// Jobs, their records, batches, content and outputs (docs/storage.md).
 ///
 /// Every call blocks the calling thread on the database: call it from a
@@ -112,7 +129,8 @@ struct output_row {
 ///
 /// A store given a write_fence (the master's scheduler and mapper) checks it in the same
 /// transaction as each scheduler write — set_state, set_class, set_mapping_report,
-/// reset_mapping, insert_records, finish_mapping, start_weaving, mark_running, set_attempt —
+/// reset_mapping, insert_records, finish_mapping, start_weaving, mark_running, set_attempt,
+/// set_attempts —
 /// and throws storage_error fenced, changing nothing, once another master took the
 /// scheduler lease. Submissions and engines' completions are not fenced by it (the attempt
 /// fences completions).
@@ -188,6 +206,8 @@ class job_store {
   /// Sets a batch's attempt (a new attempt after a node was lost). Results of
   /// older attempts are refused from then on.
   void set_attempt(int64_t id, phase p, int batch_no, int attempt);
+  /// set_attempt for several batches in one transaction (one fence check, one commit).
+  void set_attempts(const std::vector<attempt_update>& updates);
   /// Fenced completion of a merge batch: in one transaction, if the batch is
   /// not done and its attempt is `c.attempt`, marks it done and stores the
   /// content row. Returns whether this result was accepted.
@@ -197,6 +217,13 @@ class job_store {
   /// covers are done) or weaving.
   bool complete_weave(const output_row& o, int attempt, const std::string& engine,
                       const std::string& node);
+  /// Group commit: several finished batches (merge and weave, of any jobs) in one
+  /// transaction, each fenced alone exactly as complete_merge / complete_weave fence
+  /// it — a refused result changes nothing and does not refuse its neighbours.
+  /// Returns, in order, whether each result was accepted. A storage error rolls back
+  /// all of them (none is accepted; the engine tries again).
+  std::vector<bool> complete_batches(const std::vector<completion>& results,
+                                     const std::string& engine, const std::string& node);
   /// The content rows of every done merge batch of a job, in batch order,
   /// with each batch's record range.
   std::vector<content_row> contents(int64_t id);

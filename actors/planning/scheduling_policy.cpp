@@ -1,6 +1,7 @@
 #include "actors/planning/scheduling_policy.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace weft::planning {
 
@@ -44,18 +45,46 @@ void scheduling_policy::add_engine(const std::string& id, engine_type type, cons
   rebalance_standby(type);
 }
 
-// The batch an engine held goes back to the front of its job's queue, with
-// the next attempt: the old attempt's result will be refused.
-std::optional<batch> scheduling_policy::release(engine_info& e) {
-  if (!e.current) return std::nullopt;
-  auto b = *e.current;
-  e.current.reset();
-  auto j = jobs_.find(b.job_id);
-  if (j == jobs_.end()) return std::nullopt;
-  --j->second.running[idx(b.type)];
-  ++b.attempt;
-  j->second.queue[idx(b.type)].push_front(b);
+// The batches an engine held go back to the front of their jobs' queues, in
+// their order, with the next attempt: the old attempts' results will be refused.
+std::vector<batch> scheduling_policy::release(engine_info& e) {
+  std::vector<batch> out;
+  auto held = std::move(e.held);
+  e.held.clear();
+  std::set<std::pair<int64_t, int>> engines_counted;
+  for (auto i = held.rbegin(); i != held.rend(); ++i) {
+    auto b = *i;
+    auto j = jobs_.find(b.job_id);
+    if (j == jobs_.end()) continue;
+    if (engines_counted.insert({b.job_id, idx(b.type)}).second) --j->second.running[idx(b.type)];
+    --j->second.held[idx(b.type)];
+    ++b.attempt;
+    j->second.queue[idx(b.type)].push_front(b);
+    out.push_back(b);
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+bool scheduling_policy::holds(const engine_info& e, int64_t job, engine_type type) {
+  for (const auto& b : e.held)
+    if (b.job_id == job && b.type == type) return true;
+  return false;
+}
+
+batch scheduling_policy::grant(engine_info& e, int64_t job_id, job_entry& j, engine_type type) {
+  auto b = j.queue[idx(type)].front();
+  j.queue[idx(type)].pop_front();
+  if (!holds(e, job_id, type)) ++j.running[idx(type)];
+  ++j.held[idx(type)];
+  e.held.push_back(b);
   return b;
+}
+
+const std::vector<batch>& scheduling_policy::held(const std::string& engine_id) const {
+  static const std::vector<batch> none;
+  auto e = engines_.find(engine_id);
+  return e == engines_.end() ? none : e->second.held;
 }
 
 std::vector<batch> scheduling_policy::remove_node(const std::string& node) {
@@ -65,7 +94,8 @@ std::vector<batch> scheduling_policy::remove_node(const std::string& node) {
       ++i;
       continue;
     }
-    if (auto b = release(i->second)) requeued.push_back(*b);
+    auto back = release(i->second);
+    requeued.insert(requeued.end(), back.begin(), back.end());
     registration_.erase(i->first);
     i = engines_.erase(i);
   }
@@ -75,9 +105,9 @@ std::vector<batch> scheduling_policy::remove_node(const std::string& node) {
   return requeued;
 }
 
-std::optional<batch> scheduling_policy::remove_engine(const std::string& id) {
+std::vector<batch> scheduling_policy::remove_engine(const std::string& id) {
   auto e = engines_.find(id);
-  if (e == engines_.end()) return std::nullopt;
+  if (e == engines_.end()) return {};
   auto b = release(e->second);
   auto type = e->second.type;
   registration_.erase(id);
@@ -149,7 +179,9 @@ void scheduling_policy::add_batches(const std::vector<batch>& batches) {
 void scheduling_policy::remove_job(int64_t job_id) {
   jobs_.erase(job_id);
   for (auto& [id, e] : engines_)
-    if (e.current && e.current->job_id == job_id) e.current.reset();
+    e.held.erase(std::remove_if(e.held.begin(), e.held.end(),
+                                [&](const batch& b) { return b.job_id == job_id; }),
+                 e.held.end());
 }
 
 job_class scheduling_policy::classify(int64_t records) const {
@@ -195,7 +227,8 @@ std::size_t scheduling_policy::queued(int64_t job_id, engine_type type) const {
 }
 
 std::size_t scheduling_policy::running(int64_t job_id, engine_type type) const {
-  return static_cast<std::size_t>(engines_granted(job_id, type));
+  auto j = jobs_.find(job_id);
+  return j == jobs_.end() ? 0 : j->second.held[idx(type)];
 }
 
 // Engines reserved for a class serve that class only; the rest float. A job
@@ -221,7 +254,14 @@ std::optional<batch> scheduling_policy::next_for(const std::string& engine_id) {
   auto e = engines_.find(engine_id);
   if (e == engines_.end() || e->second.standby || draining_.count(e->second.node))
     return std::nullopt;
-  if (e->second.current) return e->second.current;  // still running: hand it out again
+  if (!e->second.held.empty()) return e->second.held.front();  // still running: again
+  return another_for(engine_id);
+}
+
+std::optional<batch> scheduling_policy::another_for(const std::string& engine_id) {
+  auto e = engines_.find(engine_id);
+  if (e == engines_.end() || e->second.standby || draining_.count(e->second.node))
+    return std::nullopt;
   auto type = e->second.type;
   // Jobs in submission order: the oldest job with queued work and room for
   // one more engine of this type gets the engine.
@@ -231,28 +271,33 @@ std::optional<batch> scheduling_policy::next_for(const std::string& engine_id) {
   std::sort(order.begin(), order.end());
   for (const auto& [ord, id] : order) {
     auto& j = jobs_[id];
-    if (static_cast<int>(j.running[idx(type)]) >= allowed(j, type)) continue;
-    if (!reservation_allows(type, classify(j.records))) continue;
-    auto b = j.queue[idx(type)].front();
-    j.queue[idx(type)].pop_front();
-    ++j.running[idx(type)];
-    e->second.current = b;
-    return b;
+    // An engine that already holds one of the job's batches counts once: a prefetched
+    // batch of the same job takes no further engine from its limit.
+    if (!holds(e->second, id, type)) {
+      if (static_cast<int>(j.running[idx(type)]) >= allowed(j, type)) continue;
+      if (!reservation_allows(type, classify(j.records))) continue;
+    }
+    return grant(e->second, id, j, type);
   }
   return std::nullopt;
 }
 
 bool scheduling_policy::complete(const std::string& engine_id, const batch& b) {
   auto e = engines_.find(engine_id);
-  if (e == engines_.end() || !e->second.current) return false;
-  const auto& cur = *e->second.current;
-  if (cur.job_id != b.job_id || cur.type != b.type || cur.batch_no != b.batch_no ||
-      cur.attempt != b.attempt)
-    return false;
-  e->second.current.reset();
+  if (e == engines_.end()) return false;
+  auto& held = e->second.held;
+  auto at = std::find_if(held.begin(), held.end(), [&](const batch& h) {
+    return h.job_id == b.job_id && h.type == b.type && h.batch_no == b.batch_no &&
+           h.attempt == b.attempt;
+  });
+  if (at == held.end()) return false;
+  held.erase(at);
   ++e->second.batches_done;
   auto j = jobs_.find(b.job_id);
-  if (j != jobs_.end()) --j->second.running[idx(b.type)];
+  if (j != jobs_.end()) {
+    --j->second.held[idx(b.type)];
+    if (!holds(e->second, b.job_id, b.type)) --j->second.running[idx(b.type)];
+  }
   return true;
 }
 

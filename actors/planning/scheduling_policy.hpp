@@ -58,7 +58,9 @@ struct engine_info {
   std::string node;
   bool local = true;
   bool standby = false;  ///< beyond the expected remote total: gets no work
-  std::optional<batch> current;
+  /// The batches handed to the engine and not yet reported finished, oldest first: the
+  /// one it runs and those it prefetched (`[scheduler] prefetch`, issue 15).
+  std::vector<batch> held;
   int64_t batches_done = 0;
 };
 
@@ -90,13 +92,13 @@ class scheduling_policy {
 
   /// Registers an engine. Remote engines beyond the expected total go on standby.
   void add_engine(const std::string& id, engine_type type, const std::string& node, bool local);
-  /// Removes every engine of `node` (lost or left); their batches go back to
-  /// their job's queue with the next attempt number, which is returned so that
-  /// the caller can persist it before anything is dispatched again.
+  /// Removes every engine of `node` (lost or left); their batches (running and
+  /// prefetched) go back to their job's queue with the next attempt number, which is
+  /// returned so that the caller can persist it before anything is dispatched again.
   std::vector<batch> remove_node(const std::string& node);
-  /// Removes one engine (its actor is gone); its batch, if any, goes back to
-  /// its job's queue with the next attempt, which is returned.
-  std::optional<batch> remove_engine(const std::string& id);
+  /// Removes one engine (its actor is gone); its batches, if any, go back to
+  /// their job's queue with the next attempt, which is returned.
+  std::vector<batch> remove_engine(const std::string& id);
   /// A draining node gets no new work; running batches finish.
   void set_draining(const std::string& node, bool draining);
   bool draining(const std::string& node) const { return draining_.count(node) > 0; }
@@ -116,11 +118,12 @@ class scheduling_policy {
   job_class class_of(int64_t job_id) const;
   /// Engines of `type` a job may use at once right now.
   int engines_allowed(int64_t job_id, engine_type type) const;
-  /// Engines of `type` working on the job right now.
+  /// Engines of `type` holding at least one of the job's batches right now (running
+  /// or prefetched): what parallel_per_job and the reservations limit.
   int engines_granted(int64_t job_id, engine_type type) const;
-  /// Batches of `type` queued (not running) for the job.
+  /// Batches of `type` queued (not handed out) for the job.
   std::size_t queued(int64_t job_id, engine_type type) const;
-  /// Batches of `type` running for the job.
+  /// Batches of `type` held by engines for the job (running or prefetched).
   std::size_t running(int64_t job_id, engine_type type) const;
 
   // -- dispatch ---------------------------------------------------------------
@@ -132,6 +135,13 @@ class scheduling_policy {
   /// again: completion is fenced in the database, so running it twice is
   /// harmless.
   std::optional<batch> next_for(const std::string& engine_id);
+  /// One more batch for an engine that may already hold some (prefetch): the oldest
+  /// job with queued work that either has this engine already (it counts once) or
+  /// has room for one more engine within its limit and the reservations. Never a
+  /// batch the engine holds.
+  std::optional<batch> another_for(const std::string& engine_id);
+  /// The batches `engine_id` holds, oldest first (none for an unknown engine).
+  const std::vector<batch>& held(const std::string& engine_id) const;
   /// The engine finished `b` (or gave it up). Returns false when this is not
   /// the attempt the policy handed out (a late result from an old attempt).
   bool complete(const std::string& engine_id, const batch& b);
@@ -141,14 +151,19 @@ class scheduling_policy {
     int64_t records = 0;
     uint64_t order = 0;
     std::deque<batch> queue[2];
-    std::size_t running[2] = {0, 0};
+    std::size_t running[2] = {0, 0};  ///< engines holding its batches, by type
+    std::size_t held[2] = {0, 0};     ///< its batches held by engines, by type
   };
 
   job_class classify(int64_t records) const;
   int allowed(const job_entry& job, engine_type type) const;
   int active_engines(engine_type type) const;
   bool reservation_allows(engine_type type, job_class cls) const;
-  std::optional<batch> release(engine_info& e);
+  std::vector<batch> release(engine_info& e);
+  /// Whether `e` holds a batch of `job` of `type`.
+  static bool holds(const engine_info& e, int64_t job, engine_type type);
+  /// Takes the front batch of `j`'s queue of `type` for `e`, counting it.
+  batch grant(engine_info& e, int64_t job_id, job_entry& j, engine_type type);
   void rebalance_standby(engine_type type);
 
   scheduling_limits limits_;

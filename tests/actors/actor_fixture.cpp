@@ -9,6 +9,7 @@
 #include "actors/errors.hpp"
 #include "actors/inspector.hpp"
 #include "actors/membership.hpp"
+#include "actors/planning/batch_json.hpp"
 #include "actors/protocol.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/settings_message.hpp"
@@ -135,10 +136,11 @@ caf::behavior fake_store_actor(caf::event_based_actor* self, std::shared_ptr<sto
           return caf::make_message(out.dump());
         });
       },
-      // Requested by the scheduler, which hands a new attempt out once it is confirmed.
-      [=](attempt_atom, int64_t job, phase p, int32_t batch_no, int32_t attempt) {
-        ++m->requests["attempt"];
-        m->attempts.push_back({job, p, batch_no, attempt});
+      // Requested by the scheduler, which hands the new attempts out once confirmed.
+      [=](attempt_atom, attempt_updates_ptr updates) {
+        ++m->requests["attempts"];
+        for (const auto& u : *updates)
+          m->attempts.push_back({u.job_id, u.phase, u.batch_no, u.attempt});
         return true;
       },
       [=](register_atom, const std::string& id, const std::string&, const std::string&,
@@ -321,6 +323,34 @@ std::optional<batch> scheduler_fixture::want(const probe& engine, const batch& d
                accepted);
   run();
   return handed_out(engine);
+}
+
+std::vector<batch> scheduler_fixture::take(const probe& engine, int slots, int holding,
+                                           const std::vector<batch>& finished, bool accepted) {
+  std::vector<planning::finished_batch> report;
+  for (const auto& b : finished) report.push_back({b, accepted});
+  caf::send_as(engine.handle, scheduler, take_atom::value, engine.id, int32_t{slots},
+               int32_t{holding}, planning::finished_to_json(report));
+  run();
+  return granted(engine);
+}
+
+void scheduler_fixture::take_raw(const probe& engine, int slots, int holding,
+                                 const std::string& finished_json) {
+  caf::send_as(engine.handle, scheduler, take_atom::value, engine.id, int32_t{slots},
+               int32_t{holding}, finished_json);
+  run();
+}
+
+std::vector<batch> scheduler_fixture::granted(const probe& engine) {
+  for (auto i = engine.inbox->begin(); i != engine.inbox->end(); ++i) {
+    if (!i->match_elements<batches_atom, std::string>()) continue;
+    auto out = planning::batches_from_json(i->get_as<std::string>(1));
+    engine.inbox->erase(i);
+    if (out.empty()) protocol_failure("an empty grant");
+    return out;
+  }
+  return {};
 }
 
 std::optional<batch> scheduler_fixture::handed_out(const probe& engine) {

@@ -146,6 +146,16 @@ class scheduler_fixture : public actor_fixture {
   std::optional<batch> want(const probe& engine);
   /// The engine asks for work, reporting `done` (accepted: the store took it).
   std::optional<batch> want(const probe& engine, const batch& done, bool accepted = true);
+  /// Prefetch (`take`): the engine reports `finished` (all `accepted` or not), says it
+  /// still holds `holding` batches and asks for up to `slots` more. Returns the batches
+  /// it was given at once; none when it was told to ask again or is held in a long poll.
+  std::vector<batch> take(const probe& engine, int slots, int holding,
+                          const std::vector<batch>& finished = {}, bool accepted = true);
+  /// A `take` with the report as given (malformed ones included).
+  void take_raw(const probe& engine, int slots, int holding, const std::string& finished_json);
+  /// The batches a (batches, json) answer gave `engine` since it last asked (its held
+  /// long poll answered), if any.
+  std::vector<batch> granted(const probe& engine);
   /// A batch the scheduler handed to `engine` since it last asked (its held
   /// long poll answered), if any; a no_work answer gives nullopt.
   std::optional<batch> handed_out(const probe& engine);

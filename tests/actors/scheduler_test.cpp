@@ -194,6 +194,155 @@ BOOST_AUTO_TEST_CASE(a_cancelled_job_gives_no_more_batches_and_its_waiters_are_a
   BOOST_TEST(!handed_out(e0));
 }
 
+// -- prefetch (issue 15): several batches per engine, the accounting stays exact ------
+
+BOOST_AUTO_TEST_CASE(a_prefetched_batch_counts_against_its_jobs_engines) {
+  topology({{"master", true, 3, 1}});
+  job_in_store(1, 250, 6);  // medium: parallel_medium = 2 engines
+  start_scheduler();
+  auto e0 = engine("master", engine_type::merge, 0);
+  auto e1 = engine("master", engine_type::merge, 1);
+  auto e2 = engine("master", engine_type::merge, 2);
+  auto held0 = take(e0, 2, 0);
+  auto held1 = take(e1, 2, 0);
+  BOOST_TEST(held0.size() == 2u);  // prefetch = 2
+  BOOST_TEST(held1.size() == 2u);
+  BOOST_TEST(take(e2, 2, 0).empty());  // the job has its two engines: e2 waits
+  auto jobs = nlohmann::json::parse(inspect("jobs"))["1"];
+  BOOST_TEST(jobs["engines"]["merge"] == 2);  // engines, not batches
+  BOOST_TEST(jobs["running"]["merge"] == 4);  // running and prefetched batches
+  BOOST_TEST(jobs["queued"]["merge"] == 2);
+  BOOST_TEST(engine_row(inspect("engines"), e0.id)["held"] == 2);
+  // e0 reports its first batch while it runs the second: one more batch of the job it
+  // already counts for, within prefetch.
+  auto more0 = take(e0, 1, 1, {held0[0]});
+  BOOST_REQUIRE(more0.size() == 1u);
+  BOOST_TEST(!handed_out(e2));
+  BOOST_TEST(granted(e2).empty());
+  // e1 finishes both of its batches: the job's second engine is free, e2 (waiting) or e1
+  // (asking) gets the next batch, never a third engine at once.
+  auto more1 = take(e1, 2, 0, held1);
+  auto to_e2 = granted(e2);
+  BOOST_TEST(more1.size() + to_e2.size() == 1u);
+  jobs = nlohmann::json::parse(inspect("jobs"))["1"];
+  BOOST_TEST(jobs["engines"]["merge"] == 2);
+  BOOST_TEST(jobs["queued"]["merge"] == 0);
+  // Every batch was handed out exactly once.
+  std::multiset<int> given;
+  for (const auto* list : {&held0, &held1, &more0, &more1, &to_e2})
+    for (const auto& b : *list) given.insert(b.batch_no);
+  BOOST_TEST(given == (std::multiset<int>{0, 1, 2, 3, 4, 5}));
+}
+
+BOOST_AUTO_TEST_CASE(an_engine_holds_at_most_prefetch_batches_and_one_with_work_is_not_held) {
+  settings.scheduler.prefetch = 3;
+  job_in_store(1, 20000, 5);  // large: every engine may work on it
+  start_scheduler();
+  auto e = engine("master");
+  auto held = take(e, 10, 0);  // asks for more than prefetch
+  BOOST_REQUIRE(held.size() == 3u);
+  BOOST_TEST(take(e, 1, 3).empty());  // holds three already
+  BOOST_TEST(told_to_ask_again(e));
+  auto more = take(e, 2, 1, {held[0], held[1]});
+  BOOST_REQUIRE(more.size() == 2u);
+  // Nothing is queued any more: an engine that still holds work is told so at once ...
+  BOOST_TEST(take(e, 1, 2, {held[2]}).empty());
+  BOOST_TEST(told_to_ask_again(e));
+  // ... an idle one waits in a long poll.
+  BOOST_TEST(take(e, 3, 0, more).empty());
+  BOOST_TEST(!told_to_ask_again(e));
+  advance(1s);
+  BOOST_TEST(told_to_ask_again(e));
+  BOOST_TEST(store->jobs[1].state == job_state::weaving);
+}
+
+BOOST_AUTO_TEST_CASE(a_grant_lost_on_the_way_is_handed_out_again) {
+  job_in_store(1, 20000, 6);
+  start_scheduler();
+  auto e = engine("master");
+  auto held = take(e, 2, 0);
+  BOOST_REQUIRE(held.size() == 2u);
+  // The answer never reached the engine: it asks again holding nothing.
+  auto again = take(e, 2, 0);
+  BOOST_REQUIRE(again.size() == 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    BOOST_TEST(again[i].batch_no == held[i].batch_no);
+    BOOST_TEST(again[i].attempt == held[i].attempt);  // the same attempt: fenced anyway
+  }
+  // Then it finishes the first and still holds the second: nothing is sent twice, it
+  // gets the next batch of the job.
+  auto next = take(e, 1, 1, {held[0]});
+  BOOST_REQUIRE(next.size() == 1u);
+  BOOST_TEST(next[0].batch_no != held[0].batch_no);
+  BOOST_TEST(next[0].batch_no != held[1].batch_no);
+}
+
+BOOST_AUTO_TEST_CASE(a_lost_nodes_prefetched_batches_go_back_once_in_one_store_write) {
+  topology({{"master", true, 1, 1}, {"ext1", false, 1, 1}});
+  job_in_store(1, 20000, 4);
+  start_scheduler();
+  auto remote = engine("ext1");
+  auto taken = take(remote, 2, 0);  // one running, one prefetched
+  BOOST_REQUIRE(taken.size() == 2u);
+  const int writes_before = store->requests["attempts"];
+  node_lost("ext1");
+  BOOST_TEST(store->requests["attempts"] == writes_before + 1);  // both in one transaction
+  auto local = engine("master");
+  auto again = take(local, 2, 0);
+  BOOST_REQUIRE(again.size() == 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    BOOST_TEST(again[i].batch_no == taken[i].batch_no);  // first, in their order
+    BOOST_TEST(again[i].attempt == taken[i].attempt + 1);
+    BOOST_TEST(attempt_stored(*store, again[i]));
+  }
+  // The rest of the job, then each batch was handed out once more, no batch twice more.
+  auto rest = take(local, 2, 0, again);
+  std::multiset<int> given;
+  for (const auto& b : again) given.insert(b.batch_no);
+  for (const auto& b : rest) given.insert(b.batch_no);
+  BOOST_TEST(given == (std::multiset<int>{0, 1, 2, 3}));
+  auto after = take(local, 2, 0, rest);
+  BOOST_TEST(after.empty());
+  BOOST_TEST(store->jobs[1].state == job_state::weaving);
+}
+
+BOOST_AUTO_TEST_CASE(a_prefetched_batchs_job_is_cancelled) {
+  job_in_store(1, 20000, 4);
+  job_in_store(2, 20000, 2);
+  start_scheduler();
+  auto e = engine("master");
+  auto held = take(e, 2, 0);
+  BOOST_REQUIRE(held.size() == 2u);
+  BOOST_REQUIRE(held[0].job_id == 1);
+  BOOST_REQUIRE(held[1].job_id == 1);
+  auto canceller = cancel(1);
+  BOOST_TEST(state_in(reply(canceller)) == "cancelled");
+  // The engine finds out when it runs the batches: their results are refused.
+  BOOST_TEST(engine_row(inspect("engines"), e.id)["held"] == 0);
+  auto next = take(e, 1, 1, {held[0]}, false);
+  BOOST_REQUIRE(next.size() == 1u);
+  BOOST_TEST(next[0].job_id == 2);
+  auto last = take(e, 1, 1, {held[1]}, false);
+  BOOST_REQUIRE(last.size() == 1u);
+  BOOST_TEST(last[0].job_id == 2);
+  BOOST_TEST(store->jobs[1].state == job_state::cancelled);
+  auto jobs = nlohmann::json::parse(inspect("jobs"));
+  BOOST_TEST(!jobs.contains("1"));
+  BOOST_TEST(jobs["2"]["running"]["merge"] == 2);
+  BOOST_TEST(take(e, 2, 0, {next[0], last[0]}).empty());
+  BOOST_TEST(store->jobs[2].state == job_state::weaving);
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_report_is_refused_and_the_scheduler_lives_on) {
+  job_in_store(1, 50, 2);
+  start_scheduler();
+  auto e = engine("master");
+  take_raw(e, 1, 0, R"([{"job":1,"type":"printer","batch":0,"attempt":1,"accepted":true}])");
+  BOOST_TEST(refused(e));
+  BOOST_TEST(scheduler_alive());
+  BOOST_TEST(take(e, 1, 0).size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_batch_fails_its_job) {
   job_in_store(1, 50, 2);
   start_scheduler();

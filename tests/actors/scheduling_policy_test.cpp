@@ -226,8 +226,8 @@ BOOST_AUTO_TEST_CASE(a_gone_engine_gives_its_batch_back_and_promotes_a_standby) 
   auto a = p.next_for("ext1/merge/0");
   BOOST_REQUIRE(a);
   auto back = p.remove_engine("ext1/merge/0");
-  BOOST_REQUIRE(back);
-  BOOST_TEST(back->attempt == a->attempt + 1);
+  BOOST_REQUIRE(back.size() == 1u);
+  BOOST_TEST(back[0].attempt == a->attempt + 1);
   BOOST_TEST(!p.engines().at("ext2/merge/0").standby);
   auto again = p.next_for("ext2/merge/0");
   BOOST_REQUIRE(again);

@@ -88,7 +88,7 @@ caf::behavior sim_store(caf::event_based_actor* self, std::shared_ptr<sim_store_
         db();
         return std::string{"{\"id\":"} + std::to_string(job) + "}";
       },
-      [=](attempt_atom, int64_t, phase, int32_t, int32_t) {
+      [=](attempt_atom, attempt_updates_ptr) {
         db();
         return true;
       },

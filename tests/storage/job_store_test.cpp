@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "storage/detail/session.hpp"
+#include "storage/master_store.hpp"
 #include "tests/storage/backend_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -1002,4 +1003,180 @@ BOOST_AUTO_TEST_CASE(a_merge_result_racing_a_cancel_is_stored_only_if_it_came_fi
   BOOST_TEST_MESSAGE(accepted << " of 30 results came before the cancel");
   BOOST_TEST(errors == 0);
   BOOST_TEST(inconsistent == 0);
+}
+
+// -- grouped completions (issue 15): one transaction, each result fenced alone ----------
+
+namespace {
+
+completion merge_result(const batch_row& b, int attempt, const std::string& engine) {
+  completion c;
+  c.phase = phase::merge;
+  c.content = content_of(b, attempt, engine);
+  return c;
+}
+
+completion weave_result(const batch_row& b, int attempt, const std::string& engine) {
+  completion c;
+  c.phase = phase::weave;
+  c.output = output_of(b, engine);
+  c.attempt = attempt;
+  return c;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_refused_completion_in_a_group_does_not_refuse_its_neighbours) {
+  fresh_database fresh;
+  auto db = fresh.open();
+  job_store store(*db);
+  const int64_t id = merging_job(store, 60, 10);  // merge batches 0..5
+  auto open = store.open_batches(id, phase::merge);
+  const int64_t woven = weaving_job(store, 30, 10);  // segments 0..2
+  auto segs = store.open_batches(woven, phase::weave);
+  // Batch 1 was done by another engine; batch 3 was handed out again as attempt 2.
+  BOOST_REQUIRE(store.complete_merge(content_of(open[1], 1, "other"), "other", "n2"));
+  store.set_attempt(id, phase::merge, 3, 2);
+  store.set_attempt(woven, phase::weave, 1, 2);
+  // One group, merge and weave mixed, given out of batch order.
+  const std::vector<completion> group{
+      merge_result(open[2], 1, "e"),  // accepted
+      merge_result(open[1], 1, "e"),  // refused: done already
+      merge_result(open[0], 1, "e"),  // accepted
+      merge_result(open[3], 1, "e"),  // refused: attempt 1 is older than 2
+      weave_result(segs[0], 1, "e"),  // accepted
+      weave_result(segs[1], 1, "e"),  // refused: attempt 1 is older than 2
+      merge_result(open[4], 1, "e"),  // accepted
+  };
+  const auto accepted = store.complete_batches(group, "e", "n1");
+  const std::vector<bool> expected{true, false, true, false, true, false, true};
+  BOOST_TEST(accepted == expected, boost::test_tools::per_element());
+  // The accepted results are stored as a single completion stores them.
+  BOOST_TEST(batch_column(*db, id, phase::merge, 0, "state") == "done");
+  BOOST_TEST(batch_column(*db, id, phase::merge, 0, "engine") == "e");
+  BOOST_TEST(batch_column(*db, id, phase::merge, 2, "state") == "done");
+  BOOST_TEST(batch_column(*db, id, phase::merge, 4, "state") == "done");
+  // The refused ones changed nothing.
+  BOOST_TEST(batch_column(*db, id, phase::merge, 1, "engine") == "other");
+  BOOST_TEST(batch_column(*db, id, phase::merge, 3, "state") == "queued");
+  BOOST_TEST(batch_column(*db, id, phase::merge, 3, "attempt") == "2");
+  BOOST_TEST(batch_column(*db, id, phase::merge, 5, "state") == "queued");
+  auto contents = store.contents(id);
+  BOOST_REQUIRE(contents.size() == 4u);  // 0, 1 (other), 2, 4
+  BOOST_TEST(contents[0].path == content_of(open[0], 1, "e").path);
+  BOOST_TEST(contents[1].path == content_of(open[1], 1, "other").path);
+  BOOST_TEST(contents[2].path == content_of(open[2], 1, "e").path);
+  BOOST_TEST(contents[3].path == content_of(open[4], 1, "e").path);
+  BOOST_TEST(store.job(id).batches_done == 4);
+  auto outputs = store.outputs(woven);
+  BOOST_REQUIRE(outputs.size() == 1u);
+  BOOST_TEST(outputs[0].segment_no == 0);
+  BOOST_TEST(batch_column(*db, woven, phase::weave, 1, "state") == "queued");
+  // The same group again: everything is refused now, nothing changes.
+  const auto again = store.complete_batches(group, "late", "n9");
+  BOOST_TEST(std::count(again.begin(), again.end(), true) == 0);
+  BOOST_TEST(store.contents(id).size() == 4u);
+  BOOST_TEST(batch_column(*db, id, phase::merge, 0, "engine") == "e");
+  BOOST_TEST(store.complete_batches({}, "e", "n").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_group_for_a_job_that_ended_is_refused_while_another_jobs_batch_is_taken) {
+  fresh_database fresh;
+  auto db = fresh.open();
+  job_store store(*db);
+  const int64_t cancelled = merging_job(store, 20, 10);
+  const int64_t running = merging_job(store, 20, 10);
+  auto a = store.open_batches(cancelled, phase::merge);
+  auto b = store.open_batches(running, phase::merge);
+  BOOST_REQUIRE(store.set_state(cancelled, job_state::cancelled, "cancelled by request"));
+  const auto accepted = store.complete_batches(
+      {merge_result(a[0], 1, "e"), merge_result(b[0], 1, "e"), merge_result(a[1], 1, "e")}, "e",
+      "n");
+  const std::vector<bool> expected{false, true, false};
+  BOOST_TEST(accepted == expected, boost::test_tools::per_element());
+  BOOST_TEST(rows_of_job(*db, "content", cancelled) == 0);
+  BOOST_TEST(rows_of_job(*db, "content", running) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(racing_groups_that_share_batches_take_each_batch_once,
+                     *boost::unit_test::timeout(240)) {
+  fresh_database fresh;
+  auto db1 = fresh.open();
+  auto db2 = fresh.open();
+  job_store a(*db1), b(*db2);
+  const int rounds = 30;
+  const int64_t id = merging_job(a, rounds * 4, 1);
+  auto open = a.open_batches(id, phase::merge);
+  BOOST_REQUIRE(open.size() == static_cast<std::size_t>(rounds * 4));
+  int errors = 0, twice = 0, never = 0;
+  for (int r = 0; r < rounds; ++r) {
+    // a: batches 0,1,2 of the round; b: 3,2,1 (shared: 1 and 2, given in the other order).
+    const auto* q = &open[r * 4];
+    std::vector<bool> ra, rb;
+    auto results = race(
+        {[&] {
+           ra = a.complete_batches(
+               {merge_result(q[0], 1, "a"), merge_result(q[1], 1, "a"), merge_result(q[2], 1, "a")},
+               "a", "na");
+           return true;
+         },
+         [&] {
+           rb = b.complete_batches(
+               {merge_result(q[3], 1, "b"), merge_result(q[2], 1, "b"), merge_result(q[1], 1, "b")},
+               "b", "nb");
+           return true;
+         }});
+    for (const auto& o : results)
+      if (!o.error.empty()) {
+        ++errors;
+        BOOST_TEST_MESSAGE("round " << r << ": " << o.error);
+      }
+    if (ra.size() != 3 || rb.size() != 3) continue;
+    // Each side's own batch is taken; each shared batch by exactly one side.
+    if (!ra[0] || !rb[0]) ++never;
+    const std::pair<bool, bool> shared[] = {{ra[1], rb[2]}, {ra[2], rb[1]}};
+    for (auto [x, y] : shared) {
+      if (x && y) ++twice;
+      if (!x && !y) ++never;
+    }
+  }
+  BOOST_TEST(errors == 0);
+  BOOST_TEST(twice == 0);
+  BOOST_TEST(never == 0);
+  BOOST_TEST(rows_of_job(*db1, "content", id) == rounds * 4);
+  BOOST_TEST(a.job(id).batches_done == rounds * 4);
+}
+
+BOOST_AUTO_TEST_CASE(set_attempts_moves_several_batches_in_one_fenced_transaction) {
+  fresh_database fresh;
+  auto db = fresh.open();
+  master_store m(*db);
+  auto token = m.take_over("a", std::chrono::hours(1), "test");
+  BOOST_REQUIRE(token.has_value());
+  job_store plain(*db);
+  job_store fenced(*db, write_fence{"a", *token});
+  const int64_t id = merging_job(plain, 40, 10);
+  BOOST_REQUIRE(
+      plain.complete_merge(content_of(plain.open_batches(id, phase::merge)[2], 1, "e"), "e", "n"));
+  fenced.set_attempts(
+      {{id, phase::merge, 0, 2}, {id, phase::merge, 1, 3}, {id, phase::merge, 2, 2}});
+  BOOST_TEST(batch_column(*db, id, phase::merge, 0, "attempt") == "2");
+  BOOST_TEST(batch_column(*db, id, phase::merge, 1, "attempt") == "3");
+  // A done batch keeps its attempt, and an attempt never goes down.
+  BOOST_TEST(batch_column(*db, id, phase::merge, 2, "attempt") == "1");
+  BOOST_TEST(batch_column(*db, id, phase::merge, 2, "state") == "done");
+  fenced.set_attempts({{id, phase::merge, 1, 2}});
+  BOOST_TEST(batch_column(*db, id, phase::merge, 1, "attempt") == "3");
+  // Another master took over: the whole group is refused and nothing changes.
+  BOOST_REQUIRE(m.step_down("a", *token, "test", true));
+  BOOST_REQUIRE(m.take_over("b", std::chrono::hours(1), "test").has_value());
+  bool refused = false;
+  try {
+    fenced.set_attempts({{id, phase::merge, 0, 5}, {id, phase::merge, 3, 5}});
+  } catch (const storage_error& e) {
+    refused = e.code == errc::fenced;
+  }
+  BOOST_TEST(refused);
+  BOOST_TEST(batch_column(*db, id, phase::merge, 0, "attempt") == "2");
+  BOOST_TEST(batch_column(*db, id, phase::merge, 3, "attempt") == "1");
 }
