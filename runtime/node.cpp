@@ -4,12 +4,14 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -48,21 +50,31 @@ namespace {
 /// Bounds a node's shutdown. Armed once every actor has been told to exit; if
 /// the actor system has not finished within `grace` (CAF 0.17 waits for every
 /// actor, and for every detached actor to be destroyed: one still referenced
-/// keeps the process alive), it logs an error and ends the process with the
-/// node's exit code. Everything the node did is in the database by then, and a
-/// node that never stops on SIGTERM is worse for an operator than one that stops
-/// late. A rare hang of this kind was seen twice in ten full test runs and is
-/// not yet explained; the error line says when it happens. Disarmed by its
-/// destructor when the shutdown finished in time.
+/// keeps the process alive), it logs an error naming what still runs and ends the
+/// process with the node's exit code. Everything the node did is in the database by
+/// then, and a node that never stops on SIGTERM is worse for an operator than one that
+/// stops late. With WEFT_HANG_BACKTRACE=1 in its environment the node also writes every
+/// thread's stack (gdb) to its log first. Disarmed by its destructor when the shutdown
+/// finished in time.
 class shutdown_watchdog {
  public:
-  shutdown_watchdog(std::chrono::seconds grace, const int& code)
-      : thread_([this, grace, &code] {
+  /// `describe` says which actors still run; it is called on the watchdog's thread, and
+  /// only until system_gone().
+  shutdown_watchdog(std::chrono::seconds grace, const int& code,
+                    std::function<std::string()> describe)
+      : describe_(std::move(describe)), thread_([this, grace, &code] {
           std::unique_lock<std::mutex> lock(mutex_);
           if (cv_.wait_for(lock, grace, [this] { return done_; })) return;
-          spdlog::error("node did not stop within {} s (an actor is still running): exiting",
-                        grace.count());
+          std::string what;
+          try {
+            what = describe_ ? describe_() : "the actor system has stopped";
+          } catch (const std::exception& e) {
+            what = e.what();
+          }
+          spdlog::error("node did not stop within {} s (still running: {}): exiting", grace.count(),
+                        what);
           spdlog::default_logger()->flush();
+          dump_backtraces();
           std::_Exit(code);
         }) {}
   ~shutdown_watchdog() {
@@ -76,12 +88,51 @@ class shutdown_watchdog {
   shutdown_watchdog(const shutdown_watchdog&) = delete;
   shutdown_watchdog& operator=(const shutdown_watchdog&) = delete;
 
+  /// The actor system is destroyed: `describe` may no longer look at it.
+  void system_gone() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    describe_ = nullptr;
+  }
+
  private:
+  static void dump_backtraces() {
+    const char* on = std::getenv("WEFT_HANG_BACKTRACE");
+    if (on == nullptr || std::string(on) != "1") return;
+    const auto pid = std::to_string(::getpid());
+    const auto cmd = "gdb -batch -nx -p " + pid + " -ex 'thread apply all bt' 1>&2";
+    if (std::system(cmd.c_str()) != 0) spdlog::error("WEFT_HANG_BACKTRACE: gdb failed");
+  }
+
   std::mutex mutex_;
   std::condition_variable cv_;
   bool done_ = false;
+  std::function<std::string()> describe_;
   std::thread thread_;
 };
+
+/// Tells the watchdog, once the actor system it is declared before is destroyed, that
+/// the system is gone.
+struct system_lifetime {
+  std::optional<shutdown_watchdog>& watchdog;
+  ~system_lifetime() {
+    if (watchdog) watchdog->system_gone();
+  }
+};
+
+/// What still runs of `actors` (name, address) and of the system: for the watchdog.
+std::string still_running(caf::actor_system& sys,
+                          const std::vector<std::pair<std::string, caf::actor_addr>>& actors) {
+  std::string out;
+  for (const auto& [name, addr] : actors) {
+    auto p = caf::actor_cast<caf::strong_actor_ptr>(addr);
+    if (!p) continue;  // destroyed
+    const bool stopped = p->get()->getf(caf::abstract_actor::is_cleaned_up_flag);
+    out += (out.empty() ? "" : ", ") + name + (stopped ? " (stopped, still referenced)" : "");
+  }
+  if (out.empty()) out = "no actor of the node's own";
+  return out + "; " + std::to_string(sys.registry().running()) + " actors running, " +
+         std::to_string(sys.detached_actors()) + " detached actors not yet destroyed";
+}
 
 }  // namespace
 
@@ -451,6 +502,7 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
   {
     // Declared before the actor system, so it outlives the system's destructor.
     std::optional<shutdown_watchdog> watchdog;
+    system_lifetime lifetime{watchdog};
     caf::actor_system_config cfg;
     configure_caf(cfg, s);
     caf::actor_system sys{cfg};
@@ -508,7 +560,14 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
     auto stop_all = [&] {
       ctx.stopping->store(true);
       for (auto& a : spawned) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-      if (!watchdog) watchdog.emplace(std::chrono::seconds(10), out.code);
+      if (watchdog) return;
+      std::vector<std::pair<std::string, caf::actor_addr>> named;
+      for (const auto& [name, a] : core) named.emplace_back(name, a.address());
+      for (const auto& a : spawned)
+        if (std::none_of(core.begin(), core.end(), [&](const auto& c) { return c.second == a; }))
+          named.emplace_back("actor " + std::to_string(a.id()), a.address());
+      watchdog.emplace(std::chrono::seconds(10), out.code,
+                       [&sys, named] { return still_running(sys, named); });
     };
     const bool tls = actors::uses_tls(sys);
     if (tls) actors::log_refused_peers();
