@@ -1,6 +1,12 @@
 #include "storage/filestore/layout.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <filesystem>
+#include <random>
 
 namespace weft::filestore {
 
@@ -28,11 +34,38 @@ std::optional<int> number(std::string_view text) {
   return static_cast<int>(*n);
 }
 
+constexpr std::size_t writer_tag_size = 16;  // hex digits
+
+bool is_hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+/// "<final>.<16 hex>.part" (or the older "<final>.part") → "<final>"; other names unchanged.
 std::string_view strip_part(std::string_view name) {
-  if (name.size() > part_suffix.size() &&
-      name.substr(name.size() - part_suffix.size()) == part_suffix)
-    name.remove_suffix(part_suffix.size());
+  if (name.size() <= part_suffix.size() ||
+      name.substr(name.size() - part_suffix.size()) != part_suffix)
+    return name;
+  name.remove_suffix(part_suffix.size());
+  if (name.size() > writer_tag_size + 1 && name[name.size() - writer_tag_size - 1] == '.' &&
+      is_hex(name.substr(name.size() - writer_tag_size)))
+    name.remove_suffix(writer_tag_size + 1);
   return name;
+}
+
+/// 16 hex digits that no other writer — in this process or another, on this machine or
+/// another sharing the file store — uses at the same time: a random 64-bit start per
+/// process plus a counter.
+std::string writer_tag() {
+  static const uint64_t start = [] {
+    std::random_device rd;
+    return (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ (static_cast<uint64_t>(::getpid()) << 16);
+  }();
+  static std::atomic<uint64_t> next{0};
+  char buf[writer_tag_size + 1];
+  std::snprintf(buf, sizeof buf, "%016llx",
+                static_cast<unsigned long long>(start + next.fetch_add(1)));
+  return buf;
 }
 
 std::string in_job(const std::string& root, int64_t job, std::string_view rest) {
@@ -95,7 +128,9 @@ std::string cluster_resources_dir(const std::string& root, const std::string& co
   return root + "/" + configured;
 }
 
-std::string part_path(const std::string& path) { return path + std::string{part_suffix}; }
+std::string part_path(const std::string& path) {
+  return path + "." + writer_tag() + std::string{part_suffix};
+}
 
 job_area area_of(std::string_view top) {
   if (top == "input") return job_area::input;

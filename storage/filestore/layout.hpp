@@ -15,8 +15,8 @@
 //   <root>/jobs/<id>/content/m<B>.a<A>.bin   merge batch B, attempt A
 //   <root>/jobs/<id>/out/<name>-<NNNN>[.a<A>].<ext>   output segment NNNN
 //
-// A file being written carries the suffix ".part" until it is renamed into
-// place (see part_path()).
+// A file being written carries the suffix ".<writer>.part" until it is renamed
+// into place (see part_path()).
 
 #include <cstdint>
 #include <optional>
@@ -59,7 +59,11 @@ std::string upload_resources_dir(const std::string& root, const std::string& tok
 /// The cluster's resource folder: `[files].resources` (a path relative to the root, checked by
 /// the config) below `root`.
 std::string cluster_resources_dir(const std::string& root, const std::string& configured);
-/// `path` + ".part": where a file is written before it is renamed into place.
+/// `path` + ".<16 hex digits>.part": where a file is written before it is renamed into
+/// place. The hex digits differ for every call (in every process), so two writers of one
+/// final name (two grants of one attempt — never meant to happen, see
+/// scheduler::bump_attempt) never write into each other's file; the rename is atomic, and
+/// one complete file stays.
 std::string part_path(const std::string& path);
 
 // -- parsing -----------------------------------------------------------------------
@@ -77,9 +81,9 @@ struct file_attempt {
   int batch_no = 0;  ///< a merge batch, or an output segment's batch_no (segment - 1)
   int attempt = 1;
 };
-/// "m<B>.a<A>.bin[.part]" → {B, A}.
+/// "m<B>.a<A>.bin[.<writer>.part]" → {B, A}.
 std::optional<file_attempt> parse_content_name(std::string_view file);
-/// "<name>-<NNNN>[.a<A>].<ext>[.part]" → {NNNN - 1, A (1 when absent)}.
+/// "<name>-<NNNN>[.a<A>].<ext>[.<writer>.part]" → {NNNN - 1, A (1 when absent)}.
 std::optional<file_attempt> parse_output_name(std::string_view file);
 
 /// The part of a stored absolute path below `jobs/<job>/` ("content/m1.a1.bin"),

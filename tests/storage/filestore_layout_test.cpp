@@ -3,6 +3,7 @@
 
 #define BOOST_TEST_MODULE filestore_layout
 #include <boost/test/unit_test.hpp>
+#include <regex>
 
 #include "storage/filestore/layout.hpp"
 
@@ -16,7 +17,15 @@ BOOST_AUTO_TEST_CASE(builds_every_path_below_the_job_folder) {
   BOOST_TEST(fs::content_path("/r", 42, 7, 2) == "/r/jobs/42/content/m7.a2.bin");
   BOOST_TEST(fs::output_dir("/r", 42) == "/r/jobs/42/out");
   BOOST_TEST(fs::upload_dir("/r", "ab12") == "/r/uploads/ab12");
-  BOOST_TEST(fs::part_path("/r/x.bin") == "/r/x.bin.part");
+}
+
+BOOST_AUTO_TEST_CASE(every_writer_gets_a_part_file_of_its_own) {
+  const auto a = fs::part_path("/r/x.bin");
+  const auto b = fs::part_path("/r/x.bin");
+  BOOST_TEST(a != b);
+  const std::regex shape(R"(/r/x\.bin\.[0-9a-f]{16}\.part)");
+  BOOST_TEST(std::regex_match(a, shape), a);
+  BOOST_TEST(std::regex_match(b, shape), b);
 }
 
 BOOST_AUTO_TEST_CASE(builds_the_resource_folders) {
@@ -37,6 +46,13 @@ BOOST_AUTO_TEST_CASE(a_content_file_name_parses_back_to_its_batch_and_attempt) {
   auto part = fs::parse_content_name(fs::part_path(file));
   BOOST_REQUIRE(part);
   BOOST_TEST(part->batch_no == 12);
+  BOOST_TEST(part->attempt == 3);
+  // The older "<final>.part" (a file left by an earlier version) still parses.
+  auto old = fs::parse_content_name(file + ".part");
+  BOOST_REQUIRE(old);
+  BOOST_TEST(old->attempt == 3);
+  // A tag that is not 16 hex digits is part of the name, which then does not parse.
+  BOOST_TEST(!fs::parse_content_name(file + ".xyz.part"));
 }
 
 BOOST_AUTO_TEST_CASE(an_output_file_name_parses_back_to_its_segment_and_attempt) {

@@ -4,11 +4,12 @@
 #include <utility>
 
 #include "actors/document/output_error.hpp"
+#include "storage/filestore/layout.hpp"
 
 namespace weft::document::detail {
 
 part_file::part_file(std::filesystem::path final_path)
-    : final_(std::move(final_path)), part_(final_.string() + ".part") {}
+    : final_(std::move(final_path)), part_(filestore::part_path(final_.string())) {}
 
 part_file::~part_file() {
   if (!committed_) {

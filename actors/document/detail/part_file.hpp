@@ -5,7 +5,8 @@
 
 namespace weft::document::detail {
 
-/// The "write to .part, rename on success" rule of the output writers.
+/// The "write to a .part file of its own (filestore::part_path), rename on success" rule of
+/// the output writers.
 class part_file {
  public:
   explicit part_file(std::filesystem::path final_path);
