@@ -7,14 +7,19 @@
 #include <algorithm>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "actors/actors.hpp"
 #include "actors/cleanup.hpp"
@@ -54,15 +59,19 @@ namespace {
 /// process with the node's exit code. Everything the node did is in the database by
 /// then, and a node that never stops on SIGTERM is worse for an operator than one that
 /// stops late. With WEFT_HANG_BACKTRACE=1 in its environment the node also writes every
-/// thread's stack (gdb) to its log first. Disarmed by its destructor when the shutdown
-/// finished in time.
+/// thread's stack (gdb) to its log first. When the system was stopped for a role change
+/// (`restart`: a standby taking the scheduler lease over, an active master stepping down),
+/// ending the process would leave the cluster without the master it was about to become:
+/// the process then executes itself again instead (same arguments, same PID for systemd),
+/// and the new process takes its role from the lease as any starting candidate does. Disarmed
+/// by its destructor when the shutdown finished in time.
 class shutdown_watchdog {
  public:
   /// `describe` says which actors still run; it is called on the watchdog's thread, and
   /// only until system_gone().
-  shutdown_watchdog(std::chrono::seconds grace, const int& code,
+  shutdown_watchdog(std::chrono::seconds grace, const int& code, bool restart,
                     std::function<std::string()> describe)
-      : describe_(std::move(describe)), thread_([this, grace, &code] {
+      : describe_(std::move(describe)), thread_([this, grace, &code, restart] {
           std::unique_lock<std::mutex> lock(mutex_);
           if (cv_.wait_for(lock, grace, [this] { return done_; })) return;
           std::string what;
@@ -71,10 +80,11 @@ class shutdown_watchdog {
           } catch (const std::exception& e) {
             what = e.what();
           }
-          spdlog::error("node did not stop within {} s (still running: {}): exiting", grace.count(),
-                        what);
+          spdlog::error("node did not stop within {} s (still running: {}): {}", grace.count(),
+                        what, restart ? "restarting the process" : "exiting");
           spdlog::default_logger()->flush();
           dump_backtraces();
+          if (restart) execute_again();
           std::_Exit(code);
         }) {}
   ~shutdown_watchdog() {
@@ -103,6 +113,31 @@ class shutdown_watchdog {
     if (std::system(cmd.c_str()) != 0) spdlog::error("WEFT_HANG_BACKTRACE: gdb failed");
   }
 
+  /// execv of this program with its arguments; every descriptor but stdin/out/err is closed
+  /// first (the listening sockets, the database connections). Returns only when it failed.
+  static void execute_again() {
+    std::ifstream in("/proc/self/cmdline", std::ios::binary);
+    std::vector<std::string> args;
+    for (std::string arg; std::getline(in, arg, '\0');) args.push_back(arg);
+    if (args.empty()) return;
+    std::vector<int> open_fds;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+      try {
+        const int fd = std::stoi(e.path().filename().string());
+        if (fd > 2) open_fds.push_back(fd);
+      } catch (const std::exception&) {
+      }
+    }
+    for (int fd : open_fds) ::close(fd);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv("/proc/self/exe", argv.data());
+    const int err = errno;
+    std::fprintf(stderr, "cannot execute the node again: %s\n", std::strerror(err));
+  }
+
   std::mutex mutex_;
   std::condition_variable cv_;
   bool done_ = false;
@@ -118,6 +153,16 @@ struct system_lifetime {
     if (watchdog) watchdog->system_gone();
   }
 };
+
+/// Tests only (tests/cluster/cluster_failover_test.cpp): WEFT_TEST_ROLE_CHANGE_HANG_MS=N keeps
+/// an actor of the system that stops for a role change running for N ms, ignoring the exit —
+/// the shape of the rare take-over hang of issue 14, so that the watchdog's restart is tested.
+void hang_for_tests(caf::actor_system& sys) {
+  const char* v = std::getenv("WEFT_TEST_ROLE_CHANGE_HANG_MS");
+  if (v == nullptr) return;
+  const auto ms = std::chrono::milliseconds(std::atoll(v));
+  sys.spawn<caf::detached>([ms](caf::blocking_actor*) { std::this_thread::sleep_for(ms); });
+}
 
 /// What still runs of `actors` (name, address) and of the system: for the watchdog.
 std::string still_running(caf::actor_system& sys,
@@ -566,7 +611,7 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
       for (const auto& a : spawned)
         if (std::none_of(core.begin(), core.end(), [&](const auto& c) { return c.second == a; }))
           named.emplace_back("actor " + std::to_string(a.id()), a.address());
-      watchdog.emplace(std::chrono::seconds(10), out.code,
+      watchdog.emplace(std::chrono::seconds(10), out.code, /*restart=*/!out.stop,
                        [&sys, named] { return still_running(sys, named); });
     };
     const bool tls = actors::uses_tls(sys);
@@ -674,6 +719,7 @@ run_outcome run_system(const config::settings& topology, storage::database& db,
                      out.reason);
     }
     if (api) api->stop();
+    if (!out.stop) hang_for_tests(sys);
     // No renewal or take-over while the actors stop — except by a standby that took the
     // lease over: it renews it until the active system's keeper goes on.
     if (!(m == mode::standby && out.token)) keeper.reset();

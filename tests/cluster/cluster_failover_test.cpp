@@ -214,6 +214,47 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(history_count(c, "event = 'take-over' AND node = 'master'") == 1);
 }
 
+// A standby whose actor system does not stop when it takes the lease over (seen rarely under
+// load, cause not found; WEFT_TEST_ROLE_CHANGE_HANG_MS keeps one actor running for a minute)
+// does not exit — that would leave the cluster without a master — but executes itself again
+// after 10 s: same PID, same log, the lease taken back at once under a new token, and the job
+// completes exactly once.
+BOOST_AUTO_TEST_CASE(a_standby_whose_actors_do_not_stop_at_the_take_over_restarts_itself) {
+  constexpr int64_t records = 20000;
+  test_cluster c(failover_cluster());
+  c.start_master();
+  BOOST_REQUIRE_MESSAGE(c.lease_holder() == "master", c.logs());
+  c.start_standby({"WEFT_TEST_ROLE_CHANGE_HANG_MS=60000", "WEFT_HANG_BACKTRACE=0"});
+  c.start_extension("ext1");
+  auto id = c.submit(invoices(records));
+  require_merging(c, id);
+  auto& standby = c.node("master2");
+  const auto pid = standby.pid();
+
+  c.master().kill();
+  bool restarted = wait_until([&] { return standby.count("restarting the process") == 1; }, 60s);
+  BOOST_REQUIRE_MESSAGE(restarted, c.logs());
+  BOOST_TEST(standby.count("did not stop within 10 s (still running:") == 1);
+  BOOST_TEST(standby.count("detached actors not yet destroyed") == 1);
+  bool serving = wait_until(
+      [&] {
+        return standby.count("took the scheduler lease with token") == 1 &&
+               standby.count("the active master (scheduler lease token") == 1;
+      },
+      30s);
+  BOOST_REQUIRE_MESSAGE(serving, c.logs());
+  BOOST_TEST(standby.running());
+  BOOST_TEST(standby.pid() == pid);
+  BOOST_TEST(c.lease_holder() == "master2");
+  // Two terms of master2: the take-over, and the restarted process taking its lease back.
+  BOOST_TEST(history_count(c, "event = 'take-over' AND node = 'master2'") == 2);
+
+  c.use_master("master2");
+  auto json = c.wait_for_job(id, 180s);
+  check_exactly_once(json, records);
+  check_batches_settled(c.db(), id);
+}
+
 // The bug this case found (one run in four): the woken master declared the nodes it had
 // not heard from lost, handed their batches out again under attempt numbers the new master
 // was handing out too, and the refused engine deleted the accepted engine's content file
@@ -344,12 +385,12 @@ BOOST_AUTO_TEST_CASE(two_candidates_started_at_once_make_exactly_one_master) {
 // the job's real outcome (exit 0, every record exactly once); then the shell run against
 // both addresses talks to master2 and its `nodes` shows master2 as the active master with
 // the lease's token, and both candidates with their priorities.
-// Disabled on main (runs by name): in about 1 run in 5 on a loaded machine the standby's actor
-// system did not stop within 10 s after it took the lease over, the node exited (shutdown
-// watchdog) and, the other candidate being the one killed, no master was left for the client
-// to find. The hang at that stop is an open bug of issue 14 (closing note of the sixth session).
-BOOST_AUTO_TEST_CASE(a_submit_waiting_through_both_candidates_survives_the_take_over,
-                     *boost::unit_test::disabled()) {
+// (Once disabled: in about 1 run in 5 on a loaded machine the standby's actor system did not
+// stop within 10 s after it took the lease over and the node exited, leaving no master. The
+// node now executes itself again in that case — a_standby_whose_actors_do_not_stop_at_the_
+// take_over_restarts_itself — and names what still ran, so the hang costs 10 s, not the
+// cluster.)
+BOOST_AUTO_TEST_CASE(a_submit_waiting_through_both_candidates_survives_the_take_over) {
   constexpr int64_t records = 40000;
   test_cluster c(failover_cluster());
   c.start_master();

@@ -125,13 +125,13 @@ void test_cluster::start_master() {
   if (!why.empty()) throw std::runtime_error("the master did not come up: " + why + "\n" + logs());
 }
 
-void test_cluster::start_standby() {
+void test_cluster::start_standby(const std::vector<std::string>& env) {
   auto& e = node("master2");
   const auto before = joined_at("master2");
   node_process::serving_check check;
   check.serves = [&, before] { return joined("master2", before); };
   check.move_port = [&] { return move_port("master2"); };
-  auto why = e.start_serving(topology_path_, check);
+  auto why = e.start_serving(topology_path_, check, env);
   if (!why.empty())
     throw std::runtime_error("the standby master2 did not join: " + why + "\n" + logs());
 }

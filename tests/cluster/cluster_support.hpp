@@ -114,8 +114,8 @@ class test_cluster {
   /// the logs when it does not.
   void start_master();
   /// Starts the standby candidate "master2" and waits (30 s) until it joined the active
-  /// master as an extension.
-  void start_standby();
+  /// master as an extension; `env` (NAME=VALUE) for its process only.
+  void start_standby(const std::vector<std::string>& env = {});
   /// The node holding the scheduler lease ("" none), its token, and whether it expired.
   std::string lease_holder(int64_t* token = nullptr);
   /// 127.0.0.1:PORT of every master candidate, comma-separated.
