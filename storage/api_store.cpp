@@ -33,7 +33,7 @@ std::vector<token_row> fetch(soci::session& s, backend_kind kind, const std::str
   st.exchange(soci::into(expired));
   st.define_and_bind();
   std::vector<token_row> out;
-  if (!st.execute(true)) return out;
+  if (!detail::execute_select(s, st)) return out;
   do {
     r.id = id;
     r.expired = expired != 0;
@@ -195,7 +195,7 @@ std::vector<int64_t> api_store::job_page(const std::string& state, int64_t befor
     q.exchange(soci::into(id));
     q.define_and_bind();
     std::vector<int64_t> out;
-    if (!q.execute(true)) return out;
+    if (!detail::execute_select(s, q)) return out;
     do out.push_back(id);
     while (q.fetch());
     return out;

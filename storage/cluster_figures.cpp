@@ -12,7 +12,7 @@ void counts(soci::session& s, const std::string& sql, std::vector<labelled_count
   long long n = 0;
   soci::indicator ia = soci::i_ok, ib = soci::i_ok;
   soci::statement st = (s.prepare << sql, soci::into(a, ia), soci::into(b, ib), soci::into(n));
-  if (!st.execute(true)) return;
+  if (!detail::execute_select(s, st)) return;
   do {
     out.push_back({ia == soci::i_ok ? a : "", ib == soci::i_ok ? b : "", n});
   } while (st.fetch());

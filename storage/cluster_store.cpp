@@ -53,8 +53,9 @@ std::vector<node_row> cluster_store::nodes() {
       db_.backend() == backend_kind::mariadb
           ? "COALESCE(TIMESTAMPDIFF(MICROSECOND, last_heartbeat, " +
                 detail::sql_now(backend_kind::mariadb) + ") DIV 1000, -1)"
-          : std::string{"COALESCE(CAST((julianday('now') - julianday(last_heartbeat)) * 86400000 AS "
-            "INTEGER), -1)"};
+          : std::string{
+                "COALESCE(CAST((julianday('now') - julianday(last_heartbeat)) * 86400000 AS "
+                "INTEGER), -1)"};
   return with_session(db_, [&](soci::session& s) {
     std::vector<node_row> out;
     const std::size_t n = 100;
@@ -69,7 +70,7 @@ std::vector<node_row> cluster_store::nodes() {
          soci::into(name), soci::into(role), soci::into(version), soci::into(address),
          soci::into(state), soci::into(merge), soci::into(weaver), soci::into(hb),
          soci::into(joined), soci::into(age_ms));
-    if (!st.execute(true)) return out;
+    if (!detail::execute_select(s, st)) return out;
     do {
       for (std::size_t i = 0; i < name.size(); ++i)
         out.push_back({name[i], role[i], version[i], address[i], state[i],
@@ -123,7 +124,7 @@ std::vector<engine_row> cluster_store::engines() {
     soci::statement st =
         (s.prepare << "SELECT id, node, type, state, batches_done FROM engines ORDER BY id",
          soci::into(id), soci::into(node), soci::into(type), soci::into(state), soci::into(done));
-    if (!st.execute(true)) return out;
+    if (!detail::execute_select(s, st)) return out;
     do {
       for (std::size_t i = 0; i < id.size(); ++i)
         out.push_back({id[i], node[i], type[i], state[i], done[i]});

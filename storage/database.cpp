@@ -232,8 +232,23 @@ void session_pool::run(const std::function<void(soci::session&)>& work, unit kin
         tx.commit();
       } else {
         work(*s.session);
+        // A MariaDB connection closed by the server while the work ran (a shutdown) can
+        // answer a SELECT with no result set and no error: SOCI takes it for a statement
+        // without rows, so a read came back empty or cut short (seen: a merge batch's
+        // records, b614f81). Work that ended on such a connection is not trusted: the
+        // caller gets `unavailable` and retries. (In a transaction, the COMMIT that
+        // succeeded proves the connection was alive through every read.)
+        if (spec_.kind == backend_kind::mariadb && closed_by_server(*s.session)) {
+          s.broken = true;
+          throw storage_error(errc::unavailable,
+                              description_ +
+                                  ": the server closed the connection while the statements "
+                                  "ran; their results are not trusted");
+        }
       }
       return;
+    } catch (const storage_error&) {
+      throw;
     } catch (...) {
       auto error = std::current_exception();
       auto e = classify(error);
@@ -350,6 +365,24 @@ std::string format_timestamp(std::chrono::system_clock::time_point t) {
 }
 
 long long affected_rows(soci::statement& st) { return st.get_affected_rows(); }
+
+bool execute_select(soci::session& s, soci::statement& st) {
+  if (s.get_backend_name() != "mysql") return st.execute(true);
+  // SOCI 4.0.3's MySQL backend leaves these uninitialised when the server answers with no
+  // result set (a connection closed during a shutdown): the statement then reported a
+  // random number of rows and read row offsets it never stored (a crash at address 0 in
+  // libsoci_mysql, seen in the database-outage failover test) or none at all.
+  auto* backend = static_cast<soci::mysql_statement_backend*>(st.get_backend());
+  backend->numberOfRows_ = 0;
+  backend->currentRow_ = 0;
+  backend->rowsToConsume_ = 0;
+  const bool rows = st.execute(true);
+  if (backend->result_ == nullptr)
+    throw storage_error(errc::unavailable,
+                        "the server answered a query with no result set (the connection was "
+                        "closed during the query)");
+  return rows;
+}
 
 }  // namespace detail
 

@@ -84,7 +84,7 @@ std::vector<job_row> fetch_jobs(soci::session& s, const std::string& where_order
   st.exchange(soci::into(granted));
   st.define_and_bind();
   std::vector<job_row> out;
-  if (!st.execute(true)) return out;
+  if (!detail::execute_select(s, st)) return out;
   do {
     for (std::size_t i = 0; i < id.size(); ++i) {
       job_row r;
@@ -352,7 +352,7 @@ std::vector<record_row> job_store::records(int64_t id, int64_t first, int64_t la
                                        "BETWEEN :a AND :b ORDER BY seq",
                           soci::use(jid, "id"), soci::use(a, "a"), soci::use(b, "b"),
                           soci::into(seq), soci::into(body));
-    if (!st.execute(true)) return out;
+    if (!detail::execute_select(s, st)) return out;
     do {
       for (std::size_t i = 0; i < seq.size(); ++i) out.push_back({seq[i], std::move(body[i])});
       seq.resize(n);
@@ -384,7 +384,7 @@ std::vector<batch_row> job_store::batches(int64_t id, phase p, bool with_done) {
          soci::use(jid, "id"), soci::use(ph, "p"), soci::into(no), soci::into(first),
          soci::into(last), soci::into(state), soci::into(attempt), soci::into(engine),
          soci::into(node));
-    if (!st.execute(true)) return out;
+    if (!detail::execute_select(s, st)) return out;
     do {
       for (std::size_t i = 0; i < no.size(); ++i) {
         batch_row b;
@@ -582,7 +582,7 @@ std::vector<content_row> job_store::contents(int64_t id) {
                       "ORDER BY b.first_seq",
          soci::use(jid, "id"), soci::into(no), soci::into(attempt), soci::into(path),
          soci::into(bytes), soci::into(recs), soci::into(first), soci::into(last));
-    if (!st.execute(true)) return out;
+    if (!detail::execute_select(s, st)) return out;
     do {
       for (std::size_t i = 0; i < no.size(); ++i) {
         content_row c;
@@ -628,7 +628,7 @@ std::vector<output_row> job_store::outputs(int64_t id) {
                       "FROM outputs WHERE job_id = :id ORDER BY segment_no",
          soci::use(jid, "id"), soci::into(no), soci::into(path), soci::into(format),
          soci::into(docs), soci::into(pages), soci::into(bytes), soci::into(warnings, wind));
-    if (!st.execute(true)) return out;
+    if (!detail::execute_select(s, st)) return out;
     do {
       for (std::size_t i = 0; i < no.size(); ++i) {
         output_row o;

@@ -51,7 +51,7 @@ std::vector<lease_info> fetch(soci::session& s, backend_kind kind, const std::st
   st.exchange(soci::into(expired));
   st.define_and_bind();
   std::vector<lease_info> out;
-  if (!st.execute(true)) return out;
+  if (!detail::execute_select(s, st)) return out;
   do {
     out.push_back({name, holder, token, lock_until, acquired_at, expired != 0});
   } while (st.fetch());

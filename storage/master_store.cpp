@@ -112,7 +112,7 @@ std::vector<master_event> master_store::history(int limit) {
                           std::to_string(limit),
          soci::into(id), soci::into(event), soci::into(node), soci::into(token), soci::into(at),
          soci::into(reason, reason_ind));
-    if (!st.execute(true)) return out;
+    if (!detail::execute_select(s, st)) return out;
     do {
       out.push_back({id, event, node, token, at, reason_ind == soci::i_ok ? reason : ""});
     } while (st.fetch());

@@ -51,7 +51,7 @@ job_refs load_refs(database& db, int64_t job) {
       soci::statement st =
           (s.prepare << "SELECT path FROM " + std::string(table) + " WHERE job_id = :id",
            soci::use(id, "id"), soci::into(path));
-      if (st.execute(true)) {
+      if (detail::execute_select(s, st)) {
         do {
           if (auto rel = filestore::relative_to_job(path, job); !rel.empty())
             r.referenced.insert(rel);
@@ -64,7 +64,7 @@ job_refs load_refs(database& db, int64_t job) {
       soci::statement st =
           (s.prepare << "SELECT phase, batch_no, attempt FROM batches WHERE job_id = :id",
            soci::use(id, "id"), soci::into(phase), soci::into(batch_no), soci::into(attempt));
-      if (st.execute(true)) {
+      if (detail::execute_select(s, st)) {
         do {
           (phase == "merge" ? r.merge_attempt : r.weave_attempt)[batch_no] = attempt;
         } while (st.fetch());

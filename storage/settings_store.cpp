@@ -23,7 +23,7 @@ std::vector<setting_row> settings_store::all() {
          soci::into(name), soci::into(value), soci::into(set_by), soci::into(set_at),
          soci::into(seq));
     std::vector<setting_row> out;
-    if (!st.execute(true)) return out;
+    if (!detail::execute_select(s, st)) return out;
     do {
       out.push_back({name, value, set_by, set_at, seq});
     } while (st.fetch());

@@ -39,7 +39,7 @@ std::vector<sweep_row> fetch(soci::session& s, const std::string& where_order, l
   st.exchange(soci::into(r.error));
   st.define_and_bind();
   std::vector<sweep_row> out;
-  if (!st.execute(true)) return out;
+  if (!detail::execute_select(s, st)) return out;
   do {
     r.id = id;
     r.token = token;

@@ -40,7 +40,7 @@ std::vector<webhook_delivery> fetch(soci::session& s, backend_kind kind, const s
   st.exchange(soci::into(past));
   st.define_and_bind();
   std::vector<webhook_delivery> out;
-  if (!st.execute(true)) return out;
+  if (!detail::execute_select(s, st)) return out;
   do {
     webhook_delivery r = d;
     r.id = id;
@@ -69,7 +69,7 @@ std::vector<webhook_candidate> webhook_store::undelivered_jobs(int limit) {
                       "ORDER BY r.job_id LIMIT :lim",
          soci::use(lim, "lim"), soci::into(id), soci::into(options), soci::into(signing));
     std::vector<webhook_candidate> out;
-    if (!st.execute(true)) return out;
+    if (!detail::execute_select(s, st)) return out;
     do {
       out.push_back({id, options, signing});
     } while (st.fetch());

@@ -165,4 +165,10 @@ std::string format_timestamp(std::chrono::system_clock::time_point t);
 /// Rows changed by the last execution of `st`.
 long long affected_rows(soci::statement& st);
 
+/// `st.execute(true)` for a SELECT prepared on `s` with vector intos: whether it fetched
+/// rows. On MariaDB it refuses an answer without a result set (a connection closed by the
+/// server in the middle of the query, which SOCI 4.0.3 would take for an empty result or
+/// crash on) with storage_error unavailable. Every SELECT into vectors goes through it.
+bool execute_select(soci::session& s, soci::statement& st);
+
 }  // namespace weft::storage::detail
