@@ -614,3 +614,174 @@ BOOST_AUTO_TEST_CASE(a_jpeg_is_decoded_on_an_image_surface_for_the_png_preview) 
   BOOST_CHECK_LT(b, 80u);
   cairo_surface_destroy(img);
 }
+
+namespace {
+
+struct word_box {
+  int page;
+  double x_min, y_min, x_max, y_max;
+  std::string text;
+};
+
+/// Every word of `pdf` with its page (from 1) and box, in reading order (pdftotext -bbox).
+std::vector<word_box> words_of(const std::filesystem::path& pdf) {
+  std::string bbox;
+  BOOST_REQUIRE_EQUAL(run("pdftotext -bbox '" + pdf.string() + "' -", bbox), 0);
+  std::vector<word_box> out;
+  std::istringstream in(bbox);
+  std::string line;
+  int page = 0;
+  const std::regex word_re(
+      R"re(<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>)re");
+  while (std::getline(in, line)) {
+    if (line.find("<page ") != std::string::npos) ++page;
+    std::smatch m;
+    if (!std::regex_search(line, m, word_re)) continue;
+    out.push_back({page, std::stod(m[1].str()), std::stod(m[2].str()), std::stod(m[3].str()),
+                   std::stod(m[4].str()), m[5].str()});
+  }
+  return out;
+}
+
+/// The rows of pixels of page `page` rasterised at 72 dpi (1 px per point), grey levels.
+std::vector<std::vector<unsigned char>> grey_page(const std::filesystem::path& pdf, int page) {
+  const auto base = pdf.parent_path() / ("grey" + std::to_string(page));
+  std::string out;
+  const std::string p = std::to_string(page);
+  BOOST_REQUIRE_EQUAL(run("pdftoppm -gray -r 72 -singlefile -f " + p + " -l " + p + " '" +
+                              pdf.string() + "' '" + base.string() + "'",
+                          out),
+                      0);
+  std::ifstream in(base.string() + ".pgm", std::ios::binary);
+  std::string magic;
+  int w = 0, h = 0, maxval = 0;
+  in >> magic >> w >> h >> maxval;
+  in.get();
+  BOOST_REQUIRE_EQUAL(magic, "P5");
+  std::vector<std::vector<unsigned char>> rows(
+      static_cast<std::size_t>(h), std::vector<unsigned char>(static_cast<std::size_t>(w)));
+  for (auto& r : rows) in.read(reinterpret_cast<char*>(r.data()), w);
+  return rows;
+}
+
+// A4 with margins 20mm 15mm 25mm 15mm: the content box in points
+constexpr double content_left = 42.52, content_right = 595.28 - 42.52;
+constexpr double content_top = 56.69, content_bottom = 841.89 - 70.87;
+
+const std::string split_css =
+    "<style>@page { size: A4; margin: 20mm 15mm 25mm 15mm; }"
+    " body { font-family: 'DejaVu Sans'; font-size: 9pt; }"
+    " th { background: #ddd; } td { border: 1pt solid #000; background: #f4f4f4; }"
+    " p { margin: 0 }</style>";
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_row_taller_than_a_page_splits_between_lines_with_the_header_repeated) {
+  temp_dir dir("pdfsplit");
+  auto w = writer(dir / "s.pdf");
+  // the tall cell: a paragraph of 100 lines, then a nested block of 50 one-line paragraphs
+  std::string tall = "L1X";
+  for (int i = 2; i <= 100; ++i) tall += "<br>L" + std::to_string(i) + "X";
+  tall += "<div>";
+  for (int i = 101; i <= 150; ++i) tall += "<p>L" + std::to_string(i) + "X</p>";
+  tall += "</div>";
+  w->add_document("<html><head>" + split_css +
+                  "</head><body><h1>Split</h1><table style='width: 100%'><thead><tr>"
+                  "<th>HEADA</th><th>HEADB</th></tr></thead><tbody>"
+                  "<tr><td>FIRSTROW</td><td>first</td></tr><tr><td>" +
+                  tall +
+                  "</td><td>SIDE</td></tr><tr><td>LASTROW</td><td>last</td></tr>"
+                  "</tbody></table></body></html>");
+  w->finish();
+  const auto pdf = dir / "s.pdf";
+  check_structure(pdf);
+  const int pages = page_count(pdf);
+  BOOST_CHECK_GE(pages, 3);
+  const auto words = words_of(pdf);
+  int next = 1, heads = 0, sides = 0;
+  std::map<int, int> lines_on_page;
+  for (const auto& wd : words) {
+    BOOST_TEST_CONTEXT("word " << wd.text << " on page " << wd.page) {
+      // inside the page's content box
+      BOOST_CHECK_GE(wd.x_min, content_left - 1);
+      BOOST_CHECK_LE(wd.x_max, content_right + 1);
+      BOOST_CHECK_GE(wd.y_min, content_top - 1);
+      BOOST_CHECK_LE(wd.y_max, content_bottom + 1);
+    }
+    std::smatch m;
+    if (std::regex_match(wd.text, m, std::regex(R"(L(\d+)X)"))) {
+      // every line exactly once, in order
+      BOOST_CHECK_EQUAL(std::stoi(m[1].str()), next);
+      next = std::stoi(m[1].str()) + 1;
+      ++lines_on_page[wd.page];
+    }
+    if (wd.text == "HEADA") ++heads;
+    if (wd.text == "SIDE") {
+      ++sides;
+      BOOST_CHECK_EQUAL(wd.page, 1);
+    }
+    if (wd.text == "LASTROW") BOOST_CHECK_EQUAL(wd.page, pages);
+  }
+  BOOST_CHECK_EQUAL(next, 151);
+  BOOST_CHECK_EQUAL(sides, 1);
+  BOOST_CHECK_EQUAL(heads, pages);  // the header on every page the table continues
+  BOOST_CHECK_EQUAL(static_cast<int>(lines_on_page.size()), pages);
+  for (const auto& [page, n] : lines_on_page) BOOST_CHECK_GE(n, 2);  // widows and orphans
+  for (int p = 1; p <= pages; ++p) {
+    BOOST_TEST_CONTEXT("page " << p) {
+      BOOST_CHECK(std::regex_search(page_text(pdf, p), std::regex("HEADA\\s+HEADB")));
+      // nothing drawn outside the content box: the margins stay white (borders, backgrounds)
+      const auto rows = grey_page(pdf, p);
+      BOOST_REQUIRE_GT(rows.size(), 800u);
+      std::size_t dark = 0;
+      for (std::size_t y = 0; y < rows.size(); ++y)
+        for (std::size_t x = 0; x < rows[y].size(); ++x) {
+          const bool margin = y + 1 < content_top || y > content_bottom + 1 ||
+                              x + 1 < content_left || x > content_right + 1;
+          if (margin && rows[y][x] < 250) ++dark;
+        }
+      BOOST_CHECK_EQUAL(dark, 0u);
+      // and the cells' borders are drawn on each part: the tall cell's left border runs down
+      // the page (a dark pixel at its x 120 pt below the content box's top, inside the row on
+      // every page)
+      const auto& mid = rows[static_cast<std::size_t>(content_top) + 120];
+      bool border = false;
+      for (std::size_t x = static_cast<std::size_t>(content_left);
+           x < static_cast<std::size_t>(content_left) + 4; ++x)
+        border = border || mid[x] < 128;
+      BOOST_CHECK(border);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_row_that_fits_on_a_page_moves_whole_and_is_not_split) {
+  temp_dir dir("pdfnosplit");
+  auto w = writer(dir / "n.pdf");
+  auto lines = [](const std::string& prefix, int n) {
+    std::string s = prefix + "1X";
+    for (int i = 2; i <= n; ++i) s += "<br>" + prefix + std::to_string(i) + "X";
+    return s;
+  };
+  // the first row fills most of the first page; the second (40 lines) does not fit below it
+  w->add_document("<html><head>" + split_css +
+                  "</head><body><table style='width: 100%'><thead><tr><th>HEADA</th></tr>"
+                  "</thead><tbody><tr><td>" +
+                  lines("F", 45) + "</td></tr><tr><td>" + lines("M", 40) +
+                  "</td></tr></tbody></table></body></html>");
+  w->finish();
+  const auto pdf = dir / "n.pdf";
+  BOOST_CHECK_EQUAL(page_count(pdf), 2);
+  int m_lines = 0, f_lines = 0;
+  for (const auto& wd : words_of(pdf)) {
+    if (std::regex_match(wd.text, std::regex(R"(M\d+X)"))) {
+      ++m_lines;
+      BOOST_CHECK_EQUAL(wd.page, 2);
+    }
+    if (std::regex_match(wd.text, std::regex(R"(F\d+X)"))) {
+      ++f_lines;
+      BOOST_CHECK_EQUAL(wd.page, 1);
+    }
+  }
+  BOOST_CHECK_EQUAL(m_lines, 40);
+  BOOST_CHECK_EQUAL(f_lines, 45);
+}
