@@ -13,6 +13,8 @@
 #include <sstream>
 
 #include "actors/document/layout/document_layout.hpp"
+#include "actors/document/layout/font_dirs.hpp"
+#include "actors/document/layout/layout_error.hpp"
 #include "actors/document/output_error.hpp"
 #include "actors/document/output_writer.hpp"
 #include "actors/document/pdf_writer.hpp"
@@ -784,4 +786,70 @@ BOOST_AUTO_TEST_CASE(a_row_that_fits_on_a_page_moves_whole_and_is_not_split) {
   }
   BOOST_CHECK_EQUAL(m_lines, 40);
   BOOST_CHECK_EQUAL(f_lines, 45);
+}
+
+namespace {
+
+/// `from` with every occurrence of `a` (ASCII and UTF-16BE) replaced by `b` of the same length.
+std::string renamed(std::string data, const std::string& a, const std::string& b) {
+  BOOST_REQUIRE_EQUAL(a.size(), b.size());
+  auto utf16 = [](const std::string& t) {
+    std::string out;
+    for (char c : t) {
+      out.push_back('\0');
+      out.push_back(c);
+    }
+    return out;
+  };
+  for (const auto& [from, to] : {std::pair{a, b}, std::pair{utf16(a), utf16(b)}})
+    for (auto p = data.find(from); p != std::string::npos; p = data.find(from, p + to.size()))
+      data.replace(p, from.size(), to);
+  return data;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_family_only_in_a_font_directory_is_found_and_embedded) {
+  // A copy of DejaVu Sans (fonts-dejavu-core) whose names say "Weftfont Xy": a family
+  // fontconfig does not know unless the directory is added (the names are patched in place,
+  // same lengths; FreeType does not check the table checksums).
+  const std::filesystem::path source = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  BOOST_REQUIRE(std::filesystem::exists(source));
+  std::ifstream in(source, std::ios::binary);
+  std::string font((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  font = renamed(renamed(font, "DejaVu Sans", "Weftfont Xy"), "DejaVuSans", "WeftfontXy");
+  temp_dir fonts("pdffontdir");
+  std::ofstream(fonts / "weftfont.ttf", std::ios::binary) << font;
+  const std::string html =
+      "<html><head><style>body { font-family: 'Weftfont Xy'; font-size: 12pt }</style></head>"
+      "<body><p>FONTDIRTEXT</p></body></html>";
+  temp_dir dir("pdffonts");
+  std::string out;
+  // without the directory: the family is not installed (a warning), another font is embedded
+  {
+    auto w = writer(dir / "before.pdf");
+    w->add_document(html);
+    w->finish();
+    std::string all;
+    for (const auto& x : w->warnings()) all += x;
+    BOOST_CHECK(all.find("font family \"Weftfont Xy\" is not installed") != std::string::npos);
+    BOOST_REQUIRE_EQUAL(run("pdffonts '" + (dir / "before.pdf").string() + "'", out), 0);
+    BOOST_CHECK(out.find("WeftfontXy") == std::string::npos);
+  }
+  // a directory that fontconfig cannot add is an error naming it
+  BOOST_CHECK_EXCEPTION(
+      weft::document::layout::add_process_font_dirs({(fonts / "missing").string()}),
+      weft::document::layout::layout_error,
+      [](const auto& e) { return std::string(e.what()).find("missing") != std::string::npos; });
+  // added to the process's fontconfig (what the node does at start-up): found and embedded
+  weft::document::layout::add_process_font_dirs({fonts.path()});
+  auto w = writer(dir / "after.pdf");
+  w->add_document(html);
+  w->finish();
+  BOOST_CHECK(w->warnings().empty());
+  check_structure(dir / "after.pdf");
+  BOOST_REQUIRE_EQUAL(run("pdffonts '" + (dir / "after.pdf").string() + "'", out), 0);
+  BOOST_TEST_MESSAGE(out);
+  BOOST_CHECK(out.find("+WeftfontXy") != std::string::npos);
+  BOOST_CHECK_EQUAL(count(all_text(dir / "after.pdf"), "FONTDIRTEXT"), 1u);
 }

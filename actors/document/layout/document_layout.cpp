@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "actors/document/layout/font_dirs.hpp"
 #include "actors/document/layout/image_resource.hpp"
 
 namespace weft::document::layout {
@@ -1520,6 +1521,16 @@ void paint_ops(cairo_t* cr, const std::vector<op>& ops) {
 }
 
 }  // namespace
+
+void add_process_font_dirs(const std::vector<std::string>& dirs) {
+  if (dirs.empty()) return;
+  if (!FcInit()) throw layout_error("[fonts].dirs: fontconfig cannot be initialised");
+  for (const auto& d : dirs)
+    if (std::error_code ec;
+        !std::filesystem::is_directory(d, ec) ||
+        !FcConfigAppFontAddDir(nullptr, reinterpret_cast<const FcChar8*>(d.c_str())))
+      throw layout_error("[fonts].dirs: cannot add the font directory " + d);
+}
 
 layout_engine::layout_engine(layout_options options)
     : s_(std::make_unique<state>(std::move(options))) {
