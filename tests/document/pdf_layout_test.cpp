@@ -853,3 +853,37 @@ BOOST_AUTO_TEST_CASE(a_family_only_in_a_font_directory_is_found_and_embedded) {
   BOOST_CHECK(out.find("+WeftfontXy") != std::string::npos);
   BOOST_CHECK_EQUAL(count(all_text(dir / "after.pdf"), "FONTDIRTEXT"), 1u);
 }
+
+BOOST_AUTO_TEST_CASE(a_table_whose_tall_first_row_has_no_room_starts_on_the_next_page) {
+  temp_dir dir("pdfsplitnext");
+  auto w = writer(dir / "n.pdf");
+  std::string tall = "L1X";
+  for (int i = 2; i <= 90; ++i) tall += "<br>L" + std::to_string(i) + "X";
+  // 690 of the content box's 714 pt are taken: the header would fit, two lines below it not
+  w->add_document("<html><head>" + split_css +
+                  "</head><body><div style='height: 690pt'>FILLER</div>"
+                  "<table style='width: 100%'><thead><tr><th>HEADA</th></tr></thead><tbody>"
+                  "<tr><td>" +
+                  tall + "</td></tr></tbody></table></body></html>");
+  w->finish();
+  const auto pdf = dir / "n.pdf";
+  const int pages = page_count(dir / "n.pdf");
+  BOOST_CHECK_EQUAL(pages, 3);
+  int next = 1, heads = 0;
+  for (const auto& wd : words_of(pdf)) {
+    if (wd.text == "FILLER") BOOST_CHECK_EQUAL(wd.page, 1);
+    if (wd.text == "HEADA") {
+      ++heads;
+      BOOST_CHECK_GT(wd.page, 1);
+    }
+    std::smatch m;
+    if (std::regex_match(wd.text, m, std::regex(R"(L(\d+)X)"))) {
+      BOOST_CHECK_EQUAL(std::stoi(m[1].str()), next);
+      next = std::stoi(m[1].str()) + 1;
+      BOOST_CHECK_GT(wd.page, 1);
+      BOOST_CHECK_LE(wd.y_max, content_bottom + 1);
+    }
+  }
+  BOOST_CHECK_EQUAL(next, 91);
+  BOOST_CHECK_EQUAL(heads, 2);
+}

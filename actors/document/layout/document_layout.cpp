@@ -1368,10 +1368,14 @@ struct flow {
       start_index = pages[page].ops.size();
       place_header();
     };
-    // the header and the first row stay together
+    // the header and the first row stay together; a first row taller than a page (split) needs
+    // room for its first lines (two lines of its font, with some padding) below the header
     if (!body.empty() && !unbounded) {
       placed_row first = lay_row(*body.front(), col_x, col_w);
-      if (y + header.h + first.h > bottom && !at_top() && header.h + first.h <= bottom - top) {
+      const bool tall = first.h > bottom - top - header.h + 0.01;
+      const double need =
+          header.h + (tall ? 2.4 * body.front()->st.font_size + 6 + bw[0] : first.h);
+      if (y + need > bottom && !at_top() && (tall || header.h + first.h <= bottom - top)) {
         new_page();
         start_page = page;
         start_y = y;
