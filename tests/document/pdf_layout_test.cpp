@@ -527,6 +527,64 @@ BOOST_AUTO_TEST_CASE(strict_fails_on_the_template_line_before_any_document) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(warnings_from_a_partial_name_the_partial_and_its_line) {
+  temp_dir dir("pdfpartial");
+  const auto path = dir / "t.mustache";
+  {
+    std::ofstream(path, std::ios::binary) << "<html><body>\n"
+                                             "<table>\n"
+                                             "{{#items}}{{> row}}{{/items}}\n"
+                                             "</table>\n"
+                                             "{{> note}}\n"
+                                             "</body></html>\n";
+    // rows: a cell's style attribute (kept: checked inside a table row) and an element
+    std::ofstream(dir / "row.mustache", std::ios::binary)
+        << "<tr>\n"
+           "  <td style=\"colour: red\">{{name}}</td>\n"
+           "  <td><blink>{{qty}}</blink></td>\n"
+           "</tr>\n";
+    // a partial of a partial, and a value only the data makes (left to the documents)
+    std::ofstream(dir / "note.mustache", std::ios::binary)
+        << "<p>{{> inner}}</p>\n<p style=\"width: {{w}}\">n</p>\n";
+    std::ofstream(dir / "inner.mustache", std::ios::binary) << "\n\n<marquee>x</marquee>\n";
+  }
+  template_engine engine(escape_mode::html);
+  auto compiled = engine.compile_file(path);
+  output_options o;
+  o.template_path = path;
+  auto w = writer(dir / "t.pdf", o);
+  const nlohmann::json rec = {
+      {"items", {{{"name", "a"}, {"qty", "1"}}, {{"name", "b"}, {"qty", "2"}}}}, {"w", "9parsecs"}};
+  for (int r = 1; r <= 2; ++r) {
+    w->next_record(r);
+    w->add_document(compiled.render(rec));
+  }
+  w->finish();
+  std::string all;
+  for (const auto& x : w->warnings()) all += x + "\n";
+  BOOST_TEST_MESSAGE(all);
+  BOOST_CHECK_EQUAL(
+      count(all, "partial \"row\" line 2:14: CSS: property \"colour\" is not supported"), 1u);
+  BOOST_CHECK_EQUAL(count(all, "partial \"row\" line 3:7: <blink>"), 1u);
+  BOOST_CHECK_EQUAL(count(all, "partial \"inner\" line 3:1: <marquee>"), 1u);
+  // once each, never again in the merged documents
+  BOOST_CHECK_EQUAL(count(all, "colour"), 1u);
+  BOOST_CHECK_EQUAL(count(all, "<blink>"), 1u);
+  BOOST_CHECK_EQUAL(count(all, "<marquee>"), 1u);
+  BOOST_CHECK_EQUAL(count(all, "of its merged document: <"), 0u);
+  // a value from the data stays the documents' (the first record that has it)
+  BOOST_CHECK_EQUAL(count(all, "record 1: line "), 1u);
+  BOOST_CHECK_EQUAL(count(all, "invalid width value \"9parsecs\""), 1u);
+  // strict: the first one is an error naming the partial
+  o.strict = true;
+  try {
+    writer(dir / "s.pdf", o);
+    BOOST_FAIL("no output_error");
+  } catch (const output_error& e) {
+    BOOST_CHECK_MESSAGE(std::string(e.what()).find("partial \"row\" line 2:14:") == 0, e.what());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(warnings_are_capped_by_max_warnings_and_the_rest_counted) {
   std::string tmpl = "<html><body>\n";
   for (int i = 0; i < 12; ++i) tmpl += "<p style=\"prop" + std::to_string(i) + ": 1\">x</p>\n";

@@ -1586,8 +1586,9 @@ namespace {
 struct parsed_html {
   GumboOptions opts = kGumboDefaultOptions;
   GumboOutput* out = nullptr;
-  explicit parsed_html(std::string_view html) {
+  explicit parsed_html(std::string_view html, GumboTag fragment_context = GUMBO_TAG_LAST) {
     opts.max_errors = 0;
+    opts.fragment_context = fragment_context;
     out = gumbo_parse_with_options(&opts, html.data(), html.size());
     if (!out) throw layout_error("the HTML parser failed (out of memory?)");
   }
@@ -1598,7 +1599,48 @@ struct parsed_html {
 
 }  // namespace
 
+namespace {
+
+/// The element a partial's text is parsed inside when it is checked alone: by its first tag,
+/// so that rows, cells and list items keep their elements (and their style attributes).
+/// GUMBO_TAG_LAST (a whole document) when it starts with <!doctype>, <html>, <head> or <body>.
+GumboTag fragment_context_of(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '<') continue;
+    if (text.compare(i, 4, "<!--") == 0) {
+      const auto end = text.find("-->", i + 4);
+      if (end == std::string_view::npos) break;
+      i = end + 2;
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '!') return GUMBO_TAG_LAST;  // <!doctype>
+    std::size_t j = i + 1;
+    while (j < text.size() && std::isalnum(static_cast<unsigned char>(text[j]))) ++j;
+    const std::string name = lower(std::string(text.substr(i + 1, j - i - 1)));
+    if (name.empty()) continue;
+    if (name == "html" || name == "head" || name == "body") return GUMBO_TAG_LAST;
+    if (name == "tr") return GUMBO_TAG_TBODY;
+    if (name == "td" || name == "th") return GUMBO_TAG_TR;
+    if (name == "thead" || name == "tbody" || name == "tfoot") return GUMBO_TAG_TABLE;
+    if (name == "li") return GUMBO_TAG_UL;
+    return GUMBO_TAG_BODY;
+  }
+  return GUMBO_TAG_BODY;
+}
+
+}  // namespace
+
 void layout_engine::check_template(std::string_view blanked, const std::string& marker) {
+  check_template_text(blanked, marker, "template ", false);
+}
+
+void layout_engine::check_partial(const std::string& name, std::string_view blanked,
+                                  const std::string& marker) {
+  check_template_text(blanked, marker, "partial \"" + name + "\" ", true);
+}
+
+void layout_engine::check_template_text(std::string_view blanked, const std::string& marker,
+                                        std::string label, bool fragment) {
   struct restore {
     state& s;
     ~restore() {
@@ -1609,9 +1651,9 @@ void layout_engine::check_template(std::string_view blanked, const std::string& 
   } r{*s_};
   s_->checking = true;
   s_->diag.set_skip_marker(marker);
-  s_->diag.set_label("template ", {}, true);
+  s_->diag.set_label(std::move(label), {}, true);
   check_nesting(blanked);
-  parsed_html parsed(blanked);
+  parsed_html parsed(blanked, fragment ? fragment_context_of(blanked) : GUMBO_TAG_LAST);
   GumboOutput* out = parsed.out;
   laid_out_document::impl doc;
   box root;
