@@ -125,7 +125,7 @@ layout_compare() {
   w_pages=$(sed -n 's/.*weasyprint_pages=\([0-9]*\).*/\1/p' <<<"$out")
   w_cpu=$(sed -n 's/.*weasyprint_cpu_s=\([0-9.]*\).*/\1/p' <<<"$out")
   w_rate=$(sed -n 's/^weasyprint_pages_per_s_per_core=//p' <<<"$out")
-  weasy_line="WeasyPrint $w_version:              $w_rate pages per CPU second ($w_pages pages, $w_cpu CPU s)"
+  weasy_line=$(printf '%-32s%s' "WeasyPrint $w_version:" "$w_rate pages per CPU second ($w_pages pages, $w_cpu CPU s)")
   ratio_line="ratio Weft / WeasyPrint:        $(python3 -c "print(f'{$rate / $w_rate:.1f}')")   (target >= 10)"
 }
 
