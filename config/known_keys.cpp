@@ -42,6 +42,11 @@ std::string value_text(const endpoint& v) {
 std::string value_text(node_role v) {
   return toml_string(v == node_role::master ? "master" : "extension");
 }
+std::string value_text(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + toml_string(v[i]);
+  return out + "]";
+}
 template <class T>
 std::string value_text(const std::optional<T>& v) {
   return v ? value_text(*v) : std::string();
@@ -82,6 +87,34 @@ std::string read_value(const detail::table_reader& t, const key_info& k, tag<std
     p = fs::absolute(fs::path(t.file()), ec).parent_path() / p;
   }
   return p.lexically_normal().string();
+}
+
+/// An array of paths: each a string, resolved against the topology file's directory, then
+/// given to `k.check` (the error points at that element).
+std::vector<std::string> read_value(const detail::table_reader& t, const key_info& k,
+                                    tag<std::vector<std::string>>) {
+  const toml::node* node = t.find(k.key);
+  const toml::array* array = node ? node->as_array() : nullptr;
+  if (!array) t.fail(k.key, "expected an array of paths, found " + detail::describe_value(*node));
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  for (const toml::node& element : *array) {
+    const auto* text = element.as_string();
+    if (!text)
+      t.fail_at(element.source(), k.key,
+                "expected a path (a string), found " + detail::describe_value(element));
+    if (text->get().empty()) t.fail_at(element.source(), k.key, "a path must not be empty");
+    fs::path p(text->get());
+    if (p.is_relative()) {
+      std::error_code ec;
+      p = fs::absolute(fs::path(t.file()), ec).parent_path() / p;
+    }
+    const std::string value = p.lexically_normal().string();
+    if (k.check)
+      if (auto problem = k.check(value)) t.fail_at(element.source(), k.key, *problem);
+    out.push_back(value);
+  }
+  return out;
 }
 
 endpoint read_value(const detail::table_reader& t, const key_info& k, tag<endpoint>) {
@@ -222,6 +255,18 @@ std::optional<std::string> resources_folder_check(std::string_view folder) {
     if (slash == std::string_view::npos) return std::nullopt;
     start = slash + 1;
   }
+}
+
+/// `[fonts].dirs`: each an existing directory this process can list.
+std::optional<std::string> font_dir_check(std::string_view dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p{std::string(dir)};
+  if (!fs::exists(p, ec)) return "font directory \"" + p.string() + "\" does not exist";
+  if (!fs::is_directory(p, ec)) return "\"" + p.string() + "\" is not a directory";
+  fs::directory_iterator it(p, ec);
+  if (ec) return "font directory \"" + p.string() + "\" cannot be read: " + ec.message();
+  return std::nullopt;
 }
 
 // --- the table ---------------------------------------------------------------------------
@@ -386,6 +431,8 @@ std::vector<key_info> make_known_keys() {
                   .doc("Limits on one job's rendering and retries.", "[jobs]"));
   k.push_back(table_entry("", "webhooks", "all defaults")
                   .doc("Delivery of a job's callback_url when the job ends.", "[webhooks]"));
+  k.push_back(table_entry("", "fonts", "all defaults")
+                  .doc("Fonts of PDF output beyond the node's fontconfig fonts.", "[fonts]"));
   k.push_back(entry("", "node", key_type::array_of_tables)
                   .note("required")
                   .doc("One entry per node of the cluster.", "[[node]]"));
@@ -835,6 +882,15 @@ std::vector<key_info> make_known_keys() {
                   .range(1, 64)
                   .doc("The API's own I/O threads (never CAF's scheduler).", "2"));
 
+  // [fonts] (docs/templates.md "Fonts")
+  k.push_back(entry("fonts", "dirs", key_type::path_list)
+                  .in(field_at<settings, &settings::fonts, &fonts_settings::dirs>())
+                  .checked(font_dir_check)
+                  .doc("Directories whose fonts (TrueType, OpenType, Type 1) the node's PDF "
+                       "layout adds to fontconfig's; each must exist and be readable. Relative "
+                       "to the topology file.",
+                       "[\"/srv/weft/fonts\"]"));
+
   // [[node]]
   using n = node_settings;
   k.push_back(entry("node", "name", key_type::string)
@@ -938,6 +994,8 @@ std::string key_info::type_text() const {
       return "boolean";
     case key_type::address:
       return "HOST:PORT";
+    case key_type::path_list:
+      return "array of paths";
     case key_type::integer:
       if (!relation.empty()) return "integer " + std::string(relation);
       if (max == int_max || max == int64_max) return "integer >= " + std::to_string(min);

@@ -40,6 +40,7 @@ enum class key_type {
   boolean,          ///< true or false, never a string or a number
   duration_string,  ///< a string such as "250ms", at least `min` milliseconds
   address,          ///< a string "HOST:PORT"
+  path_list,        ///< an array of paths (each resolved like `path`), documented "array of paths"
 };
 
 struct key_info;

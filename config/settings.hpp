@@ -213,6 +213,13 @@ struct webhook_settings {
   std::string allowed_hosts;
 };
 
+/// `[fonts]`: fonts of PDF output beyond fontconfig's (docs/templates.md "Fonts").
+struct fonts_settings {
+  /// Directories whose fonts are added to fontconfig's for this node's layout engines; each
+  /// checked to exist and be readable when the file is loaded. Relative to the topology file.
+  std::vector<std::string> dirs;
+};
+
 /// The whole topology file, validated, plus the node this process runs as.
 struct settings {
   std::string source_file;  ///< the topology file these settings came from
@@ -227,6 +234,7 @@ struct settings {
   tls_settings tls;
   webhook_settings webhooks;
   http_settings http;
+  fonts_settings fonts;
   std::vector<node_settings> nodes;
   std::size_t self = 0;  ///< index into `nodes` of the node this process runs as
 

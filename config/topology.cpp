@@ -458,6 +458,7 @@ settings load(const std::string& path, const std::optional<std::string>& node_na
   read_plain_table(root, s, "jobs");
   read_plain_table(root, s, "http");
   read_plain_table(root, s, "webhooks");
+  read_plain_table(root, s, "fonts");
   read_tls(root, s);
 
   const auto entries = read_nodes(root);

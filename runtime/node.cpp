@@ -23,6 +23,7 @@
 
 #include "actors/actors.hpp"
 #include "actors/cleanup.hpp"
+#include "actors/document/layout/font_dirs.hpp"
 #include "actors/http/routes.hpp"
 #include "actors/http/server.hpp"
 #include "actors/http/tokens.hpp"
@@ -744,6 +745,15 @@ int run_node(const config::settings& s) {
                s.cluster.name);
 
   for (const auto& warning : config::advice(s)) spdlog::warn("{}", warning);
+
+  // [fonts].dirs: added once to the process's fontconfig, before any layout engine exists
+  try {
+    document::layout::add_process_font_dirs(s.fonts.dirs);
+    for (const auto& d : s.fonts.dirs) spdlog::info("fonts: added the directory {}", d);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return exit_failure;
+  }
 
   std::unique_ptr<storage::database> db;
   try {

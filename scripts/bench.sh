@@ -7,10 +7,16 @@
 #   (c) their ratio;
 #   (d) p50 and p99 submit-to-output latency of one-record jobs;
 #   (e) the node's peak memory (VmHWM) for the N-record job and, with
-#       --million, for a 1,000,000-record job.
+#       --million, for a 1,000,000-record job;
+#   (f) PDF layout against WeasyPrint, side by side on the same K sample invoices
+#       (invoice.html.mustache, default K=200): pages per CPU second of our layout + PDF code
+#       in the bare loop (weft_bare_loop), and of WeasyPrint (scripts/bench_weasyprint.sh;
+#       skipped with a message when `weasyprint` is not installed).
 #
-#   scripts/bench.sh [--records N] [--latency-jobs M] [--million] [--cluster] [--sweep] [--http]
+#   scripts/bench.sh [--records N] [--latency-jobs M] [--layout-docs K] [--layout-only]
+#                    [--million] [--cluster] [--sweep] [--http]
 #
+# --layout-only runs (f) alone (no node).#
 # --cluster also runs scripts/bench_cluster.sh (scheduling overhead per batch,
 # failover times, one node against three); --sweep also runs scripts/bench_sweep.sh
 # (job throughput while a sweep deletes a million rows, against without); --http also runs
@@ -26,6 +32,8 @@ million=0
 cluster=0
 sweep=0
 http=0
+layout_docs=200
+layout_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --records) records=$2; shift 2 ;;
@@ -34,10 +42,15 @@ while [ $# -gt 0 ]; do
     --cluster) cluster=1; shift ;;
     --sweep) sweep=1; shift ;;
     --http) http=1; shift ;;
-    *) echo "usage: bench.sh [--records N] [--latency-jobs M] [--million] [--cluster] [--sweep] [--http]" >&2; exit 2 ;;
+    --layout-docs) layout_docs=$2; shift 2 ;;
+    --layout-only) layout_only=1; shift ;;
+    *) echo "usage: bench.sh [--records N] [--latency-jobs M] [--layout-docs K] [--layout-only] [--million] [--cluster] [--sweep] [--http]" >&2; exit 2 ;;
   esac
 done
-WEFT_TARGETS="caf-node weft_gen_invoices weft_bare_loop" "$root/scripts/build.sh"
+case $layout_docs in '' | *[!0-9]* | 0) echo "bench: --layout-docs needs a number >= 1" >&2; exit 2 ;; esac
+targets="weft_gen_invoices weft_bare_loop weft_weasyprint_input"
+[ "$layout_only" = 1 ] || targets="caf-node $targets"
+WEFT_TARGETS="$targets" "$root/scripts/build.sh"
 
 node="$build/runtime/caf-node"
 tmpl="$root/actors/document/samples/invoice.mustache"
@@ -86,6 +99,49 @@ submit() {  # submit DIR DATA -> prints "seconds records_per_s"
     sed -n 's/.* records in \([0-9.]*\) s (\([0-9]*\) records\/s).*/\1 \2/p'
 }
 
+# (f) The layout engine against WeasyPrint on the same K invoices (the records of
+# weft_gen_invoices --seed 42, which weft_weasyprint_input also generates), each on one core,
+# as pages per CPU second.
+layout_compare() {
+  echo "bench: (f) PDF layout of $layout_docs HTML invoices: bare loop, then WeasyPrint"
+  "$build/actors/document/weft_gen_invoices" --count "$layout_docs" --out "$work/layout.ndjson"
+  local out
+  out=$("$build/tests/bench/weft_bare_loop" --data "$work/layout.ndjson" \
+    --template "$root/actors/document/samples/invoice.html.mustache" \
+    --resources "$root/actors/document/samples/resources" --per-file 1000 --out "$work/layout")
+  local pages cpu rate
+  pages=$(sed -n 's/^bare_loop_pages=//p' <<<"$out")
+  cpu=$(sed -n 's/^bare_loop_cpu_seconds=//p' <<<"$out")
+  rate=$(sed -n 's/^bare_loop_pages_per_cpu_s=//p' <<<"$out")
+  layout_line="Weft layout + PDF (bare loop):  $rate pages per CPU second ($pages pages, $cpu CPU s)"
+  if ! command -v weasyprint >/dev/null; then
+    weasy_line="WeasyPrint:                     skipped: weasyprint is not installed (apt-get install weasyprint; scripts/setup.sh installs it)"
+    ratio_line="ratio Weft / WeasyPrint:        not measured"
+    return
+  fi
+  out=$("$root/scripts/bench_weasyprint.sh" "$layout_docs")
+  local w_pages w_cpu w_rate w_version
+  w_version=$(sed -n 's/^weasyprint_version=//p' <<<"$out")
+  w_pages=$(sed -n 's/.*weasyprint_pages=\([0-9]*\).*/\1/p' <<<"$out")
+  w_cpu=$(sed -n 's/.*weasyprint_cpu_s=\([0-9.]*\).*/\1/p' <<<"$out")
+  w_rate=$(sed -n 's/^weasyprint_pages_per_s_per_core=//p' <<<"$out")
+  weasy_line=$(printf '%-32s%s' "WeasyPrint $w_version:" "$w_rate pages per CPU second ($w_pages pages, $w_cpu CPU s)")
+  ratio_line="ratio Weft / WeasyPrint:        $(python3 -c "print(f'{$rate / $w_rate:.1f}')")   (target >= 10)"
+}
+
+if [ "$layout_only" = 1 ]; then
+  layout_compare
+  cat <<REPORT
+
+Weft benchmark (layout only) — $(date -u +%FT%TZ), $cores cores, $(git -C "$root" rev-parse --short HEAD)
+(f) PDF layout, $layout_docs sample invoices (invoice.html.mustache), one core each:
+    $layout_line
+    $weasy_line
+    $ratio_line
+REPORT
+  exit 0
+fi
+
 echo "bench: generating $records invoices"
 "$build/actors/document/weft_gen_invoices" --count "$records" --out "$work/data.ndjson"
 echo "bench: (a) bare loop on one core"
@@ -106,6 +162,8 @@ for _ in $(seq 1 "$latency_jobs"); do
   echo "$s" >>"$work/lat.txt"
 done
 kill -TERM "$node_pid"; wait "$node_pid" || true
+
+layout_compare
 
 peak_1m="(not measured: add --million)"
 if [ "$million" = 1 ]; then
@@ -131,6 +189,10 @@ Weft benchmark — $(date -u +%FT%TZ), $cores cores, $(git -C "$root" rev-parse 
 (c) ratio node / limit:                          $ratio   (target >= 0.9)
 (d) one-record job latency, submit to done:      p50 $(python3 -c "print(f'{$p50*1000:.1f}')") ms, p99 $(python3 -c "print(f'{$p99*1000:.1f}')") ms over $n jobs (target p50 < 10 ms)
 (e) node peak memory (VmHWM):                    $((peak_100k / 1024)) MiB after the $records-record job and $n small jobs; 1M records: $peak_1m
+(f) PDF layout, $layout_docs sample invoices (invoice.html.mustache), one core each:
+    $layout_line
+    $weasy_line
+    $ratio_line
 REPORT
 if [ "$cluster" = 1 ]; then "$root/scripts/bench_cluster.sh" --records "$records"; fi
 if [ "$sweep" = 1 ]; then "$root/scripts/bench_sweep.sh"; fi

@@ -3,13 +3,16 @@
 #include <cairo-pdf.h>
 #include <cairo.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <sstream>
 
 #include "actors/document/detail/template_scanner.hpp"
 #include "actors/document/layout/document_layout.hpp"
 #include "actors/document/output_error.hpp"
+#include "actors/document/template_engine.hpp"
 #include "actors/document/template_error.hpp"
 
 namespace weft::document {
@@ -55,7 +58,25 @@ std::string blank_template_tags(const std::string& text) {
   return out;
 }
 
-namespace {}  // namespace
+namespace {
+
+/// The partials `text` names, in order, each once.
+std::vector<std::string> partial_names(const std::string& text) {
+  std::vector<std::string> names;
+  std::vector<detail::template_token> tokens;
+  try {
+    tokens = detail::scan_template(text, "template");
+  } catch (const template_error&) {
+    return names;
+  }
+  for (const auto& t : tokens)
+    if (t.type == detail::template_token::kind::partial &&
+        std::find(names.begin(), names.end(), t.name) == names.end())
+      names.push_back(t.name);
+  return names;
+}
+
+}  // namespace
 
 struct pdf_writer::state {
   output_options options;
@@ -92,13 +113,26 @@ pdf_writer::pdf_writer(const std::filesystem::path& path, const output_options& 
     std::ifstream in(options.template_path, std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const std::string blanked = in ? blank_template_tags(text) : std::string{};
-    if (!blanked.empty()) {
-      try {
-        s_->engine->check_template(blanked, blank_marker);
-      } catch (const layout::layout_error& e) {
-        throw output_error(std::string(e.what()) +
-                           (options.strict ? " (strict: outside the template subset)" : ""));
+    try {
+      if (!blanked.empty()) s_->engine->check_template(blanked, blank_marker);
+      // Then every partial reachable from it (each once, breadth first), in its own lines:
+      // what a partial's text puts outside the subset is named in the partial, not in the
+      // merged documents.
+      const auto load = template_engine::directory_partials(options.template_path.parent_path());
+      std::vector<std::string> queue = in ? partial_names(text) : std::vector<std::string>{};
+      std::set<std::string> seen(queue.begin(), queue.end());
+      for (std::size_t i = 0; i < queue.size(); ++i) {
+        const std::string name = queue[i];
+        const auto source = load(name);
+        if (!source) continue;  // a missing partial fails the job when the template compiles
+        const std::string partial = blank_template_tags(*source);
+        if (!partial.empty()) s_->engine->check_partial(name, partial, blank_marker);
+        for (auto& next : partial_names(*source))
+          if (seen.insert(next).second) queue.push_back(std::move(next));
       }
+    } catch (const layout::layout_error& e) {
+      throw output_error(std::string(e.what()) +
+                         (options.strict ? " (strict: outside the template subset)" : ""));
     }
   }
   s_->surface = cairo_pdf_surface_create(file_.part_path().c_str(), 595.276, 841.89);

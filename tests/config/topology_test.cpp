@@ -414,3 +414,46 @@ listen = "127.0.0.1:4244"
   set.cluster.master_lease = std::chrono::milliseconds(2000);
   BOOST_TEST(set.cluster.lease().count() == 2000);
 }
+
+BOOST_AUTO_TEST_CASE(fonts_dirs_resolve_against_the_topology_and_must_be_directories) {
+  {
+    scratch_topology t(cluster_header + "[fonts]\ndirs = [\"fonts\", \"/usr/share\"]\n" +
+                       one_master);
+    std::filesystem::create_directory(t.dir / "fonts");
+    const auto s = load_topology(t.path, std::nullopt);
+    BOOST_REQUIRE_EQUAL(s.fonts.dirs.size(), 2u);
+    BOOST_TEST(s.fonts.dirs[0] == t.dir.path() + "/fonts");
+    BOOST_TEST(s.fonts.dirs[1] == "/usr/share");
+    BOOST_TEST(describe(s).find("dirs = [\"" + t.dir.path() + "/fonts\", \"/usr/share\"]") !=
+               std::string::npos);
+  }
+  {
+    // a missing directory: the error points at that element (line 8, column 18)
+    scratch_topology t(cluster_header + "[fonts]\ndirs = [\"/usr\", \"missing-fonts\"]\n" +
+                       one_master);
+    const auto e = load_error(t.path, std::nullopt);
+    BOOST_TEST(e.key == "fonts.dirs");
+    BOOST_TEST(e.line == 8);
+    BOOST_TEST(e.column == 17);
+    BOOST_TEST(e.reason.find("missing-fonts\" does not exist") != std::string::npos, e.reason);
+    BOOST_TEST(std::string(e.what()).find(":8:17") != std::string::npos, e.what());
+  }
+  {
+    scratch_topology t(cluster_header + "[fonts]\ndirs = [\"secret\"]\n" + one_master);
+    const auto e = load_error(t.path, std::nullopt);
+    BOOST_TEST(e.key == "fonts.dirs");
+    BOOST_TEST(e.reason.find("is not a directory") != std::string::npos, e.reason);
+  }
+  {
+    scratch_topology t(cluster_header + "[fonts]\ndirs = \"/usr/share/fonts\"\n" + one_master);
+    const auto e = load_error(t.path, std::nullopt);
+    BOOST_TEST(e.key == "fonts.dirs");
+    BOOST_TEST(e.line == 8);
+    BOOST_TEST(e.reason.find("expected an array of paths") != std::string::npos, e.reason);
+  }
+  {
+    scratch_topology t(cluster_header + "[fonts]\ndirs = [3]\n" + one_master);
+    const auto e = load_error(t.path, std::nullopt);
+    BOOST_TEST(e.reason.find("expected a path (a string)") != std::string::npos, e.reason);
+  }
+}

@@ -13,6 +13,8 @@
 #include <sstream>
 
 #include "actors/document/layout/document_layout.hpp"
+#include "actors/document/layout/font_dirs.hpp"
+#include "actors/document/layout/layout_error.hpp"
 #include "actors/document/output_error.hpp"
 #include "actors/document/output_writer.hpp"
 #include "actors/document/pdf_writer.hpp"
@@ -525,6 +527,64 @@ BOOST_AUTO_TEST_CASE(strict_fails_on_the_template_line_before_any_document) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(warnings_from_a_partial_name_the_partial_and_its_line) {
+  temp_dir dir("pdfpartial");
+  const auto path = dir / "t.mustache";
+  {
+    std::ofstream(path, std::ios::binary) << "<html><body>\n"
+                                             "<table>\n"
+                                             "{{#items}}{{> row}}{{/items}}\n"
+                                             "</table>\n"
+                                             "{{> note}}\n"
+                                             "</body></html>\n";
+    // rows: a cell's style attribute (kept: checked inside a table row) and an element
+    std::ofstream(dir / "row.mustache", std::ios::binary)
+        << "<tr>\n"
+           "  <td style=\"colour: red\">{{name}}</td>\n"
+           "  <td><blink>{{qty}}</blink></td>\n"
+           "</tr>\n";
+    // a partial of a partial, and a value only the data makes (left to the documents)
+    std::ofstream(dir / "note.mustache", std::ios::binary)
+        << "<p>{{> inner}}</p>\n<p style=\"width: {{w}}\">n</p>\n";
+    std::ofstream(dir / "inner.mustache", std::ios::binary) << "\n\n<marquee>x</marquee>\n";
+  }
+  template_engine engine(escape_mode::html);
+  auto compiled = engine.compile_file(path);
+  output_options o;
+  o.template_path = path;
+  auto w = writer(dir / "t.pdf", o);
+  const nlohmann::json rec = {
+      {"items", {{{"name", "a"}, {"qty", "1"}}, {{"name", "b"}, {"qty", "2"}}}}, {"w", "9parsecs"}};
+  for (int r = 1; r <= 2; ++r) {
+    w->next_record(r);
+    w->add_document(compiled.render(rec));
+  }
+  w->finish();
+  std::string all;
+  for (const auto& x : w->warnings()) all += x + "\n";
+  BOOST_TEST_MESSAGE(all);
+  BOOST_CHECK_EQUAL(
+      count(all, "partial \"row\" line 2:14: CSS: property \"colour\" is not supported"), 1u);
+  BOOST_CHECK_EQUAL(count(all, "partial \"row\" line 3:7: <blink>"), 1u);
+  BOOST_CHECK_EQUAL(count(all, "partial \"inner\" line 3:1: <marquee>"), 1u);
+  // once each, never again in the merged documents
+  BOOST_CHECK_EQUAL(count(all, "colour"), 1u);
+  BOOST_CHECK_EQUAL(count(all, "<blink>"), 1u);
+  BOOST_CHECK_EQUAL(count(all, "<marquee>"), 1u);
+  BOOST_CHECK_EQUAL(count(all, "of its merged document: <"), 0u);
+  // a value from the data stays the documents' (the first record that has it)
+  BOOST_CHECK_EQUAL(count(all, "record 1: line "), 1u);
+  BOOST_CHECK_EQUAL(count(all, "invalid width value \"9parsecs\""), 1u);
+  // strict: the first one is an error naming the partial
+  o.strict = true;
+  try {
+    writer(dir / "s.pdf", o);
+    BOOST_FAIL("no output_error");
+  } catch (const output_error& e) {
+    BOOST_CHECK_MESSAGE(std::string(e.what()).find("partial \"row\" line 2:14:") == 0, e.what());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(warnings_are_capped_by_max_warnings_and_the_rest_counted) {
   std::string tmpl = "<html><body>\n";
   for (int i = 0; i < 12; ++i) tmpl += "<p style=\"prop" + std::to_string(i) + ": 1\">x</p>\n";
@@ -613,4 +673,275 @@ BOOST_AUTO_TEST_CASE(a_jpeg_is_decoded_on_an_image_surface_for_the_png_preview) 
   BOOST_CHECK_LT(g, 80u);
   BOOST_CHECK_LT(b, 80u);
   cairo_surface_destroy(img);
+}
+
+namespace {
+
+struct word_box {
+  int page;
+  double x_min, y_min, x_max, y_max;
+  std::string text;
+};
+
+/// Every word of `pdf` with its page (from 1) and box, in reading order (pdftotext -bbox).
+std::vector<word_box> words_of(const std::filesystem::path& pdf) {
+  std::string bbox;
+  BOOST_REQUIRE_EQUAL(run("pdftotext -bbox '" + pdf.string() + "' -", bbox), 0);
+  std::vector<word_box> out;
+  std::istringstream in(bbox);
+  std::string line;
+  int page = 0;
+  const std::regex word_re(
+      R"re(<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>)re");
+  while (std::getline(in, line)) {
+    if (line.find("<page ") != std::string::npos) ++page;
+    std::smatch m;
+    if (!std::regex_search(line, m, word_re)) continue;
+    out.push_back({page, std::stod(m[1].str()), std::stod(m[2].str()), std::stod(m[3].str()),
+                   std::stod(m[4].str()), m[5].str()});
+  }
+  return out;
+}
+
+/// The rows of pixels of page `page` rasterised at 72 dpi (1 px per point), grey levels.
+std::vector<std::vector<unsigned char>> grey_page(const std::filesystem::path& pdf, int page) {
+  const auto base = pdf.parent_path() / ("grey" + std::to_string(page));
+  std::string out;
+  const std::string p = std::to_string(page);
+  BOOST_REQUIRE_EQUAL(run("pdftoppm -gray -r 72 -singlefile -f " + p + " -l " + p + " '" +
+                              pdf.string() + "' '" + base.string() + "'",
+                          out),
+                      0);
+  std::ifstream in(base.string() + ".pgm", std::ios::binary);
+  std::string magic;
+  int w = 0, h = 0, maxval = 0;
+  in >> magic >> w >> h >> maxval;
+  in.get();
+  BOOST_REQUIRE_EQUAL(magic, "P5");
+  std::vector<std::vector<unsigned char>> rows(
+      static_cast<std::size_t>(h), std::vector<unsigned char>(static_cast<std::size_t>(w)));
+  for (auto& r : rows) in.read(reinterpret_cast<char*>(r.data()), w);
+  return rows;
+}
+
+// A4 with margins 20mm 15mm 25mm 15mm: the content box in points
+constexpr double content_left = 42.52, content_right = 595.28 - 42.52;
+constexpr double content_top = 56.69, content_bottom = 841.89 - 70.87;
+
+const std::string split_css =
+    "<style>@page { size: A4; margin: 20mm 15mm 25mm 15mm; }"
+    " body { font-family: 'DejaVu Sans'; font-size: 9pt; }"
+    " th { background: #ddd; } td { border: 1pt solid #000; background: #f4f4f4; }"
+    " p { margin: 0 }</style>";
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_row_taller_than_a_page_splits_between_lines_with_the_header_repeated) {
+  temp_dir dir("pdfsplit");
+  auto w = writer(dir / "s.pdf");
+  // the tall cell: a paragraph of 100 lines, then a nested block of 50 one-line paragraphs
+  std::string tall = "L1X";
+  for (int i = 2; i <= 100; ++i) tall += "<br>L" + std::to_string(i) + "X";
+  tall += "<div>";
+  for (int i = 101; i <= 150; ++i) tall += "<p>L" + std::to_string(i) + "X</p>";
+  tall += "</div>";
+  w->add_document("<html><head>" + split_css +
+                  "</head><body><h1>Split</h1><table style='width: 100%'><thead><tr>"
+                  "<th>HEADA</th><th>HEADB</th></tr></thead><tbody>"
+                  "<tr><td>FIRSTROW</td><td>first</td></tr><tr><td>" +
+                  tall +
+                  "</td><td>SIDE</td></tr><tr><td>LASTROW</td><td>last</td></tr>"
+                  "</tbody></table></body></html>");
+  w->finish();
+  const auto pdf = dir / "s.pdf";
+  check_structure(pdf);
+  const int pages = page_count(pdf);
+  BOOST_CHECK_GE(pages, 3);
+  const auto words = words_of(pdf);
+  int next = 1, heads = 0, sides = 0;
+  std::map<int, int> lines_on_page;
+  for (const auto& wd : words) {
+    BOOST_TEST_CONTEXT("word " << wd.text << " on page " << wd.page) {
+      // inside the page's content box
+      BOOST_CHECK_GE(wd.x_min, content_left - 1);
+      BOOST_CHECK_LE(wd.x_max, content_right + 1);
+      BOOST_CHECK_GE(wd.y_min, content_top - 1);
+      BOOST_CHECK_LE(wd.y_max, content_bottom + 1);
+    }
+    std::smatch m;
+    if (std::regex_match(wd.text, m, std::regex(R"(L(\d+)X)"))) {
+      // every line exactly once, in order
+      BOOST_CHECK_EQUAL(std::stoi(m[1].str()), next);
+      next = std::stoi(m[1].str()) + 1;
+      ++lines_on_page[wd.page];
+    }
+    if (wd.text == "HEADA") ++heads;
+    if (wd.text == "SIDE") {
+      ++sides;
+      BOOST_CHECK_EQUAL(wd.page, 1);
+    }
+    if (wd.text == "LASTROW") BOOST_CHECK_EQUAL(wd.page, pages);
+  }
+  BOOST_CHECK_EQUAL(next, 151);
+  BOOST_CHECK_EQUAL(sides, 1);
+  BOOST_CHECK_EQUAL(heads, pages);  // the header on every page the table continues
+  BOOST_CHECK_EQUAL(static_cast<int>(lines_on_page.size()), pages);
+  for (const auto& [page, n] : lines_on_page) BOOST_CHECK_GE(n, 2);  // widows and orphans
+  for (int p = 1; p <= pages; ++p) {
+    BOOST_TEST_CONTEXT("page " << p) {
+      BOOST_CHECK(std::regex_search(page_text(pdf, p), std::regex("HEADA\\s+HEADB")));
+      // nothing drawn outside the content box: the margins stay white (borders, backgrounds)
+      const auto rows = grey_page(pdf, p);
+      BOOST_REQUIRE_GT(rows.size(), 800u);
+      std::size_t dark = 0;
+      for (std::size_t y = 0; y < rows.size(); ++y)
+        for (std::size_t x = 0; x < rows[y].size(); ++x) {
+          const bool margin = y + 1 < content_top || y > content_bottom + 1 ||
+                              x + 1 < content_left || x > content_right + 1;
+          if (margin && rows[y][x] < 250) ++dark;
+        }
+      BOOST_CHECK_EQUAL(dark, 0u);
+      // and the cells' borders are drawn on each part: the tall cell's left border runs down
+      // the page (a dark pixel at its x 120 pt below the content box's top, inside the row on
+      // every page)
+      const auto& mid = rows[static_cast<std::size_t>(content_top) + 120];
+      bool border = false;
+      for (std::size_t x = static_cast<std::size_t>(content_left);
+           x < static_cast<std::size_t>(content_left) + 4; ++x)
+        border = border || mid[x] < 128;
+      BOOST_CHECK(border);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_row_that_fits_on_a_page_moves_whole_and_is_not_split) {
+  temp_dir dir("pdfnosplit");
+  auto w = writer(dir / "n.pdf");
+  auto lines = [](const std::string& prefix, int n) {
+    std::string s = prefix + "1X";
+    for (int i = 2; i <= n; ++i) s += "<br>" + prefix + std::to_string(i) + "X";
+    return s;
+  };
+  // the first row fills most of the first page; the second (40 lines) does not fit below it
+  w->add_document("<html><head>" + split_css +
+                  "</head><body><table style='width: 100%'><thead><tr><th>HEADA</th></tr>"
+                  "</thead><tbody><tr><td>" +
+                  lines("F", 45) + "</td></tr><tr><td>" + lines("M", 40) +
+                  "</td></tr></tbody></table></body></html>");
+  w->finish();
+  const auto pdf = dir / "n.pdf";
+  BOOST_CHECK_EQUAL(page_count(pdf), 2);
+  int m_lines = 0, f_lines = 0;
+  for (const auto& wd : words_of(pdf)) {
+    if (std::regex_match(wd.text, std::regex(R"(M\d+X)"))) {
+      ++m_lines;
+      BOOST_CHECK_EQUAL(wd.page, 2);
+    }
+    if (std::regex_match(wd.text, std::regex(R"(F\d+X)"))) {
+      ++f_lines;
+      BOOST_CHECK_EQUAL(wd.page, 1);
+    }
+  }
+  BOOST_CHECK_EQUAL(m_lines, 40);
+  BOOST_CHECK_EQUAL(f_lines, 45);
+}
+
+namespace {
+
+/// `from` with every occurrence of `a` (ASCII and UTF-16BE) replaced by `b` of the same length.
+std::string renamed(std::string data, const std::string& a, const std::string& b) {
+  BOOST_REQUIRE_EQUAL(a.size(), b.size());
+  auto utf16 = [](const std::string& t) {
+    std::string out;
+    for (char c : t) {
+      out.push_back('\0');
+      out.push_back(c);
+    }
+    return out;
+  };
+  for (const auto& [from, to] : {std::pair{a, b}, std::pair{utf16(a), utf16(b)}})
+    for (auto p = data.find(from); p != std::string::npos; p = data.find(from, p + to.size()))
+      data.replace(p, from.size(), to);
+  return data;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_family_only_in_a_font_directory_is_found_and_embedded) {
+  // A copy of DejaVu Sans (fonts-dejavu-core) whose names say "Weftfont Xy": a family
+  // fontconfig does not know unless the directory is added (the names are patched in place,
+  // same lengths; FreeType does not check the table checksums).
+  const std::filesystem::path source = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  BOOST_REQUIRE(std::filesystem::exists(source));
+  std::ifstream in(source, std::ios::binary);
+  std::string font((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  font = renamed(renamed(font, "DejaVu Sans", "Weftfont Xy"), "DejaVuSans", "WeftfontXy");
+  temp_dir fonts("pdffontdir");
+  std::ofstream(fonts / "weftfont.ttf", std::ios::binary) << font;
+  const std::string html =
+      "<html><head><style>body { font-family: 'Weftfont Xy'; font-size: 12pt }</style></head>"
+      "<body><p>FONTDIRTEXT</p></body></html>";
+  temp_dir dir("pdffonts");
+  std::string out;
+  // without the directory: the family is not installed (a warning), another font is embedded
+  {
+    auto w = writer(dir / "before.pdf");
+    w->add_document(html);
+    w->finish();
+    std::string all;
+    for (const auto& x : w->warnings()) all += x;
+    BOOST_CHECK(all.find("font family \"Weftfont Xy\" is not installed") != std::string::npos);
+    BOOST_REQUIRE_EQUAL(run("pdffonts '" + (dir / "before.pdf").string() + "'", out), 0);
+    BOOST_CHECK(out.find("WeftfontXy") == std::string::npos);
+  }
+  // a directory that fontconfig cannot add is an error naming it
+  BOOST_CHECK_EXCEPTION(
+      weft::document::layout::add_process_font_dirs({(fonts / "missing").string()}),
+      weft::document::layout::layout_error,
+      [](const auto& e) { return std::string(e.what()).find("missing") != std::string::npos; });
+  // added to the process's fontconfig (what the node does at start-up): found and embedded
+  weft::document::layout::add_process_font_dirs({fonts.path()});
+  auto w = writer(dir / "after.pdf");
+  w->add_document(html);
+  w->finish();
+  BOOST_CHECK(w->warnings().empty());
+  check_structure(dir / "after.pdf");
+  BOOST_REQUIRE_EQUAL(run("pdffonts '" + (dir / "after.pdf").string() + "'", out), 0);
+  BOOST_TEST_MESSAGE(out);
+  BOOST_CHECK(out.find("+WeftfontXy") != std::string::npos);
+  BOOST_CHECK_EQUAL(count(all_text(dir / "after.pdf"), "FONTDIRTEXT"), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_table_whose_tall_first_row_has_no_room_starts_on_the_next_page) {
+  temp_dir dir("pdfsplitnext");
+  auto w = writer(dir / "n.pdf");
+  std::string tall = "L1X";
+  for (int i = 2; i <= 90; ++i) tall += "<br>L" + std::to_string(i) + "X";
+  // 690 of the content box's 714 pt are taken: the header would fit, two lines below it not
+  w->add_document("<html><head>" + split_css +
+                  "</head><body><div style='height: 690pt'>FILLER</div>"
+                  "<table style='width: 100%'><thead><tr><th>HEADA</th></tr></thead><tbody>"
+                  "<tr><td>" +
+                  tall + "</td></tr></tbody></table></body></html>");
+  w->finish();
+  const auto pdf = dir / "n.pdf";
+  const int pages = page_count(dir / "n.pdf");
+  BOOST_CHECK_EQUAL(pages, 3);
+  int next = 1, heads = 0;
+  for (const auto& wd : words_of(pdf)) {
+    if (wd.text == "FILLER") BOOST_CHECK_EQUAL(wd.page, 1);
+    if (wd.text == "HEADA") {
+      ++heads;
+      BOOST_CHECK_GT(wd.page, 1);
+    }
+    std::smatch m;
+    if (std::regex_match(wd.text, m, std::regex(R"(L(\d+)X)"))) {
+      BOOST_CHECK_EQUAL(std::stoi(m[1].str()), next);
+      next = std::stoi(m[1].str()) + 1;
+      BOOST_CHECK_GT(wd.page, 1);
+      BOOST_CHECK_LE(wd.y_max, content_bottom + 1);
+    }
+  }
+  BOOST_CHECK_EQUAL(next, 91);
+  BOOST_CHECK_EQUAL(heads, 2);
 }

@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "actors/document/layout/font_dirs.hpp"
 #include "actors/document/layout/image_resource.hpp"
 
 namespace weft::document::layout {
@@ -1162,6 +1163,104 @@ struct flow {
 
   void place_rows(std::vector<page_ops> ops) { transfer(ops, 0, y); }
 
+  /// A row taller than a page: each cell flows on its own over as many pages as it needs, cut
+  /// between its lines and blocks (widows and orphans kept by the paragraphs), starting at y on
+  /// this page. `next_page` ends the table's part on this page and starts the next one with the
+  /// header placed, leaving y at `cont_top`. Each part of the row gets its backgrounds and
+  /// borders; vertical-align and a fixed row height do not apply to a split row.
+  void split_row(const box& row, const std::vector<double>& col_x, const std::vector<double>& col_w,
+                 double cont_top, const std::function<void()>& next_page, bool may_move) {
+    struct cell_part {
+      const box* cell;
+      double x, w;
+      std::vector<page_ops> pages;  // [0] this page, [k] the k-th page after it
+      double end = 0;               // bottom of the cell on its last page
+    };
+    auto lay = [&](double y0) {
+      std::vector<cell_part> cells;
+      std::size_t col = 0;
+      for (const auto& c : row.children) {
+        if (c->kind != box_kind::cell) continue;
+        if (col >= col_w.size()) break;
+        const std::size_t span =
+            std::min<std::size_t>(static_cast<std::size_t>(c->colspan), col_w.size() - col);
+        double cw = 0;
+        for (std::size_t k = col; k < col + span; ++k) cw += col_w[k];
+        const style& s = c->st;
+        const auto bw = border_widths(s);
+        const double pl = s.padding[3].resolve(cw), pr = s.padding[1].resolve(cw);
+        const double pt = s.padding[0].resolve(cw), pb = s.padding[2].resolve(cw);
+        cell_part r{c.get(), col_x[col], cw, {}, 0};
+        flow f(st, r.pages, cont_top + bw[0] + pt, bottom - pb - bw[2], false);
+        f.page_number_base = page_number_base + static_cast<int>(page);
+        f.page_count = page_count;
+        // this flow's pages are this page and the ones after it
+        if (max_pages > 0) f.max_pages = max_pages > page ? max_pages - page : 1;
+        f.y = y0 + bw[0] + pt;
+        f.flow_children(*c, col_x[col] + bw[3] + pl, std::max(1.0, cw - bw[1] - bw[3] - pl - pr));
+        r.end = f.y + pb + bw[2];
+        cells.push_back(std::move(r));
+        col += span;
+      }
+      return cells;
+    };
+    auto cells = lay(y);
+    const bool nothing_here = std::all_of(cells.begin(), cells.end(), [](const cell_part& c) {
+      return c.pages.empty() || c.pages[0].ops.empty();
+    });
+    if (nothing_here && may_move) {
+      // not even two lines of any cell fit below the rows already on this page
+      next_page();
+      cells = lay(y);
+    }
+    std::size_t parts = 1;
+    for (const auto& c : cells) parts = std::max(parts, c.pages.size());
+    double last_end = 0;
+    for (const auto& c : cells)
+      if (c.pages.size() == parts) last_end = std::max(last_end, c.end);
+    const double row_x = col_w.empty() ? 0 : col_x.front();
+    const double row_w = col_w.empty() ? 0 : col_x.back() + col_w.back() - row_x;
+    for (std::size_t k = 0; k < parts; ++k) {
+      if (k > 0) {
+        y = bottom;
+        next_page();
+      }
+      const double ft = y;
+      const double fb = k + 1 < parts ? bottom : std::max(last_end, ft);
+      auto fill = [&](double x, double w, const rgba& color) {
+        op f;
+        f.k = op::kind::fill;
+        f.x = x;
+        f.y = ft;
+        f.w = w;
+        f.h = fb - ft;
+        f.color = color;
+        emit(std::move(f));
+      };
+      if (!row.st.background.transparent() && !col_w.empty()) fill(row_x, row_w, row.st.background);
+      for (auto& c : cells) {
+        const style& s = c.cell->st;
+        if (!s.background.transparent()) fill(c.x, c.w, s.background);
+        if (k < c.pages.size())
+          for (auto& o : c.pages[k].ops) emit(std::move(o));
+        const auto bw = border_widths(s);
+        if (bw[0] + bw[1] + bw[2] + bw[3] > 0) {
+          op o;
+          o.k = op::kind::border;
+          o.x = c.x;
+          o.y = ft;
+          o.w = c.w;
+          o.h = fb - ft;
+          o.bw = bw;
+          o.bs = s.border;
+          o.bc = s.border_color;
+          emit(std::move(o));
+        }
+      }
+      y = fb;
+    }
+  }
+
   void flow_table(const box& t, double x, double w) {
     const style& s = t.st;
     if (s.break_before && !at_top()) new_page();
@@ -1269,10 +1368,14 @@ struct flow {
       start_index = pages[page].ops.size();
       place_header();
     };
-    // the header and the first row stay together
+    // the header and the first row stay together; a first row taller than a page (split) needs
+    // room for its first lines (two lines of its font, with some padding) below the header
     if (!body.empty() && !unbounded) {
       placed_row first = lay_row(*body.front(), col_x, col_w);
-      if (y + header.h + first.h > bottom && !at_top() && header.h + first.h <= bottom - top) {
+      const bool tall = first.h > bottom - top - header.h + 0.01;
+      const double need =
+          header.h + (tall ? 2.4 * body.front()->st.font_size + 6 + bw[0] : first.h);
+      if (y + need > bottom && !at_top() && (tall || header.h + first.h <= bottom - top)) {
         new_page();
         start_page = page;
         start_y = y;
@@ -1291,7 +1394,18 @@ struct flow {
       y += pr.h;
       row_on_page = true;
     };
-    for (const box* r : body) place(lay_row(*r, col_x, col_w));
+    // a row taller than a page (below the repeated header) is split; any other row moves whole
+    const double cont_top = top + header.h;
+    auto place_row = [&](const box& r) {
+      placed_row pr = lay_row(r, col_x, col_w);
+      if (!unbounded && pr.h > bottom - cont_top + 0.01) {
+        split_row(r, col_x, col_w, cont_top, break_table, row_on_page);
+        row_on_page = true;
+        return;
+      }
+      place(std::move(pr));
+    };
+    for (const box* r : body) place_row(*r);
     if (!foot.empty()) {
       placed_row footer;
       footer.ops.emplace_back();
@@ -1412,6 +1526,16 @@ void paint_ops(cairo_t* cr, const std::vector<op>& ops) {
 
 }  // namespace
 
+void add_process_font_dirs(const std::vector<std::string>& dirs) {
+  if (dirs.empty()) return;
+  if (!FcInit()) throw layout_error("[fonts].dirs: fontconfig cannot be initialised");
+  for (const auto& d : dirs)
+    if (std::error_code ec;
+        !std::filesystem::is_directory(d, ec) ||
+        !FcConfigAppFontAddDir(nullptr, reinterpret_cast<const FcChar8*>(d.c_str())))
+      throw layout_error("[fonts].dirs: cannot add the font directory " + d);
+}
+
 layout_engine::layout_engine(layout_options options)
     : s_(std::make_unique<state>(std::move(options))) {
   FcConfig* config = nullptr;
@@ -1462,8 +1586,9 @@ namespace {
 struct parsed_html {
   GumboOptions opts = kGumboDefaultOptions;
   GumboOutput* out = nullptr;
-  explicit parsed_html(std::string_view html) {
+  explicit parsed_html(std::string_view html, GumboTag fragment_context = GUMBO_TAG_LAST) {
     opts.max_errors = 0;
+    opts.fragment_context = fragment_context;
     out = gumbo_parse_with_options(&opts, html.data(), html.size());
     if (!out) throw layout_error("the HTML parser failed (out of memory?)");
   }
@@ -1474,7 +1599,48 @@ struct parsed_html {
 
 }  // namespace
 
+namespace {
+
+/// The element a partial's text is parsed inside when it is checked alone: by its first tag,
+/// so that rows, cells and list items keep their elements (and their style attributes).
+/// GUMBO_TAG_LAST (a whole document) when it starts with <!doctype>, <html>, <head> or <body>.
+GumboTag fragment_context_of(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '<') continue;
+    if (text.compare(i, 4, "<!--") == 0) {
+      const auto end = text.find("-->", i + 4);
+      if (end == std::string_view::npos) break;
+      i = end + 2;
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '!') return GUMBO_TAG_LAST;  // <!doctype>
+    std::size_t j = i + 1;
+    while (j < text.size() && std::isalnum(static_cast<unsigned char>(text[j]))) ++j;
+    const std::string name = lower(std::string(text.substr(i + 1, j - i - 1)));
+    if (name.empty()) continue;
+    if (name == "html" || name == "head" || name == "body") return GUMBO_TAG_LAST;
+    if (name == "tr") return GUMBO_TAG_TBODY;
+    if (name == "td" || name == "th") return GUMBO_TAG_TR;
+    if (name == "thead" || name == "tbody" || name == "tfoot") return GUMBO_TAG_TABLE;
+    if (name == "li") return GUMBO_TAG_UL;
+    return GUMBO_TAG_BODY;
+  }
+  return GUMBO_TAG_BODY;
+}
+
+}  // namespace
+
 void layout_engine::check_template(std::string_view blanked, const std::string& marker) {
+  check_template_text(blanked, marker, "template ", false);
+}
+
+void layout_engine::check_partial(const std::string& name, std::string_view blanked,
+                                  const std::string& marker) {
+  check_template_text(blanked, marker, "partial \"" + name + "\" ", true);
+}
+
+void layout_engine::check_template_text(std::string_view blanked, const std::string& marker,
+                                        std::string label, bool fragment) {
   struct restore {
     state& s;
     ~restore() {
@@ -1485,9 +1651,9 @@ void layout_engine::check_template(std::string_view blanked, const std::string& 
   } r{*s_};
   s_->checking = true;
   s_->diag.set_skip_marker(marker);
-  s_->diag.set_label("template ", {}, true);
+  s_->diag.set_label(std::move(label), {}, true);
   check_nesting(blanked);
-  parsed_html parsed(blanked);
+  parsed_html parsed(blanked, fragment ? fragment_context_of(blanked) : GUMBO_TAG_LAST);
   GumboOutput* out = parsed.out;
   laid_out_document::impl doc;
   box root;

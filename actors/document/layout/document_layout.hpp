@@ -80,6 +80,12 @@ class layout_engine {
   /// are not loaded. @throws layout_error in strict mode (naming the template line:col).
   void check_template(std::string_view blanked, const std::string& marker);
 
+  /// check_template() for the partial `name` (its own text, blanked the same way): warnings
+  /// read "partial "name" line L:C: …" in the partial's own lines and columns, and are not
+  /// repeated for the documents. The text is parsed as an HTML fragment in the context its
+  /// first tag implies (<tr> in a table body, <td> in a row, <li> in a list, else the body).
+  void check_partial(const std::string& name, std::string_view blanked, const std::string& marker);
+
   /// Label of the warnings of the documents laid out from now on, e.g. "record 17: " with the
   /// suffix " of the merged document" after "line L:C".
   void set_document_label(std::string label, std::string where_suffix);
@@ -92,6 +98,9 @@ class layout_engine {
   struct state;  ///< internal (public for the implementation's helpers)
 
  private:
+  void check_template_text(std::string_view blanked, const std::string& marker, std::string label,
+                           bool fragment);
+
   std::unique_ptr<state> s_;
 };
 
