@@ -645,12 +645,15 @@ std::vector<content_row> job_store::contents(int64_t id) {
 
 bool job_store::names_file(int64_t id, const std::string& path) {
   return with_session(db_, [&](soci::session& s) {
-    long long jid = id, n = 0;
+    long long jid = id, n = -1;
     std::string p = path;
     s << "SELECT (SELECT COUNT(*) FROM content WHERE job_id = :id AND path = :p) + "
          "(SELECT COUNT(*) FROM outputs WHERE job_id = :id2 AND path = :p2)",
         soci::use(jid, "id"), soci::use(p, "p"), soci::use(jid, "id2"), soci::use(p, "p2"),
         soci::into(n);
+    // No answer at all (a read cut short): not "unnamed" — the caller keeps the file.
+    if (detail::cut_short("names_file")) n = -1;
+    if (n < 0) require_complete_read("whether a result of job " + std::to_string(id) + " names " + path, 0, -1);
     return n > 0;
   });
 }

@@ -18,7 +18,7 @@ namespace weft::storage {
 void require_complete_read(const std::string& what, std::int64_t got, std::int64_t expected);
 
 /// Test seam: the next `reads` reads named `read` ("contents", "open_batches",
-/// "unfinished_jobs") lose their rows after the database answered, as a read cut
+/// "unfinished_jobs", "names_file") lose their rows after the database answered, as a read cut
 /// short does. Only tests call it (there is no configuration for it).
 void cut_reads_short_for_test(const std::string& read, int reads);
 

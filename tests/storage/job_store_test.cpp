@@ -825,6 +825,14 @@ BOOST_AUTO_TEST_CASE(reads_cut_short_are_unavailable_not_empty) {
   BOOST_CHECK_EXCEPTION(store.unfinished_jobs(), storage_error, unavailable);
   BOOST_TEST(store.unfinished_jobs().size() == 1u);
 
+  // An engine deletes a refused result's file only if no accepted result names it: a
+  // count that did not answer must not read as "unnamed".
+  const auto named = content_of(batches[0], 1, "e").path;
+  BOOST_TEST(store.names_file(id, named));
+  cut_reads_short_for_test("names_file", 1);
+  BOOST_CHECK_EXCEPTION(store.names_file(id, named), storage_error, unavailable);
+  BOOST_TEST(!store.names_file(id, named + ".other"));
+
   // Nothing to read is not short: a job with no content yet, no open weave batch.
   const int64_t other = merging_job(store, 5, 5);
   cut_reads_short_for_test("contents", 1);
