@@ -167,8 +167,7 @@ void test_cluster::restart_candidate(const std::string& name) {
       },
       30s);
   if (holder.empty() || holder == name)
-    throw std::runtime_error("no other candidate took the lease over from " + name + "\n" +
-                             logs());
+    throw std::runtime_error("no other candidate took the lease over from " + name + "\n" + logs());
   start_standby(name);
 }
 
@@ -318,7 +317,8 @@ std::string test_cluster::wait_for_job(int64_t id, std::chrono::milliseconds tim
   bool answered = wait_until(
       [&] {
         auto r = client({"job", std::to_string(id)}, 30s);
-        json = r.out + r.err;
+        // The JSON is stdout; stderr may say which master the client talks to.
+        json = r.exit_code == 0 ? r.out : r.out + r.err;
         return r.exit_code == 0;
       },
       60s);
