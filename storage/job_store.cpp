@@ -222,9 +222,8 @@ std::vector<job_row> job_store::unfinished_jobs() {
     long long n = -1;
     s << "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'mapping', 'merging', 'weaving')",
         soci::into(n);
-    auto rows =
-        fetch_jobs(s, "WHERE state IN ('queued', 'mapping', 'merging', 'weaving') ORDER BY id", 0,
-                   "", 0);
+    auto rows = fetch_jobs(
+        s, "WHERE state IN ('queued', 'mapping', 'merging', 'weaving') ORDER BY id", 0, "", 0);
     if (detail::cut_short("unfinished_jobs")) rows.clear();
     require_complete_read("the unfinished jobs", static_cast<int64_t>(rows.size()), n);
     return rows;
@@ -653,7 +652,9 @@ bool job_store::names_file(int64_t id, const std::string& path) {
         soci::into(n);
     // No answer at all (a read cut short): not "unnamed" — the caller keeps the file.
     if (detail::cut_short("names_file")) n = -1;
-    if (n < 0) require_complete_read("whether a result of job " + std::to_string(id) + " names " + path, 0, -1);
+    if (n < 0)
+      require_complete_read("whether a result of job " + std::to_string(id) + " names " + path, 0,
+                            -1);
     return n > 0;
   });
 }

@@ -21,11 +21,10 @@ std::map<std::string, int>& pending() {
 
 void require_complete_read(const std::string& what, std::int64_t got, std::int64_t expected) {
   if (expected >= 0 && got >= expected) return;
-  throw storage_error(errc::unavailable,
-                      what + ": read " + std::to_string(got) + " of " +
-                          (expected < 0 ? std::string{"an unknown number of"}
-                                        : std::to_string(expected)) +
-                          " rows (the database answered only in part)");
+  throw storage_error(errc::unavailable, what + ": read " + std::to_string(got) + " of " +
+                                             (expected < 0 ? std::string{"an unknown number of"}
+                                                           : std::to_string(expected)) +
+                                             " rows (the database answered only in part)");
 }
 
 void cut_reads_short_for_test(const std::string& read, int reads) {
