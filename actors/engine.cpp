@@ -70,6 +70,7 @@ struct job_view {
   std::unique_ptr<document::compiled_template> tmpl;  // merge engines only
   std::string template_path;  // weavers check it once per output file (PDF layout warnings)
   bool strict = false;        // submit --strict: a layout warning fails the job
+  int64_t records = 0;        // the job's record count (known once mapped)
 };
 
 /// A batch the engine could not finish for a reason that is the job's fault
@@ -149,6 +150,7 @@ job_view& load_job(engine_state& st, int64_t job_id) {
   view->format = *format;
   view->options = parse_job_options(row.options_json);
   view->template_path = row.template_path;
+  view->records = row.record_count;
   try {
     view->strict = document::data_options_of_job(row.options_json).strict;
   } catch (const std::exception&) {
@@ -296,8 +298,12 @@ void weave_range(engine_state& st, const batch& b, document::output_writer& writ
   int64_t seq = 0;
   std::string text;
   int64_t expected = b.first_seq;
-  // Read afresh for every segment: segments are woven while merging goes on.
-  for (const auto& c : st.store->contents(b.job_id)) {
+  // Read afresh for every segment: segments are woven while merging goes on. A segment
+  // is handed out once the merge batches of its range are done: a row missing for the
+  // range means a read cut short, retried (storage/short_read.hpp), not a job fault.
+  const auto rows = st.store->contents(b.job_id);
+  storage::require_contents_cover(rows, b.job_id, b.first_seq, b.last_seq);
+  for (const auto& c : rows) {
     // content rows come in record order, each a contiguous range of records
     if (c.last_seq < b.first_seq) continue;
     if (c.first_seq > b.last_seq) break;
@@ -329,7 +335,11 @@ void weave_planned(engine_state& st, const batch& b, const planned_segment& seg,
   std::vector<bool> found(seg.records.size(), false);
   int64_t seq = 0;
   std::string text;
-  for (const auto& c : st.store->contents(b.job_id)) {
+  // Planned after merging: every merge batch is done; all of the job's records must
+  // have a content row (a gap is a read cut short, retried).
+  const auto rows = st.store->contents(b.job_id);
+  storage::require_contents_cover(rows, b.job_id, 1, load_job(st, b.job_id).records);
+  for (const auto& c : rows) {
     content_reader in(c.path);
     while (in.next(seq, text)) {
       auto at = index.find(seq);

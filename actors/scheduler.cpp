@@ -596,7 +596,14 @@ void scheduler::resume(const storage::job_row& row) {
               next();
             },
             [=](caf::error& err) {
-              spdlog::error("job {}: cannot resume: {}", row.id, error_text(system(), err));
+              // The database is away or answered only in part (a read cut short:
+              // storage/short_read.hpp): forget the job and read the unfinished jobs
+              // again in a second; its batches get new attempts then (fenced as now).
+              spdlog::warn("job {}: cannot read its open {} batches (trying again in 1 s): {}",
+                           row.id, storage::to_string(p), error_text(system(), err));
+              state_.jobs.erase(row.id);
+              state_.policy.remove_job(row.id);
+              delayed_send(this, 1s, load_atom::value);
             });
   };
   load(phase::merge, [=] {

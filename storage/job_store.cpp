@@ -5,6 +5,7 @@
 
 #include "storage/bulk_insert.hpp"
 #include "storage/detail/session.hpp"
+#include "storage/short_read.hpp"
 
 namespace weft::storage {
 
@@ -216,8 +217,16 @@ std::vector<job_row> job_store::jobs(const std::optional<job_state>& state, int 
 
 std::vector<job_row> job_store::unfinished_jobs() {
   return with_session(db_, [&](soci::session& s) {
-    return fetch_jobs(s, "WHERE state IN ('queued', 'mapping', 'merging', 'weaving') ORDER BY id",
-                      0, "", 0);
+    // Counted first: a job that ends meanwhile can only make the count too high (the
+    // caller reads again), a read cut short makes the rows fewer (short_read.hpp).
+    long long n = -1;
+    s << "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'mapping', 'merging', 'weaving')",
+        soci::into(n);
+    auto rows = fetch_jobs(
+        s, "WHERE state IN ('queued', 'mapping', 'merging', 'weaving') ORDER BY id", 0, "", 0);
+    if (detail::cut_short("unfinished_jobs")) rows.clear();
+    require_complete_read("the unfinished jobs", static_cast<int64_t>(rows.size()), n);
+    return rows;
   });
 }
 
@@ -365,7 +374,23 @@ std::vector<record_row> job_store::records(int64_t id, int64_t first, int64_t la
 // -- batches ------------------------------------------------------------------------
 
 std::vector<batch_row> job_store::open_batches(int64_t id, phase p) {
-  return batches(id, p, false);
+  auto open = batches(id, p, false);
+  if (detail::cut_short("open_batches")) open.clear();
+  // Counted after the read: a batch done meanwhile is then both read as open and
+  // counted as done (too many, harmless); a read cut short has too few (short_read.hpp).
+  long long done = -1, total = -1;
+  with_session(db_, [&](soci::session& s) {
+    long long jid = id;
+    std::string ph = to_string(p);
+    s << "SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END), 0) FROM "
+         "batches WHERE job_id = :id AND phase = :p",
+        soci::use(jid, "id"), soci::use(ph, "p"), soci::into(total), soci::into(done);
+  });
+  // An empty answer to the count leaves -1: unknown, treated as short.
+  require_complete_read(
+      "the open " + std::string{to_string(p)} + " batches of job " + std::to_string(id),
+      static_cast<int64_t>(open.size()) + std::max(done, 0LL), done < 0 ? -1 : total);
+  return open;
 }
 
 std::vector<batch_row> job_store::batches(int64_t id, phase p, bool with_done) {
@@ -571,6 +596,20 @@ std::vector<bool> job_store::complete_batches(const std::vector<completion>& res
 std::vector<content_row> job_store::contents(int64_t id) {
   return with_session(db_, [&](soci::session& s) {
     std::vector<content_row> out;
+    // Counted first: content rows are only added while a job runs, so the read has at
+    // least as many; a read cut short has fewer (short_read.hpp).
+    long long count = -1;
+    {
+      long long cid = id;
+      s << "SELECT COUNT(*) FROM content WHERE job_id = :id", soci::use(cid, "id"),
+          soci::into(count);
+    }
+    auto checked = [&] {
+      if (detail::cut_short("contents")) out.clear();
+      require_complete_read("the content rows of job " + std::to_string(id),
+                            static_cast<int64_t>(out.size()), count);
+      return out;
+    };
     const std::size_t n = 500;
     std::vector<long long> no(n), attempt(n), bytes(n), recs(n), first(n), last(n);
     std::vector<std::string> path(n);
@@ -582,7 +621,7 @@ std::vector<content_row> job_store::contents(int64_t id) {
                       "ORDER BY b.first_seq",
          soci::use(jid, "id"), soci::into(no), soci::into(attempt), soci::into(path),
          soci::into(bytes), soci::into(recs), soci::into(first), soci::into(last));
-    if (!detail::execute_select(s, st)) return out;
+    if (!detail::execute_select(s, st)) return checked();
     do {
       for (std::size_t i = 0; i < no.size(); ++i) {
         content_row c;
@@ -599,18 +638,23 @@ std::vector<content_row> job_store::contents(int64_t id) {
       for (auto* v : {&no, &attempt, &bytes, &recs, &first, &last}) v->resize(n);
       path.resize(n);
     } while (st.fetch());
-    return out;
+    return checked();
   });
 }
 
 bool job_store::names_file(int64_t id, const std::string& path) {
   return with_session(db_, [&](soci::session& s) {
-    long long jid = id, n = 0;
+    long long jid = id, n = -1;
     std::string p = path;
     s << "SELECT (SELECT COUNT(*) FROM content WHERE job_id = :id AND path = :p) + "
          "(SELECT COUNT(*) FROM outputs WHERE job_id = :id2 AND path = :p2)",
         soci::use(jid, "id"), soci::use(p, "p"), soci::use(jid, "id2"), soci::use(p, "p2"),
         soci::into(n);
+    // No answer at all (a read cut short): not "unnamed" — the caller keeps the file.
+    if (detail::cut_short("names_file")) n = -1;
+    if (n < 0)
+      require_complete_read("whether a result of job " + std::to_string(id) + " names " + path, 0,
+                            -1);
     return n > 0;
   });
 }
@@ -661,6 +705,22 @@ std::pair<int, int> job_store::progress(int64_t id, phase p) {
         soci::use(jid, "id"), soci::use(ph, "p"), soci::into(total), soci::into(done);
     return std::make_pair(static_cast<int>(done), static_cast<int>(total));
   });
+}
+
+void require_contents_cover(const std::vector<content_row>& rows, int64_t job, int64_t first,
+                            int64_t last) {
+  int64_t next = first;  // the first record not covered yet
+  for (const auto& c : rows) {
+    if (next > last) break;
+    if (c.last_seq < next) continue;
+    if (c.first_seq > next) break;
+    next = c.last_seq + 1;
+  }
+  if (next <= last)
+    throw storage_error(errc::unavailable,
+                        "job " + std::to_string(job) + ": no content row read for record " +
+                            std::to_string(next) + " of records " + std::to_string(first) + "-" +
+                            std::to_string(last) + " (the database answered only in part)");
 }
 
 }  // namespace weft::storage

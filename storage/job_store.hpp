@@ -159,6 +159,7 @@ class job_store {
   /// Newest first; an empty state lists all.
   std::vector<job_row> jobs(const std::optional<job_state>& state, int limit);
   /// Jobs that are neither done, failed nor cancelled, oldest first.
+  /// @throws storage_error unavailable when the read came back short (short_read.hpp).
   std::vector<job_row> unfinished_jobs();
   /// Sets the state; `done`, `failed` and `cancelled` also set finished_at.
   /// A finished job is never moved again (returns false then).
@@ -191,6 +192,8 @@ class job_store {
 
   // -- batches ----------------------------------------------------------------
   /// Batches of a phase that are not done, in batch order.
+  /// @throws storage_error unavailable when the read came back short (fewer open
+  ///   rows than the phase's batches not counted done after it: short_read.hpp).
   std::vector<batch_row> open_batches(int64_t id, phase p);
   /// Every batch of a phase, done or not, in batch order (the shell's `job ID`).
   std::vector<batch_row> batches(int64_t id, phase p, bool with_done = true);
@@ -224,8 +227,10 @@ class job_store {
   /// all of them (none is accepted; the engine tries again).
   std::vector<bool> complete_batches(const std::vector<completion>& results,
                                      const std::string& engine, const std::string& node);
-  /// The content rows of every done merge batch of a job, in batch order,
+  /// The content rows of every done merge batch of a job, in record order,
   /// with each batch's record range.
+  /// @throws storage_error unavailable when the read came back short (fewer rows
+  ///   than counted before it: short_read.hpp).
   std::vector<content_row> contents(int64_t id);
   std::vector<output_row> outputs(int64_t id);
   /// Whether a content or output row of the job names `path`: an engine whose
@@ -238,5 +243,12 @@ class job_store {
   database& db_;
   std::optional<write_fence> fence_;
 };
+
+/// Throws storage_error unavailable unless `rows` (contents(), in record order) cover
+/// records [first, last] of job `job` without a gap: a weave batch is handed out only
+/// once the merge batches of its range are done, so a gap means their rows were not
+/// all read (short_read.hpp) and the read is retried.
+void require_contents_cover(const std::vector<content_row>& rows, int64_t job, int64_t first,
+                            int64_t last);
 
 }  // namespace weft::storage

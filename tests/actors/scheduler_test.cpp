@@ -508,6 +508,30 @@ BOOST_AUTO_TEST_CASE(a_store_that_cannot_load_the_jobs_at_start_is_asked_again) 
   BOOST_TEST(scheduler_alive());
 }
 
+// A take-over's read of a job's open batches that fails — the database away, or the read
+// cut short (storage/short_read.hpp reports it as unavailable) — is read again a second
+// later: the job is resumed then, not left without batches, not failed.
+BOOST_AUTO_TEST_CASE(a_resumed_jobs_open_batches_that_cannot_be_read_are_read_again) {
+  job_in_store(1, 50, 1);
+  store->failing = {"open_batches"};
+  start_scheduler();
+  auto e = engine("master");
+  BOOST_TEST(!want(e));
+  BOOST_TEST(store->requests["open_batches"] == 1);
+  store->failing.clear();
+  advance(1s);
+  BOOST_TEST(store->requests["load"] == 2);
+  BOOST_TEST(store->requests["open_batches"] >= 2);
+  BOOST_TEST(told_to_ask_again(e));  // its long poll ended in the same second
+  auto b = want(e);
+  BOOST_REQUIRE(b);
+  BOOST_TEST(b->job_id == 1);
+  BOOST_TEST(b->attempt == 2);  // one new attempt: the failed read bumped nothing
+  BOOST_TEST(attempt_stored(*store, *b));
+  BOOST_TEST((store->jobs[1].state == job_state::merging));  // not failed
+  BOOST_TEST(scheduler_alive());
+}
+
 BOOST_AUTO_TEST_CASE(a_batch_whose_engines_keep_dying_fails_its_job_after_max_attempts) {
   settings.jobs.max_attempts = 3;
   job_in_store(1, 50, 1);

@@ -224,7 +224,7 @@ BOOST_AUTO_TEST_CASE(a_standby_whose_actors_do_not_stop_at_the_take_over_restart
   test_cluster c(failover_cluster());
   c.start_master();
   BOOST_REQUIRE_MESSAGE(c.lease_holder() == "master", c.logs());
-  c.start_standby({"WEFT_TEST_ROLE_CHANGE_HANG_MS=60000", "WEFT_HANG_BACKTRACE=0"});
+  c.start_standby("master2", {"WEFT_TEST_ROLE_CHANGE_HANG_MS=60000", "WEFT_HANG_BACKTRACE=0"});
   c.start_extension("ext1");
   auto id = c.submit(invoices(records));
   require_merging(c, id);

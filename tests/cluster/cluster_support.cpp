@@ -58,6 +58,11 @@ bool cluster_options::tls_from_environment() {
   return v && std::string(v) == "1";
 }
 
+bool cluster_options::two_masters_from_environment() {
+  const char* v = std::getenv("WEFT_TEST_MASTERS");
+  return v && std::string(v) == "2";
+}
+
 test_cluster::test_cluster(cluster_options options)
     : options_(std::move(options)), db_(std::make_unique<fresh_database>()) {
   spec_.secret_file = dir_.write("cluster.secret", "cluster-test-secret-0123456789\n");
@@ -125,15 +130,45 @@ void test_cluster::start_master() {
   if (!why.empty()) throw std::runtime_error("the master did not come up: " + why + "\n" + logs());
 }
 
-void test_cluster::start_standby(const std::vector<std::string>& env) {
-  auto& e = node("master2");
-  const auto before = joined_at("master2");
+void test_cluster::start_standby(const std::string& name, const std::vector<std::string>& env) {
+  auto& e = node(name);
+  const auto before = joined_at(name);
   node_process::serving_check check;
-  check.serves = [&, before] { return joined("master2", before); };
-  check.move_port = [&] { return move_port("master2"); };
+  check.serves = [&, before] { return joined(name, before); };
+  check.move_port = [&] { return move_port(name); };
   auto why = e.start_serving(topology_path_, check, env);
   if (!why.empty())
-    throw std::runtime_error("the standby master2 did not join: " + why + "\n" + logs());
+    throw std::runtime_error("the standby " + name + " did not join: " + why + "\n" + logs());
+}
+
+std::string test_cluster::active_master() {
+  if (!options_.standby_master) return "master";
+  std::string holder;
+  wait_until(
+      [&] {
+        holder = lease_holder();
+        return !holder.empty();
+      },
+      30s);
+  if (holder.empty()) throw std::runtime_error("no master candidate holds the lease\n" + logs());
+  return holder;
+}
+
+void test_cluster::restart_candidate(const std::string& name) {
+  if (!options_.standby_master) {
+    start_master();
+    return;
+  }
+  std::string holder;
+  wait_until(
+      [&] {
+        holder = lease_holder();
+        return !holder.empty() && holder != name;
+      },
+      30s);
+  if (holder.empty() || holder == name)
+    throw std::runtime_error("no other candidate took the lease over from " + name + "\n" + logs());
+  start_standby(name);
 }
 
 std::string test_cluster::lease_holder(int64_t* token) {
@@ -168,13 +203,14 @@ void test_cluster::start_extension(const std::string& name, bool wait_joined) {
   node_process::serving_check check;
   check.serves = [&, before] { return joined(name, before); };
   check.move_port = [&] { return move_port(name); };
-  auto why = e.start_serving(topology_path_, check);
+  auto why = e.start_serving(topology_path_, check, env);
   if (!why.empty())
     throw std::runtime_error("extension " + name + " did not join: " + why + "\n" + logs());
 }
 
 void test_cluster::start_all() {
   start_master();
+  if (options_.standby_master) start_standby();
   for (const auto& name : extension_names()) start_extension(name);
 }
 
@@ -226,7 +262,9 @@ run_result test_cluster::client(std::vector<std::string> args,
                                 std::chrono::milliseconds timeout) const {
   std::vector<std::string> argv{caf_node_path()};
   argv.push_back(args.front());
-  argv.insert(argv.end(), {"--connect", connect(), "--config", topology_path_});
+  const bool follow = options_.standby_master && cluster_options::two_masters_from_environment();
+  argv.insert(argv.end(),
+              {"--connect", follow ? candidates_connect() : connect(), "--config", topology_path_});
   argv.insert(argv.end(), args.begin() + 1, args.end());
   return run_command(argv, timeout);
 }
@@ -279,7 +317,8 @@ std::string test_cluster::wait_for_job(int64_t id, std::chrono::milliseconds tim
   bool answered = wait_until(
       [&] {
         auto r = client({"job", std::to_string(id)}, 30s);
-        json = r.out + r.err;
+        // The JSON is stdout; stderr may say which master the client talks to.
+        json = r.exit_code == 0 ? r.out : r.out + r.err;
         return r.exit_code == 0;
       },
       60s);

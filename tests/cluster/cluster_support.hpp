@@ -73,7 +73,11 @@ struct cluster_options {
   std::string extra;  ///< extra topology text (e.g. `[scheduler]` tables)
   /// Master failover: a second master candidate "master2" (lower master_priority than
   /// "master"), which stands by as an extension until it takes over.
-  bool standby_master = false;
+  /// The default comes from WEFT_TEST_MASTERS=2, so that CTest runs the failure,
+  /// expected-totals and drain suites again with two candidates (their `*_two_masters`
+  /// entries): start_all() starts both, clients connect to every candidate, and
+  /// active_master() names the one to kill.
+  bool standby_master = two_masters_from_environment();
   std::string master_lease;  ///< topology_spec::master_lease
   /// Mutual TLS between every node and client: a CA and one node certificate (for
   /// 127.0.0.1) made with runtime/certs in the cluster's directory, in `[tls]`. The
@@ -81,6 +85,7 @@ struct cluster_options {
   bool tls = tls_from_environment();
 
   static bool tls_from_environment();
+  static bool two_masters_from_environment();
 
   /// A master alone.
   static cluster_options master_only() {
@@ -113,9 +118,19 @@ class test_cluster {
   /// Starts the master and waits (30 s) until it answers the shell. Throws with
   /// the logs when it does not.
   void start_master();
-  /// Starts the standby candidate "master2" and waits (30 s) until it joined the active
-  /// master as an extension; `env` (NAME=VALUE) for its process only.
-  void start_standby(const std::vector<std::string>& env = {});
+  /// Starts the standby candidate "master2" (or `name`) and waits (30 s) until it joined
+  /// the active master as an extension; `env` (NAME=VALUE) for its process only.
+  void start_standby(const std::string& name = "master2",
+                     const std::vector<std::string>& env = {});
+  /// Whether the cluster has a second master candidate, "master2".
+  bool has_standby() const { return options_.standby_master; }
+  /// The active master: the lease holder (waited for, 30 s); "master" without a standby.
+  /// Throws with the logs when no candidate holds the lease.
+  std::string active_master();
+  /// Starts a killed master candidate again: without a standby "master" as the master
+  /// (start_master); with one, it joins the candidate that took over as a standby (waits
+  /// until another candidate holds the lease, then as start_standby).
+  void restart_candidate(const std::string& name);
   /// The node holding the scheduler lease ("" none), its token, and whether it expired.
   std::string lease_holder(int64_t* token = nullptr);
   /// 127.0.0.1:PORT of every master candidate, comma-separated.
@@ -123,7 +138,7 @@ class test_cluster {
   /// Starts an extension; with `wait_joined` waits (30 s) until it joined
   /// (joined()). Throws with the logs when it does not.
   void start_extension(const std::string& name, bool wait_joined = true);
-  /// The master, then every extension, each joined.
+  /// The master, the standby candidate if there is one, then every extension, each joined.
   void start_all();
 
   /// `nodes.joined_at` of `name` as text ("" when it has no row): it changes with
@@ -146,7 +161,8 @@ class test_cluster {
   shell_target via(const std::string& node = "master") const;
   /// The JSON answer of a shell command through `node`; throws when it fails.
   nlohmann::json answer(const std::string& command, const std::string& node = "master") const;
-  /// `caf-node ARGS… --connect MASTER --config TOPOLOGY`.
+  /// `caf-node ARGS… --connect MASTER --config TOPOLOGY`; with a standby candidate from
+  /// WEFT_TEST_MASTERS=2, --connect names every candidate (the client follows the lease).
   run_result client(std::vector<std::string> args, std::chrono::milliseconds timeout = 60s) const;
   /// Submits the sample invoices (txt) without waiting; returns the job id.
   int64_t submit(const std::string& data, const std::string& format = "txt");

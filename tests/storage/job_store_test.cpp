@@ -19,6 +19,7 @@
 
 #include "storage/detail/session.hpp"
 #include "storage/master_store.hpp"
+#include "storage/short_read.hpp"
 #include "tests/storage/backend_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -792,6 +793,76 @@ BOOST_AUTO_TEST_CASE(contents_come_in_record_order_with_their_ranges) {
   BOOST_TEST(contents.front().first_seq == 1);
   BOOST_TEST(contents.back().last_seq == 75);
   BOOST_TEST(store.job(id).records_done == 75);
+}
+
+// A read cut short by the database's shutdown comes back with fewer rows (often none) and
+// no error (SOCI over MariaDB). The reads a take-over and a weave act on count what they
+// must see and report a short read as `unavailable`, which their callers retry; the seam
+// drops the rows after the database answered, as the cut does.
+bool unavailable(const storage_error& e) {
+  return e.code == errc::unavailable &&
+         std::string{e.what()}.find("answered only in part") != std::string::npos;
+}
+
+BOOST_AUTO_TEST_CASE(reads_cut_short_are_unavailable_not_empty) {
+  fresh_database fresh;
+  auto db = fresh.open();
+  job_store store(*db);
+  const int64_t id = merging_job(store, 30, 10);
+  const auto batches = store.open_batches(id, phase::merge);
+  BOOST_REQUIRE(batches.size() == 3u);
+  BOOST_TEST(store.complete_merge(content_of(batches[0], 1, "e"), "e", "n"));
+
+  cut_reads_short_for_test("contents", 1);
+  BOOST_CHECK_EXCEPTION(store.contents(id), storage_error, unavailable);
+  BOOST_TEST(store.contents(id).size() == 1u);  // read again: whole
+
+  cut_reads_short_for_test("open_batches", 1);
+  BOOST_CHECK_EXCEPTION(store.open_batches(id, phase::merge), storage_error, unavailable);
+  BOOST_TEST(store.open_batches(id, phase::merge).size() == 2u);
+
+  cut_reads_short_for_test("unfinished_jobs", 1);
+  BOOST_CHECK_EXCEPTION(store.unfinished_jobs(), storage_error, unavailable);
+  BOOST_TEST(store.unfinished_jobs().size() == 1u);
+
+  // An engine deletes a refused result's file only if no accepted result names it: a
+  // count that did not answer must not read as "unnamed".
+  const auto named = content_of(batches[0], 1, "e").path;
+  BOOST_TEST(store.names_file(id, named));
+  cut_reads_short_for_test("names_file", 1);
+  BOOST_CHECK_EXCEPTION(store.names_file(id, named), storage_error, unavailable);
+  BOOST_TEST(!store.names_file(id, named + ".other"));
+
+  // Nothing to read is not short: a job with no content yet, no open weave batch.
+  const int64_t other = merging_job(store, 5, 5);
+  cut_reads_short_for_test("contents", 1);
+  BOOST_TEST(store.contents(other).empty());
+  cut_reads_short_for_test("open_batches", 1);
+  BOOST_TEST(store.open_batches(other, phase::weave).empty());
+  cut_reads_short_for_test("contents", 0);
+  cut_reads_short_for_test("open_batches", 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_weave_range_without_every_content_row_is_unavailable) {
+  std::vector<content_row> rows(3);
+  rows[0].first_seq = 1, rows[0].last_seq = 10;
+  rows[1].first_seq = 11, rows[1].last_seq = 20;
+  rows[2].first_seq = 21, rows[2].last_seq = 30;
+  BOOST_CHECK_NO_THROW(require_contents_cover(rows, 1, 1, 30));
+  BOOST_CHECK_NO_THROW(require_contents_cover(rows, 1, 5, 25));
+  BOOST_CHECK_NO_THROW(require_contents_cover(rows, 1, 21, 21));
+  BOOST_CHECK_EXCEPTION(require_contents_cover({}, 1, 1, 10), storage_error, unavailable);
+  BOOST_CHECK_EXCEPTION(require_contents_cover(rows, 1, 1, 31), storage_error, unavailable);
+  auto gap = rows;
+  gap.erase(gap.begin() + 1);
+  BOOST_CHECK_EXCEPTION(require_contents_cover(gap, 1, 5, 25), storage_error, unavailable);
+  BOOST_CHECK_NO_THROW(require_contents_cover(gap, 1, 21, 30));  // outside the gap
+  try {
+    require_contents_cover(gap, 7, 5, 25);
+  } catch (const storage_error& e) {
+    BOOST_TEST(std::string{e.what()}.find("job 7: no content row read for record 11") !=
+               std::string::npos);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(mark_running_does_not_resurrect_a_done_batch) {
