@@ -36,6 +36,7 @@ void scheduling_policy::set_limits(const scheduling_limits& limits) {
 
 void scheduling_policy::add_engine(const std::string& id, engine_type type, const std::string& node,
                                    bool local) {
+  bool known = engines_.count(id) > 0;
   engine_info e;
   e.id = id;
   e.type = type;
@@ -43,8 +44,24 @@ void scheduling_policy::add_engine(const std::string& id, engine_type type, cons
   e.local = local;
   engines_[id] = e;
   if (!local) registration_[id] = next_registration_++;
-  rebalance_standby(type);
-  refresh_all();
+  if (known) {  // replaced in place (maybe by another type): count everything again
+    rebalance_standby(type);
+    for (auto& n : remote_count_) n = 0;
+    for (const auto& [other, o] : engines_)
+      if (!o.local) ++remote_count_[idx(o.type)];
+    refresh_all();
+    return;
+  }
+  // A new engine registers last: the others' standby flags stay as they are, and it is
+  // active if fewer remote engines than expected came before it (rebalance_standby's
+  // rule), without a walk over every engine (issue 15: registering a cluster of n
+  // engines cost O(n² log n)).
+  auto t = idx(type);
+  auto& added = engines_[id];
+  if (!local) added.standby = remote_count_[t]++ >= limits_.of(type).expected_remote;
+  if (added.standby || draining_.count(node)) return;
+  ++active_[t];
+  for (auto& [job_id, j] : jobs_) refresh(job_id, j, type);
 }
 
 // The batches an engine held go back to the front of their jobs' queues, in
@@ -148,6 +165,7 @@ void scheduling_policy::rebalance_standby(engine_type type) {
     if (e.type == type && !e.local) remote.emplace_back(registration_[id], &e);
   std::sort(remote.begin(), remote.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
+  remote_count_[idx(type)] = static_cast<int>(remote.size());
   int expected = limits_.of(type).expected_remote;
   for (std::size_t i = 0; i < remote.size(); ++i)
     remote[i].second->standby = static_cast<int>(i) >= expected;
@@ -210,7 +228,8 @@ void scheduling_policy::remove_job(int64_t job_id) {
   if (j != jobs_.end()) {
     for (auto type : {engine_type::merge, engine_type::weaver}) {
       auto t = idx(type);
-      if (j->second.ready_class[t] >= 0) ready_[t][j->second.ready_class[t]].erase({j->second.order, job_id});
+      if (j->second.ready_class[t] >= 0)
+        ready_[t][j->second.ready_class[t]].erase({j->second.order, job_id});
       count_busy(j->second, type, -static_cast<int>(j->second.running[t]));
     }
     jobs_.erase(j);

@@ -224,6 +224,8 @@ class scheduling_policy {
   int busy_[2][3] = {{0, 0, 0}, {0, 0, 0}};
   /// By type: engines neither on standby nor on a draining node.
   int active_[2] = {0, 0};
+  /// By type: registered remote engines (set by rebalance_standby, counted by add_engine).
+  int remote_count_[2] = {0, 0};
   std::map<std::string, waiter> waiting_;
   /// By type: the waiting engines' ids, and those of them that held a batch when they
   /// began to wait (a superset of the waiting engines that hold one now).

@@ -21,7 +21,7 @@ void reference_policy::set_limits(const scheduling_limits& limits) {
 // -- engines ------------------------------------------------------------------
 
 void reference_policy::add_engine(const std::string& id, engine_type type, const std::string& node,
-                                   bool local) {
+                                  bool local) {
   engine_info e;
   e.id = id;
   e.type = type;
@@ -287,7 +287,6 @@ bool reference_policy::complete(const std::string& engine_id, const batch& b) {
   }
   return true;
 }
-
 
 std::map<std::string, std::vector<batch>> reference_dispatch(
     reference_policy& p, const std::map<std::string, reference_waiter>& waiting) {

@@ -111,7 +111,6 @@ class reference_policy {
   std::map<std::string, uint64_t> registration_;  ///< remote engines: first come, first active
 };
 
-
 /// One waiting engine as the old scheduler actor kept it.
 struct reference_waiter {
   int slots = 1;

@@ -51,25 +51,38 @@ class twin {
 
   void step() {
     int op = pick(0, 99);
-    if (op < 8) add_engine();
-    else if (op < 10) remove_engine();
-    else if (op < 11) remove_node();
-    else if (op < 13) set_draining();
-    else if (op < 15) set_limits();
-    else if (op < 21) add_job();
-    else if (op < 33) add_batches();
-    else if (op < 36) remove_job();
-    else if (op < 56) wait();
-    else if (op < 60) unwait();
-    else if (op < 76) complete();
-    else if (op < 94) dispatch();
-    else direct();
+    if (op < 8)
+      add_engine();
+    else if (op < 10)
+      remove_engine();
+    else if (op < 11)
+      remove_node();
+    else if (op < 13)
+      set_draining();
+    else if (op < 15)
+      set_limits();
+    else if (op < 21)
+      add_job();
+    else if (op < 33)
+      add_batches();
+    else if (op < 36)
+      remove_job();
+    else if (op < 56)
+      wait();
+    else if (op < 60)
+      unwait();
+    else if (op < 76)
+      complete();
+    else if (op < 94)
+      dispatch();
+    else
+      direct();
     compare();
   }
 
-  std::size_t granted = 0;     ///< batches handed out by dispatch() (the test must do work)
+  std::size_t granted = 0;       ///< batches handed out by dispatch() (the test must do work)
   std::size_t multi_rounds = 0;  ///< dispatches that gave an engine more than one batch
-  std::size_t refused = 0;     ///< stale completions refused
+  std::size_t refused = 0;       ///< stale completions refused
 
  private:
   int pick(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
@@ -113,9 +126,8 @@ class twin {
     const auto& node = any_of(nodes);
     auto a = new_.remove_node(node);
     auto b = old_.remove_node(node);
-    BOOST_REQUIRE_MESSAGE(text(a) == text(b),
-                          describe() << " remove_node " << node << ": " << text(a) << " vs "
-                                     << text(b));
+    BOOST_REQUIRE_MESSAGE(text(a) == text(b), describe() << " remove_node " << node << ": "
+                                                         << text(a) << " vs " << text(b));
     for (auto i = ids_.begin(); i != ids_.end();) {
       if (i->rfind(node + "/", 0) == 0) {
         waiting_.erase(*i);
@@ -217,8 +229,8 @@ class twin {
   void dispatch() {
     auto o = reference_dispatch(old_, waiting_);
     auto n = new_.dispatch();
-    BOOST_REQUIRE_MESSAGE(text(n) == text(o),
-                          describe() << " dispatch: " << text(n) << " vs " << text(o));
+    BOOST_REQUIRE_MESSAGE(text(n) == text(o), describe()
+                                                  << " dispatch: " << text(n) << " vs " << text(o));
     for (const auto& [id, bs] : o) {
       waiting_.erase(id);
       granted += bs.size();
@@ -233,9 +245,9 @@ class twin {
     bool next = pick(0, 1) == 0;
     auto a = next ? new_.next_for(id) : new_.another_for(id);
     auto o = next ? old_.next_for(id) : old_.another_for(id);
-    BOOST_REQUIRE_MESSAGE(text(a) == text(o), describe() << (next ? " next_for " : " another_for ")
-                                                         << id << ": " << text(a) << " vs "
-                                                         << text(o));
+    BOOST_REQUIRE_MESSAGE(text(a) == text(o), describe()
+                                                  << (next ? " next_for " : " another_for ") << id
+                                                  << ": " << text(a) << " vs " << text(o));
   }
 
   void compare() {
@@ -300,7 +312,7 @@ BOOST_AUTO_TEST_CASE(decides_like_the_full_scan_on_random_sequences) {
     }
   }
   BOOST_TEST_MESSAGE("batches handed out " << granted << ", engines given several " << multi
-                                             << ", stale completions refused " << refused);
+                                           << ", stale completions refused " << refused);
   // The sequences must exercise what they compare.
   BOOST_TEST(granted > 5000u);
   BOOST_TEST(multi > 500u);
@@ -323,7 +335,8 @@ BOOST_AUTO_TEST_CASE(idle_waiting_engines_cost_nothing_until_there_is_work) {
   p.add_job(1, 100000);
   BOOST_TEST(p.dispatch().empty());
   BOOST_TEST(p.looked_at() == 0u);
-  p.add_batches({batch{1, engine_type::merge, 1, 1, 1, 10}, batch{1, engine_type::merge, 2, 1, 11, 20}});
+  p.add_batches(
+      {batch{1, engine_type::merge, 1, 1, 1, 10}, batch{1, engine_type::merge, 2, 1, 11, 20}});
   auto given = p.dispatch();
   BOOST_TEST(given.size() == 2u);
   BOOST_TEST(p.looked_at() == 2u);
