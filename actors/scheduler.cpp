@@ -59,6 +59,9 @@ struct job_progress {
   std::set<int> remaining[2];  ///< batch numbers not yet done, by engine type
   /// Record ranges of the merge batches not yet done, by batch number.
   std::map<int, std::pair<int64_t, int64_t>> open_merge;
+  /// The same ranges by first record (first -> last), for release_segments: rebuilt
+  /// from open_merge when batches were added to it (its size differs), kept on removal.
+  std::map<int64_t, int64_t> open_by_first;
   /// Weave segments held back until every merge batch they cover is done:
   /// weaving overlaps merging, so both kinds of engine work at once.
   std::vector<batch> held;
@@ -69,10 +72,11 @@ struct watcher {
   uint64_t token = 0;  ///< of its max-wait timer; 0: none
 };
 
+/// An engine's long poll. The policy keeps the same engines waiting (with their slots)
+/// and decides; every change of `waiting` is made in the policy too (wait/unwait).
 struct waiting_engine {
   caf::response_promise promise;
   uint64_t token = 0;
-  int slots = 1;       ///< batches it may be given (prefetch: `take`)
   bool multi = false;  ///< answered (batches, json) (`take`) rather than (batch, …) (`want`)
 };
 
@@ -277,6 +281,9 @@ batch batch_of(const storage::batch_row& r) {
 /// Hands batches to the engines whose long poll is waiting: in rounds, one batch to
 /// each waiting engine per round, up to each one's slots, so that an engine that
 /// prefetches does not take a second batch while another engine waits for its first.
+/// The policy decides (scheduling_policy::dispatch) and looks only at the waiting
+/// engines that can get something: an idle engine's re-ask while nothing changed costs
+/// a lookup, not a walk over every waiting engine and every job (issue 15).
 void scheduler::dispatch() {
   auto& st = state_;
   // A new attempt number is handed out only once the database holds it under this
@@ -285,33 +292,18 @@ void scheduler::dispatch() {
   // same content file and the refused one would delete the accepted one's file.
   if (st.unconfirmed_attempts > 0) return;
   if (st.waiting.empty()) return;
-  std::map<std::string, std::vector<batch>> given;
-  for (std::size_t round = 0;; ++round) {
-    bool any = false;
-    for (const auto& [id, w] : st.waiting) {
-      auto& g = given[id];
-      if (g.size() != round || static_cast<int>(round) >= w.slots) continue;
-      // A `want` (one batch at a time) gets the batch it still holds again, if any.
-      auto b = w.multi ? st.policy.another_for(id) : st.policy.next_for(id);
-      if (!b) continue;
-      g.push_back(*b);
-      any = true;
-    }
-    if (!any) break;
-  }
   // Handing out a batch writes nothing: the result is fenced by its attempt
   // when it is stored, and a restart gives every open batch a new attempt.
-  for (auto i = st.waiting.begin(); i != st.waiting.end();) {
-    const auto& g = given[i->first];
-    if (g.empty()) {
-      ++i;
-      continue;
-    }
-    if (i->second.multi)
-      i->second.promise.deliver(batches_atom::value, planning::batches_to_json(g));
+  for (const auto& [id, g] : st.policy.dispatch()) {
+    auto w = st.waiting.find(id);
+    // Cannot happen (both are changed together); the engine's next ask gets the
+    // batches it holds again.
+    if (w == st.waiting.end()) continue;
+    if (w->second.multi)
+      w->second.promise.deliver(batches_atom::value, planning::batches_to_json(g));
     else
-      i->second.promise.deliver(batch_message(g.front()));
-    i = st.waiting.erase(i);
+      w->second.promise.deliver(batch_message(g.front()));
+    st.waiting.erase(w);
     if (st.started) {
       spdlog::info(
           "first batch handed out {} ms after the scheduler started (job {} {} batch {} "
@@ -414,17 +406,24 @@ std::vector<storage::batch_row> plan_segments(int64_t job, int64_t records, int6
 }
 
 /// Hands out the held weave segments whose merge batches are all done.
+/// A merge batch covers records no other merge batch of its job covers (they are cut
+/// from consecutive ranges), so the open range that starts last at or before a
+/// segment's end is the only one that can reach into it: one lookup per segment
+/// instead of a walk over every open merge batch (issue 15; that walk cost
+/// O(segments x batches) per finished merge batch).
 void scheduler::release_segments(int64_t job) {
   auto& st = state_;
   auto& jp = st.jobs[job];
+  if (jp.held.empty()) return;
+  if (jp.open_by_first.size() != jp.open_merge.size()) {
+    jp.open_by_first.clear();
+    for (const auto& [no, range] : jp.open_merge) jp.open_by_first[range.first] = range.second;
+  }
   std::vector<batch> ready;
   for (auto i = jp.held.begin(); i != jp.held.end();) {
     bool covered = true;
-    for (const auto& [no, range] : jp.open_merge)
-      if (range.first <= i->last_seq && range.second >= i->first_seq) {
-        covered = false;
-        break;
-      }
+    auto r = jp.open_by_first.upper_bound(i->last_seq);
+    if (r != jp.open_by_first.begin() && std::prev(r)->second >= i->first_seq) covered = false;
     if (covered) {
       ready.push_back(*i);
       i = jp.held.erase(i);
@@ -483,7 +482,13 @@ void scheduler::on_done(const std::string& engine, const batch& b, bool accepted
   auto& remaining = jp.remaining[static_cast<int>(b.type)];
   if (remaining.erase(b.batch_no) == 0) return;
   if (b.type == engine_type::merge) {
-    jp.open_merge.erase(b.batch_no);
+    auto open = jp.open_merge.find(b.batch_no);
+    if (open != jp.open_merge.end()) {
+      auto f = jp.open_by_first.find(open->second.first);
+      if (f != jp.open_by_first.end() && f->second == open->second.second)
+        jp.open_by_first.erase(f);
+      jp.open_merge.erase(open);
+    }
     release_segments(b.job_id);
     if (remaining.empty() && jp.state == job_state::merging) start_weaving(b.job_id);
   } else if (remaining.empty() && jp.state == job_state::weaving) {
@@ -788,7 +793,7 @@ void scheduler::forget_engine(const std::string& id, const std::string& why) {
   if (e == s.engines.end()) return;
   s.engine_by_addr.erase(e->second.address());
   s.engines.erase(e);
-  s.waiting.erase(id);
+  s.waiting.erase(id);  // the policy forgets its wait with the engine
   requeued(s.policy.remove_engine(id), why);
 }
 
@@ -987,9 +992,11 @@ void scheduler::on_want(const std::string& engine) {
   if (old != s.waiting.end()) {
     old->second.promise.deliver(no_work());
     s.waiting.erase(old);
+    s.policy.unwait(engine);
   }
   auto token = ++s.next_token;
   s.waiting[engine] = waiting_engine{rp, token};
+  s.policy.wait(engine, 1, false);
   dispatch();
   if (s.waiting.count(engine)) delayed_send(this, long_poll, poll_atom::value, engine, token);
 }
@@ -1018,6 +1025,7 @@ void scheduler::on_take(const std::string& engine, int32_t slots, int32_t holdin
   if (old != s.waiting.end()) {
     old->second.promise.deliver(no_work());
     s.waiting.erase(old);
+    s.policy.unwait(engine);
   }
   // The engine holds fewer batches than it was given: an answer was lost on the way.
   // The newest ones (those that answer carried) go to it again, same attempt: their
@@ -1035,7 +1043,8 @@ void scheduler::on_take(const std::string& engine, int32_t slots, int32_t holdin
     return;
   }
   auto token = ++s.next_token;
-  s.waiting[engine] = waiting_engine{rp, token, n, true};
+  s.waiting[engine] = waiting_engine{rp, token, true};
+  s.policy.wait(engine, n, true);
   dispatch();
   auto w = s.waiting.find(engine);
   if (w == s.waiting.end()) return;
@@ -1044,6 +1053,7 @@ void scheduler::on_take(const std::string& engine, int32_t slots, int32_t holdin
   if (holding > 0 || !s.policy.held(engine).empty()) {
     w->second.promise.deliver(no_work());
     s.waiting.erase(w);
+    s.policy.unwait(engine);
     return;
   }
   delayed_send(this, long_poll, poll_atom::value, engine, token);
@@ -1055,6 +1065,7 @@ void scheduler::on_poll_expired(const std::string& engine, uint64_t token) {
   if (w == s.waiting.end() || w->second.token != token) return;
   w->second.promise.deliver(no_work());
   s.waiting.erase(w);
+  s.policy.unwait(engine);
 }
 
 void scheduler::on_node_lost(const std::string& node) {
@@ -1070,6 +1081,7 @@ void scheduler::on_node_lost(const std::string& node) {
       s.engines.erase(e);
     }
     s.waiting.erase(id);
+    s.policy.unwait(id);
   }
   requeued(s.policy.remove_node(node), "node " + node + " was lost while running it");
   send(s.store, lost_atom::value, node);

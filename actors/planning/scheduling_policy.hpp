@@ -146,6 +146,28 @@ class scheduling_policy {
   /// the attempt the policy handed out (a late result from an old attempt).
   bool complete(const std::string& engine_id, const batch& b);
 
+  // -- waiting engines ----------------------------------------------------------
+
+  /// `engine_id` waits for work (its long poll): up to `slots` batches, by `another_for`
+  /// when `multi` (prefetch, `take`), else by `next_for` (`want`: a batch it still holds
+  /// comes again). Replaces an earlier wait of the engine; an unknown engine is ignored.
+  void wait(const std::string& engine_id, int slots, bool multi);
+  /// The engine stops waiting (its poll expired or was answered); no-op if it was not.
+  void unwait(const std::string& engine_id);
+  bool waiting(const std::string& engine_id) const { return waiting_.count(engine_id) > 0; }
+  /// Hands batches to the waiting engines: in rounds, one batch to each waiting engine
+  /// (in engine id order) per round, up to its slots, so that an engine that prefetches
+  /// does not take a second batch while another engine waits for its first. Returns
+  /// what each engine got (engines that got nothing are left out); those engines no
+  /// longer wait. Costs O((batches handed out + waiting engines that hold batches +
+  /// waiting standby or draining engines) × log n): a waiting engine that cannot get
+  /// anything is not looked at (issue 15; the full scan it replaces is kept as the
+  /// oracle of scheduling_policy_oracle_test).
+  std::map<std::string, std::vector<batch>> dispatch();
+  /// How many times the last dispatch() asked for a batch for a waiting engine (answered
+  /// or not): what its cost is proportional to (tests, benchmarks).
+  std::size_t looked_at() const { return looked_at_; }
+
  private:
   struct job_entry {
     int64_t records = 0;
@@ -153,7 +175,14 @@ class scheduling_policy {
     std::deque<batch> queue[2];
     std::size_t running[2] = {0, 0};  ///< engines holding its batches, by type
     std::size_t held[2] = {0, 0};     ///< its batches held by engines, by type
+    /// Where the job is filed in ready_ (by type): its class then, or -1 when not ready.
+    int ready_class[2] = {-1, -1};
   };
+  struct waiter {
+    int slots = 1;
+    bool multi = false;
+  };
+  using job_key = std::pair<uint64_t, int64_t>;  ///< (submission order, job id)
 
   job_class classify(int64_t records) const;
   int allowed(const job_entry& job, engine_type type) const;
@@ -165,6 +194,18 @@ class scheduling_policy {
   /// Takes the front batch of `j`'s queue of `type` for `e`, counting it.
   batch grant(engine_info& e, int64_t job_id, job_entry& j, engine_type type);
   void rebalance_standby(engine_type type);
+  /// Files `j` in ready_[type] under its class if it has queued work of `type` and room
+  /// for one more engine, else takes it out. Called after anything that changes those.
+  void refresh(int64_t job_id, job_entry& j, engine_type type);
+  /// Recounts the active engines and the busy counts and files every job again: after a
+  /// change of limits, engines or draining (rare events; O(engines + jobs)).
+  void refresh_all();
+  /// Adds `delta` to the busy count of `j`'s class for `type`.
+  void count_busy(const job_entry& j, engine_type type, int delta);
+  /// Whether an engine of `type` that holds nothing could get a batch now.
+  bool fresh_work(engine_type type) const;
+  /// The waiting engines of `type` that got a batch in round 0, then further rounds.
+  void dispatch_type(engine_type type, std::map<std::string, std::vector<batch>>& given);
 
   scheduling_limits limits_;
   std::map<std::string, engine_info> engines_;
@@ -173,6 +214,24 @@ class scheduling_policy {
   uint64_t next_order_ = 0;
   uint64_t next_registration_ = 0;
   std::map<std::string, uint64_t> registration_;  ///< remote engines: first come, first active
+
+  // Kept incrementally so that a decision costs O(log n) (issue 15):
+  /// By type and class: the jobs with queued work of the type and fewer engines than
+  /// allowed, in submission order.
+  std::set<job_key> ready_[2][3];
+  /// By type and class: engines holding a batch of a job of the class (the sum of
+  /// job_entry::running over the class's jobs), what the reservations compare.
+  int busy_[2][3] = {{0, 0, 0}, {0, 0, 0}};
+  /// By type: engines neither on standby nor on a draining node.
+  int active_[2] = {0, 0};
+  /// By type: registered remote engines (set by rebalance_standby, counted by add_engine).
+  int remote_count_[2] = {0, 0};
+  std::map<std::string, waiter> waiting_;
+  /// By type: the waiting engines' ids, and those of them that held a batch when they
+  /// began to wait (a superset of the waiting engines that hold one now).
+  std::set<std::string> waiting_ids_[2];
+  std::set<std::string> waiting_holding_[2];
+  std::size_t looked_at_ = 0;
 };
 
 }  // namespace weft::planning
