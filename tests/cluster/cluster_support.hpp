@@ -120,8 +120,7 @@ class test_cluster {
   void start_master();
   /// Starts the standby candidate "master2" (or `name`) and waits (30 s) until it joined
   /// the active master as an extension; `env` (NAME=VALUE) for its process only.
-  void start_standby(const std::string& name = "master2",
-                     const std::vector<std::string>& env = {});
+  void start_standby(const std::string& name = "master2", const std::vector<std::string>& env = {});
   /// Whether the cluster has a second master candidate, "master2".
   bool has_standby() const { return options_.standby_master; }
   /// The active master: the lease holder (waited for, 30 s); "master" without a standby.
