@@ -203,7 +203,7 @@ void test_cluster::start_extension(const std::string& name, bool wait_joined) {
   node_process::serving_check check;
   check.serves = [&, before] { return joined(name, before); };
   check.move_port = [&] { return move_port(name); };
-  auto why = e.start_serving(topology_path_, check, env);
+  auto why = e.start_serving(topology_path_, check);
   if (!why.empty())
     throw std::runtime_error("extension " + name + " did not join: " + why + "\n" + logs());
 }
