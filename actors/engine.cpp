@@ -43,6 +43,7 @@
 #include "storage/filestore/content_file.hpp"
 #include "storage/filestore/layout.hpp"
 #include "storage/job_store.hpp"
+#include "storage/short_read.hpp"
 #include "storage/storage_error.hpp"
 
 namespace weft::actors {
@@ -240,13 +241,9 @@ finished_result run_merge(engine_state& st, const batch& b) {
   // Every record of a batch is stored before the batch is handed out: fewer means the read
   // was cut short (seen when the database shut down in the middle of the query: no rows and
   // no error), and an empty content would be accepted as the batch's result. Retried.
-  const int64_t expected = b.last_seq - b.first_seq + 1;
-  if (static_cast<int64_t>(records.size()) != expected)
-    throw storage::storage_error(
-        storage::errc::unavailable,
-        "job " + std::to_string(b.job_id) + " batch " + std::to_string(b.batch_no) + ": read " +
-            std::to_string(records.size()) + " of its " + std::to_string(expected) +
-            " records (the database answered only in part)");
+  storage::require_complete_read(
+      "job " + std::to_string(b.job_id) + " batch " + std::to_string(b.batch_no) + " records",
+      static_cast<int64_t>(records.size()), b.last_seq - b.first_seq + 1);
   auto path = filestore::content_path(st.ctx.files_root(), b.job_id, b.batch_no, b.attempt);
   content_writer out(path);
   std::string text;

@@ -247,8 +247,6 @@ void session_pool::run(const std::function<void(soci::session&)>& work, unit kin
         }
       }
       return;
-    } catch (const storage_error&) {
-      throw;
     } catch (...) {
       auto error = std::current_exception();
       auto e = classify(error);

@@ -839,6 +839,38 @@ struct flow {
     return b;
   }
 
+  /// One cell of a table row placed in its columns: left edge, width (its colspan's columns,
+  /// cut at the last column), border widths and padding.
+  struct cell_frame {
+    const box* cell;
+    double x, w;
+    std::array<double, 4> bw;
+    double pl, pr, pt, pb;
+    /// The left edge and the width of the cell's content.
+    double inner_x() const { return x + bw[3] + pl; }
+    double inner_w() const { return std::max(1.0, w - bw[1] - bw[3] - pl - pr); }
+  };
+
+  /// The cells of `row` in column order (lay_row and split_row place them alike).
+  static std::vector<cell_frame> cell_frames(const box& row, const std::vector<double>& col_x,
+                                             const std::vector<double>& col_w) {
+    std::vector<cell_frame> out;
+    std::size_t col = 0;
+    for (const auto& c : row.children) {
+      if (c->kind != box_kind::cell) continue;
+      if (col >= col_w.size()) break;
+      const std::size_t span =
+          std::min<std::size_t>(static_cast<std::size_t>(c->colspan), col_w.size() - col);
+      double cw = 0;
+      for (std::size_t k = col; k < col + span; ++k) cw += col_w[k];
+      const style& s = c->st;
+      out.push_back({c.get(), col_x[col], cw, border_widths(s), s.padding[3].resolve(cw),
+                     s.padding[1].resolve(cw), s.padding[0].resolve(cw), s.padding[2].resolve(cw)});
+      col += span;
+    }
+    return out;
+  }
+
   void decorate(const style& s, std::size_t start_page, double start_y, std::size_t start_index,
                 double x, double w, double end_y) {
     const auto bw = border_widths(s);
@@ -1090,30 +1122,19 @@ struct flow {
       std::vector<page_ops> ops;
     };
     std::vector<cell_result> cells;
-    std::size_t col = 0;
     double row_h = row.st.height.is_auto() ? 0 : row.st.height.resolve(0);
-    for (const auto& c : row.children) {
-      if (c->kind != box_kind::cell) continue;
-      if (col >= col_w.size()) break;
-      const std::size_t span =
-          std::min<std::size_t>(static_cast<std::size_t>(c->colspan), col_w.size() - col);
-      double cw = 0;
-      for (std::size_t k = col; k < col + span; ++k) cw += col_w[k];
-      const style& s = c->st;
-      const auto bw = border_widths(s);
-      const double pl = s.padding[3].resolve(cw), pr = s.padding[1].resolve(cw);
-      const double pt = s.padding[0].resolve(cw), pb = s.padding[2].resolve(cw);
-      cell_result r{c.get(), col_x[col], cw, 0, 0, {}};
+    for (const auto& g : cell_frames(row, col_x, col_w)) {
+      const style& s = g.cell->st;
+      cell_result r{g.cell, g.x, g.w, 0, 0, {}};
       flow f(st, r.ops, 0, 0, true);
       f.page_number_base = page_number_base + static_cast<int>(page);
       f.page_count = page_count;
-      f.y = bw[0] + pt;
-      f.flow_children(*c, col_x[col] + bw[3] + pl, std::max(1.0, cw - bw[1] - bw[3] - pl - pr));
-      r.h = r.content = f.y + pb + bw[2];
+      f.y = g.bw[0] + g.pt;
+      f.flow_children(*g.cell, g.inner_x(), g.inner_w());
+      r.h = r.content = f.y + g.pb + g.bw[2];
       if (!s.height.is_auto()) r.h = std::max(r.h, s.height.resolve(0));
       row_h = std::max(row_h, r.h);
       cells.push_back(std::move(r));
-      col += span;
     }
     if (!row.st.background.transparent() && !col_w.empty()) {
       op f;
@@ -1178,29 +1199,17 @@ struct flow {
     };
     auto lay = [&](double y0) {
       std::vector<cell_part> cells;
-      std::size_t col = 0;
-      for (const auto& c : row.children) {
-        if (c->kind != box_kind::cell) continue;
-        if (col >= col_w.size()) break;
-        const std::size_t span =
-            std::min<std::size_t>(static_cast<std::size_t>(c->colspan), col_w.size() - col);
-        double cw = 0;
-        for (std::size_t k = col; k < col + span; ++k) cw += col_w[k];
-        const style& s = c->st;
-        const auto bw = border_widths(s);
-        const double pl = s.padding[3].resolve(cw), pr = s.padding[1].resolve(cw);
-        const double pt = s.padding[0].resolve(cw), pb = s.padding[2].resolve(cw);
-        cell_part r{c.get(), col_x[col], cw, {}, 0};
-        flow f(st, r.pages, cont_top + bw[0] + pt, bottom - pb - bw[2], false);
+      for (const auto& g : cell_frames(row, col_x, col_w)) {
+        cell_part r{g.cell, g.x, g.w, {}, 0};
+        flow f(st, r.pages, cont_top + g.bw[0] + g.pt, bottom - g.pb - g.bw[2], false);
         f.page_number_base = page_number_base + static_cast<int>(page);
         f.page_count = page_count;
         // this flow's pages are this page and the ones after it
         if (max_pages > 0) f.max_pages = max_pages > page ? max_pages - page : 1;
-        f.y = y0 + bw[0] + pt;
-        f.flow_children(*c, col_x[col] + bw[3] + pl, std::max(1.0, cw - bw[1] - bw[3] - pl - pr));
-        r.end = f.y + pb + bw[2];
+        f.y = y0 + g.bw[0] + g.pt;
+        f.flow_children(*g.cell, g.inner_x(), g.inner_w());
+        r.end = f.y + g.pb + g.bw[2];
         cells.push_back(std::move(r));
-        col += span;
       }
       return cells;
     };
