@@ -75,10 +75,11 @@ bool trusted_sender(caf::local_actor* self, const peer_set& peers, const char* a
 }
 
 bool foreign_system_message(const caf::local_actor* self, const caf::mailbox_element& element,
-                            const node_context& ctx) {
+                            const node_context& ctx, bool any_down) {
   const auto& content = element.content();
   bool is_exit = content.match_elements<caf::exit_msg>();
   if (!is_exit && !content.match_elements<caf::down_msg>()) return false;
+  if (!is_exit && any_down) return false;
   const auto& sender = element.sender;
   if (sender) {
     if (sender->node() == self->node()) return false;

@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "actors/errors.hpp"
@@ -46,7 +47,17 @@ void harden(caf::scheduled_actor* self, const node_context& ctx, const char* act
 /// peers (a remote actor's proxy reports its end as a down message), and
 /// anonymous ones only while the node stops. A dropped one is logged.
 bool foreign_system_message(const caf::local_actor* self, const caf::mailbox_element& element,
-                            const node_context& ctx);
+                            const node_context& ctx, bool any_down = false);
+
+/// Whether `State` declares `static constexpr bool any_down = true`: its actor takes
+/// down messages from any node (its down handler does nothing a stranger could abuse:
+/// the agent's, which must hear that the master it is handshaking with went away
+/// before that master is admitted).
+template <class State, class = void>
+struct takes_any_down : std::false_type {};
+template <class State>
+struct takes_any_down<State, std::void_t<decltype(State::any_down)>>
+    : std::bool_constant<State::any_down> {};
 
 /// A stateful actor whose mailbox refuses foreign system messages (above). It
 /// runs `init(self, ctx, xs...)` as its behaviour, like a function-based
@@ -66,7 +77,7 @@ class hardened_actor : public caf::stateful_actor<State> {
 
   using super::enqueue;
   void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
-    if (ptr && foreign_system_message(this, *ptr, ctx_)) return;
+    if (ptr && foreign_system_message(this, *ptr, ctx_, takes_any_down<State>::value)) return;
     super::enqueue(std::move(ptr), eu);
   }
 

@@ -44,6 +44,11 @@ struct agent_state {
   caf::actor gateway;
   caf::actor membership;
   caf::actor scheduler;
+  uint64_t serial = 0;  ///< of the current join (membership.cpp)
+  /// Counts connection attempts: the answers of an abandoned attempt are ignored.
+  uint64_t attempt_id = 0;
+  /// An attempt is under way (one at a time: two would join twice).
+  bool connecting = false;
   int attempts = 0;
   std::string last_problem;
   /// Master failover: every master candidate's address but this node's, highest priority
@@ -54,6 +59,9 @@ struct agent_state {
   std::optional<config::endpoint> hint;
   config::endpoint current;  ///< the address of the last attempt
   static inline const char* name = "agent";
+  /// Down messages from any node (admission.hpp): the handler acts only on the down of
+  /// the gateway it is handshaking with (a retry) and of the admitted master's membership.
+  static constexpr bool any_down = true;
 };
 
 using agent_actor = caf::stateful_actor<agent_state>;
@@ -62,6 +70,7 @@ void connect(agent_actor* self);
 
 void retry(agent_actor* self, const std::string& problem) {
   auto& st = self->state;
+  st.connecting = false;
   const auto& c = st.ctx.settings->cluster;
   auto delay = st.attempts < c.retry_threshold ? c.retry_initial : c.retry_prolonged;
   // Say it once per kind of problem, not once per attempt.
@@ -117,8 +126,12 @@ void handle_refusal(agent_actor* self, const std::string& text) {
   }
 }
 
+/// Whether an answer belongs to the attempt `id` (not one abandoned since).
+bool current_attempt(agent_actor* self, uint64_t id) { return self->state.attempt_id == id; }
+
 void authenticate(agent_actor* self) {
   auto& st = self->state;
+  const auto id = st.attempt_id;
   const auto& s = *st.ctx.settings;
   auto timeout = s.cluster.request_timeout;
   auto my_nonce = make_nonce();
@@ -128,6 +141,7 @@ void authenticate(agent_actor* self) {
       .then(
           [=](hello_atom, const std::string& nonce, const std::string& proof,
               const std::string& cluster, const std::string&, const std::string& master) {
+            if (!current_attempt(self, id)) return;
             const auto& cs = self->state.ctx.settings->cluster;
             if (cluster != cs.name) {
               refuse_for_good(self, "the node at the master's address belongs to other cluster '" +
@@ -148,10 +162,14 @@ void authenticate(agent_actor* self) {
             self->request(self->state.gateway, cs.request_timeout, auth_atom::value, nonce, mine,
                           caf::actor{self})
                 .then(
-                    [=](welcome_atom, const caf::actor& scheduler, const caf::actor& members) {
+                    [=](welcome_atom, const caf::actor& scheduler, const caf::actor& members,
+                        uint64_t serial) {
+                      if (!current_attempt(self, id)) return;
                       auto& a = self->state;
                       a.scheduler = scheduler;
                       a.membership = members;
+                      a.serial = serial;
+                      a.connecting = false;
                       // The master's actors are obeyed from now on (admission.hpp).
                       a.ctx.peers->admit(caf::to_string(members.node()),
                                          "the master '" + master + "'");
@@ -165,15 +183,20 @@ void authenticate(agent_actor* self) {
                       self->send(self, heartbeat_atom::value);
                     },
                     [=](caf::error& err) {
-                      handle_refusal(self, error_text(self->system(), err));
+                      if (current_attempt(self, id))
+                        handle_refusal(self, error_text(self->system(), err));
                     });
           },
-          [=](caf::error& err) { handle_refusal(self, error_text(self->system(), err)); });
+          [=](caf::error& err) {
+            if (current_attempt(self, id)) handle_refusal(self, error_text(self->system(), err));
+          });
 }
 
 void connect(agent_actor* self) {
   auto& st = self->state;
   ++st.attempts;
+  const auto id = ++st.attempt_id;
+  st.connecting = true;
   if (st.hint) {
     st.current = *st.hint;
     st.hint.reset();
@@ -189,6 +212,7 @@ void connect(agent_actor* self) {
                 master.port)
       .then(
           [=](const caf::node_id&, caf::strong_actor_ptr& gw, const std::set<std::string>&) {
+            if (!current_attempt(self, id)) return;
             const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::steady_clock::now() - started);
             spdlog::info("connected to the master at {} in {:.1f} ms ({})", master.to_string(),
@@ -200,9 +224,14 @@ void connect(agent_actor* self) {
               return;
             }
             self->state.gateway = caf::actor_cast<caf::actor>(gw);
+            // A connection that closes during the handshake (one that was about to
+            // close when it was reused, after this node hung) is retried at once, not
+            // after the request times out.
+            self->monitor(self->state.gateway);
             authenticate(self);
           },
           [=](caf::error& err) {
+            if (!current_attempt(self, id)) return;
             auto tls_failure = take_tls_connect_failure();
             retry(self, tls_failure.empty() ? error_text(self->system(), err)
                                             : "TLS handshake failed: " + tls_failure);
@@ -226,12 +255,21 @@ caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor>
     a.ctx.peers->revoke(caf::to_string(a.membership.node()));
     a.membership = nullptr;
     a.scheduler = nullptr;
+    if (a.gateway) self->demonitor(a.gateway);
     a.gateway = nullptr;
     for (auto& e : a.engines) self->send(e, left_atom::value);
     self->send(self, tick_atom::value);
   };
   self->set_down_handler([=](caf::down_msg& msg) {
-    if (msg.source != self->state.membership.address()) return;
+    auto& a = self->state;
+    if (!a.membership && a.gateway && msg.source == a.gateway.address()) {
+      ++a.attempt_id;  // the handshake's answers will not come
+      a.gateway = nullptr;
+      retry(self, "the connection closed during the handshake (" +
+                      error_text(self->system(), msg.reason) + ")");
+      return;
+    }
+    if (msg.source != a.membership.address()) return;
     rejoin("lost the master (" + error_text(self->system(), msg.reason) + ")");
   });
   self->send(self, tick_atom::value);
@@ -239,13 +277,16 @@ caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor>
   return trusted_behavior(
       self, ctx, "agent",
       [=](tick_atom) {
-        if (!self->state.membership && !self->state.masters.empty()) connect(self);
+        auto& a = self->state;
+        if (!a.membership && !a.connecting && !a.masters.empty()) connect(self);
       },
       // The master declared this node lost (it hung, or its heartbeats were
-      // late): join again.
-      [=](left_atom) {
-        if (self->current_sender() ==
-            caf::actor_cast<caf::strong_actor_ptr>(self->state.membership))
+      // late): join again. Only if it speaks of the current join: the answer to a
+      // heartbeat sent while lost may arrive after the node has joined again.
+      [=](left_atom, uint64_t serial) {
+        auto& a = self->state;
+        if (self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(a.membership) &&
+            serial == a.serial)
           rejoin("the master declared this node lost");
       },
       [=](heartbeat_atom) {
@@ -256,7 +297,7 @@ caf::behavior agent(agent_actor* self, node_context ctx, std::vector<caf::actor>
         const auto sent = std::chrono::steady_clock::now();
         const std::string node = a.ctx.node().name;
         self->request(a.membership, a.ctx.settings->cluster.node_timeout, heartbeat_atom::value,
-                      node)
+                      node, a.serial)
             .then(
                 [sent, node] {
                   std::chrono::duration<double> rtt = std::chrono::steady_clock::now() - sent;

@@ -183,8 +183,9 @@ caf::behavior gateway(gateway_actor* self, node_context ctx, caf::actor schedule
           self->request(st.membership, st.ctx.settings->cluster.request_timeout, join_atom::value,
                         name, client, address)
               .then(
-                  [=](bool) mutable {
-                    rp.deliver(welcome_atom::value, self->state.scheduler, self->state.membership);
+                  [=](uint64_t serial) mutable {
+                    rp.deliver(welcome_atom::value, self->state.scheduler, self->state.membership,
+                               serial);
                   },
                   [=](caf::error& err) mutable {
                     auto why = error_text(self->system(), err);

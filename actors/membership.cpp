@@ -17,6 +17,7 @@
 #include "actors/metrics/registry.hpp"
 #include "actors/protocol.hpp"
 #include "storage/cluster_store.hpp"
+#include "storage/master_store.hpp"
 #include "weft/version.hpp"
 
 namespace weft::actors {
@@ -30,6 +31,10 @@ struct member {
   caf::actor agent;
   steady::time_point last_seen;
   steady::time_point last_stored;
+  /// Which join this is: the agent sends it with every heartbeat and is told to
+  /// rejoin with it, so that a late "left" of an earlier join (the answer to a
+  /// heartbeat it sent while lost) cannot end the join that replaced it.
+  uint64_t serial = 0;
 };
 
 struct membership_state {
@@ -37,6 +42,7 @@ struct membership_state {
   caf::actor scheduler;
   caf::actor inspector;                   ///< the master's, for the extensions' inspectors
   std::map<std::string, member> members;  ///< connected extensions
+  uint64_t joins = 0;                     ///< the last join's serial
   std::unique_ptr<storage::cluster_store> store;
   static inline const char* name = "membership";
 };
@@ -59,7 +65,8 @@ void store_quietly(membership_actor* self, const char* what, F f) {
   }
 }
 
-void lose(membership_actor* self, const std::string& name, const std::string& why) {
+void lose(membership_actor* self, const std::string& name, const std::string& why,
+          bool rejoined = false) {
   auto& st = self->state;
   auto m = st.members.find(name);
   if (m == st.members.end()) return;
@@ -67,17 +74,33 @@ void lose(membership_actor* self, const std::string& name, const std::string& wh
   st.ctx.peers->revoke(caf::to_string(m->second.agent.node()));
   // If it is alive after all (it hung and woke up), it must join again: tell
   // it; its heartbeats are ignored from now on.
-  self->send(m->second.agent, left_atom::value);
+  self->send(m->second.agent, left_atom::value, m->second.serial);
   st.members.erase(m);
-  spdlog::warn("node '{}' lost: {}", sanitised(name), sanitised(why));
-  metrics::global()
-      .counter_of("weft_node_lost_total", "Extensions the master declared lost, by node.",
-                  {{"node", name}})
-      .inc();
+  spdlog::warn("node '{}' {}: {}", sanitised(name), rejoined ? "ends its join" : "lost",
+               sanitised(why));
+  if (!rejoined)
+    metrics::global()
+        .counter_of("weft_node_lost_total", "Extensions the master declared lost, by node.",
+                    {{"node", name}})
+        .inc();
   self->send(st.scheduler, lost_atom::value, name);
   // Its engines' rows are the scheduler's (written in order with their registrations).
-  store_quietly(self, "the lost node",
-                [&](storage::cluster_store& s) { s.set_node_state(name, "lost"); });
+  // One that joins again at once keeps its row (and a drained one its "draining").
+  if (!rejoined)
+    store_quietly(self, "the lost node",
+                  [&](storage::cluster_store& s) { s.set_node_state(name, "lost"); });
+  // A hung node may hold row locks in an open transaction (a batch it was completing):
+  // end its database sessions so that the engine that redoes the batch does not wait
+  // for them (database::end_sessions_of). Not when it only joined again: it is running.
+  if (!rejoined && st.ctx.db && st.ctx.fence) {
+    try {
+      if (int n = storage::master_store(*st.ctx.db).end_sessions_of(name, *st.ctx.fence))
+        spdlog::info("ended {} database sessions of the lost node '{}'", n, sanitised(name));
+    } catch (const std::exception& e) {
+      spdlog::warn("cannot end the database sessions of the lost node '{}': {}", sanitised(name),
+                   e.what());
+    }
+  }
 }
 
 caf::behavior membership(membership_actor* self, node_context ctx, caf::actor scheduler) {
@@ -107,11 +130,19 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
   return trusted_behavior(
       self, ctx, "membership",
       [=](join_atom, const std::string& name, const caf::actor& agent,
-          const std::string& address) -> caf::result<bool> {
+          const std::string& address) -> caf::result<uint64_t> {
         auto& s = self->state;
-        if (s.members.count(name)) return refused("node '" + name + "' is already connected");
+        if (auto old = s.members.find(name); old != s.members.end()) {
+          if (old->second.agent != agent)
+            return refused("node '" + name + "' is already connected");
+          // The same agent joins again: it gave up its join (it lost its connection
+          // first, or was told to rejoin) before this side noticed. End the old join
+          // as if lost (the scheduler hands its batches out again), then take it.
+          lose(self, name, "it joined again", true);
+        }
         auto now = self->clock().now();
-        s.members[name] = member{agent, now, now};
+        const auto serial = ++s.joins;
+        s.members[name] = member{agent, now, now, serial};
         // Its actors are obeyed from now on (admission.hpp); forgotten when lost.
         s.ctx.peers->admit(caf::to_string(agent.node()), "node '" + name + "'");
         self->monitor(agent);
@@ -143,15 +174,17 @@ caf::behavior membership(membership_actor* self, node_context ctx, caf::actor sc
                     });
         spdlog::info("node '{}' joined from {}{}", sanitised(name), sanitised(address),
                      draining ? " (draining: no new work)" : "");
-        return true;
+        return serial;
       },
-      [=](heartbeat_atom, const std::string& name) {
+      [=](heartbeat_atom, const std::string& name, uint64_t serial) {
         auto& s = self->state;
         auto m = s.members.find(name);
-        if (m == s.members.end()) {
-          // A node declared lost that still talks: it must join again.
+        if (m == s.members.end() || m->second.serial != serial) {
+          // A node declared lost that still talks: it must join again. Told with the
+          // serial of the join it speaks for: if it has joined again meanwhile, the
+          // answer to this late heartbeat does not concern the new join.
           if (auto sender = caf::actor_cast<caf::actor>(self->current_sender()))
-            self->send(sender, left_atom::value);
+            self->send(sender, left_atom::value, serial);
           return;
         }
         auto now = self->clock().now();

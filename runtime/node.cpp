@@ -269,6 +269,22 @@ std::string advertised_address(const config::settings& s, const std::string& nod
   return {};
 }
 
+/// Ends the database sessions of the master whose lease was just taken over: a frozen
+/// master may hold row locks (a fenced write, its engines' completions) that the new
+/// master's first writes would otherwise wait for until the server's idle-transaction
+/// timeout (database::end_sessions_of).
+void end_sessions_of(storage::master_store& store, const std::string& holder,
+                     const storage::write_fence& fence) {
+  try {
+    if (int n = store.end_sessions_of(holder, fence))
+      spdlog::warn("ended {} database sessions of the former master '{}' (their locks are free)", n,
+                   holder);
+  } catch (const std::exception& e) {
+    spdlog::warn("cannot end the database sessions of the former master '{}': {}", holder,
+                 e.what());
+  }
+}
+
 /// The scheduler lease's keeper, on its own thread while an actor system runs
 /// (docs/cluster.md "Master failover"). On the active master it renews the lease every
 /// heartbeat and asks for a step-down when a renewal is refused (another node took over) or
@@ -400,6 +416,8 @@ class lease_keeper {
                                         : "no master yet";
               const auto started = clock::now();
               if (auto token = store.take_over(me, lease, why, false)) {
+                if (h && !h->holder.empty() && h->holder != me)
+                  end_sessions_of(store, h->holder, {me, *token});
                 held = token;
                 last_renewed = started;
                 set_renewed_at(started);
@@ -758,6 +776,7 @@ int run_node(const config::settings& s) {
   std::unique_ptr<storage::database> db;
   try {
     auto spec = storage_spec(s.database);
+    spec.session_owner = self.name;
     spdlog::info("database: {}", storage::describe(spec));
     db = storage::database::open(spec, std::chrono::seconds(30));
   } catch (const storage::storage_error& e) {

@@ -4,7 +4,8 @@
 #   bench_start NAME   a fresh $work directory and a MariaDB server under it
 #                      ($mport, and the WEFT_TEST_MARIADB_* exports of mariadb.sh);
 #                      at exit the processes in $pids and the server are stopped and
-#                      $work removed;
+#                      $work removed (kept, with the nodes' logs, when
+#                      WEFT_BENCH_KEEP=1);
 #   weft_test_port VAR a loopback port reserved for the life of the benchmark
 #                      (scripts/test_port.sh; never inside $(…)).
 
@@ -12,7 +13,11 @@ bench_cleanup() {
   for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -TERM "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   "$root/scripts/mariadb.sh" stop "$work/mdb" >/dev/null 2>&1 || true
-  rm -rf "$work"
+  if [ "${WEFT_BENCH_KEEP:-0}" = 1 ]; then
+    echo "bench: kept $work (WEFT_BENCH_KEEP=1)" >&2
+  else
+    rm -rf "$work"
+  fi
 }
 
 bench_start() {

@@ -106,7 +106,8 @@ void set_up_session(soci::session& s, const database_spec& spec) {
 
 struct session_pool::slot {
   std::unique_ptr<soci::session> session;
-  bool broken = true;  // needs (re)connecting before use
+  bool broken = true;             // needs (re)connecting before use
+  bool owner_registered = false;  // its connection id is in db_sessions (spec.session_owner)
 };
 
 session_pool::session_pool(database_spec spec, milliseconds give_up_after)
@@ -162,6 +163,7 @@ void session_pool::connect(slot& s) {
       set_up_session(*fresh, spec_);
       s.session = std::move(fresh);
       s.broken = false;
+      s.owner_registered = false;
       std::lock_guard<std::mutex> lock(mutex_);
       ++connects_;
       return;
@@ -190,6 +192,28 @@ void session_pool::ensure_connected(slot& s) {
   if (!s.broken && spec_.kind == backend_kind::mariadb && closed_by_server(*s.session))
     s.broken = true;
   if (s.broken) connect(s);
+  if (!s.owner_registered && !spec_.session_owner.empty() && spec_.kind == backend_kind::mariadb)
+    register_owner(s);
+}
+
+// The session's connection id under its node's name (database::end_sessions_of). The row
+// of an id the server gave out before (a restart) is replaced: ids are unique while the
+// server runs, so the rows of live sessions are always right. Rows of this node's sessions
+// that are gone are removed here. Before the first migration the table does not exist:
+// registered at the next use (after open() migrated).
+void session_pool::register_owner(slot& s) {
+  try {
+    const auto& owner = spec_.session_owner;
+    *s.session << "REPLACE INTO db_sessions (connection_id, node, started_at) "
+                  "VALUES (CONNECTION_ID(), :n, UTC_TIMESTAMP(6))",
+        soci::use(owner);
+    *s.session << "DELETE FROM db_sessions WHERE node = :n AND connection_id NOT IN "
+                  "(SELECT ID FROM information_schema.PROCESSLIST)",
+        soci::use(owner);
+    s.owner_registered = true;
+  } catch (const std::exception&) {
+    // No table yet, or the connection broke: the work that follows finds out.
+  }
 }
 
 session_pool::slot& session_pool::acquire() {

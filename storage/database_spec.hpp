@@ -38,6 +38,12 @@ struct database_spec {
   std::string tls_ca_file;
   std::string tls_cert_file;
   std::string tls_key_file;
+  /// mariadb only: the node these sessions belong to. Each session registers its
+  /// connection id under it (table db_sessions), so that when the node is declared
+  /// lost or its master lease is taken over, another node can end its sessions
+  /// (end_sessions_of, database.hpp) and with them the row locks a hung process holds.
+  /// Empty: not registered (tools, tests).
+  std::string session_owner;
 };
 
 /// One line naming the database for logs and errors, password redacted:

@@ -120,6 +120,52 @@ std::vector<master_event> master_store::history(int limit) {
   });
 }
 
+int master_store::end_sessions_of(const std::string& node, const write_fence& fence) {
+  if (db_.backend() != backend_kind::mariadb || node.empty()) return 0;
+  return detail::with_session(db_, [&](soci::session& s) {
+    // The fence, read without a lock: the former master may hold the lease row's lock in
+    // its frozen transaction, and the point is not to wait for it.
+    std::string n = scheduler_lease, holder;
+    long long token = 0;
+    soci::indicator holder_ind = soci::i_ok;
+    s << "SELECT token, holder FROM leases WHERE name = :n", soci::use(n, "n"), soci::into(token),
+        soci::into(holder, holder_ind);
+    if (!s.got_data() || token != fence.token || holder_ind != soci::i_ok || holder != fence.holder)
+      throw storage_error(errc::fenced, "not ending the database sessions of '" + node +
+                                            "': the scheduler lease is held by '" +
+                                            (holder_ind == soci::i_ok ? holder : std::string{}) +
+                                            "' with token " + std::to_string(token) + ", not by '" +
+                                            fence.holder + "' with token " +
+                                            std::to_string(fence.token));
+    // Only ids a live session has now (an id of a session gone may be given out again).
+    std::vector<long long> ids;
+    long long id = 0;
+    soci::statement st(s);
+    st.alloc();
+    st.prepare(
+        "SELECT d.connection_id FROM db_sessions d JOIN information_schema.PROCESSLIST p "
+        "ON p.ID = d.connection_id WHERE d.node = :n AND d.connection_id <> CONNECTION_ID()");
+    st.exchange(soci::use(node, "n"));
+    st.exchange(soci::into(id));
+    st.define_and_bind();
+    if (detail::execute_select(s, st)) do
+        ids.push_back(id);
+      while (st.fetch());
+    int ended = 0;
+    for (auto victim : ids) {
+      try {
+        s << "KILL CONNECTION " + std::to_string(victim);
+        ++ended;
+      } catch (const soci::soci_error&) {
+        // Gone meanwhile (1094), or another user's (1095): nothing this node can do.
+      }
+      s << "DELETE FROM db_sessions WHERE connection_id = :i AND node = :n", soci::use(victim),
+          soci::use(node);
+    }
+    return ended;
+  });
+}
+
 void check_fence(soci::session& s, backend_kind kind, const write_fence& fence) {
   std::string n = scheduler_lease, holder;
   long long token = 0;

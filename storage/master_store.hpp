@@ -78,6 +78,20 @@ class master_store {
   /// The newest `limit` rows of master_history, newest first.
   std::vector<master_event> history(int limit = 50);
 
+  /// Ends every MariaDB session that `node` registered (database_spec::session_owner) with
+  /// KILL CONNECTION, if `fence` still holds the scheduler lease (checked in the same
+  /// transaction: a master that was paused and lost its lease ends nobody's sessions). The
+  /// killed transactions roll back and the row locks they held are free at once, instead of
+  /// after the server's idle-transaction timeout. For a node declared lost, and by a master
+  /// taking over a lease (a frozen process holds its locks); a live node only sees its
+  /// connections fail and reconnects. Another user's sessions cannot be ended (MariaDB
+  /// refuses without CONNECTION ADMIN): left to the idle-transaction timeout. SQLite (one
+  /// process) has nothing to end.
+  /// @return how many were ended.
+  /// @throws storage_error fenced when `fence` no longer holds the lease, or when the
+  ///   database cannot be asked.
+  int end_sessions_of(const std::string& node, const write_fence& fence);
+
  private:
   database& db_;
 };

@@ -271,6 +271,14 @@ std::vector<migration> build_migrations() {
             "AND TABLE_NAME = 'outputs' AND COLUMN_NAME = 'warnings'"},
            {"", "ALTER TABLE outputs ADD COLUMN warnings TEXT NULL"},
        }});
+  // Fencing a hung node in the database (docs/cluster.md "Failures"): every MariaDB session
+  // of a node, by connection id, so that the node that declares it lost, or takes its
+  // master lease over, can KILL them and free the row locks they hold at once.
+  all.push_back({12, "database sessions by node",
+                 table("db_sessions",
+                       "connection_id {bigint} NOT NULL PRIMARY KEY, node {key} NOT NULL, "
+                       "started_at {ts} NOT NULL",
+                       {{"db_sessions_node", "node"}})});
   return all;
 }
 

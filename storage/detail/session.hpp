@@ -82,6 +82,7 @@ class session_pool {
   void release(slot& s);
   void ensure_connected(slot& s);
   void connect(slot& s);
+  void register_owner(slot& s);
 
   database_spec spec_;
   std::string description_;

@@ -502,24 +502,43 @@ membership_fixture::~membership_fixture() {
 
 probe membership_fixture::join(const std::string& node, std::string* answer) {
   auto agent = spawn_probe();
+  join_as(agent, node, answer);
+  return agent;
+}
+
+uint64_t membership_fixture::join_as(const probe& agent, const std::string& node,
+                                     std::string* answer) {
   caf::send_as(agent.handle, membership, join_atom::value, node, agent.handle,
                std::string{"127.0.0.1:4242"});
   run();
-  auto reply = next_message(agent);
-  std::string text = !reply                          ? "(no answer)"
-                     : reply->match_elements<bool>() ? "true"
+  // The answer; a "left" for an earlier join (sent first) stays in the inbox.
+  std::optional<caf::message> reply;
+  for (auto i = agent.inbox->begin(); i != agent.inbox->end(); ++i)
+    if (!i->match_elements<left_atom, uint64_t>()) {
+      reply = *i;
+      agent.inbox->erase(i);
+      break;
+    }
+  uint64_t serial = reply && reply->match_elements<uint64_t>() ? reply->get_as<uint64_t>(0) : 0;
+  std::string text = !reply   ? "(no answer)"
+                     : serial ? std::to_string(serial)
                      : reply->match_elements<caf::error>()
                          ? error_text(sys, reply->get_as<caf::error>(0))
                          : to_string(*reply);
   if (answer)
     *answer = text;
-  else if (text != "true")
+  else if (!serial)
     protocol_failure("node " + node + " could not join: " + text);
-  return agent;
+  if (serial) serials_[node] = serial;
+  return serial;
 }
 
 void membership_fixture::heartbeat(const probe& agent, const std::string& node) {
-  caf::send_as(agent.handle, membership, heartbeat_atom::value, node);
+  heartbeat(agent, node, serials_.count(node) ? serials_.at(node) : 0);
+}
+
+void membership_fixture::heartbeat(const probe& agent, const std::string& node, uint64_t serial) {
+  caf::send_as(agent.handle, membership, heartbeat_atom::value, node, serial);
   run();
 }
 
@@ -530,9 +549,10 @@ std::vector<std::string> membership_fixture::lost() {
   return out;
 }
 
-bool membership_fixture::told_to_rejoin(const probe& agent) {
+bool membership_fixture::told_to_rejoin(const probe& agent, uint64_t serial) {
   for (auto i = agent.inbox->begin(); i != agent.inbox->end(); ++i)
-    if (i->match_elements<left_atom>()) {
+    if (i->match_elements<left_atom, uint64_t>() &&
+        (serial == 0 || i->get_as<uint64_t>(1) == serial)) {
       agent.inbox->erase(i);
       return true;
     }

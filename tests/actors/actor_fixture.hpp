@@ -204,19 +204,29 @@ class membership_fixture : public actor_fixture {
   membership_fixture();
   ~membership_fixture() override;
 
-  /// `node`'s agent joins; the answer (true, or an error's text) lands in `answer`.
+  /// `node`'s agent joins; the answer (the join's serial, or an error's text) lands
+  /// in `answer`, or a refusal fails the test.
   probe join(const std::string& node, std::string* answer = nullptr);
-  /// The agent says it is alive.
+  /// `agent` joins (again) as `node`; the join's serial, 0 if refused (`answer` as above).
+  uint64_t join_as(const probe& agent, const std::string& node, std::string* answer = nullptr);
+  /// The serial of `node`'s last accepted join.
+  uint64_t serial(const std::string& node) const { return serials_.at(node); }
+  /// The agent says it is alive, for its last join (or for the join `serial`).
   void heartbeat(const probe& agent, const std::string& node);
+  void heartbeat(const probe& agent, const std::string& node, uint64_t serial);
   /// The nodes membership told the scheduler it lost, in order (consumed).
   std::vector<std::string> lost();
-  /// True if `agent` was told it left the cluster (it must join again).
-  bool told_to_rejoin(const probe& agent);
+  /// True if `agent` was told it left the cluster (it must join again), for the join
+  /// `serial` (0: any); the message is consumed.
+  bool told_to_rejoin(const probe& agent, uint64_t serial = 0);
 
   config::settings settings;
   std::unique_ptr<storage::database> db;
   probe scheduler;
   caf::actor membership;
+
+ private:
+  std::map<std::string, uint64_t> serials_;
 };
 
 /// The master's inspector (cooperative, on an in-memory SQLite database) with

@@ -109,7 +109,7 @@ int relay(caf::actor_system& sys, const endpoint& master_at, const endpoint& ext
   int code = 2;
   self->request(master, 10s, auth_atom::value, master_nonce, ext_proof, caf::actor{self})
       .receive(
-          [&](welcome_atom, caf::actor&, caf::actor&) {
+          [&](welcome_atom, caf::actor&, caf::actor&, uint64_t) {
             std::cout << "WELCOMED" << std::endl;
             code = 3;
           },

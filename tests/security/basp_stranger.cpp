@@ -48,8 +48,8 @@ std::vector<caf::message> attack_messages(const caf::actor& me) {
       make_message(register_atom::value, std::string{"stranger-merge-0"}, caf::atom("merge"),
                    std::string{"master"}, false, me),
       make_message(want_atom::value, std::string{"stranger-merge-0"}),
-      make_message(done_atom::value, std::string{"stranger-merge-0"}, int64_t{1}, caf::atom("merge"),
-                   int32_t{1}, int32_t{1}, true),
+      make_message(done_atom::value, std::string{"stranger-merge-0"}, int64_t{1},
+                   caf::atom("merge"), int32_t{1}, int32_t{1}, true),
       make_message(cancel_atom::value, int64_t{1}),
       make_message(drain_atom::value, std::string{"master"}, true),
       make_message(drain_atom::value, std::string{"ext1"}, true),
@@ -61,10 +61,12 @@ std::vector<caf::message> attack_messages(const caf::actor& me) {
       make_message(jobs_atom::value),
       make_message(join_atom::value, std::string{"ext1"}, me, std::string{"127.0.0.1:1"}),
       make_message(heartbeat_atom::value, std::string{"ext1"}),
+      make_message(heartbeat_atom::value, std::string{"ext1"}, uint64_t{1}),
       make_message(heartbeat_atom::value),
       make_message(add_atom::value, std::string{"fake"}, std::string{"scheduler"}, me),
       make_message(joined_atom::value, me),
       make_message(left_atom::value),
+      make_message(left_atom::value, uint64_t{1}),
       make_message(apply_atom::value),
       make_message(tick_atom::value),
       make_message(adopt_atom::value),
@@ -105,7 +107,8 @@ int main(int argc, char** argv) {
   auto node = gateway->node();
   // The proxies of BASP's broker: a handle to any actor id of that node.
   auto broker_handle = sys.middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
-  auto* broker = static_cast<caf::io::basp_broker*>(caf::actor_cast<caf::abstract_actor*>(broker_handle));
+  auto* broker =
+      static_cast<caf::io::basp_broker*>(caf::actor_cast<caf::abstract_actor*>(broker_handle));
   std::vector<caf::actor> targets;
   for (caf::actor_id id = 1; id <= max_id; ++id) {
     auto ptr = broker->instance.proxies().get_or_put(node, id);

@@ -29,6 +29,7 @@
 #include "storage/bulk_insert.hpp"
 #include "storage/database.hpp"
 #include "storage/detail/session.hpp"
+#include "storage/master_store.hpp"
 #include "tests/storage/backend_fixture.hpp"
 
 extern char** environ;
@@ -474,6 +475,86 @@ BOOST_AUTO_TEST_CASE(a_killed_connection_is_replaced_on_the_next_call,
   });
   BOOST_TEST((e.code == errc::unavailable), e.what());
   BOOST_TEST(connection_id() > 0);
+}
+
+// A hung node (SIGSTOP inside a transaction) holds its row locks; the node that declares
+// it lost, or takes its master lease over, ends its registered sessions and the locks are
+// free at once. The hung session's idle-transaction timeout is switched off here, so only
+// end_sessions_of can free the row.
+BOOST_AUTO_TEST_CASE(the_sessions_of_a_hung_node_are_ended_and_its_locks_freed,
+                     *boost::unit_test::precondition(only_on_mariadb)) {
+  fresh_database fresh;
+  auto master_spec = fresh.spec;
+  master_spec.session_owner = "master";
+  auto master = database::open(master_spec, 10s);  // migrates
+  auto hung_spec = fresh.spec;
+  hung_spec.session_owner = "ext1";
+  hung_spec.pool_size = 1;
+  auto hung = database::open(hung_spec, 10s);
+  detail::with_session(*master, [](soci::session& s) {
+    s << "INSERT INTO settings (name, value, set_at) VALUES ('k', 'v', UTC_TIMESTAMP(6))";
+  });
+  master_store lease(*master);
+  auto token = lease.take_over("master", 10s, "test");
+  BOOST_REQUIRE(token);
+  const write_fence fence{"master", *token};
+
+  std::atomic<bool> locked{false}, woken{false};
+  std::atomic<int> hung_error{-1};
+  long long hung_id = 0;
+  std::thread frozen([&] {
+    try {
+      detail::with_session(*hung, [&](soci::session& s) {
+        s << "SET SESSION idle_transaction_timeout = 0";
+        s << "SELECT CONNECTION_ID()", soci::into(hung_id);
+        s << "START TRANSACTION";
+        s << "UPDATE settings SET value = 'hung' WHERE name = 'k'";
+        locked = true;
+        while (!woken) std::this_thread::sleep_for(10ms);  // frozen: says nothing
+        s << "COMMIT";
+      });
+      hung_error = 0;
+    } catch (const storage_error& e) {
+      hung_error = static_cast<int>(e.code);
+    }
+  });
+  wait_until([&] { return locked.load(); }, 10s, "the hung session to lock the row");
+  BOOST_TEST(count_rows(*master,
+                        "SELECT COUNT(*) FROM db_sessions WHERE node = 'ext1' AND "
+                        "connection_id = " +
+                            std::to_string(hung_id)) == 1);
+
+  // A master that lost the lease ends nobody's sessions.
+  auto stale = expect_storage_error([&] { lease.end_sessions_of("ext1", {"master", *token - 1}); });
+  BOOST_TEST((stale.code == errc::fenced), stale.what());
+  BOOST_TEST(lease.end_sessions_of("ext1", fence) == 1);
+  wait_until(
+      [&] {
+        return count_rows(*master,
+                          "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                          "WHERE ID = " +
+                              std::to_string(hung_id)) == 0;
+      },
+      10s, "the hung session to be gone");
+  // The row is free: an update that waits at most 1 s for its lock goes through.
+  detail::with_session(*master, [](soci::session& s) {
+    s << "SET SESSION innodb_lock_wait_timeout = 1";
+    s << "UPDATE settings SET value = 'redone' WHERE name = 'k'";
+    s << "SET SESSION innodb_lock_wait_timeout = DEFAULT";
+  });
+  woken = true;
+  frozen.join();
+  // Its commit failed (nothing it did is kept), and it may try again on a new session.
+  BOOST_TEST(hung_error.load() == static_cast<int>(errc::unavailable));
+  BOOST_TEST(count_rows(*master, "SELECT COUNT(*) FROM settings WHERE value = 'redone'") == 1);
+  BOOST_TEST(count_rows(*master, "SELECT COUNT(*) FROM db_sessions WHERE node = 'ext1'") == 0);
+  BOOST_TEST(lease.end_sessions_of("ext1", fence) == 0);  // nothing left to end
+
+  // Woken, the node reconnects and registers its new session; its work goes on.
+  BOOST_TEST(count_rows(*hung, "SELECT COUNT(*) FROM settings") == 1);
+  BOOST_TEST(count_rows(*master, "SELECT COUNT(*) FROM db_sessions WHERE node = 'ext1'") == 1);
+  BOOST_TEST(count_rows(*master, "SELECT COUNT(*) FROM db_sessions WHERE node = 'nobody'") == 0);
+  BOOST_TEST(lease.end_sessions_of("nobody", fence) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(several_processes_migrate_one_fresh_database_at_the_same_moment) {
