@@ -105,6 +105,11 @@ struct scheduler_state {
   /// When the scheduler started, until it handed out its first batch (logged: the end of
   /// a take-over as a client sees it).
   std::optional<std::chrono::steady_clock::time_point> started;
+  /// Whether the unfinished jobs have been loaded (load_unfinished). Until then a job the
+  /// scheduler does not know may be one it is about to resume (after a take-over or a
+  /// restart): a cancellation of it waits here, answered once they are loaded.
+  bool loaded = false;
+  std::vector<std::pair<int64_t, caf::response_promise>> cancels_before_load;
 };
 
 /// The reply type of a guarded handler: its own result<T>, or result<R>.
@@ -146,6 +151,7 @@ class scheduler : public caf::event_based_actor {
     s.engine_by_addr.clear();
     s.waiting.clear();
     s.watchers.clear();
+    s.cancels_before_load.clear();
     s.jobs.clear();
     s.effective.reset();
   }
@@ -177,6 +183,7 @@ class scheduler : public caf::event_based_actor {
   void on_wait(int64_t job, int32_t max_ms);
   void on_wait_expired(int64_t job, uint64_t token);
   void on_cancel(int64_t job);
+  void cancel(int64_t job, caf::response_promise rp);
   void on_status(int64_t job);
   caf::result<std::string> on_inspect(const std::string& what);
   void on_apply(settings_ptr settings);
@@ -805,6 +812,10 @@ void scheduler::load_unfinished() {
           [=](job_rows_ptr rows) {
             for (const auto& r : *rows)
               if (!state_.jobs.count(r.id)) resume(r);  // else submitted meanwhile
+            state_.loaded = true;
+            auto cancels = std::move(state_.cancels_before_load);
+            state_.cancels_before_load.clear();
+            for (auto& [job, rp] : cancels) cancel(job, rp);
             send(this, adopt_atom::value);
           },
           [=](caf::error& err) {
@@ -1193,6 +1204,14 @@ void scheduler::on_wait_expired(int64_t job, uint64_t token) {
 
 void scheduler::on_cancel(int64_t job) {
   auto rp = make_response_promise();
+  if (!state_.loaded) {
+    state_.cancels_before_load.emplace_back(job, rp);
+    return;
+  }
+  cancel(job, rp);
+}
+
+void scheduler::cancel(int64_t job, caf::response_promise rp) {
   if (state_.jobs.count(job)) {
     state_.watchers[job].push_back(watcher{rp, 0});
     finish_job(job, job_state::cancelled, "cancelled by request");

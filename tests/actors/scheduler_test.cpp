@@ -508,6 +508,28 @@ BOOST_AUTO_TEST_CASE(a_store_that_cannot_load_the_jobs_at_start_is_asked_again) 
   BOOST_TEST(scheduler_alive());
 }
 
+// A cancellation that reaches a new master (or a restarted one) before it has loaded the
+// unfinished jobs is not answered with the job's state and forgotten: it waits for the
+// load, then cancels the job the scheduler has just resumed.
+BOOST_AUTO_TEST_CASE(a_cancel_before_the_jobs_are_loaded_cancels_the_job_once_they_are) {
+  job_in_store(1, 50, 2);
+  store->failing = {"load"};
+  start_scheduler();
+  auto canceller = cancel(1);
+  BOOST_TEST(!reply(canceller));  // not yet: the job may be about to be resumed
+  BOOST_TEST(store->jobs[1].state == job_state::merging);
+  store->failing.clear();
+  advance(1s);
+  BOOST_TEST(store->requests["load"] == 2);
+  BOOST_TEST(state_in(reply(canceller)) == "cancelled");
+  BOOST_TEST(store->jobs[1].state == job_state::cancelled);
+  BOOST_TEST(!want(engine("master")));  // nothing of it is handed out
+  // A job the store does not know is answered from the store, as before.
+  auto unknown = cancel(7);
+  BOOST_TEST(reply(unknown).value_or("(none)") == "{}");
+  BOOST_TEST(scheduler_alive());
+}
+
 // A take-over's read of a job's open batches that fails — the database away, or the read
 // cut short (storage/short_read.hpp reports it as unavailable) — is read again a second
 // later: the job is resumed then, not left without batches, not failed.
