@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/http/api.hpp"
 #include "actors/protocol.hpp"
 #include "actors/trust/log_text.hpp"
 
@@ -52,7 +53,11 @@ caf::behavior bridge(caf::stateful_actor<bridge_state>* self, node_context ctx,
       [=](inspect_atom, const std::string& command, const std::string& args,
           const http_callback_ptr& cb) {
         if (self->current_sender() && self->current_sender()->node() != self->node()) return;
-        self->request(inspector, timeout, inspect_atom::value, command, args)
+        // A long poll (GET /v1/jobs/{id}?wait=S) is held up to http::max_job_wait longer.
+        auto t = command == "wait" ? timeout + std::chrono::duration_cast<caf::timespan>(
+                                                   http::max_job_wait)
+                                   : timeout;
+        self->request(inspector, t, inspect_atom::value, command, args)
             .then([cb](std::string& answer) { call(cb, true, std::move(answer)); },
                   [self, cb, command](caf::error& err) {
                     auto text = err == caf::sec::request_timeout

@@ -103,6 +103,7 @@ caf::timespan timeout_for(inspector_actor* self, const std::string& command) {
   auto t = request_timeout(self);
   if (command == "cleanup_run")
     t += std::chrono::duration_cast<caf::timespan>(self->state.ctx.settings->cleanup.lock_at_most);
+  if (command == "wait") t += std::chrono::duration_cast<caf::timespan>(http::max_job_wait);
   return t;
 }
 
@@ -624,7 +625,7 @@ void set_command(inspector_actor* self, const json& args, promise rp) {
 /// Commands only the master can answer (an extension forwards them).
 bool masters_command(const std::string& c) {
   return c == "engines" || c == "capacity" || c == "settings" || c == "set" || c == "drain" ||
-         c == "undrain" || c == "cancel";
+         c == "undrain" || c == "cancel" || c == "wait";
 }
 
 /// Commands about one node (`"node"` in the arguments; none: this node).
@@ -775,6 +776,19 @@ void answer(inspector_actor* self, const std::string& command, const std::string
     return drain_command(self, args.value("node", ""), command == "drain", rp);
   if (command == "token_create" || command == "token_list" || command == "token_revoke")
     return token_command(self, command, args, rp);
+  if (command == "wait") {
+    // The REST API's long poll: answered when the job has ended or after max_ms.
+    auto id = args.value("id", int64_t{0});
+    auto ms = std::clamp<int64_t>(args.value("max_ms", int64_t{0}), 0,
+                                  std::chrono::milliseconds(http::max_job_wait).count());
+    auto t = request_timeout(self) + std::chrono::milliseconds(ms);
+    self->request(st.scheduler, t, wait_atom::value, id, static_cast<int32_t>(ms))
+        .then([=](std::string& job) mutable { rp.deliver(std::move(job)); },
+              [=](caf::error& err) mutable {
+                rp.deliver(not_answering(self, "the scheduler", err, t));
+              });
+    return;
+  }
   if (command == "cancel") {
     auto id = args.value("id", int64_t{0});
     self->request(st.scheduler, request_timeout(self), cancel_atom::value, id)

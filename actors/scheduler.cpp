@@ -181,6 +181,7 @@ class scheduler : public caf::event_based_actor {
   void on_planned(int64_t job, batch_rows_ptr segments);
   void on_plan_failed(int64_t job, const std::string& reason);
   void on_wait(int64_t job, int32_t max_ms);
+  void hold(int64_t job, int32_t max_ms, caf::response_promise rp);
   void on_wait_expired(int64_t job, uint64_t token);
   void on_cancel(int64_t job);
   void cancel(int64_t job, caf::response_promise rp);
@@ -1177,15 +1178,34 @@ void scheduler::on_plan_failed(int64_t job, const std::string& reason) {
 // current state, whichever comes first.
 void scheduler::on_wait(int64_t job, int32_t max_ms) {
   auto rp = make_response_promise();
-  auto& s = state_;
-  if (s.jobs.count(job)) {
-    auto token = ++s.next_token;
-    s.watchers[job].push_back(watcher{rp, token});
-    delayed_send(this, std::chrono::milliseconds(std::max(1, max_ms)), wait_atom::value, job,
-                 token);
+  if (state_.jobs.count(job)) {
+    hold(job, max_ms, rp);
     return;
   }
-  answer_status(rp, job);
+  // Not held here: finished (answered at once), unknown (answered at once), or not yet
+  // adopted — queued on another node, or about to be resumed — and then held as well, so
+  // that a waiting client is answered when it ends, not at once and again and again.
+  request(state_.store, caf::infinite, status_atom::value, job)
+      .then(
+          [=](std::string json) mutable {
+            auto parsed = nlohmann::json::parse(json, nullptr, false);
+            std::string state = parsed.is_object() ? parsed.value("state", "") : "";
+            bool open = !state.empty() && state != "done" && state != "failed" &&
+                        state != "cancelled";
+            if (state_.jobs.count(job) || open)
+              hold(job, max_ms, rp);
+            else
+              rp.deliver(std::move(json));
+          },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+}
+
+/// Answers `rp` when `job` ends (finish_job) or after `max_ms` (its state then).
+void scheduler::hold(int64_t job, int32_t max_ms, caf::response_promise rp) {
+  auto& s = state_;
+  auto token = ++s.next_token;
+  s.watchers[job].push_back(watcher{rp, token});
+  delayed_send(this, std::chrono::milliseconds(std::max(1, max_ms)), wait_atom::value, job, token);
 }
 
 void scheduler::on_wait_expired(int64_t job, uint64_t token) {
@@ -1197,6 +1217,7 @@ void scheduler::on_wait_expired(int64_t job, uint64_t token) {
     if (i->token != token) continue;
     auto rp = i->promise;
     list.erase(i);
+    if (list.empty()) s.watchers.erase(w);
     answer_status(rp, job);
     break;
   }

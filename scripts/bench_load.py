@@ -6,6 +6,10 @@ CLIENTS threads each submit JOBS small jobs one after another with `caf-node sub
 submit-to-done latency the client measures (p50/p99, client start-up excluded) and
 the latency with the client process's start-up, and every failed submission.
 Exit status 1 when a job failed or was lost.
+
+With --http BASE TOKEN TEMPLATE DATA CLIENTS JOBS the clients use the REST API instead
+(docs/api.md): POST /v1/jobs, then GET /v1/jobs/{id}?wait=10 (a long poll, asked again
+until the job ended); no process starts, so jobs/s is the node's own rate.
 """
 import re
 import subprocess
@@ -19,7 +23,69 @@ def pct(values, p):
     return values[min(len(values) - 1, (len(values) * p) // 100)]
 
 
+def http_main():
+    import requests
+
+    base, token, template, data, clients, jobs = sys.argv[2:8]
+    clients, jobs = int(clients), int(jobs)
+    auth = {"Authorization": f"Bearer {token}"}
+    body = open(data, "rb").read()
+    tmpl = open(template, "rb").read()
+    done, failed = [], []
+    lock = threading.Lock()
+
+    def client():
+        session = requests.Session()
+        for _ in range(jobs):
+            start = time.monotonic()
+            try:
+                r = session.post(f"{base}/v1/jobs", headers=auth, timeout=60,
+                                 files=[("data", ("data.ndjson", body)),
+                                        ("template", ("invoice.mustache", tmpl)),
+                                        ("format", (None, "txt"))])
+                r.raise_for_status()
+                job = r.json()["id"]
+                while True:
+                    j = session.get(f"{base}/v1/jobs/{job}?wait=10", headers=auth,
+                                    timeout=60).json()
+                    if j["state"] in ("done", "failed", "cancelled"):
+                        break
+                    if time.monotonic() - start > 60:
+                        raise RuntimeError(f"job {job} not done within 60 s")
+                wall = time.monotonic() - start
+                with lock:
+                    if j["state"] == "done":
+                        done.append((job, wall))
+                    else:
+                        failed.append(f"job {job} {j['state']}: {j.get('error', '')}")
+            except Exception as e:  # noqa: BLE001 - every failure is reported
+                with lock:
+                    failed.append(str(e))
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - start
+    n = len(done)
+    ids = [d[0] for d in done]
+    print(f"load: {clients} HTTP clients x {jobs} jobs: {n} done, {len(failed)} failed, "
+          f"{len(ids) - len(set(ids))} job ids answered twice")
+    if n:
+        lat = [d[1] for d in done]
+        print(f"load: {n / wall:.1f} jobs/s over {wall:.2f} s wall")
+        print(f"load: submit to done (POST, then GET ?wait=10): p50 "
+              f"{pct(lat, 50) * 1000:.0f} ms, p99 {pct(lat, 99) * 1000:.0f} ms")
+    for f in failed[:10]:
+        print("load: FAILED:", f)
+    return 1 if failed or n != clients * jobs else 0
+
+
 def main():
+    if sys.argv[1] == "--http":
+        return http_main()
     node, config, port, template, data, clients, jobs = sys.argv[1:8]
     clients, jobs = int(clients), int(jobs)
     done, failed = [], []

@@ -5,6 +5,7 @@
 // with, and the JSON error body every refusal uses. The server (server.hpp)
 // turns Beast's messages into these and back.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -13,6 +14,9 @@
 #include <vector>
 
 namespace weft::http {
+
+/// The longest `GET /v1/jobs/{id}?wait=S` holds its answer (docs/api.md).
+inline constexpr std::chrono::seconds max_job_wait{10};
 
 /// What a token may do (docs/api.md "Tokens"): `read` ⊂ `submit` ⊂ `admin`.
 enum class scope { none, read, submit, admin };

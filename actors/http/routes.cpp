@@ -291,11 +291,37 @@ void list_jobs(const api_context& ctx, request& req, reply done) {
 void get_job(const api_context& ctx, request& req, reply done) {
   auto id = job_id(req);
   if (!id) return done(bad_id(req));
+  // ?wait=S: a long poll. The master's scheduler holds the question until the job has
+  // ended or S seconds (at most max_job_wait) have passed; the answer is then read from the
+  // database as without it, whatever ended the wait (the job, the time, a busy node).
+  int64_t wait_ms = 0;
+  if (req.query.count("wait")) {
+    const auto& text = req.query.at("wait");
+    double seconds = -1;
+    try {
+      std::size_t used = 0;
+      seconds = std::stod(text, &used);
+      if (used != text.size()) seconds = -1;
+    } catch (const std::exception&) {
+    }
+    const double most = std::chrono::duration<double>(max_job_wait).count();
+    if (!(seconds >= 0 && seconds <= most))
+      return done(error(400, "bad_request",
+                        "wait must be a number of seconds from 0 to " +
+                            std::to_string(static_cast<int>(most)) + ", not '" +
+                            trust::log_text(text, 40) + "'"));
+    wait_ms = static_cast<int64_t>(seconds * 1000);
+  }
   auto c = ctx;
-  on_pool(ctx, done, [c, id = *id]() -> response {
-    storage::job_store store(*c.db);
-    return json_response(200, dump(job_view(store, id)));
-  });
+  auto answer = [c, id = *id, done] {
+    on_pool(c, done, [c, id]() -> response {
+      storage::job_store store(*c.db);
+      return json_response(200, dump(job_view(store, id)));
+    });
+  };
+  if (wait_ms <= 0) return answer();
+  c.link->ask("wait", dump({{"id", *id}, {"max_ms", wait_ms}}),
+              [answer](bool, std::string) { answer(); });
 }
 
 void cancel_job(const api_context& ctx, request& req, reply done) {

@@ -352,6 +352,45 @@ def check_cancel(base, follow_base, tokens):
     return job
 
 
+def check_long_poll(base, tokens, drain):
+    """GET /v1/jobs/{id}?wait=S holds the answer until the job ended or S seconds passed."""
+    read = auth(tokens["read"])
+    for bad in ("-1", "11", "soon", "1e9", "nan"):
+        json_error(requests.get(f"{base}/v1/jobs/1?wait={bad}", headers=read, timeout=10), 400,
+                   "bad_request")
+    json_error(requests.get(f"{base}/v1/jobs/999999?wait=2", headers=read, timeout=30), 404,
+               "not_found")
+    # Drained, the node runs nothing: the job cannot end, and a wait of 1.5 s is held that long.
+    drain(True)
+    try:
+        r = submit(base, tokens["submit"], records=200, name="long-poll")
+        check(r.status_code == 202, f"submit: {r.text}")
+        job = r.json()["id"]
+        wait_for(f"job {job} known to the scheduler", lambda: requests.get(
+            f"{base}/v1/jobs/{job}", headers=read, timeout=10).json()["state"] != "queued", timeout=30)
+        t0 = time.monotonic()
+        held = requests.get(f"{base}/v1/jobs/{job}?wait=1.5", headers=read, timeout=30)
+        took = time.monotonic() - t0
+        check(held.status_code == 200 and held.json()["state"] not in ("done", "failed", "cancelled"),
+              f"held answer: {held.status_code} {held.text[:300]}")
+        check(took >= 1.4, f"a wait of 1.5 s on a job that cannot end answered after {took:.2f} s")
+    finally:
+        drain(False)
+    # Undrained, it runs: a wait of 10 s is answered when it ends, not after 10 s.
+    t0 = time.monotonic()
+    polls = 0
+    while True:
+        polls += 1
+        j = requests.get(f"{base}/v1/jobs/{job}?wait=10", headers=read, timeout=60).json()
+        if j["state"] in ("done", "failed", "cancelled") or polls >= 5:
+            break
+    took = time.monotonic() - t0
+    check(j["state"] == "done", f"job {job} ended {j['state']}")
+    check(took < 9.5, f"the long poll answered {took:.2f} s after the job could run ({polls} polls)")
+    print(f"long poll: held 1.5 s while drained; answered {took * 1000:.0f} ms after the undrain, "
+          f"{polls} request(s)")
+
+
 def check_bad_jobs(base, token):
     r = requests.post(f"{base}/v1/jobs", headers=auth(token),
                       files=[("data", ("data.csv", csv_data(2), "text/csv"))], timeout=10)
@@ -558,6 +597,14 @@ def run_solo(args, root, ports):
         check_render(base, tokens["submit"])
         check_cluster_views(base, tokens["read"], ["solo"])
         check_cancel(base, base, tokens)
+
+        def drain(on):
+            r = subprocess.run([args.caf_node, "drain", "--node", "solo", "--config", cluster.config,
+                                "--connect", f"127.0.0.1:{ports.ports[0]}"] + ([] if on else ["--off"]),
+                               capture_output=True, text=True, timeout=60)
+            check(r.returncode == 0, f"drain {on}: {r.stdout} {r.stderr}")
+
+        check_long_poll(base, tokens, drain)
         check_limits(base, port, tokens, LIMITS)
         # Every request's upload area is gone once it was answered (the losers of the
         # Idempotency-Key races and the refused uploads included).
@@ -653,6 +700,18 @@ def run_cluster(args, root, ports):
         jobs = [check_job_flow(ext1, master, tokens)]
         jobs.append(check_job_flow(master, ext2, tokens))
         jobs += check_idempotency(ext2, tokens["submit"])
+        # A long poll through an extension: forwarded to the master's scheduler.
+        r = submit(ext1, tokens["submit"], records=3000, name="long-poll")
+        check(r.status_code == 202, f"submit: {r.text}")
+        polls, t0 = 0, time.monotonic()
+        while True:
+            polls += 1
+            j = requests.get(f"{ext2}/v1/jobs/{r.json()['id']}?wait=10", headers=auth(tokens["read"]),
+                             timeout=60).json()
+            if j["state"] in ("done", "failed", "cancelled") or polls >= 12:
+                break
+        check(j["state"] == "done", f"long-poll job ended {j['state']}: {j}")
+        print(f"long poll through ext2: done after {time.monotonic() - t0:.2f} s, {polls} request(s)")
         check_paging(master, tokens["read"], jobs)
         check_render(ext2, tokens["submit"])
         check_cluster_views(ext1, tokens["read"], names)
