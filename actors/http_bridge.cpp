@@ -54,9 +54,9 @@ caf::behavior bridge(caf::stateful_actor<bridge_state>* self, node_context ctx,
           const http_callback_ptr& cb) {
         if (self->current_sender() && self->current_sender()->node() != self->node()) return;
         // A long poll (GET /v1/jobs/{id}?wait=S) is held up to http::max_job_wait longer.
-        auto t = command == "wait" ? timeout + std::chrono::duration_cast<caf::timespan>(
-                                                   http::max_job_wait)
-                                   : timeout;
+        auto t = command == "wait"
+                     ? timeout + std::chrono::duration_cast<caf::timespan>(http::max_job_wait)
+                     : timeout;
         self->request(inspector, t, inspect_atom::value, command, args)
             .then([cb](std::string& answer) { call(cb, true, std::move(answer)); },
                   [self, cb, command](caf::error& err) {

@@ -1190,8 +1190,8 @@ void scheduler::on_wait(int64_t job, int32_t max_ms) {
           [=](std::string json) mutable {
             auto parsed = nlohmann::json::parse(json, nullptr, false);
             std::string state = parsed.is_object() ? parsed.value("state", "") : "";
-            bool open = !state.empty() && state != "done" && state != "failed" &&
-                        state != "cancelled";
+            bool open =
+                !state.empty() && state != "done" && state != "failed" && state != "cancelled";
             if (state_.jobs.count(job) || open)
               hold(job, max_ms, rp);
             else
