@@ -91,7 +91,7 @@ void lose(membership_actor* self, const std::string& name, const std::string& wh
                   [&](storage::cluster_store& s) { s.set_node_state(name, "lost"); });
   // A hung node may hold row locks in an open transaction (a batch it was completing):
   // end its database sessions so that the engine that redoes the batch does not wait
-  // for them (database::end_sessions_of). Not when it only joined again: it is running.
+  // for them (master_store::end_sessions_of). Not when it only joined again: it is running.
   if (!rejoined && st.ctx.db && st.ctx.fence) {
     try {
       if (int n = storage::master_store(*st.ctx.db).end_sessions_of(name, *st.ctx.fence))

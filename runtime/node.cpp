@@ -272,7 +272,7 @@ std::string advertised_address(const config::settings& s, const std::string& nod
 /// Ends the database sessions of the master whose lease was just taken over: a frozen
 /// master may hold row locks (a fenced write, its engines' completions) that the new
 /// master's first writes would otherwise wait for until the server's idle-transaction
-/// timeout (database::end_sessions_of).
+/// timeout (master_store::end_sessions_of).
 void end_sessions_of(storage::master_store& store, const std::string& holder,
                      const storage::write_fence& fence) {
   try {

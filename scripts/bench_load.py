@@ -23,6 +23,31 @@ def pct(values, p):
     return values[min(len(values) - 1, (len(values) * p) // 100)]
 
 
+def run_clients(clients, client):
+    """Runs `client` in CLIENTS threads at once; returns the wall time they took."""
+    start = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.monotonic() - start
+
+
+def counts(what, clients, jobs, done, failed):
+    """Prints how many jobs were done, failed and answered twice (`done`: (id, ...))."""
+    ids = [d[0] for d in done]
+    print(f"load: {clients} {what} x {jobs} jobs: {len(done)} done, {len(failed)} failed, "
+          f"{len(ids) - len(set(ids))} job ids answered twice")
+
+
+def outcome(clients, jobs, done, failed):
+    """Prints the failures; the exit status: 1 when a job failed or was lost."""
+    for f in failed[:10]:
+        print("load: FAILED:", f)
+    return 1 if failed or len(done) != clients * jobs else 0
+
+
 def http_main():
     import requests
 
@@ -62,25 +87,14 @@ def http_main():
                 with lock:
                     failed.append(str(e))
 
-    start = time.monotonic()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - start
-    n = len(done)
-    ids = [d[0] for d in done]
-    print(f"load: {clients} HTTP clients x {jobs} jobs: {n} done, {len(failed)} failed, "
-          f"{len(ids) - len(set(ids))} job ids answered twice")
-    if n:
+    wall = run_clients(clients, client)
+    counts("HTTP clients", clients, jobs, done, failed)
+    if done:
         lat = [d[1] for d in done]
-        print(f"load: {n / wall:.1f} jobs/s over {wall:.2f} s wall")
+        print(f"load: {len(done) / wall:.1f} jobs/s over {wall:.2f} s wall")
         print(f"load: submit to done (POST, then GET ?wait=10): p50 "
               f"{pct(lat, 50) * 1000:.0f} ms, p99 {pct(lat, 99) * 1000:.0f} ms")
-    for f in failed[:10]:
-        print("load: FAILED:", f)
-    return 1 if failed or n != clients * jobs else 0
+    return outcome(clients, jobs, done, failed)
 
 
 def main():
@@ -105,19 +119,11 @@ def main():
                 if run.returncode == 0 and m:
                     done.append((int(m.group(1)), float(m.group(2)), wall))
                 else:
-                    failed.append(run.stderr.strip().splitlines()[-1:] or ["(no output)"])
+                    failed.append((run.stderr.strip().splitlines() or ["(no output)"])[-1])
 
-    start = time.monotonic()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - start
+    wall = run_clients(clients, client)
+    counts("clients", clients, jobs, done, failed)
     n = len(done)
-    ids = [d[0] for d in done]
-    print(f"load: {clients} clients x {jobs} jobs: {n} done, {len(failed)} failed, "
-          f"{len(ids) - len(set(ids))} job ids answered twice")
     if n:
         lat = [d[1] for d in done]
         full = [d[2] for d in done]
@@ -126,9 +132,7 @@ def main():
               f"p99 {pct(lat, 99) * 1000:.0f} ms")
         print(f"load: with the client's start-up: p50 {pct(full, 50) * 1000:.0f} ms, "
               f"p99 {pct(full, 99) * 1000:.0f} ms")
-    for f in failed[:10]:
-        print("load: FAILED:", f[0])
-    return 1 if failed or n != clients * jobs else 0
+    return outcome(clients, jobs, done, failed)
 
 
 if __name__ == "__main__":

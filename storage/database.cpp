@@ -196,7 +196,7 @@ void session_pool::ensure_connected(slot& s) {
     register_owner(s);
 }
 
-// The session's connection id under its node's name (database::end_sessions_of). The row
+// The session's connection id under its node's name (master_store::end_sessions_of). The row
 // of an id the server gave out before (a restart) is replaced: ids are unique while the
 // server runs, so the rows of live sessions are always right. Rows of this node's sessions
 // that are gone are removed here. Before the first migration the table does not exist:

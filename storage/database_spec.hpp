@@ -41,7 +41,7 @@ struct database_spec {
   /// mariadb only: the node these sessions belong to. Each session registers its
   /// connection id under it (table db_sessions), so that when the node is declared
   /// lost or its master lease is taken over, another node can end its sessions
-  /// (end_sessions_of, database.hpp) and with them the row locks a hung process holds.
+  /// (master_store::end_sessions_of) and with them the row locks a hung process holds.
   /// Empty: not registered (tools, tests).
   std::string session_owner;
 };

@@ -125,18 +125,8 @@ int master_store::end_sessions_of(const std::string& node, const write_fence& fe
   return detail::with_session(db_, [&](soci::session& s) {
     // The fence, read without a lock: the former master may hold the lease row's lock in
     // its frozen transaction, and the point is not to wait for it.
-    std::string n = scheduler_lease, holder;
-    long long token = 0;
-    soci::indicator holder_ind = soci::i_ok;
-    s << "SELECT token, holder FROM leases WHERE name = :n", soci::use(n, "n"), soci::into(token),
-        soci::into(holder, holder_ind);
-    if (!s.got_data() || token != fence.token || holder_ind != soci::i_ok || holder != fence.holder)
-      throw storage_error(errc::fenced, "not ending the database sessions of '" + node +
-                                            "': the scheduler lease is held by '" +
-                                            (holder_ind == soci::i_ok ? holder : std::string{}) +
-                                            "' with token " + std::to_string(token) + ", not by '" +
-                                            fence.holder + "' with token " +
-                                            std::to_string(fence.token));
+    check_fence(s, db_.backend(), fence, false,
+                "not ending the database sessions of '" + node + "'");
     // Only ids a live session has now (an id of a session gone may be given out again).
     std::vector<long long> ids;
     long long id = 0;
@@ -166,15 +156,16 @@ int master_store::end_sessions_of(const std::string& node, const write_fence& fe
   });
 }
 
-void check_fence(soci::session& s, backend_kind kind, const write_fence& fence) {
+void check_fence(soci::session& s, backend_kind kind, const write_fence& fence, bool lock,
+                 const std::string& refused) {
   std::string n = scheduler_lease, holder;
   long long token = 0;
   soci::indicator holder_ind = soci::i_ok;
   s << "SELECT token, holder FROM leases WHERE name = :n" +
-           std::string{kind == backend_kind::mariadb ? " FOR UPDATE" : ""},
+           std::string{lock && kind == backend_kind::mariadb ? " FOR UPDATE" : ""},
       soci::use(n, "n"), soci::into(token), soci::into(holder, holder_ind);
   if (!s.got_data() || token != fence.token || holder_ind != soci::i_ok || holder != fence.holder)
-    throw storage_error(errc::fenced, "write refused: the scheduler lease is held by '" +
+    throw storage_error(errc::fenced, refused + ": the scheduler lease is held by '" +
                                           (holder_ind == soci::i_ok ? holder : std::string{}) +
                                           "' with token " + std::to_string(token) + ", not by '" +
                                           fence.holder + "' with token " +

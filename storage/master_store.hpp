@@ -79,8 +79,8 @@ class master_store {
   std::vector<master_event> history(int limit = 50);
 
   /// Ends every MariaDB session that `node` registered (database_spec::session_owner) with
-  /// KILL CONNECTION, if `fence` still holds the scheduler lease (checked in the same
-  /// transaction: a master that was paused and lost its lease ends nobody's sessions). The
+  /// KILL CONNECTION, if `fence` still holds the scheduler lease (read first, without a
+  /// lock: a master that was paused and lost its lease ends nobody's sessions). The
   /// killed transactions roll back and the row locks they held are free at once, instead of
   /// after the server's idle-transaction timeout. For a node declared lost, and by a master
   /// taking over a lease (a frozen process holds its locks); a live node only sees its
@@ -97,9 +97,11 @@ class master_store {
 };
 
 /// Checks inside the caller's open transaction that the scheduler lease still carries
-/// `fence.token` (on MariaDB the lease row is locked until the transaction ends, so a
-/// take-over waits for it or the write sees the new token).
-/// @throws storage_error fenced when it does not: the caller's transaction must roll back.
-void check_fence(soci::session& s, backend_kind kind, const write_fence& fence);
+/// `fence.token` (on MariaDB, with `lock`, the lease row is locked until the transaction
+/// ends, so a take-over waits for it or the write sees the new token; without, a plain read).
+/// @throws storage_error fenced, its message starting with `refused`, when it does not: the
+///   caller's transaction must roll back.
+void check_fence(soci::session& s, backend_kind kind, const write_fence& fence, bool lock = true,
+                 const std::string& refused = "write refused");
 
 }  // namespace weft::storage
