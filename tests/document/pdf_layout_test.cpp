@@ -912,6 +912,48 @@ BOOST_AUTO_TEST_CASE(a_family_only_in_a_font_directory_is_found_and_embedded) {
   BOOST_CHECK_EQUAL(count(all_text(dir / "after.pdf"), "FONTDIRTEXT"), 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_font_in_the_jobs_resources_is_used_for_that_job_only) {
+  // Another renamed DejaVu Sans ("Weftfont Rz"), in a resources folder beside an image, as
+  // `submit --resources` brings it; the writers run on one thread, one after the other, as an
+  // engine's do: the font map kept for one job must not leak its fonts into the next.
+  const std::filesystem::path source = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  BOOST_REQUIRE(std::filesystem::exists(source));
+  std::ifstream in(source, std::ios::binary);
+  std::string font((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  font = renamed(renamed(font, "DejaVu Sans", "Weftfont Rz"), "DejaVuSans", "WeftfontRz");
+  temp_dir resources("pdfjobfonts");
+  std::filesystem::create_directories(resources / "fonts");
+  std::ofstream(resources / "fonts" / "brand.ttf", std::ios::binary) << font;
+  const std::string html =
+      "<html><head><style>body { font-family: 'Weftfont Rz'; font-size: 12pt }</style></head>"
+      "<body><p>JOBFONTTEXT</p></body></html>";
+  temp_dir dir("pdfjobfontsout");
+  std::string out;
+  const auto render = [&](const std::string& name, const output_options& o) {
+    auto w = writer(dir / name, o);
+    w->add_document(html);
+    w->finish();
+    std::string all;
+    for (const auto& x : w->warnings()) all += x;
+    BOOST_REQUIRE_EQUAL(run("pdffonts '" + (dir / name).string() + "'", out), 0);
+    return all;
+  };
+  output_options with;
+  with.resources_dir = resources.path();
+  for (int round = 0; round < 2; ++round) {  // the second round reuses the kept font maps
+    BOOST_TEST_CONTEXT("round " << round) {
+      auto warned = render("with.pdf", with);
+      BOOST_CHECK(warned.empty());
+      BOOST_CHECK(out.find("+WeftfontRz") != std::string::npos);
+      check_structure(dir / "with.pdf");
+      BOOST_CHECK_EQUAL(count(all_text(dir / "with.pdf"), "JOBFONTTEXT"), 1u);
+      warned = render("without.pdf", output_options{});
+      BOOST_CHECK(warned.find("font family \"Weftfont Rz\" is not installed") != std::string::npos);
+      BOOST_CHECK(out.find("WeftfontRz") == std::string::npos);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_table_whose_tall_first_row_has_no_room_starts_on_the_next_page) {
   temp_dir dir("pdfsplitnext");
   auto w = writer(dir / "n.pdf");

@@ -6,6 +6,7 @@
 #include <pango/pangofc-fontmap.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -20,6 +21,8 @@
 namespace weft::document::layout {
 
 namespace {
+
+struct thread_fonts;  // the font map a thread's layout engines share (fonts_of_thread)
 
 constexpr double pango_to_pt = 1.0 / PANGO_SCALE;
 
@@ -156,9 +159,9 @@ const std::string& laid_out_document::author() const { return p_->author; }
 struct layout_engine::state {
   layout_options options;
   diagnostics diag;
-  PangoFontMap* fontmap = nullptr;
+  std::shared_ptr<const thread_fonts> fonts;  // the thread's font map (fonts_of_thread)
+  PangoFontMap* fontmap = nullptr;            // fonts->fontmap
   PangoContext* context = nullptr;
-  std::set<std::string> installed;  // lower-case family names
   std::set<std::string> checked_families;
   image_cache images;
   bool checking = false;  // check_template(): no images, no barcodes
@@ -169,8 +172,9 @@ struct layout_engine::state {
         images(options.resources_dir, options.max_image_bytes) {}
   ~state() {
     if (context) g_object_unref(context);
-    if (fontmap) g_object_unref(fontmap);
   }
+
+  bool installed(const std::string& lower_family) const;
 
   void check_family(const std::string& families, source_position where) {
     std::size_t i = 0;
@@ -180,7 +184,7 @@ struct layout_engine::state {
       std::string f = families.substr(i, comma - i);
       i = comma + 1;
       if (f.empty() || is_generic_family(f) || !checked_families.insert(f).second) continue;
-      if (!installed.count(lower(f)))
+      if (!installed(lower(f)))
         diag.warn("font:" + f, where,
                   "font family \"" + f +
                       "\" is not installed; the text falls back to another font (fontconfig); "
@@ -1535,6 +1539,98 @@ void paint_ops(cairo_t* cr, const std::vector<op>& ops) {
 
 }  // namespace
 
+namespace {
+
+/// Bumped by add_process_font_dirs: font maps made before it do not know the new fonts.
+std::atomic<uint64_t> process_fonts_generation{0};
+
+/// The font map of one thread, shared by every layout_engine the thread makes with the same
+/// font directories. A font map is costly to make and to drop (fontconfig's substitutions, a
+/// start-up thread, the list of families) and keeps Pango's font and shaping caches: made per
+/// output file it was about a fifth of a one-document file's CPU time. Pango's font maps are
+/// not safe to share between threads, hence one per thread; an engine runs on one thread at a
+/// time. It lives until the thread ends.
+struct thread_fonts {
+  uint64_t generation = 0;
+  std::vector<std::filesystem::path> dirs;
+  PangoFontMap* fontmap = nullptr;
+  std::set<std::string> installed;  // lower-case family names
+
+  thread_fonts(uint64_t gen, std::vector<std::filesystem::path> font_dirs)
+      : generation(gen), dirs(std::move(font_dirs)) {
+    FcConfig* config = nullptr;
+    if (!dirs.empty()) {
+      config = FcInitLoadConfigAndFonts();
+      for (const auto& d : dirs) {
+        if (!FcConfigAppFontAddDir(config, reinterpret_cast<const FcChar8*>(d.c_str()))) {
+          FcConfigDestroy(config);
+          throw layout_error("[fonts].dirs: cannot add the font directory " + d.string());
+        }
+      }
+    }
+    fontmap = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
+    if (!fontmap) fontmap = pango_cairo_font_map_new();
+    if (config) {
+      pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(fontmap), config);
+      FcConfigDestroy(config);  // the font map holds its own reference
+    }
+    PangoFontFamily** families = nullptr;
+    int n = 0;
+    pango_font_map_list_families(fontmap, &families, &n);
+    for (int i = 0; i < n; ++i) installed.insert(lower(pango_font_family_get_name(families[i])));
+    g_free(families);
+  }
+  ~thread_fonts() { g_object_unref(fontmap); }
+  thread_fonts(const thread_fonts&) = delete;
+  thread_fonts& operator=(const thread_fonts&) = delete;
+};
+
+/// Font maps one thread keeps: jobs with fonts of their own each have one.
+constexpr std::size_t font_maps_per_thread = 4;
+
+/// This thread's font map for `dirs`: the one it made last for them, or a new one (the least
+/// recently used goes) when there is none or the process's fonts changed since.
+std::shared_ptr<const thread_fonts> fonts_of_thread(
+    const std::vector<std::filesystem::path>& dirs) {
+  thread_local std::vector<std::shared_ptr<const thread_fonts>> maps;  // most recent first
+  const uint64_t gen = process_fonts_generation.load();
+  maps.erase(std::remove_if(maps.begin(), maps.end(),
+                            [gen](const auto& m) { return m->generation != gen; }),
+             maps.end());
+  auto hit = std::find_if(maps.begin(), maps.end(), [&](const auto& m) { return m->dirs == dirs; });
+  std::shared_ptr<const thread_fonts> fonts;
+  if (hit != maps.end()) {
+    fonts = *hit;
+    maps.erase(hit);
+  } else {
+    if (maps.size() >= font_maps_per_thread) maps.pop_back();  // a layout_engine using it keeps it
+    fonts = std::make_shared<const thread_fonts>(gen, dirs);
+  }
+  maps.insert(maps.begin(), fonts);
+  return fonts;
+}
+
+/// Whether `dir` (a job's resources) holds a font file, by name: its fonts are then added to
+/// the engine's font map. The bytes were checked when the resources were received
+/// (resource_type_of); fontconfig reads only what it can use.
+bool holds_fonts(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (dir.empty() || !std::filesystem::is_directory(dir, ec)) return false;
+  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::string ext = lower(it->path().extension().string());
+    if (ext == ".ttf" || ext == ".otf" || ext == ".ttc" || ext == ".woff" || ext == ".woff2")
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool layout_engine::state::installed(const std::string& lower_family) const {
+  return fonts->installed.count(lower_family) > 0;
+}
+
 void add_process_font_dirs(const std::vector<std::string>& dirs) {
   if (dirs.empty()) return;
   if (!FcInit()) throw layout_error("[fonts].dirs: fontconfig cannot be initialised");
@@ -1543,26 +1639,15 @@ void add_process_font_dirs(const std::vector<std::string>& dirs) {
         !std::filesystem::is_directory(d, ec) ||
         !FcConfigAppFontAddDir(nullptr, reinterpret_cast<const FcChar8*>(d.c_str())))
       throw layout_error("[fonts].dirs: cannot add the font directory " + d);
+  ++process_fonts_generation;
 }
 
 layout_engine::layout_engine(layout_options options)
     : s_(std::make_unique<state>(std::move(options))) {
-  FcConfig* config = nullptr;
-  if (!s_->options.font_dirs.empty()) {
-    config = FcInitLoadConfigAndFonts();
-    for (const auto& d : s_->options.font_dirs) {
-      if (!FcConfigAppFontAddDir(config, reinterpret_cast<const FcChar8*>(d.c_str()))) {
-        FcConfigDestroy(config);
-        throw layout_error("[fonts].dirs: cannot add the font directory " + d.string());
-      }
-    }
-  }
-  s_->fontmap = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
-  if (!s_->fontmap) s_->fontmap = pango_cairo_font_map_new();
-  if (config) {
-    pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(s_->fontmap), config);
-    FcConfigDestroy(config);  // the font map holds its own reference
-  }
+  auto dirs = s_->options.font_dirs;
+  if (holds_fonts(s_->options.resources_dir)) dirs.push_back(s_->options.resources_dir);
+  s_->fonts = fonts_of_thread(dirs);
+  s_->fontmap = s_->fonts->fontmap;
   s_->context = pango_font_map_create_context(s_->fontmap);
   pango_cairo_context_set_resolution(s_->context, 72);
   cairo_font_options_t* fo = cairo_font_options_create();
@@ -1571,11 +1656,6 @@ layout_engine::layout_engine(layout_options options)
   pango_cairo_context_set_font_options(s_->context, fo);
   cairo_font_options_destroy(fo);
   pango_context_set_round_glyph_positions(s_->context, FALSE);
-  PangoFontFamily** families = nullptr;
-  int n = 0;
-  pango_font_map_list_families(s_->fontmap, &families, &n);
-  for (int i = 0; i < n; ++i) s_->installed.insert(lower(pango_font_family_get_name(families[i])));
-  g_free(families);
 }
 
 layout_engine::~layout_engine() = default;

@@ -21,7 +21,8 @@ namespace weft::document::layout {
 
 struct layout_options {
   /// Where <img src> files are looked up; a src that leaves this directory is refused.
-  /// Empty: images are refused.
+  /// Empty: images are refused. Font files in it (.ttf, .otf, .ttc, .woff, .woff2, at any
+  /// depth) are added to the engine's fonts: a job's own fonts come with its resources.
   std::filesystem::path resources_dir;
   /// Largest image file accepted, in bytes (`jobs.max_image_bytes`).
   std::uint64_t max_image_bytes = 10 * 1024 * 1024;
