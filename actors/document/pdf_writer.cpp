@@ -130,6 +130,8 @@ pdf_writer::pdf_writer(const std::filesystem::path& path, const output_options& 
         for (auto& next : partial_names(*source))
           if (seen.insert(next).second) queue.push_back(std::move(next));
       }
+    } catch (const layout::template_resource_error& e) {
+      throw output_error(e.what());  // a missing or bad resource: strict or not
     } catch (const layout::layout_error& e) {
       throw output_error(std::string(e.what()) +
                          (options.strict ? " (strict: outside the template subset)" : ""));

@@ -585,6 +585,64 @@ BOOST_AUTO_TEST_CASE(warnings_from_a_partial_name_the_partial_and_its_line) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_missing_or_bad_resource_the_template_names_fails_on_its_line) {
+  temp_dir dir("pdftmplres");
+  temp_dir res("pdftmplresdir");
+  { std::ofstream(res / "text.png") << "hello, I am text"; }
+  output_options o;
+  o.resources_dir = res.path();
+  o.max_image_bytes = 1024 * 1024;
+  // The writer checks the template before any document, strict or not: the error names the
+  // template's (or the partial's) line and column, not a merged document's.
+  const auto error_of_template = [&](const std::string& tmpl, bool strict = false) {
+    const auto path = dir / "t.mustache";
+    { std::ofstream(path, std::ios::binary) << tmpl; }
+    auto opts = o;
+    opts.template_path = path;
+    opts.strict = strict;
+    try {
+      writer(dir / "t.pdf", opts);
+    } catch (const output_error& e) {
+      return std::string(e.what());
+    }
+    return std::string{"no error"};
+  };
+  const std::string head =
+      "<html><body>\n<h1>{{title}}</h1>\n{{#items}}<p>{{name}}</p>{{/items}}\n";
+  BOOST_CHECK_EQUAL(error_of_template(head + "  <img src=\"logo.png\">\n</body></html>"),
+                    "template line 4:3: <img src=\"logo.png\">: no such file in the job's "
+                    "resources");
+  BOOST_CHECK_EQUAL(error_of_template(head + "<img src=\"text.png\"></body></html>", true),
+                    "template line 4:1: <img src=\"text.png\">: not a PNG or JPEG image");
+  BOOST_CHECK_EQUAL(error_of_template(head + "<img></body></html>"),
+                    "template line 4:1: <img> without a src attribute");
+  const std::string bad_code = error_of_template(
+      head + "<p>\n <barcode type=\"ean13\" value=\"12AB\"></barcode></p></body></html>");
+  BOOST_CHECK_MESSAGE(bad_code.find("template line 5:2: ") == 0, bad_code);
+  BOOST_CHECK_MESSAGE(bad_code.find("ean13") != std::string::npos, bad_code);
+  // in a partial: its own name and line
+  {
+    std::ofstream(dir / "footer.mustache", std::ios::binary)
+        << "<p>x</p>\n<img src=\"gone.jpg\">\n";
+  }
+  BOOST_CHECK_EQUAL(error_of_template(head + "{{> footer}}</body></html>"),
+                    "partial \"footer\" line 2:1: <img src=\"gone.jpg\">: no such file in the "
+                    "job's resources");
+  // a src or value the data makes is the documents' to check; good static ones pass
+  {
+    cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 4, 4);
+    BOOST_REQUIRE_EQUAL(cairo_surface_write_to_png(img, (res / "one.png").c_str()),
+                        CAIRO_STATUS_SUCCESS);
+    cairo_surface_destroy(img);
+  }
+  BOOST_CHECK_EQUAL(
+      error_of_template(head +
+                        "<img src=\"{{logo}}\"><img src=\"one.png\">"
+                        "<barcode type=\"qrcode\" value=\"{{code}}\"></barcode>"
+                        "<barcode type=\"code128\" value=\"ABC-1\"></barcode></body></html>"),
+      "no error");
+}
+
 BOOST_AUTO_TEST_CASE(warnings_are_capped_by_max_warnings_and_the_rest_counted) {
   std::string tmpl = "<html><body>\n";
   for (int i = 0; i < 12; ++i) tmpl += "<p style=\"prop" + std::to_string(i) + ": 1\">x</p>\n";

@@ -6,6 +6,7 @@
 // the list and says so.
 #define BOOST_TEST_MODULE job_warnings
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -131,4 +132,44 @@ BOOST_AUTO_TEST_CASE(max_warnings_caps_the_list_and_says_so) {
                               "more layout warnings were not kept (at most 2 per job, "
                               "jobs.max_warnings)") == 1u);
   BOOST_TEST(count_containing(w, "prop") == 2u);  // the other four are counted, not listed
+}
+
+// Bad input through a running node: a missing image, a file that is no image, an invalid
+// barcode value — each fails its job with the template's line, and the node serves on (the next
+// job is done).
+BOOST_AUTO_TEST_CASE(a_bad_resource_fails_the_job_naming_the_template_line_and_the_node_serves_on) {
+  warn_node n;
+  const std::string head = "<html><body>\n<h1>{{total}}</h1>\n";
+  struct bad_case {
+    std::string body;
+    std::string error;
+  };
+  const std::vector<bad_case> cases = {
+      {"<p>a</p>\n  <img src=\"logo.png\">\n",
+       "template line 4:3: <img src=\"logo.png\">: the job has no resources directory"},
+      {"<barcode type=\"ean13\" value=\"12AB\"></barcode>\n", "template line 3:1: "},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.error) {
+      auto r = n.submit(head + c.body + "</body></html>\n");
+      BOOST_TEST(r.exit_code != 0, r.out << r.err);
+      BOOST_TEST(r.err.find(c.error) != std::string::npos, r.err);
+      auto job = n.job(first_line(r.out));
+      BOOST_TEST(job["state"] == "failed");
+      BOOST_TEST(job["error"].get<std::string>().find(c.error) != std::string::npos, job.dump());
+    }
+  }
+  // with resources: a file that starts like a PNG (so the upload takes it) but is none
+  const auto res =
+      n.dir.write("in/res/broken.png", std::string("\x89PNG\r\n\x1a\n", 8) + "garbage");
+  const auto res_dir = std::filesystem::path(res).parent_path().string();
+  auto r = n.submit(head + "<img src=\"broken.png\">\n</body></html>\n", {"--resources", res_dir});
+  BOOST_TEST(r.exit_code != 0, r.out << r.err);
+  BOOST_TEST(r.err.find("template line 3:1: <img src=\"broken.png\">: not a valid PNG image") !=
+                 std::string::npos,
+             r.err);
+  r = n.submit(head + "<p>fine</p>\n</body></html>\n");
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out << r.err);
+  BOOST_TEST(n.job(first_line(r.out))["state"] == "done");
+  BOOST_TEST(n.serves(), n.node.tail());
 }

@@ -259,6 +259,17 @@ struct builder {
 
   static source_position pos(const GumboSourcePosition& p) { return {p.line, p.column}; }
 
+  /// Runs a resource check of the template's own text; its error is the template's, named by
+  /// the label ("template line L:C: ..." or "partial "x" line L:C: ...").
+  template <class F>
+  void resource_checked(F check) {
+    try {
+      check();
+    } catch (const layout_error& e) {
+      throw template_resource_error(st.diag.label() + e.what());
+    }
+  }
+
   static const char* attr(const GumboNode* n, const char* name) {
     const GumboAttribute* a = gumbo_get_attribute(&n->v.element.attributes, name);
     return a ? a->value : nullptr;
@@ -579,7 +590,18 @@ struct builder {
     if (name == "img") {
       const char* src = attr(n, "src");
       auto b = new_box(box_kind::image, s, where);
-      if (st.checking) return;
+      if (st.checking) {
+        // A src the template writes out (no tag in it) is loaded now: a missing or bad image
+        // fails the job naming the template's line before any document (the image stays in
+        // the cache for the documents).
+        if (!src || !*src || !st.diag.skipped(src))
+          resource_checked([&] {
+            if (!src || !*src)
+              throw layout_error(where_text(where) + ": <img> without a src attribute");
+            (void)st.images.load(src, where);
+          });
+        return;
+      }
       if (!src || !*src) throw layout_error(where_text(where) + ": <img> without a src attribute");
       b->image = st.images.load(src, where);
       container.children.push_back(std::move(b));
@@ -588,7 +610,13 @@ struct builder {
     if (name == "barcode") {
       const char* type = attr(n, "type");
       const char* value = attr(n, "value");
-      if (st.checking) return;
+      if (st.checking) {
+        // Type and value both written out by the template: checked now, named by its line.
+        const std::string t = type ? type : "", v = value ? value : "";
+        if (!st.diag.skipped(t) && !st.diag.skipped(v))
+          resource_checked([&] { (void)make_barcode(t, v, where); });
+        return;
+      }
       auto b = new_box(box_kind::barcode, s, where);
       b->code = make_barcode(type ? type : "", value ? value : "", where);
       container.children.push_back(std::move(b));

@@ -12,4 +12,12 @@ class layout_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A resource the template's own text names (a static <img src>, a barcode with a written-out
+/// type and value) that is missing or bad, found by layout_engine::check_template before any
+/// document: the message names the template's (or partial's) line:column.
+class template_resource_error : public layout_error {
+ public:
+  using layout_error::layout_error;
+};
+
 }  // namespace weft::document::layout

@@ -44,6 +44,12 @@ class diagnostics {
   /// (nor is its key remembered): in a template checked with its tags blanked out, what
   /// depends on a tag's value is left to the merged documents.
   void set_skip_marker(std::string marker) { skip_marker_ = std::move(marker); }
+  /// Whether `text` holds the skip marker (a blanked tag's value decides it).
+  bool skipped(const std::string& text) const {
+    return !skip_marker_.empty() && text.find(skip_marker_) != std::string::npos;
+  }
+  /// The label set by set_label (what goes before "line L:C").
+  const std::string& label() const { return label_; }
 
  private:
   bool strict_;
