@@ -151,7 +151,8 @@ BOOST_AUTO_TEST_CASE(an_extension_killed_mid_job_costs_no_record) {
   auto data = invoices(records);
   test_cluster c(small_batch_cluster());
   c.start_all();
-  auto id = c.submit(data);
+  // PDF output: every record's document is counted in the text pdftotext extracts.
+  auto id = c.submit(data, "pdf");
 
   freeze_mid_job(c, id, "ext1");
   auto killed = steady::now();

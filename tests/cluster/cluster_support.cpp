@@ -357,7 +357,19 @@ std::map<std::string, int> invoice_counts(const std::vector<std::string>& paths)
   static const std::string marker = "Invoice INV-";
   std::map<std::string, int> seen;
   for (const auto& path : paths) {
-    auto text = read_file(path);
+    // A PDF file's text as pdftotext (poppler-utils) extracts it: what a reader of the file
+    // sees, not what the writer meant to put there.
+    const bool pdf = path.size() > 4 && path.compare(path.size() - 4, 4, ".pdf") == 0;
+    std::string text;
+    if (pdf) {
+      auto r = run_command({"/usr/bin/pdftotext", "-q", path, "-"}, std::chrono::minutes(2));
+      if (r.exit_code != 0)
+        throw std::runtime_error("pdftotext " + path + " failed (exit " +
+                                 std::to_string(r.exit_code) + "): " + r.err);
+      text = std::move(r.out);
+    } else {
+      text = read_file(path);
+    }
     for (auto at = text.find(marker); at != std::string::npos; at = text.find(marker, at + 1)) {
       auto start = at + marker.size() - 4;  // "INV-"
       auto end = start + 4;

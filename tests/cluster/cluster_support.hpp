@@ -163,7 +163,8 @@ class test_cluster {
   /// `caf-node ARGS… --connect MASTER --config TOPOLOGY`; with a standby candidate from
   /// WEFT_TEST_MASTERS=2, --connect names every candidate (the client follows the lease).
   run_result client(std::vector<std::string> args, std::chrono::milliseconds timeout = 60s) const;
-  /// Submits the sample invoices (txt) without waiting; returns the job id.
+  /// Submits the sample invoices (txt, or `format`: pdf output is checked through pdftotext)
+  /// without waiting; returns the job id.
   int64_t submit(const std::string& data, const std::string& format = "txt");
   /// `caf-node job ID [--wait]`: the job's JSON.
   std::string job_json(int64_t id, bool wait, std::chrono::milliseconds timeout = 60s);
@@ -202,7 +203,7 @@ struct job_view {
 job_view parse_job(const std::string& json);
 
 /// How often each invoice number ("INV-000042") occurs as "Invoice INV-…" in
-/// the files.
+/// the files (a .pdf file's text from pdftotext).
 std::map<std::string, int> invoice_counts(const std::vector<std::string>& paths);
 /// Milliseconds since `since`.
 long long ms_since(steady::time_point since);
