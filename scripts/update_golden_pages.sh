@@ -12,11 +12,28 @@ golden="$root/tests/document/golden"
 [ -x "$node" ] || { echo "no $node: build caf-node first" >&2; exit 2; }
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+# pages NAME PDF: writes every page of PDF as NAME.png (page 1), NAME-p2.png, ... (the test's
+# names), after removing the old ones (a page less must not leave a stale reference behind)
+pages() {
+  local name=$1 pdf=$2 n
+  rm -f "$golden/$name.png" "$golden/$name"-p*.png
+  n=$(pdfinfo "$pdf" | sed -n 's/^Pages: *//p')
+  for p in $(seq 1 "$n"); do
+    local out="$golden/$name-p$p"
+    [ "$p" = 1 ] && out="$golden/$name"
+    # the resolution the test compares (tests/document/golden_pages_test.cpp)
+    pdftoppm -r 50 -png -f "$p" -l "$p" -singlefile "$pdf" "$out"
+    echo "wrote $out.png"
+  done
+}
 for tpl in "$golden"/*.html; do
   name="$(basename "$tpl" .html)"
   "$node" render --template "$tpl" --data "$golden/record.ndjson" --format pdf \
     --resources "$golden" --out "$tmp/$name.pdf"
-  # the resolution and pages the test compares (tests/document/golden_pages_test.cpp)
-  pdftoppm -r 50 -png -f 1 -l 1 -singlefile "$tmp/$name.pdf" "$golden/$name"
-  echo "wrote $golden/$name.png"
+  pages "$name" "$tmp/$name.pdf"
 done
+# the demo's sample invoice with the record of golden/invoice.ndjson
+samples="$root/actors/document/samples"
+"$node" render --template "$samples/invoice.html.mustache" --data "$golden/invoice.ndjson" \
+  --format pdf --resources "$samples/resources" --out "$tmp/invoice.pdf"
+pages invoice "$tmp/invoice.pdf"
