@@ -42,18 +42,40 @@ std::string where_text(source_position p) {
 }
 
 /// A drawing operation, in page coordinates (points from the top left corner).
+/// A colour as an operation keeps it: floats (a long document holds millions of operations).
+struct op_color {
+  float r = 0, g = 0, b = 0, a = 1;
+  op_color() = default;
+  op_color(const rgba& c)  // NOLINT: implicit on purpose
+      : r(static_cast<float>(c.r)),
+        g(static_cast<float>(c.g)),
+        b(static_cast<float>(c.b)),
+        a(static_cast<float>(c.a)) {}
+  operator rgba() const { return {r, g, b, a}; }  // NOLINT
+};
+
+/// One drawing operation of a page. Kept small — pages hold them until painted, ~10 per table
+/// row — so geometry and colours are floats (a point is 1/72 in; a float keeps 1/10,000 of it
+/// on any page size).
 struct op {
   enum class kind : std::uint8_t { fill, border, text, image, barcode };
   kind k = kind::fill;
-  double x = 0, y = 0, w = 0, h = 0;
-  rgba color;
+  std::array<border_style, 4> bs{};  // border
+  int first = 0, last = 0;           // text: lines [first, last) of `text`, origin at (x, y)
+  float x = 0, y = 0, w = 0, h = 0;
+  op_color color;
   // border
-  std::array<double, 4> bw{};
-  std::array<border_style, 4> bs{};
-  std::array<rgba, 4> bc{};
-  // text: lines [first, last) of `layout`, whose origin is at (x, y)
+  std::array<float, 4> bw{};
+  std::array<op_color, 4> bc{};
+  void set_border(const std::array<double, 4>& widths, const std::array<border_style, 4>& styles,
+                  const std::array<rgba, 4>& colors) {
+    for (std::size_t i = 0; i < 4; ++i) {
+      bw[i] = static_cast<float>(widths[i]);
+      bc[i] = colors[i];
+    }
+    bs = styles;
+  }
   layout_ptr text;
-  int first = 0, last = 0;
   // image, barcode
   std::shared_ptr<const image_resource> image;
   std::shared_ptr<const barcode_resource> code;
@@ -479,8 +501,9 @@ struct builder {
       if (container.kind == box_kind::table || container.kind == box_kind::row_group ||
           container.kind == box_kind::row)
         return;  // whitespace between table parts
-      const style* s = &doc.styles.emplace_back(parent);
-      add_text(container, n->v.text.text, *s);
+      // `parent` is its element's style, kept in doc.styles (build() hands every element's
+      // children the style it stored there): the text's items point at it, no copy per text.
+      add_text(container, n->v.text.text, parent);
       return;
     }
     if (n->type != GUMBO_NODE_ELEMENT) return;
@@ -710,6 +733,7 @@ struct flow {
     if (max_pages > 0 && pages.size() >= max_pages)
       throw layout_error("the document fills more than " + std::to_string(max_pages) +
                          " pages (jobs.max_document_pages)");
+    pages[page].ops.shrink_to_fit();  // kept until painted: no spare capacity
     pages.emplace_back();
     ++page;
     y = top;
@@ -932,9 +956,7 @@ struct flow {
         o.y = t;
         o.w = w;
         o.h = b - t;
-        o.bw = bw;
-        o.bs = s.border;
-        o.bc = s.border_color;
+        o.set_border(bw, s.border, s.border_color);
         deco.push_back(std::move(o));
       }
       auto& ops = pages[p].ops;
@@ -1204,9 +1226,7 @@ struct flow {
         o.x = r.x;
         o.w = r.w;
         o.h = row_h;
-        o.bw = bw;
-        o.bs = s.border;
-        o.bc = s.border_color;
+        o.set_border(bw, s.border, s.border_color);
         out.ops[0].ops.push_back(std::move(o));
       }
     }
@@ -1292,9 +1312,7 @@ struct flow {
           o.y = ft;
           o.w = c.w;
           o.h = fb - ft;
-          o.bw = bw;
-          o.bs = s.border;
-          o.bc = s.border_color;
+          o.set_border(bw, s.border, s.border_color);
           emit(std::move(o));
         }
       }
