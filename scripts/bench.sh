@@ -211,7 +211,7 @@ Weft benchmark — $(date -u +%FT%TZ), $cores cores, $(git -C "$root" rev-parse 
 (a) bare loop, render+layout (pdf), one core:   $bare records/s; limit x$cores engines = $limit records/s
 (b) $records-record PDF job through the node:   $job_rate records/s ($job_s s submit to done)
 (c) ratio node / limit:                          $ratio   (target >= 0.9)
-(d) one-record job latency, submit to done:      Latin text: $lat_latin (target p50 < 10 ms)
+(d) one-record job latency, submit to done:      Latin text: $lat_latin (target p50 < 3 ms, p99 < 10 ms)
                                                  CJK text:   $lat_cjk
 (e) node peak memory (VmHWM):                    $((peak_100k / 1024)) MiB after the $records-record job and $((2 * n)) small jobs; 1M records: $peak_1m
 (f) PDF layout, $layout_docs sample invoices (invoice.html.mustache), one core each:

@@ -3,6 +3,7 @@
 // pdfimages read the files it writes.
 #include <cairo.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <fstream>
@@ -923,17 +924,26 @@ std::string renamed(std::string data, const std::string& a, const std::string& b
   return data;
 }
 
+/// DejaVu Sans (fonts-dejavu-core) whose names say `family` (11 characters, like "DejaVu
+/// Sans"): a family fontconfig does not know unless its directory is added.
+std::string renamed_dejavu_sans(const std::string& family) {
+  const std::filesystem::path source = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  BOOST_REQUIRE(std::filesystem::exists(source));
+  BOOST_REQUIRE_EQUAL(family.size(), std::string("DejaVu Sans").size());
+  std::ifstream in(source, std::ios::binary);
+  std::string font((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string compact = family;
+  compact.erase(std::remove(compact.begin(), compact.end(), ' '), compact.end());
+  return renamed(renamed(font, "DejaVu Sans", family), "DejaVuSans", compact);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_family_only_in_a_font_directory_is_found_and_embedded) {
   // A copy of DejaVu Sans (fonts-dejavu-core) whose names say "Weftfont Xy": a family
   // fontconfig does not know unless the directory is added (the names are patched in place,
   // same lengths; FreeType does not check the table checksums).
-  const std::filesystem::path source = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-  BOOST_REQUIRE(std::filesystem::exists(source));
-  std::ifstream in(source, std::ios::binary);
-  std::string font((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  font = renamed(renamed(font, "DejaVu Sans", "Weftfont Xy"), "DejaVuSans", "WeftfontXy");
+  const std::string font = renamed_dejavu_sans("Weftfont Xy");
   temp_dir fonts("pdffontdir");
   std::ofstream(fonts / "weftfont.ttf", std::ios::binary) << font;
   const std::string html =
@@ -971,14 +981,10 @@ BOOST_AUTO_TEST_CASE(a_family_only_in_a_font_directory_is_found_and_embedded) {
 }
 
 BOOST_AUTO_TEST_CASE(a_font_in_the_jobs_resources_is_used_for_that_job_only) {
-  // Another renamed DejaVu Sans ("Weftfont Rz"), in a resources folder beside an image, as
+  // Another renamed DejaVu Sans ("Weftfont Rz"), in a sub-folder of the resources, as
   // `submit --resources` brings it; the writers run on one thread, one after the other, as an
   // engine's do: the font map kept for one job must not leak its fonts into the next.
-  const std::filesystem::path source = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-  BOOST_REQUIRE(std::filesystem::exists(source));
-  std::ifstream in(source, std::ios::binary);
-  std::string font((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  font = renamed(renamed(font, "DejaVu Sans", "Weftfont Rz"), "DejaVuSans", "WeftfontRz");
+  const std::string font = renamed_dejavu_sans("Weftfont Rz");
   temp_dir resources("pdfjobfonts");
   std::filesystem::create_directories(resources / "fonts");
   std::ofstream(resources / "fonts" / "brand.ttf", std::ios::binary) << font;
