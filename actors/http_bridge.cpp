@@ -67,9 +67,9 @@ caf::behavior bridge(caf::stateful_actor<bridge_state>* self, node_context ctx,
                     call(cb, false, std::move(text));
                   });
       },
-      [=](submitted_atom, int64_t job, const std::string& options) {
+      [=](submitted_atom, int64_t job, const std::string& options, int64_t mapped) {
         if (self->current_sender() && self->current_sender()->node() != self->node()) return;
-        if (scheduler) self->send(scheduler, submitted_atom::value, job, options);
+        if (scheduler) self->send(scheduler, submitted_atom::value, job, options, mapped);
       },
   };
 }
@@ -94,8 +94,8 @@ void http_bridge::ask(const std::string& command, const std::string& args_json,
   caf::anon_send(impl_->actor, inspect_atom::value, command, args_json, cb);
 }
 
-void http_bridge::submitted(int64_t job, const std::string& options_json) {
-  caf::anon_send(impl_->actor, submitted_atom::value, job, options_json);
+void http_bridge::submitted(int64_t job, const std::string& options_json, int64_t mapped_records) {
+  caf::anon_send(impl_->actor, submitted_atom::value, job, options_json, mapped_records);
 }
 
 const caf::actor& http_bridge::actor() const { return impl_->actor; }

@@ -24,7 +24,7 @@ class http_bridge final : public http::node_link {
 
   void ask(const std::string& command, const std::string& args_json,
            std::function<void(bool ok, std::string text)> done) override;
-  void submitted(int64_t job, const std::string& options_json) override;
+  void submitted(int64_t job, const std::string& options_json, int64_t mapped_records) override;
 
   /// The bridge's actor, for the node to stop with its others.
   const caf::actor& actor() const;

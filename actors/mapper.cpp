@@ -15,6 +15,7 @@
 #include "actors/document/record_reader.hpp"
 #include "actors/planning/job_json.hpp"
 #include "actors/planning/output_planning.hpp"
+#include "actors/planning/record_mapping.hpp"
 #include "actors/protocol.hpp"
 #include "storage/job_store.hpp"
 #include "storage/storage_error.hpp"
@@ -31,18 +32,6 @@ using storage::job_state;
 
 constexpr std::size_t mapping_chunk = 1000;  ///< records per insert transaction
 
-/// The bytes `value` takes in a statement: MariaDB's client escapes quotes,
-/// backslashes and control characters with a backslash.
-std::size_t statement_bytes(const std::string& value) {
-  std::size_t n = value.size();
-  for (char c : value) {
-    const bool escaped =
-        c == '\'' || c == '"' || c == '\\' || c == '\0' || c == '\n' || c == '\r' || c == '\x1a';
-    if (escaped) ++n;
-  }
-  return n;
-}
-
 /// Streams a job's data file into `records` in chunks, then tells the
 /// scheduler how many records there are. Detached: it blocks on the file and
 /// the database. A malformed row fails the job with its row number.
@@ -58,8 +47,7 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
     options.source_name = std::filesystem::path(job.data_path).filename().string();
     options.data = document::data_options_of_job(job.options_json);
     auto reader = document::open_record_reader(job.data_path, format, options);
-    document::field_usage usage(document::fields_of_template(job.template_path),
-                                options.data.strict);
+    planning::record_mapper rows(job.template_path, options, ctx.db->max_statement_bytes());
     auto job_opts = parse_job_options(job.options_json);
     std::optional<key_writer> keys;
     if (planned_after_merge(job_opts))
@@ -70,24 +58,10 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
     chunk.reserve(mapping_chunk);
     document::record r;
     int64_t count = 0;
-    // A row the database can never take fails the job here, naming it; sent
-    // anyway it would look like a lost connection and be retried for ever.
-    const std::size_t max_row = ctx.db->max_statement_bytes();
-    const std::size_t row_overhead = 1024;  // the INSERT around the row's values
     while (reader->next(r)) {
       ++count;
-      usage.add(r, options.source_name);
       if (keys) keys->add(count, r);
-      std::string body = r.text.empty() ? r.value.dump() : std::move(r.text);
-      const std::size_t row_bytes = statement_bytes(body);
-      if (row_bytes + row_overhead > max_row)
-        throw document::data_error(
-            options.source_name, count, 0,
-            "the record is " + std::to_string(row_bytes) +
-                " bytes in SQL: more than the database takes in one statement "
-                "(max_allowed_packet = " +
-                std::to_string(max_row) + " bytes)");
-      chunk.push_back({count, std::move(body)});
+      chunk.push_back(rows.row(count, r));  // a row too large for the database: data_error
       if (chunk.size() == mapping_chunk) {
         if (ctx.stopping->load()) return;
         store.insert_records(job_id, chunk);
@@ -97,7 +71,7 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
     if (!chunk.empty()) store.insert_records(job_id, chunk);
     if (keys) keys->finish();
     if (count == 0) throw document::data_error(options.source_name, 0, 0, "no records");
-    auto report = document::mapping_report(reader->describe(), usage);
+    auto report = rows.report(reader->describe());
     spdlog::info("job {}: {}: {}", job_id, options.source_name, reader->describe());
     for (const auto& line : report["warnings"])
       spdlog::warn("job {}: {}", job_id, line.get<std::string>());

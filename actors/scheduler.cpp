@@ -169,7 +169,7 @@ class scheduler : public caf::event_based_actor {
   void on_node_lost(const std::string& node);
   bool on_drain(const std::string& node, bool on);
   void on_batch_failed(int64_t job, const std::string& reason);
-  void on_submitted(int64_t job, const std::string& options_json);
+  void on_submitted(int64_t job, const std::string& options_json, int64_t mapped_records);
   void on_remap(int64_t job, const std::string& options_json);
   void on_adopt();
   /// The job leaves the scheduler's memory; remembered for a while as ended.
@@ -887,7 +887,10 @@ caf::behavior scheduler::make_behavior() {
         guarded("fail", [&] { on_batch_failed(job, reason); });
       },
       [this](submitted_atom, int64_t job, const std::string& options_json) {
-        guarded("submitted", [&] { on_submitted(job, options_json); });
+        guarded("submitted", [&] { on_submitted(job, options_json, 0); });
+      },
+      [this](submitted_atom, int64_t job, const std::string& options_json, int64_t mapped) {
+        guarded("submitted", [&] { on_submitted(job, options_json, mapped); });
       },
       [this](remap_atom, int64_t job, const std::string& options_json) {
         guarded("remap", [&] { on_remap(job, options_json); });
@@ -1112,13 +1115,22 @@ void scheduler::on_batch_failed(int64_t job, const std::string& reason) {
   finish_job(job, job_state::failed, reason);
 }
 
-void scheduler::on_submitted(int64_t job, const std::string& options_json) {
+void scheduler::on_submitted(int64_t job, const std::string& options_json, int64_t mapped_records) {
   // Adopted already by the scan for queued jobs (submitted on an extension), or ended.
   if (known(job)) return;
   // Parsed before the job is entered: malformed options leave no trace here
   // (guarded() logs them); the row stays queued and fails when adopted.
   auto options = parse_job_options(options_json);
   state_.jobs[job].options = std::move(options);
+  if (mapped_records > 0) {
+    // Its records were stored with the row (a small data file, planning::map_inline): no
+    // mapper, planned as after a mapper's report. Until the plan is stored the row is
+    // queued with its records: a master that resumes or adopts it maps it again (the
+    // mapper starts by removing what a mapping left).
+    state_.jobs[job].state = job_state::mapping;
+    on_mapped(job, mapped_records);
+    return;
+  }
   start_mapping(job);
 }
 

@@ -99,13 +99,16 @@ caf::result<int64_t> submit(session_actor* self, const std::string& spec_json) {
   auto spec = nlohmann::json::parse(spec_json, nullptr, false);
   try {
     // The checks and the job's creation are shared with the REST API (job_submission.hpp).
-    auto job = planning::submit_job(*st.ctx.settings, *st.store, st.upload_dir, spec);
+    // Where the scheduler is told at once (the master), a small data file is mapped here.
+    auto job = planning::submit_job(*st.ctx.settings, *st.store, st.upload_dir, spec, "cluster",
+                                    static_cast<bool>(st.scheduler));
     st.uploaded = 0;  // the upload area is empty again
     st.resource_bytes = 0;
     st.resource_files = 0;
     // On the master the scheduler is told at once; on an extension the job is a
     // queued row, which the master's scheduler adopts within a second.
-    if (st.scheduler) self->send(st.scheduler, submitted_atom::value, job.id, job.options_json);
+    if (st.scheduler)
+      self->send(st.scheduler, submitted_atom::value, job.id, job.options_json, job.mapped_records);
     spdlog::info("job {} submitted by {} ({}, {}){}", job.id, sanitised(st.client_name),
                  sanitised(job.data_name), job.format,
                  st.scheduler ? "" : "; the master takes it from the database");

@@ -182,20 +182,42 @@ int64_t insert_job(soci::session& s, backend_kind kind, const new_job& job) {
   return id;
 }
 
+/// The `records` rows of job `id`, for bulk_insert.
+bulk_rows record_rows_of(int64_t id, const std::vector<record_row>& rows) {
+  bulk_rows bulk;
+  bulk.table = "records";
+  bulk.columns = {"job_id", "seq", "body"};
+  bulk.rows.reserve(rows.size());
+  for (const auto& r : rows)
+    bulk.rows.push_back({static_cast<long long>(id), static_cast<long long>(r.seq), r.body});
+  return bulk;
+}
+
 }  // namespace
+
+std::size_t job_store::max_statement_bytes() const { return db_.max_statement_bytes(); }
 
 int64_t job_store::create_job(const new_job& job) {
   return with_transaction(db_, [&](soci::session& s) { return insert_job(s, db_.backend(), job); });
 }
 
 int64_t job_store::create_job(const new_job& job,
-                              const std::function<input_paths(int64_t id)>& place_inputs) {
+                              const std::function<input_paths(int64_t id)>& place_inputs,
+                              const mapped_records* mapped) {
+  const auto kind = db_.backend();
   return with_transaction(db_, [&](soci::session& s) {
-    const auto id = insert_job(s, db_.backend(), job);
+    const auto id = insert_job(s, kind, job);
     auto paths = place_inputs(id);
     long long jid = id;
     s << "UPDATE jobs SET template_path = :t, data_path = :d WHERE id = :id",
         soci::use(paths.template_path, "t"), soci::use(paths.data_path, "d"), soci::use(jid, "id");
+    if (mapped) {
+      detail::bulk_insert(s, kind, record_rows_of(id, mapped->records));
+      std::string report = mapped->report_json;
+      s << "UPDATE jobs SET mapping_report = :r, started_at = " + detail::sql_now(kind) +
+               " WHERE id = :id",
+          soci::use(report, "r"), soci::use(jid, "id");
+    }
     return id;
   });
 }
@@ -303,12 +325,7 @@ void job_store::reset_mapping(int64_t id) {
 }
 
 void job_store::insert_records(int64_t id, const std::vector<record_row>& rows) {
-  bulk_rows bulk;
-  bulk.table = "records";
-  bulk.columns = {"job_id", "seq", "body"};
-  bulk.rows.reserve(rows.size());
-  for (const auto& r : rows)
-    bulk.rows.push_back({static_cast<long long>(id), static_cast<long long>(r.seq), r.body});
+  const bulk_rows bulk = record_rows_of(id, rows);
   if (!fence_) {
     bulk_insert(db_, bulk);
     return;

@@ -141,6 +141,9 @@ class job_store {
 
   // -- jobs -------------------------------------------------------------------
   int64_t create_job(const new_job& job);
+  /// The most bytes one SQL statement may carry on this database (a record row above it is
+  /// refused by the mapper, naming the row).
+  std::size_t max_statement_bytes() const;
   /// The paths of a job's inputs in the file store, once they are in place.
   struct input_paths {
     std::string template_path;
@@ -152,8 +155,17 @@ class job_store {
   /// that is still being made (issue 15). `place_inputs` may run more than once (the
   /// transaction is run again once after a lost connection, with a new id): it must move
   /// the inputs from wherever the previous run left them. When it throws, nothing is created.
-  int64_t create_job(const new_job& job,
-                     const std::function<input_paths(int64_t id)>& place_inputs);
+  /// A job's records mapped before it is created (a small data file, mapped at submission),
+  /// with the mapping report.
+  struct mapped_records {
+    std::vector<record_row> records;
+    std::string report_json;
+  };
+  /// With `mapped`, its records and report are stored in the same transaction (the job stays
+  /// queued: the scheduler plans it at once when told so, or maps it again like any queued
+  /// job it adopts — the mapper starts by removing what a mapping left).
+  int64_t create_job(const new_job& job, const std::function<input_paths(int64_t id)>& place_inputs,
+                     const mapped_records* mapped = nullptr);
   /// @throws storage_error not_found
   job_row job(int64_t id);
   /// Newest first; an empty state lists all.

@@ -222,8 +222,10 @@ void submit(const api_context& ctx, request& req, reply done) {
     planning::submission job;
     try {
       // Its webhook (callback_url) is signed with this token's secret (docs/operations.md).
+      // On the master the scheduler is told at once: a small data file is mapped here.
       job = planning::submit_job(*c.settings, store, form.dir, spec,
-                                 "token:" + std::to_string(who.token_id));
+                                 "token:" + std::to_string(who.token_id),
+                                 c.settings->this_node().role == config::node_role::master);
     } catch (const planning::submission_refused& e) {
       if (!key.empty()) api.release_key(who.token_id, key);
       return error(400, "invalid_job", e.what());
@@ -232,7 +234,7 @@ void submit(const api_context& ctx, request& req, reply done) {
       throw;
     }
     if (!key.empty()) api.set_key_job(who.token_id, key, job.id);
-    c.link->submitted(job.id, job.options_json);
+    c.link->submitted(job.id, job.options_json, job.mapped_records);
     spdlog::info("job {} submitted over HTTP with token '{}' ({}, {}){}", job.id,
                  trust::log_text(who.name), trust::log_text(job.data_name), job.format,
                  c.settings->this_node().role == config::node_role::master

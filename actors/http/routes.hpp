@@ -29,7 +29,8 @@ class node_link {
                    std::function<void(bool ok, std::string text)> done) = 0;
   /// A job row was created on this node (queued): the master's scheduler is
   /// told at once; on an extension the master adopts the row within a second.
-  virtual void submitted(int64_t job, const std::string& options_json) = 0;
+  /// `mapped_records`: records mapped at submission (planning::submission), 0 if none.
+  virtual void submitted(int64_t job, const std::string& options_json, int64_t mapped_records) = 0;
 };
 
 /// What the routes work with. The pointees outlive the server.

@@ -1,5 +1,7 @@
 #include "actors/planning/job_submission.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <system_error>
@@ -11,6 +13,8 @@
 #include "actors/document/template_error.hpp"
 #include "actors/planning/callback_url.hpp"
 #include "actors/planning/job_json.hpp"
+#include "actors/planning/output_planning.hpp"
+#include "actors/planning/record_mapping.hpp"
 #include "storage/filestore/directory.hpp"
 #include "storage/filestore/layout.hpp"
 
@@ -54,7 +58,7 @@ bool safe_upload_name(const std::string& name) {
 
 submission submit_job(const config::settings& settings, storage::job_store& store,
                       const std::string& upload_dir, const nlohmann::json& spec,
-                      const std::string& webhook_signing) {
+                      const std::string& webhook_signing, bool map_small) {
   using refused = submission_refused;
   if (!spec.is_object()) throw refused("submit: the job spec is not a JSON object");
   if (auto problem = spec_type_problem(spec); !problem.empty()) throw refused(problem);
@@ -114,6 +118,17 @@ submission submit_job(const config::settings& settings, storage::job_store& stor
   stored["data"] = document::to_json(data);
   job.options_json = stored.dump();
   if (!options.callback_url.empty()) job.webhook_signing = webhook_signing;
+  // A small data file is mapped now, read where it was uploaded: no mapper thread, no round
+  // trip (docs/jobs.md "Small jobs"). Sorted or grouped jobs plan their outputs while mapping:
+  // the mapper does those.
+  std::optional<inline_mapping> mapped;
+  if (map_small && !planned_after_merge(options)) {
+    document::reader_options reading;
+    reading.source_name = data_name;
+    reading.data = data;
+    mapped =
+        map_inline(data_path, *data_format, reading, template_path, store.max_statement_bytes());
+  }
   // The row, the inputs moved into the job's folder (and its resources, submit --resources,
   // checked as they were uploaded) and their paths commit together: no scheduler can take
   // a job whose inputs are not in place yet (storage/job_store.hpp, issue 15).
@@ -143,7 +158,7 @@ submission submit_job(const config::settings& settings, storage::job_store& stor
   };
   int64_t id = 0;
   try {
-    id = store.create_job(job, place);
+    id = store.create_job(job, place, mapped ? &mapped->mapped : nullptr);
   } catch (...) {
     // Nothing was created: the inputs go back to the upload area for another try.
     std::error_code ec;
@@ -154,7 +169,13 @@ submission submit_job(const config::settings& settings, storage::job_store& stor
       fs::rename(resources_at, uploaded_resources, ec);
     throw;
   }
-  return {id, job.options_json, job.format, data_name};
+  submission out{id, job.options_json, job.format, data_name};
+  if (mapped) {
+    out.mapped_records = static_cast<int64_t>(mapped->mapped.records.size());
+    spdlog::info("job {}: {}: {}", id, data_name, mapped->summary);
+    for (const auto& line : mapped->warnings) spdlog::warn("job {}: {}", id, line);
+  }
+  return out;
 }
 
 }  // namespace weft::planning

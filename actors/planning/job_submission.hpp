@@ -27,6 +27,9 @@ struct submission {
   std::string options_json;  ///< as stored in the job's row
   std::string format;
   std::string data_name;
+  /// Records mapped at submission (a small data file, when asked: map_small); 0: the job
+  /// is to be mapped by the mapper.
+  int64_t mapped_records = 0;
 };
 
 /// Checks `spec` (fields `data`, `template` — file names in `upload_dir` —
@@ -36,10 +39,14 @@ struct submission {
 /// job's input folder. Blocks on the database and the file store. A job with a
 /// `callback_url` is registered for its webhook, signed with `webhook_signing`'s key
 /// ("cluster": the cluster-derived key; "token:ID": that API token's secret).
+/// With `map_small` (where a scheduler is told of the job at once: the master), a small data
+/// file (record_mapping.hpp map_inline) is mapped here, its records stored with the row, and
+/// the submission says how many (mapped_records): the scheduler plans the job without a
+/// mapper.
 /// @throws submission_refused, storage::storage_error, std::exception
 submission submit_job(const config::settings& settings, storage::job_store& store,
                       const std::string& upload_dir, const nlohmann::json& spec,
-                      const std::string& webhook_signing = "cluster");
+                      const std::string& webhook_signing = "cluster", bool map_small = false);
 
 /// Whether `name` may be a file in an upload area or a job's base name:
 /// letters, digits, '.', '-', '_'; not starting with '.'; at most 200 characters.

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "actors/protocol.hpp"
 #include "tests/actors/actor_fixture.hpp"
 
 // How Boost.Test prints the enums it compares.
@@ -549,6 +550,32 @@ BOOST_AUTO_TEST_CASE(a_wait_for_a_job_not_held_yet_is_held_a_finished_one_answer
   BOOST_TEST(state_in(reply(finished)) == "done");
   auto unknown = wait_for(7, 60s);
   BOOST_TEST(reply(unknown).value_or("(none)") == "{}");
+  BOOST_TEST(scheduler_alive());
+}
+
+// A small job mapped at submission (its records stored with its row, planning::map_inline):
+// the session's message carries the count and the scheduler plans the job at once. No mapper
+// runs — this fixture has no database, a mapper could not read the job — and the batch is
+// handed out; the two-field message of older senders still means "map it".
+BOOST_AUTO_TEST_CASE(a_job_mapped_at_submission_is_planned_without_a_mapper) {
+  start_scheduler();
+  weft::storage::job_row row;
+  row.id = 9;
+  row.state = job_state::queued;
+  row.options_json = "{}";
+  store->jobs[9] = row;
+  auto session = spawn_probe();  // a local sender: the scheduler refuses anonymous ones
+  caf::send_as(session.handle, scheduler, weft::actors::submitted_atom::value, int64_t{9},
+               std::string{"{}"}, int64_t{3});
+  run();
+  BOOST_TEST(store->requests["save_mapping"] == 1);
+  BOOST_TEST(store->jobs[9].record_count == 3);
+  BOOST_TEST((store->jobs[9].state == job_state::merging));
+  auto b = want(engine("master"));
+  BOOST_REQUIRE(b);
+  BOOST_TEST(b->job_id == 9);
+  BOOST_TEST(b->first_seq == 1);
+  BOOST_TEST(b->last_seq == 3);
   BOOST_TEST(scheduler_alive());
 }
 

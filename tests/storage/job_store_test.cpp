@@ -221,6 +221,38 @@ BOOST_AUTO_TEST_CASE(a_job_is_not_seen_queued_before_its_inputs_are_in_place) {
   BOOST_TEST(rows[0].template_path == "in/" + std::to_string(id) + "/t.mustache");
 }
 
+// A small data file mapped at submission: its records and report commit with the row, in the
+// same transaction (the scanner on another connection sees neither before), and the job stays
+// queued until its plan is stored.
+BOOST_AUTO_TEST_CASE(records_mapped_at_submission_commit_with_the_row) {
+  fresh_database fresh;
+  auto db = fresh.open();
+  auto scanner_db = fresh.open();
+  job_store store(*db), scanner(*scanner_db);
+  job_store::mapped_records mapped;
+  mapped.records = {{1, R"({"id":1})"}, {2, R"({"id":2})"}, {3, R"({"id":3})"}};
+  mapped.report_json = R"({"format":"NDJSON"})";
+  std::vector<std::size_t> records_during;
+  const int64_t id = store.create_job(
+      sample_job("inline"),
+      [&](int64_t new_id) {
+        records_during.push_back(scanner.records(new_id, 1, 3).size());
+        return job_store::input_paths{"in/t.mustache", "in/d.ndjson"};
+      },
+      &mapped);
+  BOOST_TEST(records_during == std::vector<std::size_t>{0});
+  auto rows = scanner.records(id, 1, 3);
+  BOOST_REQUIRE_EQUAL(rows.size(), 3u);
+  BOOST_TEST(rows[2].seq == 3);
+  BOOST_TEST(rows[2].body == R"({"id":3})");
+  BOOST_TEST(scanner.mapping_report(id) == mapped.report_json);
+  BOOST_TEST((scanner.job(id).state == job_state::queued));
+  // a mapper that maps it again (a master that resumed or adopted it) starts from nothing
+  store.reset_mapping(id);
+  BOOST_TEST(scanner.records(id, 1, 3).empty());
+  BOOST_TEST(scanner.mapping_report(id).empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_submission_whose_inputs_cannot_be_placed_creates_no_job) {
   fresh_database fresh;
   auto db = fresh.open();
