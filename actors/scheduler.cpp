@@ -527,7 +527,11 @@ void scheduler::on_mapped(int64_t job, int64_t records) {
       .then(
           [=](bool) {
             auto& s = state_;
-            auto& jp = s.jobs[job];
+            // Cancelled (or failed) while the plan was being stored: its end is being stored
+            // after it; no batch of it is handed out.
+            auto it = s.jobs.find(job);
+            if (it == s.jobs.end() || storage::finished(it->second.state)) return;
+            auto& jp = it->second;
             jp.records = records;
             jp.state = job_state::merging;
             std::vector<batch> bs;

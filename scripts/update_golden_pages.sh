@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 # names), after removing the old ones (a page less must not leave a stale reference behind)
 pages() {
   local name=$1 pdf=$2 n
-  rm -f "$golden/$name.png" "$golden/$name"-p*.png
+  rm -f "$golden/$name.png" "$golden/$name"-p[0-9]*.png
   n=$(pdfinfo "$pdf" | sed -n 's/^Pages: *//p')
   for p in $(seq 1 "$n"); do
     local out="$golden/$name-p$p"

@@ -46,11 +46,15 @@ std::string blank_template_tags(const std::string& text) {
   using kind = detail::template_token::kind;
   for (const auto& t : tokens) {
     if (t.type == kind::text) continue;
-    for (std::size_t i = t.begin; i < t.end && i < out.size(); ++i)
-      if (out[i] != '\n' && out[i] != '\r') out[i] = ' ';
     // A value goes here: mark it, so that what depends on it is left to the documents.
     const bool value =
         t.type == kind::variable || t.type == kind::unescaped || t.type == kind::partial;
+    // Sections, inverted sections, comments and delimiter changes become tabs: whitespace to
+    // HTML and CSS like the spaces of a value, but an attribute that holds one is known to be
+    // made per record (`src="{{#dark}}a.png{{/dark}}"`), never checked as written.
+    const char blank = value ? ' ' : '\t';
+    for (std::size_t i = t.begin; i < t.end && i < out.size(); ++i)
+      if (out[i] != '\n' && out[i] != '\r') out[i] = blank;
     if (value && t.end - t.begin >= blank_marker.size() &&
         out.compare(t.begin, blank_marker.size(), std::string(blank_marker.size(), ' ')) == 0)
       out.replace(t.begin, blank_marker.size(), blank_marker);

@@ -56,11 +56,17 @@ caf::behavior probe_actor(caf::event_based_actor* self,
 
 /// The answers the scheduler's store worker gives, from `model`.
 caf::behavior fake_store_actor(caf::event_based_actor* self, std::shared_ptr<store_model> m) {
-  auto answer = [m](const std::string& kind, auto f) -> caf::result<caf::message> {
+  auto answer = [m, self](const std::string& kind, auto f) -> caf::result<caf::message> {
     ++m->requests[kind];
     if (m->failing.count(kind))
       return make_weft_error(weft_error::unavailable,
                              kind + " failed (the fake store was told to)");
+    if (m->holding.count(kind)) {
+      caf::message reply = f();
+      auto rp = self->make_response_promise();
+      m->held.push_back([rp, reply]() mutable { rp.deliver(reply); });
+      return rp;
+    }
     return f();
   };
   auto rows = [](std::vector<storage::job_row> v) {
@@ -72,6 +78,12 @@ caf::behavior fake_store_actor(caf::event_based_actor* self, std::shared_ptr<sto
         protocol_failure("the fake store got an unexpected message " + to_string(x.content()));
       });
   return {
+      // The held answers go out from here: a response promise is delivered by its actor.
+      [=](release_held_atom) {
+        auto held = std::move(m->held);
+        m->held.clear();
+        for (auto& deliver : held) deliver();
+      },
       [=](adopt_atom) {
         return answer("adopt", [&] {
           std::vector<storage::job_row> queued;
@@ -287,6 +299,11 @@ void scheduler_fixture::start_scheduler() {
     using never_atom = caf::atom_constant<caf::atom("never")>;
     return {[](never_atom, never_atom) {}};
   }));
+  run();
+}
+
+void scheduler_fixture::release_held() {
+  caf::anon_send(fake_store, release_held_atom::value);
   run();
 }
 

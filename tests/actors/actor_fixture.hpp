@@ -59,9 +59,17 @@ struct store_model {
   /// Request kinds answered with an error while listed: "load", "adopt",
   /// "open_batches", "save_mapping", "save_weaving", "save_state", "status".
   std::set<std::string> failing;
+  /// Request kinds whose answer is held while listed: the model changes at once (the
+  /// database committed), the answer waits for release_held() (a slow reply).
+  std::set<std::string> holding;
+  /// The held answers, in arrival order; release_held() delivers them.
+  std::vector<std::function<void()>> held;
   /// How many requests of each kind arrived.
   std::map<std::string, int> requests;
 };
+
+/// Tells the fake store to deliver its held answers (scheduler_fixture::release_held).
+using release_held_atom = caf::atom_constant<caf::atom("relheld")>;
 
 /// How a probe answers a request: a message, or nothing (the request then
 /// waits for its timeout, like one to a hung actor).
@@ -186,6 +194,8 @@ class scheduler_fixture : public actor_fixture {
   void apply(const config::settings& s);
   /// True while the scheduler actor lives.
   bool scheduler_alive();
+  /// Delivers the fake store's held answers (store_model::holding) and runs.
+  void release_held();
 
   config::settings settings;
   std::shared_ptr<store_model> store = std::make_shared<store_model>();

@@ -579,6 +579,37 @@ BOOST_AUTO_TEST_CASE(a_job_mapped_at_submission_is_planned_without_a_mapper) {
   BOOST_TEST(scheduler_alive());
 }
 
+// A cancellation handled while the job's plan is being stored: the store takes the plan, then
+// the cancellation; the scheduler must not take the job up again when the plan's answer
+// arrives after it ended the job (it overwrote "cancelled" with "merging" and queued its
+// batches).
+BOOST_AUTO_TEST_CASE(a_job_cancelled_while_its_plan_is_stored_hands_nothing_out) {
+  start_scheduler();
+  weft::storage::job_row row;
+  row.id = 9;
+  row.state = job_state::queued;
+  row.options_json = "{}";
+  store->jobs[9] = row;
+  auto e = engine("master");
+  BOOST_TEST(!want(e));  // waiting in its long poll: the plan's answer would hand it a batch
+  store->holding = {"save_mapping"};  // stored, but the answer is slow
+  auto session = spawn_probe();
+  caf::send_as(session.handle, scheduler, weft::actors::submitted_atom::value, int64_t{9},
+               std::string{"{}"}, int64_t{3});
+  run();
+  BOOST_TEST(store->requests["save_mapping"] == 1);
+  auto canceller = cancel(9);
+  BOOST_TEST(state_in(reply(canceller)) == "cancelled");
+  BOOST_TEST((store->jobs[9].state == job_state::cancelled));
+  store->holding.clear();
+  release_held();  // the plan's answer arrives after the job ended
+  auto got = handed_out(e);
+  BOOST_TEST(!got, "job " << (got ? got->job_id : 0) << " batch " << (got ? got->batch_no : 0));
+  auto status = wait_for(9, 60s);
+  BOOST_TEST(state_in(reply(status)) == "cancelled");
+  BOOST_TEST(scheduler_alive());
+}
+
 // A take-over's read of a job's open batches that fails — the database away, or the read
 // cut short (storage/short_read.hpp reports it as unavailable) — is read again a second
 // later: the job is resumed then, not left without batches, not failed.

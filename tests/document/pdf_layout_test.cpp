@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -629,6 +630,14 @@ BOOST_AUTO_TEST_CASE(a_missing_or_bad_resource_the_template_names_fails_on_its_l
   BOOST_CHECK_EQUAL(error_of_template(head + "{{> footer}}</body></html>"),
                     "partial \"footer\" line 2:1: <img src=\"gone.jpg\">: no such file in the "
                     "job's resources");
+  // made per record, so not checked as written: a src chosen by a section, attributes from
+  // the data, a barcode value inside a section
+  BOOST_CHECK_EQUAL(
+      error_of_template(head + "<img src=\"{{#dark}}dark.png{{/dark}}{{^dark}}one.png{{/dark}}\">"
+                               "<img {{{attrs}}}>"
+                               "<barcode type=\"ean13\" value=\"{{#a}}12AB{{/a}}\"></barcode>"
+                               "</body></html>"),
+      "no error");
   // a src or value the data makes is the documents' to check; good static ones pass
   {
     cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 4, 4);
@@ -660,7 +669,10 @@ BOOST_AUTO_TEST_CASE(blanking_keeps_every_line_and_column) {
   const std::string t = "a{{x}}b\n{{#s}}\n{{! two\nlines }}c{{{raw}}}{{/s}}\n";
   const auto b = blank_template_tags(t);
   BOOST_REQUIRE_EQUAL(b.size(), t.size());
-  BOOST_CHECK_EQUAL(b, "a\xEE\x80\x80  b\n      \n       \n        c\xEE\x80\x80            \n");
+  // values: the marker, then spaces; sections and comments: tabs (whitespace to HTML and CSS)
+  BOOST_CHECK_EQUAL(b,
+                    "a\xEE\x80\x80  b\n\t\t\t\t\t\t\n\t\t\t\t\t\t\t\n\t\t\t\t\t\t\t\tc\xEE\x80\x80"
+                    "      \t\t\t\t\t\t\n");
 }
 
 BOOST_AUTO_TEST_CASE(links_are_clickable_annotations_with_their_uri) {
@@ -983,14 +995,20 @@ BOOST_AUTO_TEST_CASE(a_family_only_in_a_font_directory_is_found_and_embedded) {
 BOOST_AUTO_TEST_CASE(a_font_in_the_jobs_resources_is_used_for_that_job_only) {
   // Another renamed DejaVu Sans ("Weftfont Rz"), in a sub-folder of the resources, as
   // `submit --resources` brings it; the writers run on one thread, one after the other, as an
-  // engine's do: the font map kept for one job must not leak its fonts into the next.
-  const std::string font = renamed_dejavu_sans("Weftfont Rz");
+  // engine's do: the font map kept for one job must not leak its fonts into the next. The
+  // node's own font folder ([fonts].dirs: "Weftfont Pq") stays usable beside the job's fonts.
+  temp_dir node_fonts("pdfnodefonts");
+  std::ofstream(node_fonts / "corporate.ttf", std::ios::binary)
+      << renamed_dejavu_sans("Weftfont Pq");
+  weft::document::layout::add_process_font_dirs({node_fonts.path()});
   temp_dir resources("pdfjobfonts");
   std::filesystem::create_directories(resources / "fonts");
-  std::ofstream(resources / "fonts" / "brand.ttf", std::ios::binary) << font;
+  const auto brand = resources / "fonts" / "brand.ttf";
+  std::ofstream(brand, std::ios::binary) << renamed_dejavu_sans("Weftfont Rz");
   const std::string html =
-      "<html><head><style>body { font-family: 'Weftfont Rz'; font-size: 12pt }</style></head>"
-      "<body><p>JOBFONTTEXT</p></body></html>";
+      "<html><head><style>body { font-family: 'Weftfont Rz'; font-size: 12pt } "
+      ".corp { font-family: 'Weftfont Pq' }</style></head>"
+      "<body><p>JOBFONTTEXT</p><p class='corp'>NODEFONTTEXT</p></body></html>";
   temp_dir dir("pdfjobfontsout");
   std::string out;
   const auto render = [&](const std::string& name, const output_options& o) {
@@ -1007,15 +1025,31 @@ BOOST_AUTO_TEST_CASE(a_font_in_the_jobs_resources_is_used_for_that_job_only) {
   for (int round = 0; round < 2; ++round) {  // the second round reuses the kept font maps
     BOOST_TEST_CONTEXT("round " << round) {
       auto warned = render("with.pdf", with);
-      BOOST_CHECK(warned.empty());
+      BOOST_CHECK_MESSAGE(warned.empty(), warned);
       BOOST_CHECK(out.find("+WeftfontRz") != std::string::npos);
+      BOOST_CHECK(out.find("+WeftfontPq") != std::string::npos);
       check_structure(dir / "with.pdf");
       BOOST_CHECK_EQUAL(count(all_text(dir / "with.pdf"), "JOBFONTTEXT"), 1u);
       warned = render("without.pdf", output_options{});
       BOOST_CHECK(warned.find("font family \"Weftfont Rz\" is not installed") != std::string::npos);
       BOOST_CHECK(out.find("WeftfontRz") == std::string::npos);
+      BOOST_CHECK(out.find("+WeftfontPq") != std::string::npos);
     }
   }
+  // The folder's font replaced (the cluster's resource folder outlives the engines): the
+  // next file on this thread uses the new one, not the kept map.
+  std::ofstream(brand, std::ios::binary | std::ios::trunc) << renamed_dejavu_sans("Weftfont St");
+  std::filesystem::last_write_time(
+      brand, std::filesystem::last_write_time(brand) + std::chrono::seconds(2));
+  auto w = writer(dir / "replaced.pdf", with);
+  w->add_document(
+      "<html><body><p style=\"font-family: 'Weftfont St'\">REPLACEDFONT</p></body></html>");
+  w->finish();
+  std::string all;
+  for (const auto& x : w->warnings()) all += x;
+  BOOST_CHECK_MESSAGE(all.empty(), all);
+  BOOST_REQUIRE_EQUAL(run("pdffonts '" + (dir / "replaced.pdf").string() + "'", out), 0);
+  BOOST_CHECK(out.find("+WeftfontSt") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_table_whose_tall_first_row_has_no_room_starts_on_the_next_page) {

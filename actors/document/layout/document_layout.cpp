@@ -12,6 +12,7 @@
 #include <deque>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -280,6 +281,15 @@ struct builder {
   }
 
   static source_position pos(const GumboSourcePosition& p) { return {p.line, p.column}; }
+
+  /// Whether element `n`'s start tag, in a template checked with its tags blanked, holds no
+  /// tag at all (a value's marker, or the tabs of a section or comment): what it names is
+  /// then the same for every record and can be checked once.
+  bool written_out(const GumboNode* n) const {
+    const GumboStringPiece& tag = n->v.element.original_tag;
+    const std::string_view text(tag.data ? tag.data : "", tag.length);
+    return !st.diag.skipped(std::string(text)) && text.find('\t') == std::string_view::npos;
+  }
 
   /// Runs a resource check of the template's own text; its error is the template's, named by
   /// the label ("template line L:C: ..." or "partial "x" line L:C: ...").
@@ -617,7 +627,7 @@ struct builder {
         // A src the template writes out (no tag in it) is loaded now: a missing or bad image
         // fails the job naming the template's line before any document (the image stays in
         // the cache for the documents).
-        if (!src || !*src || !st.diag.skipped(src))
+        if (written_out(n))
           resource_checked([&] {
             if (!src || !*src)
               throw layout_error(where_text(where) + ": <img> without a src attribute");
@@ -636,8 +646,7 @@ struct builder {
       if (st.checking) {
         // Type and value both written out by the template: checked now, named by its line.
         const std::string t = type ? type : "", v = value ? value : "";
-        if (!st.diag.skipped(t) && !st.diag.skipped(v))
-          resource_checked([&] { (void)make_barcode(t, v, where); });
+        if (written_out(n)) resource_checked([&] { (void)make_barcode(t, v, where); });
         return;
       }
       auto b = new_box(box_kind::barcode, s, where);
@@ -963,6 +972,7 @@ struct flow {
       const std::size_t at = p == start_page ? start_index : 0;
       ops.insert(ops.begin() + static_cast<std::ptrdiff_t>(std::min(at, ops.size())),
                  std::make_move_iterator(deco.begin()), std::make_move_iterator(deco.end()));
+      if (p < page) ops.shrink_to_fit();  // a finished page keeps no spare capacity (new_page)
     }
   }
 
@@ -1590,6 +1600,26 @@ namespace {
 /// Bumped by add_process_font_dirs: font maps made before it do not know the new fonts.
 std::atomic<uint64_t> process_fonts_generation{0};
 
+/// The directories add_process_font_dirs added (`[fonts].dirs`): a font map with folders of
+/// its own (a job's fonts) gets a configuration of its own, which must have them too.
+std::mutex process_font_dirs_lock;
+std::vector<std::string> process_font_dirs;  // guarded by process_font_dirs_lock
+
+/// The font files below `dir` (.ttf, .otf, .ttc, .woff, .woff2 at any depth, by name), sorted.
+std::vector<std::filesystem::path> font_files(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  if (dir.empty() || !std::filesystem::is_directory(dir, ec)) return files;
+  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string ext = lower(it->path().extension().string());
+    if (ext == ".ttf" || ext == ".otf" || ext == ".ttc" || ext == ".woff" || ext == ".woff2")
+      files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 /// The font map of one thread, shared by every layout_engine the thread makes with the same
 /// font directories. A font map is costly to make and to drop (fontconfig's substitutions, a
 /// start-up thread, the list of families) and keeps Pango's font and shaping caches: made per
@@ -1599,20 +1629,29 @@ std::atomic<uint64_t> process_fonts_generation{0};
 struct thread_fonts {
   uint64_t generation = 0;
   std::vector<std::filesystem::path> dirs;
+  std::string signature;  // of the font files in `dirs` (font_signature): changed files, new map
   PangoFontMap* fontmap = nullptr;
   std::set<std::string> installed;  // lower-case family names
 
-  thread_fonts(uint64_t gen, std::vector<std::filesystem::path> font_dirs)
-      : generation(gen), dirs(std::move(font_dirs)) {
+  thread_fonts(uint64_t gen, std::vector<std::filesystem::path> font_dirs, std::string sig)
+      : generation(gen), dirs(std::move(font_dirs)), signature(std::move(sig)) {
     FcConfig* config = nullptr;
     if (!dirs.empty()) {
-      config = FcInitLoadConfigAndFonts();
-      for (const auto& d : dirs) {
-        if (!FcConfigAppFontAddDir(config, reinterpret_cast<const FcChar8*>(d.c_str()))) {
-          FcConfigDestroy(config);
-          throw layout_error("[fonts].dirs: cannot add the font directory " + d.string());
-        }
+      // The system's fonts, the node's [fonts].dirs (checked when they were added; one
+      // removed since only loses its fonts), then these folders.
+      std::vector<std::string> node_dirs;
+      {
+        std::lock_guard<std::mutex> guard(process_font_dirs_lock);
+        node_dirs = process_font_dirs;
       }
+      config = FcInitLoadConfigAndFonts();
+      for (const auto& d : node_dirs)
+        (void)FcConfigAppFontAddDir(config, reinterpret_cast<const FcChar8*>(d.c_str()));
+      // File by file: fontconfig's directory cache goes by the directory's time, which a
+      // font replaced in place does not change (and a job's folder needs no cache file).
+      for (const auto& d : dirs)
+        for (const auto& f : font_files(d))
+          (void)FcConfigAppFontAddFile(config, reinterpret_cast<const FcChar8*>(f.c_str()));
     }
     fontmap = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
     if (!fontmap) fontmap = pango_cairo_font_map_new();
@@ -1634,41 +1673,44 @@ struct thread_fonts {
 /// Font maps one thread keeps: jobs with fonts of their own each have one.
 constexpr std::size_t font_maps_per_thread = 4;
 
-/// This thread's font map for `dirs`: the one it made last for them, or a new one (the least
-/// recently used goes) when there is none or the process's fonts changed since.
-std::shared_ptr<const thread_fonts> fonts_of_thread(
-    const std::vector<std::filesystem::path>& dirs) {
+/// This thread's font map for `dirs` whose font files are `signature`: the one it made last
+/// for them, or a new one (the least recently used goes) when there is none, the files changed
+/// (the cluster's resource folder outlives the engines) or the process's fonts changed since.
+std::shared_ptr<const thread_fonts> fonts_of_thread(const std::vector<std::filesystem::path>& dirs,
+                                                    const std::string& signature) {
   thread_local std::vector<std::shared_ptr<const thread_fonts>> maps;  // most recent first
   const uint64_t gen = process_fonts_generation.load();
   maps.erase(std::remove_if(maps.begin(), maps.end(),
                             [gen](const auto& m) { return m->generation != gen; }),
              maps.end());
-  auto hit = std::find_if(maps.begin(), maps.end(), [&](const auto& m) { return m->dirs == dirs; });
+  auto hit = std::find_if(maps.begin(), maps.end(), [&](const auto& m) {
+    return m->dirs == dirs && m->signature == signature;
+  });
   std::shared_ptr<const thread_fonts> fonts;
   if (hit != maps.end()) {
     fonts = *hit;
     maps.erase(hit);
   } else {
     if (maps.size() >= font_maps_per_thread) maps.pop_back();  // a layout_engine using it keeps it
-    fonts = std::make_shared<const thread_fonts>(gen, dirs);
+    fonts = std::make_shared<const thread_fonts>(gen, dirs, signature);
   }
   maps.insert(maps.begin(), fonts);
   return fonts;
 }
 
-/// Whether `dir` (a job's resources) holds a font file, by name: its fonts are then added to
-/// the engine's font map. The bytes were checked when the resources were received
+/// The font files below `dir` (a job's resources), by name — path, size and modification
+/// time of each — or "" when there is none: its fonts are then added to the engine's font
+/// map, made again when they change. The bytes were checked when the resources were received
 /// (resource_type_of); fontconfig reads only what it can use.
-bool holds_fonts(const std::filesystem::path& dir) {
-  std::error_code ec;
-  if (dir.empty() || !std::filesystem::is_directory(dir, ec)) return false;
-  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    std::string ext = lower(it->path().extension().string());
-    if (ext == ".ttf" || ext == ".otf" || ext == ".ttc" || ext == ".woff" || ext == ".woff2")
-      return true;
+std::string font_signature(const std::filesystem::path& dir) {
+  std::string out;
+  for (const auto& f : font_files(dir)) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(f, ec);
+    const auto time = std::filesystem::last_write_time(f, ec).time_since_epoch().count();
+    out += f.string() + "|" + std::to_string(size) + "|" + std::to_string(time) + "\n";
   }
-  return false;
+  return out;
 }
 
 }  // namespace
@@ -1685,14 +1727,19 @@ void add_process_font_dirs(const std::vector<std::string>& dirs) {
         !std::filesystem::is_directory(d, ec) ||
         !FcConfigAppFontAddDir(nullptr, reinterpret_cast<const FcChar8*>(d.c_str())))
       throw layout_error("[fonts].dirs: cannot add the font directory " + d);
+  {
+    std::lock_guard<std::mutex> guard(process_font_dirs_lock);
+    process_font_dirs.insert(process_font_dirs.end(), dirs.begin(), dirs.end());
+  }
   ++process_fonts_generation;
 }
 
 layout_engine::layout_engine(layout_options options)
     : s_(std::make_unique<state>(std::move(options))) {
   auto dirs = s_->options.font_dirs;
-  if (holds_fonts(s_->options.resources_dir)) dirs.push_back(s_->options.resources_dir);
-  s_->fonts = fonts_of_thread(dirs);
+  std::string signature = font_signature(s_->options.resources_dir);
+  if (!signature.empty()) dirs.push_back(s_->options.resources_dir);
+  s_->fonts = fonts_of_thread(dirs, signature);
   s_->fontmap = s_->fonts->fontmap;
   s_->context = pango_font_map_create_context(s_->fontmap);
   pango_cairo_context_set_resolution(s_->context, 72);
@@ -1723,6 +1770,7 @@ struct parsed_html {
   GumboOutput* out = nullptr;
   explicit parsed_html(std::string_view html, GumboTag fragment_context = GUMBO_TAG_LAST) {
     opts.max_errors = 0;
+    opts.tab_stop = 1;  // columns count bytes (docs/templates.md), a tab too
     opts.fragment_context = fragment_context;
     out = gumbo_parse_with_options(&opts, html.data(), html.size());
     if (!out) throw layout_error("the HTML parser failed (out of memory?)");

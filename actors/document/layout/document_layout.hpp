@@ -74,11 +74,13 @@ class layout_engine {
   void paint(cairo_t* cr, const laid_out_document& doc, std::size_t index);
 
   /// Checks a template's own text before any document: `blanked` is the template with every
-  /// Mustache tag replaced by blanks of the same length (line breaks kept), variable tags
-  /// starting with `marker`. What lies outside the subset is warned as "template line L:C: …"
-  /// (the template's own positions) and not again for the documents; a warning that involves
-  /// a blanked variable (its text holds `marker`) is left to the documents. Images and barcodes
-  /// are not loaded. @throws layout_error in strict mode (naming the template line:col).
+  /// Mustache tag replaced by blanks of the same length (line breaks kept): variable tags
+  /// by `marker` and spaces, sections and comments by tabs. A static <img src> and a barcode
+  /// whose start tag holds neither are loaded and encoded here: a bad one throws
+  /// template_resource_error naming the template's line. What lies outside the subset is warned as
+  /// "template line L:C: …" (the template's own positions) and not again for the documents; a
+  /// warning that involves a blanked variable (its text holds `marker`) is left to the documents.
+  /// @throws layout_error in strict mode (naming the template line:col).
   void check_template(std::string_view blanked, const std::string& marker);
 
   /// check_template() for the partial `name` (its own text, blanked the same way): warnings
