@@ -50,6 +50,15 @@ bool attempt_stored(const store_model& store, const batch& b) {
   return false;
 }
 
+/// A job row the store holds (submitted, not yet known to the scheduler).
+void job_row_in_store(store_model& store, int64_t id, job_state state = job_state::queued) {
+  weft::storage::job_row row;
+  row.id = id;
+  row.state = state;
+  row.options_json = "{}";
+  store.jobs[id] = row;
+}
+
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(scheduler, scheduler_fixture)
@@ -534,14 +543,8 @@ BOOST_AUTO_TEST_CASE(a_cancel_before_the_jobs_are_loaded_cancels_the_job_once_th
 // job and an unknown one are answered at once.
 BOOST_AUTO_TEST_CASE(a_wait_for_a_job_not_held_yet_is_held_a_finished_one_answered_at_once) {
   start_scheduler();
-  weft::storage::job_row row;
-  row.id = 5;
-  row.state = job_state::queued;
-  row.options_json = "{}";
-  store->jobs[5] = row;  // submitted on another node after the scheduler's last adoption
-  row.id = 6;
-  row.state = job_state::done;
-  store->jobs[6] = row;
+  job_row_in_store(*store, 5);  // submitted on another node after the scheduler's last adoption
+  job_row_in_store(*store, 6, job_state::done);
   auto waiter = wait_for(5, 500ms);
   BOOST_TEST(!reply(waiter));
   advance(500ms);
@@ -559,11 +562,7 @@ BOOST_AUTO_TEST_CASE(a_wait_for_a_job_not_held_yet_is_held_a_finished_one_answer
 // handed out; the two-field message of older senders still means "map it".
 BOOST_AUTO_TEST_CASE(a_job_mapped_at_submission_is_planned_without_a_mapper) {
   start_scheduler();
-  weft::storage::job_row row;
-  row.id = 9;
-  row.state = job_state::queued;
-  row.options_json = "{}";
-  store->jobs[9] = row;
+  job_row_in_store(*store, 9);
   auto session = spawn_probe();  // a local sender: the scheduler refuses anonymous ones
   caf::send_as(session.handle, scheduler, weft::actors::submitted_atom::value, int64_t{9},
                std::string{"{}"}, int64_t{3});
@@ -585,11 +584,7 @@ BOOST_AUTO_TEST_CASE(a_job_mapped_at_submission_is_planned_without_a_mapper) {
 // batches).
 BOOST_AUTO_TEST_CASE(a_job_cancelled_while_its_plan_is_stored_hands_nothing_out) {
   start_scheduler();
-  weft::storage::job_row row;
-  row.id = 9;
-  row.state = job_state::queued;
-  row.options_json = "{}";
-  store->jobs[9] = row;
+  job_row_in_store(*store, 9);
   auto e = engine("master");
   BOOST_TEST(!want(e));  // waiting in its long poll: the plan's answer would hand it a batch
   store->holding = {"save_mapping"};  // stored, but the answer is slow
