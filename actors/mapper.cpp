@@ -72,9 +72,7 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
     if (keys) keys->finish();
     if (count == 0) throw document::data_error(options.source_name, 0, 0, "no records");
     auto report = rows.report(reader->describe());
-    spdlog::info("job {}: {}: {}", job_id, options.source_name, reader->describe());
-    for (const auto& line : report["warnings"])
-      spdlog::warn("job {}: {}", job_id, line.get<std::string>());
+    planning::log_mapping(job_id, options.source_name, reader->describe(), report);
     store.set_mapping_report(job_id, report.dump());
     self->send(scheduler, mapped_atom::value, job_id, count);
   } catch (const document::data_error& e) {

@@ -890,9 +890,6 @@ caf::behavior scheduler::make_behavior() {
       [this](fail_atom, int64_t job, const std::string& reason) {
         guarded("fail", [&] { on_batch_failed(job, reason); });
       },
-      [this](submitted_atom, int64_t job, const std::string& options_json) {
-        guarded("submitted", [&] { on_submitted(job, options_json, 0); });
-      },
       [this](submitted_atom, int64_t job, const std::string& options_json, int64_t mapped) {
         guarded("submitted", [&] { on_submitted(job, options_json, mapped); });
       },

@@ -1,7 +1,5 @@
 #include "actors/planning/job_submission.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <system_error>
@@ -172,8 +170,7 @@ submission submit_job(const config::settings& settings, storage::job_store& stor
   submission out{id, job.options_json, job.format, data_name};
   if (mapped) {
     out.mapped_records = static_cast<int64_t>(mapped->mapped.records.size());
-    spdlog::info("job {}: {}: {}", id, data_name, mapped->summary);
-    for (const auto& line : mapped->warnings) spdlog::warn("job {}: {}", id, line);
+    log_mapping(id, data_name, mapped->description, mapped->report);
   }
   return out;
 }

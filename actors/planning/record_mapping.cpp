@@ -1,5 +1,7 @@
 #include "actors/planning/record_mapping.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <system_error>
 
 #include "actors/document/data_error.hpp"
@@ -51,6 +53,13 @@ nlohmann::json record_mapper::report(const std::string& reader_description) cons
   return document::mapping_report(reader_description, usage_);
 }
 
+void log_mapping(int64_t job, const std::string& source_name, const std::string& description,
+                 const nlohmann::json& report) {
+  spdlog::info("job {}: {}: {}", job, source_name, description);
+  for (const auto& line : report["warnings"])
+    spdlog::warn("job {}: {}", job, line.get<std::string>());
+}
+
 std::optional<inline_mapping> map_inline(const std::filesystem::path& data_path,
                                          document::data_format format,
                                          const document::reader_options& options,
@@ -70,10 +79,9 @@ std::optional<inline_mapping> map_inline(const std::filesystem::path& data_path,
       out.mapped.records.push_back(mapper.row(count, r));
     }
     if (count == 0) return std::nullopt;
-    out.summary = reader->describe();
-    auto report = mapper.report(out.summary);
-    for (const auto& line : report["warnings"]) out.warnings.push_back(line.get<std::string>());
-    out.mapped.report_json = report.dump();
+    out.description = reader->describe();
+    out.report = mapper.report(out.description);
+    out.mapped.report_json = out.report.dump();
     return out;
   } catch (const std::exception&) {
     return std::nullopt;  // the mapper says what is wrong, naming the row, as for any job

@@ -39,11 +39,16 @@ class record_mapper {
   std::size_t max_statement_bytes_;
 };
 
+/// Logs a job's mapping as the mapper and a submission do: the reader's description of the
+/// file, then each warning of the report.
+void log_mapping(int64_t job, const std::string& source_name, const std::string& description,
+                 const nlohmann::json& report);
+
 /// A small data file mapped at submission: its rows and its mapping report.
 struct inline_mapping {
   storage::job_store::mapped_records mapped;  ///< the rows and the report, for create_job
-  std::string summary;                        ///< the reader's description, for the log
-  std::vector<std::string> warnings;          ///< the report's warnings, for the log
+  std::string description;                    ///< the reader's, for log_mapping
+  nlohmann::json report;                      ///< the report (mapped.report_json, parsed)
 };
 
 /// Data files up to this size are mapped at submission ...

@@ -216,7 +216,7 @@ BOOST_AUTO_TEST_CASE(the_scheduler_survives_malformed_job_options) {
   auto store = keep(sys->spawn(empty_store));
   auto scheduler = keep(spawn_scheduler(*sys, ctx, store));
   caf::scoped_actor self{*sys};
-  self->send(scheduler, submitted_atom::value, int64_t{7}, std::string{"{\"name\":1}"});
+  self->send(scheduler, submitted_atom::value, int64_t{7}, std::string{"{\"name\":1}"}, int64_t{0});
   // Messages from one sender arrive in order: this answer comes after it.
   BOOST_TEST(inspect(scheduler, "jobs") == "{}");
   BOOST_TEST(inspect(scheduler, "nothing").find("nothing to inspect") != std::string::npos);

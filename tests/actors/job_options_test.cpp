@@ -51,8 +51,7 @@ BOOST_AUTO_TEST_CASE(gives_defaults_for_empty_or_non_object_text_and_null_fields
 // {"split_every":1e300} converted a double to int64 (undefined behaviour).
 BOOST_AUTO_TEST_CASE(refuses_wrong_types_naming_the_field) {
   BOOST_TEST(error_of(R"({"name":1})") == "job options: 'name' must be a string, not number");
-  BOOST_TEST(error_of(R"({"sort_by":[]})") ==
-             "job options: 'sort_by' must be a string, not array");
+  BOOST_TEST(error_of(R"({"sort_by":[]})") == "job options: 'sort_by' must be a string, not array");
   BOOST_TEST(error_of(R"({"group_by":{}})") ==
              "job options: 'group_by' must be a string, not object");
   BOOST_TEST(error_of(R"({"split_every":1e300})") ==

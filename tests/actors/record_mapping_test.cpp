@@ -41,12 +41,12 @@ BOOST_FIXTURE_TEST_CASE(a_small_file_is_mapped_with_its_report, files) {
   BOOST_TEST(m->mapped.records[0].seq == 1);
   BOOST_TEST(m->mapped.records[1].seq == 2);
   BOOST_TEST(nlohmann::json::parse(m->mapped.records[1].body)["name"] == "b");
-  BOOST_TEST(m->summary.find("NDJSON") != std::string::npos, m->summary);
+  BOOST_TEST(m->description.find("NDJSON") != std::string::npos, m->description);
   auto report = nlohmann::json::parse(m->mapped.report_json);
   BOOST_TEST(report.is_object());
   // the same warnings the mapper logs: a data field no template variable uses
   std::string all;
-  for (const auto& w : m->warnings) all += w + "\n";
+  for (const auto& w : report["warnings"]) all += w.get<std::string>() + "\n";
   BOOST_TEST(all.find("extra") != std::string::npos, all);
   // CSV too
   auto c = map("d.csv", "id,name\n1,a\n2,b\n3,c\n", data_format::csv);

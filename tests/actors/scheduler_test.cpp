@@ -559,7 +559,7 @@ BOOST_AUTO_TEST_CASE(a_wait_for_a_job_not_held_yet_is_held_a_finished_one_answer
 // A small job mapped at submission (its records stored with its row, planning::map_inline):
 // the session's message carries the count and the scheduler plans the job at once. No mapper
 // runs — this fixture has no database, a mapper could not read the job — and the batch is
-// handed out; the two-field message of older senders still means "map it".
+// handed out.
 BOOST_AUTO_TEST_CASE(a_job_mapped_at_submission_is_planned_without_a_mapper) {
   start_scheduler();
   job_row_in_store(*store, 9);

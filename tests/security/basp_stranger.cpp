@@ -55,7 +55,7 @@ std::vector<caf::message> attack_messages(const caf::actor& me) {
       make_message(drain_atom::value, std::string{"ext1"}, true),
       make_message(lost_atom::value, std::string{"ext1"}),
       make_message(fail_atom::value, int64_t{1}, std::string{"stranger"}),
-      make_message(submitted_atom::value, int64_t{1}, std::string{R"({"name":1})"}),
+      make_message(submitted_atom::value, int64_t{1}, std::string{R"({"name":1})"}, int64_t{0}),
       make_message(status_atom::value, int64_t{1}),
       make_message(wait_atom::value, int64_t{1}, int32_t{100}),
       make_message(jobs_atom::value),

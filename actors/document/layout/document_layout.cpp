@@ -42,7 +42,6 @@ std::string where_text(source_position p) {
   return "line " + std::to_string(p.line) + ":" + std::to_string(p.column);
 }
 
-/// A drawing operation, in page coordinates (points from the top left corner).
 /// A colour as an operation keeps it: floats (a long document holds millions of operations).
 struct op_color {
   float r = 0, g = 0, b = 0, a = 1;
@@ -55,7 +54,8 @@ struct op_color {
   operator rgba() const { return {r, g, b, a}; }  // NOLINT
 };
 
-/// One drawing operation of a page. Kept small — pages hold them until painted, ~10 per table
+/// One drawing operation of a page, in page coordinates (points from the top left corner). Kept
+/// small — pages hold them until painted, ~10 per table
 /// row — so geometry and colours are floats (a point is 1/72 in; a float keeps 1/10,000 of it
 /// on any page size).
 struct op {
@@ -183,7 +183,6 @@ struct layout_engine::state {
   layout_options options;
   diagnostics diag;
   std::shared_ptr<const thread_fonts> fonts;  // the thread's font map (fonts_of_thread)
-  PangoFontMap* fontmap = nullptr;            // fonts->fontmap
   PangoContext* context = nullptr;
   std::set<std::string> checked_families;
   image_cache images;
@@ -1621,24 +1620,23 @@ std::vector<std::filesystem::path> font_files(const std::filesystem::path& dir) 
 }
 
 /// The font map of one thread, shared by every layout_engine the thread makes with the same
-/// font directories. A font map is costly to make and to drop (fontconfig's substitutions, a
+/// font files. A font map is costly to make and to drop (fontconfig's substitutions, a
 /// start-up thread, the list of families) and keeps Pango's font and shaping caches: made per
 /// output file it was about a fifth of a one-document file's CPU time. Pango's font maps are
 /// not safe to share between threads, hence one per thread; an engine runs on one thread at a
 /// time. It lives until the thread ends.
 struct thread_fonts {
   uint64_t generation = 0;
-  std::vector<std::filesystem::path> dirs;
-  std::string signature;  // of the font files in `dirs` (font_signature): changed files, new map
+  std::string signature;  // of its own font files (font_signature); "" for none
   PangoFontMap* fontmap = nullptr;
   std::set<std::string> installed;  // lower-case family names
 
-  thread_fonts(uint64_t gen, std::vector<std::filesystem::path> font_dirs, std::string sig)
-      : generation(gen), dirs(std::move(font_dirs)), signature(std::move(sig)) {
+  thread_fonts(uint64_t gen, const std::vector<std::filesystem::path>& files, std::string sig)
+      : generation(gen), signature(std::move(sig)) {
     FcConfig* config = nullptr;
-    if (!dirs.empty()) {
+    if (!files.empty()) {
       // The system's fonts, the node's [fonts].dirs (checked when they were added; one
-      // removed since only loses its fonts), then these folders.
+      // removed since only loses its fonts), then these files.
       std::vector<std::string> node_dirs;
       {
         std::lock_guard<std::mutex> guard(process_font_dirs_lock);
@@ -1649,9 +1647,8 @@ struct thread_fonts {
         (void)FcConfigAppFontAddDir(config, reinterpret_cast<const FcChar8*>(d.c_str()));
       // File by file: fontconfig's directory cache goes by the directory's time, which a
       // font replaced in place does not change (and a job's folder needs no cache file).
-      for (const auto& d : dirs)
-        for (const auto& f : font_files(d))
-          (void)FcConfigAppFontAddFile(config, reinterpret_cast<const FcChar8*>(f.c_str()));
+      for (const auto& f : files)
+        (void)FcConfigAppFontAddFile(config, reinterpret_cast<const FcChar8*>(f.c_str()));
     }
     fontmap = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
     if (!fontmap) fontmap = pango_cairo_font_map_new();
@@ -1673,38 +1670,37 @@ struct thread_fonts {
 /// Font maps one thread keeps: jobs with fonts of their own each have one.
 constexpr std::size_t font_maps_per_thread = 4;
 
-/// This thread's font map for `dirs` whose font files are `signature`: the one it made last
-/// for them, or a new one (the least recently used goes) when there is none, the files changed
-/// (the cluster's resource folder outlives the engines) or the process's fonts changed since.
-std::shared_ptr<const thread_fonts> fonts_of_thread(const std::vector<std::filesystem::path>& dirs,
+/// This thread's font map with the font `files` (their signature: `signature`): the one it
+/// made last for them, or a new one (the least recently used goes) when there is none, the
+/// files changed (the cluster's resource folder outlives the engines) or the process's fonts
+/// changed since.
+std::shared_ptr<const thread_fonts> fonts_of_thread(const std::vector<std::filesystem::path>& files,
                                                     const std::string& signature) {
   thread_local std::vector<std::shared_ptr<const thread_fonts>> maps;  // most recent first
   const uint64_t gen = process_fonts_generation.load();
   maps.erase(std::remove_if(maps.begin(), maps.end(),
                             [gen](const auto& m) { return m->generation != gen; }),
              maps.end());
-  auto hit = std::find_if(maps.begin(), maps.end(), [&](const auto& m) {
-    return m->dirs == dirs && m->signature == signature;
-  });
+  auto hit = std::find_if(maps.begin(), maps.end(),
+                          [&](const auto& m) { return m->signature == signature; });
   std::shared_ptr<const thread_fonts> fonts;
   if (hit != maps.end()) {
     fonts = *hit;
     maps.erase(hit);
   } else {
     if (maps.size() >= font_maps_per_thread) maps.pop_back();  // a layout_engine using it keeps it
-    fonts = std::make_shared<const thread_fonts>(gen, dirs, signature);
+    fonts = std::make_shared<const thread_fonts>(gen, files, signature);
   }
   maps.insert(maps.begin(), fonts);
   return fonts;
 }
 
-/// The font files below `dir` (a job's resources), by name — path, size and modification
-/// time of each — or "" when there is none: its fonts are then added to the engine's font
-/// map, made again when they change. The bytes were checked when the resources were received
-/// (resource_type_of); fontconfig reads only what it can use.
-std::string font_signature(const std::filesystem::path& dir) {
+/// What identifies font `files` — path, size and modification time of each — so that a font
+/// map is made again when they change; "" for none. (A job's resources were checked by their
+/// bytes when received, resource_type_of; fontconfig reads only what it can use.)
+std::string font_signature(const std::vector<std::filesystem::path>& files) {
   std::string out;
-  for (const auto& f : font_files(dir)) {
+  for (const auto& f : files) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(f, ec);
     const auto time = std::filesystem::last_write_time(f, ec).time_since_epoch().count();
@@ -1736,12 +1732,16 @@ void add_process_font_dirs(const std::vector<std::string>& dirs) {
 
 layout_engine::layout_engine(layout_options options)
     : s_(std::make_unique<state>(std::move(options))) {
-  auto dirs = s_->options.font_dirs;
-  std::string signature = font_signature(s_->options.resources_dir);
-  if (!signature.empty()) dirs.push_back(s_->options.resources_dir);
-  s_->fonts = fonts_of_thread(dirs, signature);
-  s_->fontmap = s_->fonts->fontmap;
-  s_->context = pango_font_map_create_context(s_->fontmap);
+  // The engine's own fonts: those of its font folders and of the job's resources.
+  std::vector<std::filesystem::path> files;
+  for (const auto& d : s_->options.font_dirs) {
+    auto more = font_files(d);
+    files.insert(files.end(), more.begin(), more.end());
+  }
+  auto job_fonts = font_files(s_->options.resources_dir);
+  files.insert(files.end(), job_fonts.begin(), job_fonts.end());
+  s_->fonts = fonts_of_thread(files, font_signature(files));
+  s_->context = pango_font_map_create_context(s_->fonts->fontmap);
   pango_cairo_context_set_resolution(s_->context, 72);
   cairo_font_options_t* fo = cairo_font_options_create();
   cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
