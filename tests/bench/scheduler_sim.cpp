@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <caf/all.hpp>
+#include <deque>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -14,6 +15,7 @@
 #include <tuple>
 
 #include "actors/errors.hpp"
+#include "actors/planning/batch_json.hpp"
 #include "actors/planning/scheduling_policy.hpp"
 #include "actors/protocol.hpp"
 #include "actors/scheduler.hpp"
@@ -35,12 +37,16 @@ struct sim_shared {
   std::atomic<int64_t> registered{0};
   std::atomic<int64_t> grants{0};
   std::atomic<int64_t> errors{0};
+  /// When the jobs arrive (steady_clock ticks): a first grant's wait starts there
+  /// at the earliest (the engines asked long before, when they registered).
+  std::atomic<clock_type::rep> arrival{0};
   std::mutex mx;  ///< guards what follows
   std::set<std::tuple<int64_t, int, int32_t>> granted;
   int64_t duplicates = 0;
-  std::vector<double> busy_us;  ///< grant latency of the asks marked busy
-  std::vector<double> all_us;   ///< every grant's latency
-  std::vector<int64_t> depths;  ///< sampled mailbox depths
+  std::vector<double> busy_us;   ///< grant latency of the asks marked busy (not first)
+  std::vector<double> first_us;  ///< each engine's first grant after the jobs arrive
+  std::vector<double> all_us;    ///< every grant's latency
+  std::vector<int64_t> depths;   ///< sampled mailbox depths
 };
 
 struct engine_state {
@@ -50,64 +56,180 @@ struct engine_state {
   bool local = false;
   caf::actor scheduler;
   std::chrono::microseconds work{0};
+  double record_us = 0;  ///< work per record of a batch, on top of `work`
+  int prefetch = 0;      ///< 0: want/done, one batch at a time; ≥ 1: take, as actors/engine.cpp
   std::shared_ptr<sim_shared> sh;
-  bool has_last = false;
-  int64_t job = 0;
-  int32_t batch_no = 0, attempt = 0;
   clock_type::time_point asked;
-  bool busy = false;  ///< asked while the large job queued more batches than merge engines
+  bool busy = false;       ///< asked while the large job queued more batches than merge engines
+  bool had_first = false;  ///< got a batch already (its first grant is the start's wave)
+  // want/done
+  bool has_last = false;
+  planning::batch last;
+  // take
+  /// Held and not finished, the running one first (actors/engine.cpp's queue, which
+  /// runs a batch synchronously, so that its `holding` counts the same batches).
+  std::deque<planning::batch> queue;
+  std::vector<planning::finished_batch> reports;
+  std::size_t reports_sent = 0;
+  bool in_flight = false;
+  bool running = false;
+  bool asked_early = false;
 };
 
 using sim_engine_actor = caf::stateful_actor<engine_state>;
 
-void ask(sim_engine_actor* self);
-
-void granted(sim_engine_actor* self, int64_t job, caf::atom_value type_atom, int32_t batch_no,
-             int32_t attempt) {
+/// Counts one batch handed to this engine (and its grant latency).
+void granted(sim_engine_actor* self, const planning::batch& b) {
   auto& st = self->state;
-  double us = std::chrono::duration<double, std::micro>(clock_type::now() - st.asked).count();
-  auto type = engine_type_of(type_atom);
+  auto asked = std::max(st.asked, clock_type::time_point{clock_type::duration{st.sh->arrival}});
+  double us = std::chrono::duration<double, std::micro>(clock_type::now() - asked).count();
   {
     std::lock_guard<std::mutex> lock(st.sh->mx);
-    if (!st.sh->granted.emplace(job, type ? static_cast<int>(*type) : -1, batch_no).second)
+    if (!st.sh->granted.emplace(b.job_id, static_cast<int>(b.type), b.batch_no).second)
       ++st.sh->duplicates;
     st.sh->all_us.push_back(us);
-    if (st.busy) st.sh->busy_us.push_back(us);
+    if (!st.had_first)
+      st.sh->first_us.push_back(us);
+    else if (st.busy)
+      st.sh->busy_us.push_back(us);
   }
+  st.had_first = true;
   ++st.sh->grants;
-  if (job == 1 && type == engine_type::merge) --st.sh->store->queued_large;
-  if (!type || *type != st.type) ++st.sh->errors;
-  st.has_last = true;
-  st.job = job;
-  st.batch_no = batch_no;
-  st.attempt = attempt;
-  if (st.work.count() > 0)
-    self->delayed_send(self, st.work, work_done_atom::value);
-  else
-    ask(self);
+  if (b.job_id == 1 && b.type == engine_type::merge) --st.sh->store->queued_large;
+  if (b.type != st.type) ++st.sh->errors;
 }
 
-/// Asks like actors/engine.cpp: a finished batch is reported with the poll for
-/// the next one.
-void ask(sim_engine_actor* self) {
+void mark_asked(sim_engine_actor* self) {
   auto& st = self->state;
   st.asked = clock_type::now();
   // The large job is the oldest and may use every merge engine: an ask made
-  // while it has more batches queued than there are merge engines is answered
-  // with one of them at once, whatever the others do. Its wait is the scheduler's.
-  st.busy =
-      st.type == engine_type::merge && st.sh->store->queued_large.load() > st.sh->merge_engines;
+  // while it has more batches queued than every merge engine can hold is
+  // answered with one of them at once, whatever the others do. Its wait is
+  // the scheduler's.
+  st.busy = st.type == engine_type::merge &&
+            st.sh->store->queued_large.load() >
+                static_cast<int64_t>(st.sh->merge_engines) * std::max(1, st.prefetch);
+}
+
+void run_or_ask(sim_engine_actor* self);
+
+/// Asks like actors/engine.cpp with prefetch 0 (the protocol's want/done): a
+/// finished batch is reported with the poll for the next one.
+void ask_one(sim_engine_actor* self) {
+  auto& st = self->state;
+  mark_asked(self);
   auto poll = st.has_last
                   ? self->request(st.scheduler, std::chrono::seconds(30), done_atom::value, st.id,
-                                  st.job, engine_type_atom(st.type), st.batch_no, st.attempt, true)
+                                  st.last.job_id, engine_type_atom(st.last.type),
+                                  int32_t{st.last.batch_no}, int32_t{st.last.attempt}, true)
                   : self->request(st.scheduler, std::chrono::seconds(30), want_atom::value, st.id);
   st.has_last = false;
-  poll.then([=](batch_atom, int64_t job, caf::atom_value type, int32_t batch_no, int32_t attempt,
-                int64_t, int64_t) { granted(self, job, type, batch_no, attempt); },
-            [=](caf::error& err) {
-              if (weft_error_of(err) != weft_error::no_work) ++self->state.sh->errors;
-              ask(self);  // the long poll ended (or an error, counted): ask again
-            });
+  poll.then(
+      [=](batch_atom, int64_t job, caf::atom_value type_atom, int32_t batch_no, int32_t attempt,
+          int64_t first, int64_t last) {
+        auto type = engine_type_of(type_atom);
+        planning::batch b;
+        b.job_id = job;
+        b.type = type ? *type : engine_type::merge;
+        if (!type) ++self->state.sh->errors;
+        b.batch_no = batch_no;
+        b.attempt = attempt;
+        b.first_seq = first;
+        b.last_seq = last;
+        granted(self, b);
+        self->state.queue.push_back(b);
+        run_or_ask(self);
+      },
+      [=](caf::error& err) {
+        if (weft_error_of(err) != weft_error::no_work) ++self->state.sh->errors;
+        ask_one(self);  // the long poll ended (or an error, counted): ask again
+      });
+}
+
+/// Reports the finished batches and asks for up to `slots` more (take).
+void take(sim_engine_actor* self, int slots) {
+  auto& st = self->state;
+  mark_asked(self);
+  st.in_flight = true;
+  st.reports_sent = st.reports.size();
+  auto acknowledged = [self] {
+    auto& s = self->state;
+    s.reports.erase(s.reports.begin(),
+                    s.reports.begin() + static_cast<std::ptrdiff_t>(s.reports_sent));
+    s.reports_sent = 0;
+    s.in_flight = false;
+  };
+  self->request(st.scheduler, std::chrono::seconds(30), take_atom::value, st.id, int32_t{slots},
+                static_cast<int32_t>(st.queue.size()), planning::finished_to_json(st.reports))
+      .then(
+          [=](batches_atom, const std::string& json) {
+            acknowledged();
+            try {
+              for (const auto& b : planning::batches_from_json(json)) {
+                granted(self, b);
+                self->state.queue.push_back(b);
+              }
+            } catch (const std::exception&) {
+              ++self->state.sh->errors;
+            }
+            run_or_ask(self);
+          },
+          [=](caf::error& err) {
+            if (weft_error_of(err) == weft_error::no_work) {
+              acknowledged();
+              if (!self->state.queue.empty()) self->state.asked_early = true;
+            } else {
+              ++self->state.sh->errors;  // counted; the reports go again with the next take
+              self->state.in_flight = false;
+            }
+            run_or_ask(self);
+          });
+}
+
+/// What the engine does next, as actors/engine.cpp's step(): with take, ask when its
+/// batches are done (prefetch 1 or 2) or at most one is left (3 and more); run the next.
+void run_or_ask(sim_engine_actor* self) {
+  auto& st = self->state;
+  if (st.prefetch == 0) {
+    if (st.queue.empty()) {
+      ask_one(self);
+      return;
+    }
+  } else {
+    const std::size_t ask_at = st.prefetch >= 3 ? 1 : 0;
+    if (!st.in_flight && st.queue.size() <= ask_at) {
+      const int room = st.prefetch - static_cast<int>(st.queue.size());
+      const int slots = (st.queue.empty() || !st.asked_early) ? std::max(0, room) : 0;
+      if (slots > 0 || !st.reports.empty()) take(self, slots);
+    }
+  }
+  if (!st.queue.empty() && !st.running) {
+    st.running = true;
+    const auto& b = st.queue.front();
+    auto work = st.work + std::chrono::microseconds(static_cast<int64_t>(
+                              st.record_us * static_cast<double>(b.last_seq - b.first_seq + 1)));
+    if (work.count() > 0)
+      self->delayed_send(self, work, work_done_atom::value);
+    else
+      self->send(self, work_done_atom::value);
+  }
+}
+
+/// The running batch is done: its result is "stored" (accepted) and reported.
+void finish_one(sim_engine_actor* self) {
+  auto& st = self->state;
+  st.running = false;
+  if (st.queue.empty()) return;
+  auto b = st.queue.front();
+  st.queue.pop_front();
+  st.asked_early = false;
+  if (st.prefetch == 0) {
+    st.has_last = true;
+    st.last = b;
+  } else {
+    st.reports.push_back(planning::finished_batch{b, true});
+  }
+  run_or_ask(self);
 }
 
 caf::behavior sim_engine(sim_engine_actor* self, engine_state init) {
@@ -119,10 +241,10 @@ caf::behavior sim_engine(sim_engine_actor* self, engine_state init) {
           [=](bool ok) {
             if (!ok) ++self->state.sh->errors;
             ++self->state.sh->registered;
-            ask(self);
+            run_or_ask(self);
           },
           [=](caf::error&) { ++self->state.sh->errors; });
-  return {[=](work_done_atom) { ask(self); }};
+  return {[=](work_done_atom) { finish_one(self); }};
 }
 
 /// Samples the scheduler's mailbox depth with its (inspect) request.
@@ -175,6 +297,7 @@ config::settings topology(const sim_options& o) {
   s.scheduler.weaver.parallel_large = o.nodes * o.weaver_per_node;
   s.scheduler.merge.additional_engine_every = 0;  // not one engine per 100 records
   s.scheduler.weaver.additional_engine_every = 0;
+  s.scheduler.prefetch = std::max(1, o.prefetch);
   return s;
 }
 
@@ -222,6 +345,8 @@ sim_result run_simulation(const sim_options& o) {
             e.local = n == 0;
             e.scheduler = scheduler;
             e.work = o.work;
+            e.record_us = o.record_us;
+            e.prefetch = o.prefetch;
             e.sh = sh;
             engines.push_back(sys.spawn(sim_engine, std::move(e)));
           }
@@ -241,6 +366,7 @@ sim_result run_simulation(const sim_options& o) {
       if (ready) {
         // Every job arrives at once, as its mapper reports it mapped.
         caf::scoped_actor driver{sys};
+        sh->arrival = clock_type::now().time_since_epoch().count();
         int64_t job = 1;
         driver->send(scheduler, mapped_atom::value, job++, o.records);
         for (int i = 0; i < o.medium_jobs; ++i)
@@ -272,6 +398,8 @@ sim_result run_simulation(const sim_options& o) {
       r.p99_us = percentile(sh->busy_us, 0.99);
       r.max_us = percentile(sh->busy_us, 1.0);
       r.latency_samples = static_cast<int64_t>(sh->busy_us.size());
+      r.first_p50_us = percentile(sh->first_us, 0.5);
+      r.first_p99_us = percentile(sh->first_us, 0.99);
       r.all_p50_us = percentile(sh->all_us, 0.5);
       r.all_p99_us = percentile(sh->all_us, 0.99);
       r.mailbox_samples = static_cast<int64_t>(sh->depths.size());

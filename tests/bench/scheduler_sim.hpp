@@ -11,8 +11,10 @@
 //   [store_min, store_max] (a MariaDB commit). Its message handling is in one
 //   function, so a protocol change (e.g. a fencing token) is one edit there.
 // - An engine (scheduler_sim.cpp) is an event-based actor that registers and
-//   polls like actors/engine.cpp (register, want, then done+want), "works" for
-//   `work` (a timer) and reports the batch done.
+//   polls like actors/engine.cpp: with `prefetch` ≥ 1 (the default 2, as a
+//   node) it asks with `take` for up to `prefetch` batches and reports the ones
+//   it finished together; with 0, one batch at a time (want, then done+want).
+//   It "works" for `work` (a timer) on each batch.
 // - Jobs of all three classes arrive together: the driver tells the scheduler
 //   (mapped, job, records) for each, as a job's mapper does when its data file
 //   is mapped (the mapper's own I/O is not simulated).
@@ -34,7 +36,11 @@ struct sim_options {
   int64_t medium_records = 1000;
   int small_jobs = 32;  ///< jobs of small_records
   int64_t small_records = 20;
-  std::chrono::microseconds work{20000};       ///< an engine's time per batch
+  std::chrono::microseconds work{20000};  ///< an engine's time per batch
+  double record_us = 0;  ///< and per record of the batch (0: every batch takes `work`)
+  /// Batches an engine holds (`take`, and the scheduler's `[scheduler] prefetch`);
+  /// 0: one at a time with `want`/`done` (the protocol before prefetch).
+  int prefetch = 2;
   std::chrono::microseconds store_min{200};    ///< the store's delay per request,
   std::chrono::microseconds store_max{2000};   ///< uniform in [min, max]
   std::chrono::seconds deadline{600};          ///< the run fails past this
@@ -59,10 +65,15 @@ struct sim_result {
   double decisions_per_s = 0;
   /// Grant latency (engine asks → batch handed out), µs, over the merge asks
   /// made while the large job (the oldest, allowed every merge engine) had
-  /// more batches queued than there are merge engines: such an ask gets a
-  /// batch at once, so its wait is the scheduler's, not a wait for work.
+  /// more batches queued than all merge engines hold (engines × prefetch):
+  /// such an ask gets a batch at once, so its wait is the scheduler's, not a
+  /// wait for work. With prefetch, each batch of a grant counts. An engine's
+  /// first grant after the jobs arrive is not among them (`first_*`): when
+  /// every engine asks at the same instant, that wave's wait grows with the
+  /// number of engines whatever the scheduler does per decision.
   double p50_us = 0, p99_us = 0, max_us = 0;
   int64_t latency_samples = 0;
+  double first_p50_us = 0, first_p99_us = 0;
   /// The same over every grant (includes waiting for work to exist).
   double all_p50_us = 0, all_p99_us = 0;
   int64_t mailbox_max = 0;
