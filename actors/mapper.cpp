@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
+#include <cstdlib>
 #include <filesystem>
+#include <string>
 #include <optional>
 
 #include "actors/actors.hpp"
@@ -32,6 +34,14 @@ using storage::job_state;
 
 constexpr std::size_t mapping_chunk = 1000;  ///< records per insert transaction
 
+/// Merging overlaps mapping unless the benchmark measures the time before it did
+/// (WEFT_BENCH_MAP_BEFORE_MERGE=1: no batch is cut before the job is mapped;
+/// docs/benchmark.md). Not an operator's setting.
+const bool overlap = [] {
+  const char* v = std::getenv("WEFT_BENCH_MAP_BEFORE_MERGE");
+  return !(v && std::string{v} == "1");
+}();
+
 /// Streams a job's data file into `records` in chunks, then tells the
 /// scheduler how many records there are. Detached: it blocks on the file and
 /// the database. A malformed row fails the job with its row number.
@@ -40,8 +50,11 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
   try {
     auto job = store.job(job_id);
     if (storage::finished(job.state)) return;
-    store.reset_mapping(job_id);
+    // Batches an interrupted mapping had cut are gone with it; this mapping's attempts
+    // start above theirs, so an engine still running one of them is refused.
+    const int32_t attempt_base = store.reset_mapping(job_id);
     store.set_state(job_id, job_state::mapping);
+    self->send(scheduler, map_progress_atom::value, job_id, int64_t{0}, attempt_base);
     auto format = document::parse_data_format(job.data_format);
     document::reader_options options;
     options.source_name = std::filesystem::path(job.data_path).filename().string();
@@ -66,6 +79,8 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
         if (ctx.stopping->load()) return;
         store.insert_records(job_id, chunk);
         chunk.clear();
+        // Committed: merge batches over them may start while the rest is read.
+        if (overlap) self->send(scheduler, map_progress_atom::value, job_id, count, attempt_base);
       }
     }
     if (!chunk.empty()) store.insert_records(job_id, chunk);

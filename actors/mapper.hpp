@@ -5,7 +5,9 @@
 // detached: it blocks on the file and the database. A malformed row fails the
 // job with its row number; an unreachable database leaves the job for a retry.
 //
-// Tells `scheduler` (docs/protocol.md) one of: (mapped, job, records);
+// Tells `scheduler` (docs/protocol.md) (map_progress, job, stored, attempt_base) when
+// it starts and after each chunk it stored (merging overlaps mapping), then one of:
+// (mapped, job, records);
 // (map_failed, job, reason): the job fails (bad data, or a storage error that
 // retrying cannot fix); (map_retry, job, reason): the database is unavailable
 // or busy, map again later.

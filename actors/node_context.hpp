@@ -45,6 +45,9 @@ struct node_context {
   /// tier (tests/actors) sets it false so that they run on CAF's test
   /// coordinator, on the test's one thread, with virtual time.
   bool detach_blocking = true;
+  /// The deterministic test tier, which has no database for a mapper, plays the mapper
+  /// itself: set, the scheduler calls this instead of spawning a mapper for `job`.
+  std::function<void(int64_t job)> start_mapper;
 
   /// Master failover (docs/cluster.md "Master failover"). On the active master: the scheduler
   /// lease's token its scheduler and mappers write under (every scheduler write is checked

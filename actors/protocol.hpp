@@ -51,6 +51,12 @@ using fail_atom = caf::atom_constant<caf::atom("fail")>;
 
 /// session → scheduler: (submitted, job_id, options_json) a job row exists, queued.
 using submitted_atom = caf::atom_constant<caf::atom("submitted")>;
+/// mapper → scheduler: (map_progress, job_id, stored, attempt_base) the job's first
+/// `stored` records are stored (committed): merge batches over them may be cut while the
+/// mapper reads on (issue 15). Sent once with 0 when mapping starts, then after each
+/// chunk. A batch cut for this mapping has an attempt above `attempt_base` (the highest
+/// attempt of the batches an earlier, interrupted mapping of the job had cut).
+using map_progress_atom = caf::atom_constant<caf::atom("mapstored")>;
 /// mapper → scheduler: (mapped, job_id, records) the job's records are stored.
 using mapped_atom = caf::atom_constant<caf::atom("mapped")>;
 /// mapper → scheduler: (map_failed, job_id, reason) the data is bad (or storage
@@ -135,7 +141,10 @@ using reload_atom = caf::atom_constant<caf::atom("reload")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
 /// (open_batches, job, phase) → (batch_rows_ptr, done, total).
 using open_batches_atom = caf::atom_constant<caf::atom("openbatch")>;
-/// (save_mapping, job, records, batches, segments, class) → true: the job is merging.
+/// (add_batches, job, batches) → true: merge batches cut while the job is mapping.
+using add_batches_atom = caf::atom_constant<caf::atom("addbatches")>;
+/// (save_mapping, job, records, batches, segments, class) → true: the job is merging
+/// (the merge batches add_batches stored stay; `batches` are the rest).
 using save_mapping_atom = caf::atom_constant<caf::atom("savemap")>;
 /// (save_weaving, job, segments) → true: the job is weaving.
 using save_weaving_atom = caf::atom_constant<caf::atom("saveweave")>;

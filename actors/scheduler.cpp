@@ -65,6 +65,15 @@ struct job_progress {
   /// Weave segments held back until every merge batch they cover is done:
   /// weaving overlaps merging, so both kinds of engine work at once.
   std::vector<batch> held;
+  // Merging overlaps mapping (issue 15): merge batches are cut over the records the
+  // mapper has stored while it reads on (cut_stored), the rest when it is done.
+  int64_t stored = 0;      ///< records the mapper reported stored
+  int64_t cut = 0;         ///< records cut into merge batches so far (1..cut)
+  int next_batch = 0;      ///< the number of the next merge batch cut
+  int attempt_base = 0;    ///< this mapping's batches have attempts above it
+  bool cutting = false;    ///< an add_batches request is out
+  int64_t mapped = -1;     ///< the mapper's final count, kept while `cutting`
+  int mapping_round = 0;   ///< a new mapping of the job ignores the old one's answers
 };
 
 struct watcher {
@@ -230,6 +239,9 @@ class scheduler : public caf::event_based_actor {
   void start_weaving(int64_t job, batch_rows_ptr planned = nullptr);
   void on_done(const std::string& engine, const batch& b, bool accepted);
   void on_mapped(int64_t job, int64_t records);
+  void on_map_progress(int64_t job, int64_t stored, int32_t attempt_base);
+  void cut_stored(int64_t job);
+  void drop_cut_batches(int64_t job);
   void start_mapping(int64_t job);
   void resume(const storage::job_row& row);
   void requeued(const std::vector<batch>& batches, const std::string& why);
@@ -389,18 +401,20 @@ bool scheduler::known(int64_t job) const {
   return state_.jobs.count(job) > 0 || state_.ended_set.count(job) > 0;
 }
 
-/// Records 1..records cut into consecutive ranges of `size`, as batches of phase `p`.
-std::vector<storage::batch_row> cut(int64_t job, phase p, int64_t records, int64_t size) {
+/// Records from..to cut into consecutive ranges of `size`, as batches of phase `p`
+/// numbered from `first_no`, each at attempt `attempt`.
+std::vector<storage::batch_row> cut(int64_t job, phase p, int64_t from, int64_t to, int64_t size,
+                                    int first_no = 0, int attempt = 1) {
   std::vector<storage::batch_row> out;
-  int n = 0;
-  for (int64_t first = 1; first <= records; first += size) {
+  int n = first_no;
+  for (int64_t first = from; first <= to; first += size) {
     storage::batch_row r;
     r.job_id = job;
     r.phase = p;
     r.batch_no = n++;
     r.first_seq = first;
-    r.last_seq = std::min(records, first + size - 1);
-    r.attempt = 1;
+    r.last_seq = std::min(to, first + size - 1);
+    r.attempt = attempt;
     out.push_back(r);
   }
   return out;
@@ -410,7 +424,7 @@ std::vector<storage::batch_row> cut(int64_t job, phase p, int64_t records, int64
 /// the default cap, which bounds a weaver's memory and lets weavers share a
 /// job).
 std::vector<storage::batch_row> plan_segments(int64_t job, int64_t records, int64_t split) {
-  return cut(job, phase::weave, records, split > 0 ? split : default_segment_cap);
+  return cut(job, phase::weave, 1, records, split > 0 ? split : default_segment_cap);
 }
 
 /// Hands out the held weave segments whose merge batches are all done.
@@ -514,15 +528,30 @@ int64_t batch_size_for(const scheduler_state& st, int64_t job, int64_t records) 
 
 void scheduler::on_mapped(int64_t job, int64_t records) {
   auto& st = state_;
-  st.policy.add_job(job, records);
+  auto known_job = st.jobs.find(job);
+  // Cancelled (or failed) while it was mapped: ended and forgotten, or ending.
+  if (known_job == st.jobs.end() || storage::finished(known_job->second.state)) return;
+  auto& jp0 = known_job->second;
+  if (jp0.cutting) {  // batches cut while mapping are being stored: after them
+    jp0.mapped = records;
+    return;
+  }
+  jp0.mapped = -1;
+  const int64_t from = jp0.cut + 1;  // the records not cut while mapping
+  const int first_no = jp0.next_batch;
+  const int attempt = jp0.attempt_base + 1;
+  const bool early = jp0.cut > 0;
+  // A job whose batches were cut while mapping keeps its place in the order.
+  st.policy.add_job(job, records, early);
   auto size = batch_size_for(st, job, records);
   batch_rows_ptr cbatches = std::make_shared<const std::vector<storage::batch_row>>(
-      cut(job, phase::merge, records, size));
+      cut(job, phase::merge, from, records, size, first_no, attempt));
   std::string cls = to_string(st.policy.class_of(job));
   batch_rows_ptr segments = std::make_shared<const std::vector<storage::batch_row>>(
-      planned_after_merge(st.jobs[job].options)
+      planned_after_merge(jp0.options)
           ? std::vector<storage::batch_row>{}
-          : plan_segments(job, records, st.jobs[job].options.split_every));
+          : plan_segments(job, records, jp0.options.split_every));
+  const int round = jp0.mapping_round;
   request(st.store, caf::infinite, save_mapping_atom::value, job, records, cbatches, segments, cls)
       .then(
           [=](bool) {
@@ -530,7 +559,9 @@ void scheduler::on_mapped(int64_t job, int64_t records) {
             // Cancelled (or failed) while the plan was being stored: its end is being stored
             // after it; no batch of it is handed out.
             auto it = s.jobs.find(job);
-            if (it == s.jobs.end() || storage::finished(it->second.state)) return;
+            if (it == s.jobs.end() || storage::finished(it->second.state) ||
+                it->second.mapping_round != round)
+              return;
             auto& jp = it->second;
             jp.records = records;
             jp.state = job_state::merging;
@@ -545,16 +576,122 @@ void scheduler::on_mapped(int64_t job, int64_t records) {
               jp.remaining[1].insert(r.batch_no);
             }
             s.policy.add_batches(bs);
-            spdlog::info("job {}: {} records, {} class, {} merge batches of {}", job, records, cls,
-                         bs.size(), size);
-            dispatch();
+            if (early)
+              spdlog::info(
+                  "job {}: {} records, {} class, {} merge batches of up to {} (records 1-{} in {} "
+                  "batches cut while mapping)",
+                  job, records, cls, bs.size() + static_cast<std::size_t>(first_no), size,
+                  from - 1, first_no);
+            else
+              spdlog::info("job {}: {} records, {} class, {} merge batches of {}", job, records,
+                           cls, bs.size(), size);
+            // Batches cut while mapping may be done already: their segments go now, and
+            // with every merge batch done the job weaves.
+            release_segments(job);
+            if (jp.remaining[0].empty())
+              start_weaving(job);
+            else
+              dispatch();
           },
           [=](caf::error& err) { finish_job(job, job_state::failed, error_text(system(), err)); });
 }
 
+void scheduler::on_map_progress(int64_t job, int64_t stored, int32_t attempt_base) {
+  auto j = state_.jobs.find(job);
+  if (j == state_.jobs.end() || j->second.state != job_state::mapping) return;
+  auto& jp = j->second;
+  jp.attempt_base = std::max(jp.attempt_base, static_cast<int>(attempt_base));
+  jp.stored = std::max(jp.stored, stored);
+  cut_stored(job);
+}
+
+/// Cuts merge batches over the records the mapper has stored and not yet cut, whole
+/// batches of the size the job would get with the records stored so far (the class
+/// grows with them; the rest is cut when mapping ends). One store request at a time.
+void scheduler::cut_stored(int64_t job) {
+  auto& st = state_;
+  auto j = st.jobs.find(job);
+  if (j == st.jobs.end() || j->second.state != job_state::mapping || j->second.cutting) return;
+  auto& jp = j->second;
+  if (jp.stored - jp.cut <= 0) return;
+  st.policy.add_job(job, jp.stored, /*keep_order=*/jp.cut > 0 || jp.next_batch > 0);
+  const int64_t size = batch_size_for(st, job, jp.stored);
+  const int64_t whole = (jp.stored - jp.cut) / size;
+  if (whole <= 0) return;
+  batch_rows_ptr rows = std::make_shared<const std::vector<storage::batch_row>>(
+      cut(job, phase::merge, jp.cut + 1, jp.cut + whole * size, size, jp.next_batch,
+          jp.attempt_base + 1));
+  jp.cutting = true;
+  // Taken as cut now (the next request starts after them); dropped again if not stored.
+  jp.cut = rows->back().last_seq;
+  jp.next_batch = rows->back().batch_no + 1;
+  const int round = jp.mapping_round;
+  request(st.store, caf::infinite, add_batches_atom::value, job, rows)
+      .then(
+          [=](bool) {
+            auto& s = state_;
+            auto it = s.jobs.find(job);
+            if (it == s.jobs.end() || it->second.mapping_round != round) return;
+            auto& p = it->second;
+            p.cutting = false;
+            if (storage::finished(p.state)) return;
+            std::vector<batch> bs;
+            for (const auto& r : *rows) {
+              bs.push_back(batch_of(r));
+              p.remaining[0].insert(r.batch_no);
+              p.open_merge[r.batch_no] = {r.first_seq, r.last_seq};
+            }
+            s.policy.add_batches(bs);
+            spdlog::debug("job {}: merge batches {}-{} (records {}-{}) cut while mapping", job,
+                          rows->front().batch_no, rows->back().batch_no, rows->front().first_seq,
+                          rows->back().last_seq);
+            dispatch();
+            if (p.mapped >= 0)
+              on_mapped(job, p.mapped);
+            else
+              cut_stored(job);
+          },
+          [=](caf::error& err) {
+            auto it = state_.jobs.find(job);
+            if (it == state_.jobs.end() || it->second.mapping_round != round) return;
+            auto& p = it->second;
+            p.cutting = false;
+            if (storage::finished(p.state)) return;
+            // Not stored (the database is away, or the job no longer mapping): these
+            // records are cut again, with the next progress or when mapping ends.
+            p.cut = rows->front().first_seq - 1;
+            p.next_batch = rows->front().batch_no;
+            spdlog::warn("job {}: merge batches cut while mapping are not stored ({}); cut again "
+                         "later",
+                         job, error_text(system(), err));
+            if (p.mapped >= 0) on_mapped(job, p.mapped);
+          });
+}
+
+/// Forgets the merge batches cut while a mapping ran (it was interrupted, or starts
+/// again): the new mapping clears them in the database (reset_mapping) and cuts its
+/// own with higher attempts, so an engine still running one of them is refused.
+void scheduler::drop_cut_batches(int64_t job) {
+  auto& st = state_;
+  auto& jp = st.jobs[job];
+  if (jp.next_batch > 0 || jp.cutting) st.policy.remove_job(job);
+  jp.remaining[0].clear();
+  jp.open_merge.clear();
+  jp.open_by_first.clear();
+  jp.stored = jp.cut = 0;
+  jp.next_batch = 0;
+  jp.cutting = false;
+  jp.mapped = -1;
+  ++jp.mapping_round;
+}
+
 void scheduler::start_mapping(int64_t job) {
+  drop_cut_batches(job);
   state_.jobs[job].state = job_state::mapping;
-  spawn_mapper(system(), state_.ctx, job, caf::actor{this});
+  if (state_.ctx.start_mapper)
+    state_.ctx.start_mapper(job);
+  else
+    spawn_mapper(system(), state_.ctx, job, caf::actor{this});
 }
 
 /// Resumes a job found unfinished in the database at start.
@@ -909,6 +1046,9 @@ caf::behavior scheduler::make_behavior() {
       [this](mapped_atom, int64_t job, int64_t records) {
         guarded("mapped", [&] { on_mapped(job, records); });
       },
+      [this](map_progress_atom, int64_t job, int64_t stored, int32_t attempt_base) {
+        guarded("map_progress", [&] { on_map_progress(job, stored, attempt_base); });
+      },
       [this](map_failed_atom, int64_t job, const std::string& reason) {
         guarded("map_failed", [&] { on_mapping_failed(job, reason); });
       },
@@ -1175,6 +1315,7 @@ void scheduler::on_mapping_failed(int64_t job, const std::string& reason) {
 void scheduler::on_mapping_interrupted(int64_t job, const std::string& reason) {
   if (!mapping(job)) return;
   spdlog::warn("job {}: mapping interrupted ({}); retrying", job, sanitised(reason));
+  drop_cut_batches(job);
   delayed_send(this, 1s, remap_atom::value, job, to_json(state_.jobs[job].options));
 }
 

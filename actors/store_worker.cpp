@@ -76,8 +76,14 @@ caf::behavior store_worker(caf::event_based_actor* self, node_context ctx) {
       [=](save_mapping_atom, int64_t job, int64_t records, batch_rows_ptr batches,
           batch_rows_ptr segments, std::string job_class) {
         return guarded([&] {
-          store->finish_mapping(job, records, *batches, *segments);
+          store->finish_mapping(job, records, *batches, *segments, /*keep_added=*/true);
           store->set_class(job, job_class, "");
+          return caf::make_message(true);
+        });
+      },
+      [=](add_batches_atom, int64_t job, batch_rows_ptr batches) {
+        return guarded([&] {
+          store->add_merge_batches(job, *batches);
           return caf::make_message(true);
         });
       },

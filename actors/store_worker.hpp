@@ -10,6 +10,7 @@
 //   (adopt)                                   → job_rows_ptr: queued jobs (at most 1000)
 //   (load)                                    → job_rows_ptr: unfinished jobs
 //   (open_batches, job, phase)                → (batch_rows_ptr open, done, total)
+//   (add_batches, job, batches)               → true: merge batches of a job still mapping
 //   (save_mapping, job, records, batches,
 //    segments, class)                         → true: mapping stored, the job merging
 //   (save_weaving, job, segments)             → true: segments stored, the job weaving

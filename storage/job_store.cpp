@@ -310,9 +310,13 @@ std::string job_store::mapping_report(int64_t id) {
 
 // -- mapping ----------------------------------------------------------------------
 
-void job_store::reset_mapping(int64_t id) {
+int job_store::reset_mapping(int64_t id) {
+  long long highest = 0;
   fenced_write(db_, fence_, true, [&](soci::session& s) {
     long long jid = id;
+    highest = 0;
+    s << "SELECT COALESCE(MAX(attempt), 0) FROM batches WHERE job_id = :id AND phase = 'merge'",
+        soci::use(jid, "id"), soci::into(highest);
     s << "DELETE FROM records WHERE job_id = :id", soci::use(jid, "id");
     s << "DELETE FROM batches WHERE job_id = :id", soci::use(jid, "id");
     s << "DELETE FROM content WHERE job_id = :id", soci::use(jid, "id");
@@ -322,6 +326,7 @@ void job_store::reset_mapping(int64_t id) {
          "mapping_report = NULL WHERE id = :id",
         soci::use(jid, "id");
   });
+  return static_cast<int>(highest);
 }
 
 void job_store::insert_records(int64_t id, const std::vector<record_row>& rows) {
@@ -337,9 +342,25 @@ void job_store::insert_records(int64_t id, const std::vector<record_row>& rows) 
   });
 }
 
+void job_store::add_merge_batches(int64_t id, const std::vector<batch_row>& batches) {
+  if (batches.empty()) return;
+  auto rows = batch_rows_of(id, phase::merge, batches);
+  auto kind = db_.backend();
+  fenced_write(db_, fence_, true, [&](soci::session& s) {
+    const auto state = locked_job_state(s, kind, id);
+    if (state != job_state::mapping)
+      throw storage_error(errc::conflict, "job " + std::to_string(id) + " is " + to_string(state) +
+                                              ", not mapping; its merge batches are not stored");
+    long long jid = id, nb = static_cast<long long>(batches.size());
+    detail::bulk_insert(s, kind, rows);
+    s << "UPDATE jobs SET batch_count = batch_count + :nb WHERE id = :id", soci::use(nb, "nb"),
+        soci::use(jid, "id");
+  });
+}
+
 void job_store::finish_mapping(int64_t id, int64_t record_count,
                                const std::vector<batch_row>& batches,
-                               const std::vector<batch_row>& segments) {
+                               const std::vector<batch_row>& segments, bool keep_added) {
   auto rows = batch_rows_of(id, phase::merge, batches);
   auto weave_rows = batch_rows_of(id, phase::weave, segments);
   auto now = detail::sql_now(db_.backend());
@@ -350,17 +371,28 @@ void job_store::finish_mapping(int64_t id, int64_t record_count,
     if (finished(state))
       throw storage_error(errc::conflict, "job " + std::to_string(id) + " is " + to_string(state) +
                                               "; its mapping is not stored");
+    if (keep_added && state != job_state::queued && state != job_state::mapping)
+      throw storage_error(errc::conflict, "job " + std::to_string(id) + " is " + to_string(state) +
+                                              " already; its mapping is not stored again");
     long long jid = id, n = record_count, nb = static_cast<long long>(batches.size());
-    // The new plan replaces any earlier one, with the results taken for it.
-    s << "DELETE FROM batches WHERE job_id = :id", soci::use(jid, "id");
-    s << "DELETE FROM content WHERE job_id = :id", soci::use(jid, "id");
-    s << "DELETE FROM outputs WHERE job_id = :id", soci::use(jid, "id");
-    detail::bulk_insert(s, kind, rows);
+    if (!keep_added) {
+      // The new plan replaces any earlier one, with the results taken for it.
+      s << "DELETE FROM batches WHERE job_id = :id", soci::use(jid, "id");
+      s << "DELETE FROM content WHERE job_id = :id", soci::use(jid, "id");
+      s << "DELETE FROM outputs WHERE job_id = :id", soci::use(jid, "id");
+    }
+    if (!rows.rows.empty()) detail::bulk_insert(s, kind, rows);
     if (!weave_rows.rows.empty()) detail::bulk_insert(s, kind, weave_rows);
-    s << "UPDATE jobs SET state = 'merging', record_count = :n, batch_count = :nb, "
-         "records_done = 0, batches_done = 0, updated_at = " +
-             now + " WHERE id = :id",
-        soci::use(n, "n"), soci::use(nb, "nb"), soci::use(jid, "id");
+    if (keep_added)  // the batches handed out while mapping, and what they finished, count
+      s << "UPDATE jobs SET state = 'merging', record_count = :n, batch_count = batch_count + "
+           ":nb, updated_at = " +
+               now + " WHERE id = :id",
+          soci::use(n, "n"), soci::use(nb, "nb"), soci::use(jid, "id");
+    else
+      s << "UPDATE jobs SET state = 'merging', record_count = :n, batch_count = :nb, "
+           "records_done = 0, batches_done = 0, updated_at = " +
+               now + " WHERE id = :id",
+          soci::use(n, "n"), soci::use(nb, "nb"), soci::use(jid, "id");
   });
 }
 
@@ -525,7 +557,7 @@ bool complete_merge_in(soci::session& s, const std::string& now, const content_r
                         now +
                         " WHERE job_id = :id AND phase = 'merge' AND batch_no = :b AND state "
                         "<> 'done' AND attempt <= :a2 AND EXISTS (SELECT 1 FROM jobs WHERE "
-                        "jobs.id = :id2 AND jobs.state = 'merging')",
+                        "jobs.id = :id2 AND jobs.state IN ('mapping', 'merging'))",
        soci::use(a, "a"), soci::use(e, "e"), soci::use(n, "n"), soci::use(jid, "id"),
        soci::use(no, "b"), soci::use(a, "a2"), soci::use(jid, "id2"));
   upd.execute(true);

@@ -129,7 +129,7 @@ struct completion {
 ///
 /// A store given a write_fence (the master's scheduler and mapper) checks it in the same
 /// transaction as each scheduler write — set_state, set_class, set_mapping_report,
-/// reset_mapping, insert_records, finish_mapping, start_weaving, mark_running, set_attempt,
+/// reset_mapping, insert_records, add_merge_batches, finish_mapping, start_weaving, mark_running, set_attempt,
 /// set_attempts —
 /// and throws storage_error fenced, changing nothing, once another master took the
 /// scheduler lease. Submissions and engines' completions are not fenced by it (the attempt
@@ -186,19 +186,33 @@ class job_store {
 
   // -- mapping ----------------------------------------------------------------
   /// Removes a job's records, batches, content and outputs and sets its
-  /// record and batch counters to zero (before mapping starts again).
-  void reset_mapping(int64_t id);
+  /// record and batch counters to zero (before mapping starts again). Returns
+  /// the highest attempt of the merge batches it removed (0: none): a merge
+  /// batch handed out while the job was still mapping (add_merge_batches) may
+  /// still be run by its engine, so the new plan's attempts start above it and
+  /// that engine's result is refused by the fence.
+  int reset_mapping(int64_t id);
   /// Appends records in one transaction with multi-row statements.
   void insert_records(int64_t id, const std::vector<record_row>& rows);
+  /// Merge batches cut while the job is still mapping (issue 15: merging
+  /// overlaps mapping), over records already stored; one transaction, the
+  /// job's batch count grows by them. They are handed out and completed while
+  /// the job is `mapping` (complete_merge takes them then).
+  /// @throws storage_error not_found for an unknown job; conflict when the job
+  ///   is not `mapping` (cancelled, failed, or mapped already): nothing is changed.
+  void add_merge_batches(int64_t id, const std::vector<batch_row>& batches);
   /// Ends mapping in one transaction: stores the record count, the merge
   /// batches and (when the outputs can be planned before merging: no
   /// sort_by/group_by) the weave segments, and moves the job to `merging`.
   /// The batches are stored as job `id`'s, whatever their `job_id` and
-  /// `phase` say; they replace any earlier batches, content and outputs.
+  /// `phase` say. By default they replace any earlier batches, content and
+  /// outputs; with `keep_added`, the merge batches add_merge_batches stored
+  /// (and their results) stay and `batches` are the rest of the plan.
   /// @throws storage_error not_found for an unknown job; conflict when the job
-  ///   has finished (e.g. was cancelled while mapping): nothing is changed.
+  ///   has finished (e.g. was cancelled while mapping), or with `keep_added`
+  ///   is not `queued` or `mapping`: nothing is changed.
   void finish_mapping(int64_t id, int64_t record_count, const std::vector<batch_row>& batches,
-                      const std::vector<batch_row>& segments = {});
+                      const std::vector<batch_row>& segments = {}, bool keep_added = false);
   /// Records [first, last] of a job in sequence order (empty when last < first).
   std::vector<record_row> records(int64_t id, int64_t first, int64_t last);
 

@@ -197,7 +197,8 @@ int scheduling_policy::active_engines(engine_type type) const {
 
 // -- jobs ---------------------------------------------------------------------
 
-void scheduling_policy::add_job(int64_t job_id, int64_t records) {
+void scheduling_policy::add_job(int64_t job_id, int64_t records, bool keep_order) {
+  const bool fresh = jobs_.count(job_id) == 0;
   auto& j = jobs_[job_id];
   // Added again: its class and its place in the order change.
   for (auto type : {engine_type::merge, engine_type::weaver}) {
@@ -207,7 +208,7 @@ void scheduling_policy::add_job(int64_t job_id, int64_t records) {
     count_busy(j, type, -static_cast<int>(j.running[t]));
   }
   j.records = records;
-  j.order = next_order_++;
+  if (fresh || !keep_order) j.order = next_order_++;
   for (auto type : {engine_type::merge, engine_type::weaver}) {
     count_busy(j, type, static_cast<int>(j.running[idx(type)]));
     refresh(job_id, j, type);

@@ -108,7 +108,10 @@ class scheduling_policy {
   // -- jobs -------------------------------------------------------------------
 
   /// Adds a job (in submission order) with its record count.
-  void add_job(int64_t job_id, int64_t records);
+  /// With `keep_order`, a job added before keeps its place in the order and only its
+  /// record count (so its class) changes: a job whose merge batches are cut while it
+  /// is still mapping grows (issue 15).
+  void add_job(int64_t job_id, int64_t records, bool keep_order = false);
   /// Queues batches of a job (merge batches after mapping, segments for weaving).
   void add_batches(const std::vector<batch>& batches);
   /// Forgets a job (done, failed, cancelled); batches running on engines are

@@ -116,8 +116,21 @@ caf::behavior fake_store_actor(caf::event_based_actor* self, std::shared_ptr<sto
           j.record_count = records;
           j.job_class = job_class;
           j.state = job_state::merging;
-          m->open[0][job] = *batches;
+          // The merge batches add_batches stored while mapping stay (keep_added).
+          auto& merge = m->open[0][job];
+          merge.insert(merge.end(), batches->begin(), batches->end());
           m->open[1][job] = *segments;
+          return caf::make_message(true);
+        });
+      },
+      [=](add_batches_atom, int64_t job,
+          batch_rows_ptr batches) -> caf::result<caf::message> {
+        auto j = m->jobs.find(job);
+        if (j != m->jobs.end() && storage::finished(j->second.state))
+          return make_weft_error(weft_error::conflict, "the job is not mapping");
+        return answer("add_batches", [&] {
+          auto& merge = m->open[0][job];
+          merge.insert(merge.end(), batches->begin(), batches->end());
           return caf::make_message(true);
         });
       },
@@ -288,6 +301,7 @@ void scheduler_fixture::start_scheduler() {
   node_context ctx;
   ctx.stopping = stopping_;
   ctx.settings = &settings;
+  ctx.start_mapper = [started = mappings_](int64_t job) { started->push_back(job); };
   fake_store = spawn_fake_store(sys, store);
   scheduler = spawn_scheduler(sys, ctx, fake_store);
   spawned_.push_back(scheduler);
@@ -299,6 +313,21 @@ void scheduler_fixture::start_scheduler() {
     using never_atom = caf::atom_constant<caf::atom("never")>;
     return {[](never_atom, never_atom) {}};
   }));
+  run();
+}
+
+void scheduler_fixture::map_progress(int64_t job, int64_t stored, int32_t attempt_base) {
+  caf::send_as(local_, scheduler, map_progress_atom::value, job, stored, attempt_base);
+  run();
+}
+
+void scheduler_fixture::mapped(int64_t job, int64_t records) {
+  caf::send_as(local_, scheduler, mapped_atom::value, job, records);
+  run();
+}
+
+void scheduler_fixture::map_retry(int64_t job) {
+  caf::send_as(local_, scheduler, map_retry_atom::value, job, std::string{"the database is away"});
   run();
 }
 

@@ -57,7 +57,7 @@ struct store_model {
   std::map<std::string, std::string> engines;
   std::vector<std::string> lost_nodes;
   /// Request kinds answered with an error while listed: "load", "adopt",
-  /// "open_batches", "save_mapping", "save_weaving", "save_state", "status".
+  /// "open_batches", "add_batches", "save_mapping", "save_weaving", "save_state", "status".
   std::set<std::string> failing;
   /// Request kinds whose answer is held while listed: the model changes at once (the
   /// database committed), the answer waits for release_held() (a slow reply).
@@ -145,6 +145,17 @@ class scheduler_fixture : public actor_fixture {
   /// Starts the scheduler on the fake store; it loads the jobs at once.
   void start_scheduler();
 
+  // -- the mapper (played by the test: no mapper is spawned) --
+
+  /// The jobs the scheduler started a mapping of, in order (once per mapping).
+  std::vector<int64_t> mappings_started() const { return *mappings_; }
+  /// The mapper says the job's first `stored` records are stored (merging may start).
+  void map_progress(int64_t job, int64_t stored, int32_t attempt_base = 0);
+  /// The mapper says the job is mapped: `records` records in all.
+  void mapped(int64_t job, int64_t records);
+  /// The mapper says the database went away: the job is mapped again a second later.
+  void map_retry(int64_t job);
+
   // -- engines --
 
   /// An engine of `node` (local if `node` is the master) registers; its id is
@@ -204,6 +215,7 @@ class scheduler_fixture : public actor_fixture {
 
  private:
   std::shared_ptr<bool> scheduler_down_ = std::make_shared<bool>(false);
+  std::shared_ptr<std::vector<int64_t>> mappings_ = std::make_shared<std::vector<int64_t>>();
 };
 
 /// Membership (cooperative, on an in-memory SQLite database) with a probe for

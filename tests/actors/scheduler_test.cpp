@@ -578,6 +578,137 @@ BOOST_AUTO_TEST_CASE(a_job_mapped_at_submission_is_planned_without_a_mapper) {
   BOOST_TEST(scheduler_alive());
 }
 
+// Merging overlaps mapping (issue 15): merge batches over the records the mapper has
+// stored are handed out and finished while it reads on; when it is done the rest is cut
+// after them, numbered on, and every record is in exactly one merge batch. Nothing is cut
+// over records not stored yet.
+BOOST_AUTO_TEST_CASE(merge_batches_are_handed_out_while_the_job_is_still_mapping) {
+  start_scheduler();
+  job_row_in_store(*store, 9);
+  auto session = spawn_probe();
+  caf::send_as(session.handle, scheduler, weft::actors::submitted_atom::value, int64_t{9},
+               std::string{"{}"}, int64_t{0});
+  run();
+  BOOST_TEST(mappings_started() == std::vector<int64_t>{9});
+  store->jobs[9].state = job_state::mapping;  // as the mapper sets it
+  auto e = engine("master");
+  auto weaver = engine("master", engine_type::weaver);
+  BOOST_TEST(!want(e));  // nothing stored yet: in its long poll
+  BOOST_TEST(!want(weaver));
+  map_progress(9, 0);
+  BOOST_TEST(!handed_out(e));
+  BOOST_TEST(store->requests["add_batches"] == 0);
+  map_progress(9, 100);
+  BOOST_TEST(store->requests["add_batches"] == 1);
+  std::vector<batch> merged;
+  auto b = handed_out(e);
+  BOOST_REQUIRE(b);
+  BOOST_TEST(b->batch_no == 0);
+  BOOST_TEST(b->first_seq == 1);
+  BOOST_TEST(b->attempt == 1);
+  for (auto& x : work_off(e, b)) merged.push_back(x);  // done while the job still maps
+  BOOST_TEST((store->jobs[9].state == job_state::mapping));
+  for (const auto& x : merged) BOOST_TEST(x.last_seq <= 100);
+  const std::size_t while_mapping = merged.size();
+  BOOST_TEST(while_mapping > 0u);
+  map_progress(9, 250);
+  for (auto& x : work_off(e, handed_out(e))) merged.push_back(x);
+  for (const auto& x : merged) BOOST_TEST(x.last_seq <= 250);
+  BOOST_TEST(!handed_out(weaver));  // no segment before the job is mapped
+  mapped(9, 301);
+  BOOST_TEST((store->jobs[9].state == job_state::merging || store->jobs[9].state ==
+              job_state::weaving));
+  for (auto& x : work_off(e, handed_out(e))) merged.push_back(x);  // its long poll answered
+  // Records 1..301, each in exactly one merge batch; batch numbers 0..n-1 once each.
+  std::vector<int> covered(302, 0);
+  std::set<int> numbers;
+  for (const auto& x : merged) {
+    BOOST_TEST(x.type == engine_type::merge);
+    BOOST_TEST(x.attempt == 1);
+    numbers.insert(x.batch_no);
+    for (auto r = x.first_seq; r <= x.last_seq; ++r) ++covered[static_cast<std::size_t>(r)];
+  }
+  for (std::size_t r = 1; r < covered.size(); ++r)
+    if (covered[r] != 1) BOOST_FAIL("record " << r << " is in " << covered[r] << " batches");
+  BOOST_TEST(numbers.size() == merged.size());
+  BOOST_TEST(*numbers.rbegin() == static_cast<int>(merged.size()) - 1);
+  BOOST_TEST(store->open[0][9].size() == merged.size());  // stored: while mapping, and after
+  auto woven = work_off(weaver, handed_out(weaver));
+  BOOST_TEST(woven.size() == 1u);
+  BOOST_TEST((store->jobs[9].state == job_state::done));
+  BOOST_TEST(scheduler_alive());
+}
+
+// A mapping interrupted after batches were cut (the database went away) starts again: the
+// batches it had cut are forgotten, the new mapping's batches have higher attempts (the
+// mapper reports the highest it cleared), so the result of an engine that still ran an old
+// one counts for nothing, and every record is merged under the new mapping.
+BOOST_AUTO_TEST_CASE(a_mapping_started_again_cuts_its_batches_above_the_old_attempts) {
+  start_scheduler();
+  job_row_in_store(*store, 9);
+  auto session = spawn_probe();
+  caf::send_as(session.handle, scheduler, weft::actors::submitted_atom::value, int64_t{9},
+               std::string{"{}"}, int64_t{0});
+  run();
+  store->jobs[9].state = job_state::mapping;
+  auto e = engine("master");
+  map_progress(9, 0);
+  map_progress(9, 100);
+  auto old = want(e);
+  BOOST_REQUIRE(old);
+  BOOST_TEST(old->attempt == 1);
+  map_retry(9);
+  BOOST_TEST(mappings_started().size() == 1u);
+  advance(1s);  // mapped again a second later
+  BOOST_TEST(mappings_started().size() == 2u);
+  map_progress(9, 0, 1);  // the new mapper cleared batches of attempt 1
+  map_progress(9, 100, 1);
+  auto next = want(e, *old, false);  // the old result: refused by the store's fence
+  BOOST_REQUIRE(next);
+  BOOST_TEST(next->attempt == 2);
+  mapped(9, 100);
+  auto merged = work_off(e, next);
+  std::vector<int> covered(101, 0);
+  for (const auto& x : merged) {
+    BOOST_TEST(x.attempt == 2);
+    for (auto r = x.first_seq; r <= x.last_seq; ++r) ++covered[static_cast<std::size_t>(r)];
+  }
+  for (std::size_t r = 1; r < covered.size(); ++r)
+    if (covered[r] != 1) BOOST_FAIL("record " << r << " is in " << covered[r] << " batches");
+  auto weaver = engine("master", engine_type::weaver);
+  BOOST_TEST(work_off(weaver, want(weaver)).size() == 1u);
+  BOOST_TEST((store->jobs[9].state == job_state::done));
+}
+
+// A job cancelled while the batches cut during its mapping are being stored: nothing of it
+// is handed out when the store answers, and later progress cuts nothing.
+BOOST_AUTO_TEST_CASE(a_job_cancelled_while_its_mapping_cuts_batches_hands_nothing_out) {
+  start_scheduler();
+  job_row_in_store(*store, 9);
+  auto session = spawn_probe();
+  caf::send_as(session.handle, scheduler, weft::actors::submitted_atom::value, int64_t{9},
+               std::string{"{}"}, int64_t{0});
+  run();
+  store->jobs[9].state = job_state::mapping;
+  auto e = engine("master");
+  BOOST_TEST(!want(e));
+  store->holding = {"add_batches"};
+  map_progress(9, 100);
+  BOOST_TEST(store->requests["add_batches"] == 1);
+  auto canceller = cancel(9);
+  BOOST_TEST(state_in(reply(canceller)) == "cancelled");
+  store->holding.clear();
+  release_held();
+  BOOST_TEST(!handed_out(e));
+  map_progress(9, 300);
+  mapped(9, 400);
+  BOOST_TEST(store->requests["add_batches"] == 1);
+  BOOST_TEST(store->requests["save_mapping"] == 0);
+  BOOST_TEST(!handed_out(e));
+  BOOST_TEST((store->jobs[9].state == job_state::cancelled));
+  BOOST_TEST(scheduler_alive());
+}
+
 // A cancellation handled while the job's plan is being stored: the store takes the plan, then
 // the cancellation; the scheduler must not take the job up again when the plan's answer
 // arrives after it ended the job (it overwrote "cancelled" with "merging" and queued its

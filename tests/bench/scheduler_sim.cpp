@@ -368,11 +368,14 @@ sim_result run_simulation(const sim_options& o) {
         caf::scoped_actor driver{sys};
         sh->arrival = clock_type::now().time_since_epoch().count();
         int64_t job = 1;
-        driver->send(scheduler, mapped_atom::value, job++, o.records);
+        // As a submission whose records are stored with the job's row (the path of a
+        // small job mapped at submission): the scheduler plans it at once.
+        const std::string options = "{}";
+        driver->send(scheduler, submitted_atom::value, job++, options, o.records);
         for (int i = 0; i < o.medium_jobs; ++i)
-          driver->send(scheduler, mapped_atom::value, job++, o.medium_records);
+          driver->send(scheduler, submitted_atom::value, job++, options, o.medium_records);
         for (int i = 0; i < o.small_jobs; ++i)
-          driver->send(scheduler, mapped_atom::value, job++, o.small_records);
+          driver->send(scheduler, submitted_atom::value, job++, options, o.small_records);
         r.jobs = static_cast<int>(job - 1);
         ready = wait_until(
             [&] { return sh->store->jobs_done.load() + sh->store->jobs_failed.load() == r.jobs; },

@@ -16,8 +16,9 @@
 //   it finished together; with 0, one batch at a time (want, then done+want).
 //   It "works" for `work` (a timer) on each batch.
 // - Jobs of all three classes arrive together: the driver tells the scheduler
-//   (mapped, job, records) for each, as a job's mapper does when its data file
-//   is mapped (the mapper's own I/O is not simulated).
+//   (submitted, job, options, records) for each, as a submission whose records
+//   are stored with the job's row (the scheduler plans it at once; a mapper's
+//   own I/O, and merging while it maps, are not simulated).
 
 #include <chrono>
 #include <cstdint>

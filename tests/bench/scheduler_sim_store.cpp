@@ -43,7 +43,7 @@ caf::behavior sim_store(caf::event_based_actor* self, std::shared_ptr<sim_store_
         return caf::make_error(caf::sec::unexpected_message);
       });
   return {
-      // Nothing unfinished and nothing queued: the jobs arrive as (mapped …).
+      // Nothing unfinished and nothing queued: the jobs arrive as (submitted …).
       [=](adopt_atom) {
         db();
         return rows();

@@ -615,6 +615,64 @@ BOOST_AUTO_TEST_CASE(finish_mapping_does_not_resurrect_a_finished_job) {
   BOOST_TEST(rows_of_job(*db, "batches", 5555) == 0);
 }
 
+// Merging overlaps mapping (issue 15): merge batches stored while the job maps are
+// completed (fenced) while it maps, stay when the mapping ends with the rest of the plan,
+// and count in the job's counters; a job not mapping takes none; a new mapping clears them
+// and says their highest attempt.
+BOOST_AUTO_TEST_CASE(merge_batches_cut_while_mapping_stay_with_their_results) {
+  fresh_database fresh;
+  auto db = fresh.open();
+  job_store store(*db);
+  const int64_t id = store.create_job(sample_job("overlap"));
+  BOOST_REQUIRE(store.set_state(id, job_state::mapping));
+  auto all = plan(id, phase::merge, 100, 10);  // 10 batches; 0..3 cut while mapping
+  std::vector<batch_row> early(all.begin(), all.begin() + 2), later(all.begin() + 2,
+                                                                    all.begin() + 4);
+  store.add_merge_batches(id, early);
+  store.add_merge_batches(id, later);
+  store.add_merge_batches(id, {});  // nothing: no transaction, no change
+  BOOST_TEST(store.job(id).batch_count == 4);
+  BOOST_TEST((store.job(id).state == job_state::mapping));
+  BOOST_TEST(store.complete_merge(content_of(all[1], 1, "e"), "e", "n"));   // while mapping
+  BOOST_TEST(!store.complete_merge(content_of(all[1], 1, "e2"), "e2", "n"));  // once
+  BOOST_TEST(!store.complete_merge(content_of(all[5], 1, "e"), "e", "n"));  // not cut yet
+  std::vector<batch_row> rest(all.begin() + 4, all.end());
+  store.finish_mapping(id, 100, rest, plan(id, phase::weave, 100, 100), /*keep_added=*/true);
+  auto row = store.job(id);
+  BOOST_TEST((row.state == job_state::merging));
+  BOOST_TEST(row.record_count == 100);
+  BOOST_TEST(row.batch_count == 10);
+  BOOST_TEST(row.batches_done == 1);
+  BOOST_TEST(row.records_done == 10);
+  BOOST_TEST((store.progress(id, phase::merge) == std::make_pair(1, 10)));
+  BOOST_TEST(store.contents(id).size() == 1u);
+  auto open = store.open_batches(id, phase::merge);
+  BOOST_TEST(open.size() == 9u);
+  BOOST_TEST(store.open_batches(id, phase::weave).size() == 1u);
+  // Ended already: the plan is not stored a second time.
+  auto again = expect_storage_error(
+      [&] { store.finish_mapping(id, 100, rest, {}, /*keep_added=*/true); });
+  BOOST_TEST((again.code == errc::conflict), again.what());
+  BOOST_TEST(rows_of_job(*db, "batches", id) == 11);
+  // Not mapping (merging now): no more batches.
+  auto late = expect_storage_error([&] { store.add_merge_batches(id, {all[0]}); });
+  BOOST_TEST((late.code == errc::conflict), late.what());
+  // A new mapping clears them and says their highest attempt (batch 2's is 3 now).
+  store.set_attempts({{id, phase::merge, 2, 3}});
+  BOOST_TEST(store.reset_mapping(id) == 3);
+  BOOST_TEST(rows_of_job(*db, "batches", id) == 0);
+  BOOST_TEST(store.contents(id).empty());
+  BOOST_TEST(store.reset_mapping(id) == 0);  // none left
+  // A cancelled job takes none.
+  const int64_t cancelled = store.create_job(sample_job("cancelled"));
+  BOOST_REQUIRE(store.set_state(cancelled, job_state::mapping));
+  BOOST_REQUIRE(store.set_state(cancelled, job_state::cancelled, "by the test"));
+  auto refused = expect_storage_error(
+      [&] { store.add_merge_batches(cancelled, plan(cancelled, phase::merge, 10, 5)); });
+  BOOST_TEST((refused.code == errc::conflict), refused.what());
+  BOOST_TEST(rows_of_job(*db, "batches", cancelled) == 0);
+}
+
 // -- the fence: merge -------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(a_merge_result_is_accepted_once) {
