@@ -7,8 +7,8 @@
 #include <caf/all.hpp>
 #include <cstdlib>
 #include <filesystem>
-#include <string>
 #include <optional>
+#include <string>
 
 #include "actors/actors.hpp"
 #include "actors/document/data_error.hpp"

@@ -67,13 +67,13 @@ struct job_progress {
   std::vector<batch> held;
   // Merging overlaps mapping (issue 15): merge batches are cut over the records the
   // mapper has stored while it reads on (cut_stored), the rest when it is done.
-  int64_t stored = 0;      ///< records the mapper reported stored
-  int64_t cut = 0;         ///< records cut into merge batches so far (1..cut)
-  int next_batch = 0;      ///< the number of the next merge batch cut
-  int attempt_base = 0;    ///< this mapping's batches have attempts above it
-  bool cutting = false;    ///< an add_batches request is out
-  int64_t mapped = -1;     ///< the mapper's final count, kept while `cutting`
-  int mapping_round = 0;   ///< a new mapping of the job ignores the old one's answers
+  int64_t stored = 0;     ///< records the mapper reported stored
+  int64_t cut = 0;        ///< records cut into merge batches so far (1..cut)
+  int next_batch = 0;     ///< the number of the next merge batch cut
+  int attempt_base = 0;   ///< this mapping's batches have attempts above it
+  bool cutting = false;   ///< an add_batches request is out
+  int64_t mapped = -1;    ///< the mapper's final count, kept while `cutting`
+  int mapping_round = 0;  ///< a new mapping of the job ignores the old one's answers
 };
 
 struct watcher {
@@ -548,9 +548,8 @@ void scheduler::on_mapped(int64_t job, int64_t records) {
       cut(job, phase::merge, from, records, size, first_no, attempt));
   std::string cls = to_string(st.policy.class_of(job));
   batch_rows_ptr segments = std::make_shared<const std::vector<storage::batch_row>>(
-      planned_after_merge(jp0.options)
-          ? std::vector<storage::batch_row>{}
-          : plan_segments(job, records, jp0.options.split_every));
+      planned_after_merge(jp0.options) ? std::vector<storage::batch_row>{}
+                                       : plan_segments(job, records, jp0.options.split_every));
   const int round = jp0.mapping_round;
   request(st.store, caf::infinite, save_mapping_atom::value, job, records, cbatches, segments, cls)
       .then(
@@ -580,8 +579,8 @@ void scheduler::on_mapped(int64_t job, int64_t records) {
               spdlog::info(
                   "job {}: {} records, {} class, {} merge batches of up to {} (records 1-{} in {} "
                   "batches cut while mapping)",
-                  job, records, cls, bs.size() + static_cast<std::size_t>(first_no), size,
-                  from - 1, first_no);
+                  job, records, cls, bs.size() + static_cast<std::size_t>(first_no), size, from - 1,
+                  first_no);
             else
               spdlog::info("job {}: {} records, {} class, {} merge batches of {}", job, records,
                            cls, bs.size(), size);
@@ -661,9 +660,10 @@ void scheduler::cut_stored(int64_t job) {
             // records are cut again, with the next progress or when mapping ends.
             p.cut = rows->front().first_seq - 1;
             p.next_batch = rows->front().batch_no;
-            spdlog::warn("job {}: merge batches cut while mapping are not stored ({}); cut again "
-                         "later",
-                         job, error_text(system(), err));
+            spdlog::warn(
+                "job {}: merge batches cut while mapping are not stored ({}); cut again "
+                "later",
+                job, error_text(system(), err));
             if (p.mapped >= 0) on_mapped(job, p.mapped);
           });
 }

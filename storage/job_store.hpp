@@ -129,11 +129,10 @@ struct completion {
 ///
 /// A store given a write_fence (the master's scheduler and mapper) checks it in the same
 /// transaction as each scheduler write — set_state, set_class, set_mapping_report,
-/// reset_mapping, insert_records, add_merge_batches, finish_mapping, start_weaving, mark_running, set_attempt,
-/// set_attempts —
-/// and throws storage_error fenced, changing nothing, once another master took the
-/// scheduler lease. Submissions and engines' completions are not fenced by it (the attempt
-/// fences completions).
+/// reset_mapping, insert_records, add_merge_batches, finish_mapping, start_weaving, mark_running,
+/// set_attempt, set_attempts — and throws storage_error fenced, changing nothing, once another
+/// master took the scheduler lease. Submissions and engines' completions are not fenced by it (the
+/// attempt fences completions).
 class job_store {
  public:
   explicit job_store(database& db, std::optional<write_fence> fence = std::nullopt)

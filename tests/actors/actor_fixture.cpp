@@ -123,8 +123,7 @@ caf::behavior fake_store_actor(caf::event_based_actor* self, std::shared_ptr<sto
           return caf::make_message(true);
         });
       },
-      [=](add_batches_atom, int64_t job,
-          batch_rows_ptr batches) -> caf::result<caf::message> {
+      [=](add_batches_atom, int64_t job, batch_rows_ptr batches) -> caf::result<caf::message> {
         auto j = m->jobs.find(job);
         if (j != m->jobs.end() && storage::finished(j->second.state))
           return make_weft_error(weft_error::conflict, "the job is not mapping");

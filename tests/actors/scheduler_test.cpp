@@ -616,8 +616,8 @@ BOOST_AUTO_TEST_CASE(merge_batches_are_handed_out_while_the_job_is_still_mapping
   for (const auto& x : merged) BOOST_TEST(x.last_seq <= 250);
   BOOST_TEST(!handed_out(weaver));  // no segment before the job is mapped
   mapped(9, 301);
-  BOOST_TEST((store->jobs[9].state == job_state::merging || store->jobs[9].state ==
-              job_state::weaving));
+  BOOST_TEST(
+      (store->jobs[9].state == job_state::merging || store->jobs[9].state == job_state::weaving));
   for (auto& x : work_off(e, handed_out(e))) merged.push_back(x);  // its long poll answered
   // Records 1..301, each in exactly one merge batch; batch numbers 0..n-1 once each.
   std::vector<int> covered(302, 0);

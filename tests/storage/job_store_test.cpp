@@ -626,16 +626,16 @@ BOOST_AUTO_TEST_CASE(merge_batches_cut_while_mapping_stay_with_their_results) {
   const int64_t id = store.create_job(sample_job("overlap"));
   BOOST_REQUIRE(store.set_state(id, job_state::mapping));
   auto all = plan(id, phase::merge, 100, 10);  // 10 batches; 0..3 cut while mapping
-  std::vector<batch_row> early(all.begin(), all.begin() + 2), later(all.begin() + 2,
-                                                                    all.begin() + 4);
+  std::vector<batch_row> early(all.begin(), all.begin() + 2),
+      later(all.begin() + 2, all.begin() + 4);
   store.add_merge_batches(id, early);
   store.add_merge_batches(id, later);
   store.add_merge_batches(id, {});  // nothing: no transaction, no change
   BOOST_TEST(store.job(id).batch_count == 4);
   BOOST_TEST((store.job(id).state == job_state::mapping));
-  BOOST_TEST(store.complete_merge(content_of(all[1], 1, "e"), "e", "n"));   // while mapping
+  BOOST_TEST(store.complete_merge(content_of(all[1], 1, "e"), "e", "n"));     // while mapping
   BOOST_TEST(!store.complete_merge(content_of(all[1], 1, "e2"), "e2", "n"));  // once
-  BOOST_TEST(!store.complete_merge(content_of(all[5], 1, "e"), "e", "n"));  // not cut yet
+  BOOST_TEST(!store.complete_merge(content_of(all[5], 1, "e"), "e", "n"));    // not cut yet
   std::vector<batch_row> rest(all.begin() + 4, all.end());
   store.finish_mapping(id, 100, rest, plan(id, phase::weave, 100, 100), /*keep_added=*/true);
   auto row = store.job(id);
@@ -650,8 +650,8 @@ BOOST_AUTO_TEST_CASE(merge_batches_cut_while_mapping_stay_with_their_results) {
   BOOST_TEST(open.size() == 9u);
   BOOST_TEST(store.open_batches(id, phase::weave).size() == 1u);
   // Ended already: the plan is not stored a second time.
-  auto again = expect_storage_error(
-      [&] { store.finish_mapping(id, 100, rest, {}, /*keep_added=*/true); });
+  auto again =
+      expect_storage_error([&] { store.finish_mapping(id, 100, rest, {}, /*keep_added=*/true); });
   BOOST_TEST((again.code == errc::conflict), again.what());
   BOOST_TEST(rows_of_job(*db, "batches", id) == 11);
   // Not mapping (merging now): no more batches.
