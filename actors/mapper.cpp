@@ -34,14 +34,6 @@ using storage::job_state;
 
 constexpr std::size_t mapping_chunk = 1000;  ///< records per insert transaction
 
-/// Merging overlaps mapping unless the benchmark measures the time before it did
-/// (WEFT_BENCH_MAP_BEFORE_MERGE=1: no batch is cut before the job is mapped;
-/// docs/benchmark.md). Not an operator's setting.
-const bool overlap = [] {
-  const char* v = std::getenv("WEFT_BENCH_MAP_BEFORE_MERGE");
-  return !(v && std::string{v} == "1");
-}();
-
 /// Streams a job's data file into `records` in chunks, then tells the
 /// scheduler how many records there are. Detached: it blocks on the file and
 /// the database. A malformed row fails the job with its row number.
@@ -80,7 +72,7 @@ void mapper(caf::blocking_actor* self, node_context ctx, int64_t job_id, caf::ac
         store.insert_records(job_id, chunk);
         chunk.clear();
         // Committed: merge batches over them may start while the rest is read.
-        if (overlap) self->send(scheduler, map_progress_atom::value, job_id, count, attempt_base);
+        self->send(scheduler, map_progress_atom::value, job_id, count, attempt_base);
       }
     }
     if (!chunk.empty()) store.insert_records(job_id, chunk);

@@ -529,8 +529,9 @@ int64_t batch_size_for(const scheduler_state& st, int64_t job, int64_t records) 
 void scheduler::on_mapped(int64_t job, int64_t records) {
   auto& st = state_;
   auto known_job = st.jobs.find(job);
-  // Cancelled (or failed) while it was mapped: ended and forgotten, or ending.
-  if (known_job == st.jobs.end() || storage::finished(known_job->second.state)) return;
+  // Only a job being mapped (by a mapper, or at submission): one cancelled (or failed)
+  // meanwhile is ended and forgotten, or ending; a planned one is not planned again.
+  if (known_job == st.jobs.end() || known_job->second.state != job_state::mapping) return;
   auto& jp0 = known_job->second;
   if (jp0.cutting) {  // batches cut while mapping are being stored: after them
     jp0.mapped = records;
@@ -612,11 +613,14 @@ void scheduler::cut_stored(int64_t job) {
   auto j = st.jobs.find(job);
   if (j == st.jobs.end() || j->second.state != job_state::mapping || j->second.cutting) return;
   auto& jp = j->second;
-  if (jp.stored - jp.cut <= 0) return;
+  if (!st.effective->scheduler.merge_while_mapping || jp.stored - jp.cut <= 0) return;
   st.policy.add_job(job, jp.stored, /*keep_order=*/jp.cut > 0 || jp.next_batch > 0);
   const int64_t size = batch_size_for(st, job, jp.stored);
   const int64_t whole = (jp.stored - jp.cut) / size;
-  if (whole <= 0) return;
+  // A batch for each engine the job may use at once, or none yet: cut one by one, the
+  // first waiting engine (in id order) would take every batch and one node do the job.
+  const int64_t group = std::max(1, st.policy.engines_allowed(job, engine_type::merge));
+  if (whole < group) return;
   batch_rows_ptr rows = std::make_shared<const std::vector<storage::batch_row>>(
       cut(job, phase::merge, jp.cut + 1, jp.cut + whole * size, size, jp.next_batch,
           jp.attempt_base + 1));

@@ -595,6 +595,12 @@ std::vector<key_info> make_known_keys() {
                   .doc("Batches an engine holds at most; it stores and reports the ones it "
                        "finished together (from 3 on it asks while its last one runs).",
                        "2"));
+  k.push_back(entry("scheduler", "merge_while_mapping", key_type::boolean)
+                  .in(scheduler_field<&sc::merge_while_mapping>())
+                  .doc("Cut and hand out merge batches over the records already stored while "
+                       "a job is still mapping (off: merging starts when the whole file is "
+                       "mapped). Off by default until the cluster failure suites run with it.",
+                       "true"));
   k.push_back(table_entry("scheduler", "merge", "all defaults")
                   .doc("Merge engine scheduling.", "[scheduler.merge]"));
   k.push_back(table_entry("scheduler", "weaver", "all defaults")

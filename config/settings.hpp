@@ -121,6 +121,8 @@ struct scheduler_settings {
   int max_batch_size = 1000;   ///< adaptive batch sizing upper bound (records)
   int batches_per_engine = 4;  ///< aim for this many batches per granted engine
   int prefetch = 2;            ///< batches an engine holds at most (issue 15)
+  /// Merge batches are cut and merged while the job is still mapping (issue 15).
+  bool merge_while_mapping = false;
 };
 
 /// `[cleanup]`.

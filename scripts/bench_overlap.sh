@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Merging overlapping mapping, before against after in one run (docs/benchmark.md "Merging
-# overlaps mapping"): an N-record job through one node on the embedded default (one merge and
-# one weaver engine per core), submit to done, alternately with WEFT_BENCH_MAP_BEFORE_MERGE=1
-# (no merge batch is cut before the job is mapped: the behaviour before) and without, R rounds.
-# A fresh node for every run. Prints one line per run and the medians.
+# Merging while mapping, off against on in one run (docs/benchmark.md "Merging overlaps
+# mapping"): an N-record job through one node on the embedded default (one merge and one
+# weaver engine per core), submit to done, alternately with `[scheduler] merge_while_mapping`
+# false (the default: merging starts when the file is mapped) and true, R rounds. A fresh node
+# for every run. Prints one line per run and the medians.
 #
 #   scripts/bench_overlap.sh [--records 100000] [--format txt|pdf] [--rounds 3]
 set -euo pipefail
@@ -44,16 +44,19 @@ role = "master"
 listen = "127.0.0.1:$port"
 merge_engines = $cores
 weaver_engines = $cores
+[scheduler]
+merge_while_mapping = MWM
 TOML
 
-# one LABEL ENV -> prints "LABEL seconds records/s"
+# one LABEL true|false -> prints "LABEL seconds records/s"
 one() {
   rm -rf "$work/files"
-  env "$2" "$node" run --config "$work/weft.toml" 2>"$work/node.log" &
+  sed "s/^merge_while_mapping = .*/merge_while_mapping = $2/" "$work/weft.toml" >"$work/run.toml"
+  "$node" run --config "$work/run.toml" 2>"$work/node.log" &
   pid=$!
   for _ in $(seq 1 200); do grep -q "listening on" "$work/node.log" && break; sleep 0.05; done
   local line
-  line=$("$node" submit --connect "127.0.0.1:$port" --config "$work/weft.toml" \
+  line=$("$node" submit --connect "127.0.0.1:$port" --config "$work/run.toml" \
     --data "$work/data.ndjson" --template "$root/actors/document/samples/invoice.mustache" \
     --format "$format" --wait --timeout-ms 600000 2>&1 >/dev/null | tail -1)
   kill -TERM "$pid"; wait "$pid" || true; pid=""
@@ -62,8 +65,8 @@ one() {
 
 echo "bench_overlap: $records records, $format, $cores cores, $rounds rounds, $(git -C "$root" rev-parse --short HEAD)"
 for _ in $(seq 1 "$rounds"); do
-  one before WEFT_BENCH_MAP_BEFORE_MERGE=1 | tee -a "$work/runs"
-  one after WEFT_BENCH_MAP_BEFORE_MERGE=0 | tee -a "$work/runs"
+  one before false | tee -a "$work/runs"
+  one after true | tee -a "$work/runs"
 done
 python3 - "$work/runs" <<'PY'
 import statistics, sys

@@ -583,6 +583,7 @@ BOOST_AUTO_TEST_CASE(a_job_mapped_at_submission_is_planned_without_a_mapper) {
 // after them, numbered on, and every record is in exactly one merge batch. Nothing is cut
 // over records not stored yet.
 BOOST_AUTO_TEST_CASE(merge_batches_are_handed_out_while_the_job_is_still_mapping) {
+  settings.scheduler.merge_while_mapping = true;
   start_scheduler();
   job_row_in_store(*store, 9);
   auto session = spawn_probe();
@@ -639,11 +640,34 @@ BOOST_AUTO_TEST_CASE(merge_batches_are_handed_out_while_the_job_is_still_mapping
   BOOST_TEST(scheduler_alive());
 }
 
+// Off (the default): nothing is cut before the mapper is done, whatever it stored.
+BOOST_AUTO_TEST_CASE(without_merge_while_mapping_nothing_is_cut_before_the_job_is_mapped) {
+  start_scheduler();
+  job_row_in_store(*store, 9);
+  auto session = spawn_probe();
+  caf::send_as(session.handle, scheduler, weft::actors::submitted_atom::value, int64_t{9},
+               std::string{"{}"}, int64_t{0});
+  run();
+  store->jobs[9].state = job_state::mapping;
+  auto e = engine("master");
+  BOOST_TEST(!want(e));
+  map_progress(9, 0);
+  map_progress(9, 5000);
+  BOOST_TEST(store->requests["add_batches"] == 0);
+  BOOST_TEST(!handed_out(e));
+  mapped(9, 5000);
+  auto b = handed_out(e);
+  BOOST_REQUIRE(b);
+  BOOST_TEST(b->first_seq == 1);
+  BOOST_TEST(b->attempt == 1);
+}
+
 // A mapping interrupted after batches were cut (the database went away) starts again: the
 // batches it had cut are forgotten, the new mapping's batches have higher attempts (the
 // mapper reports the highest it cleared), so the result of an engine that still ran an old
 // one counts for nothing, and every record is merged under the new mapping.
 BOOST_AUTO_TEST_CASE(a_mapping_started_again_cuts_its_batches_above_the_old_attempts) {
+  settings.scheduler.merge_while_mapping = true;
   start_scheduler();
   job_row_in_store(*store, 9);
   auto session = spawn_probe();
@@ -683,6 +707,7 @@ BOOST_AUTO_TEST_CASE(a_mapping_started_again_cuts_its_batches_above_the_old_atte
 // A job cancelled while the batches cut during its mapping are being stored: nothing of it
 // is handed out when the store answers, and later progress cuts nothing.
 BOOST_AUTO_TEST_CASE(a_job_cancelled_while_its_mapping_cuts_batches_hands_nothing_out) {
+  settings.scheduler.merge_while_mapping = true;
   start_scheduler();
   job_row_in_store(*store, 9);
   auto session = spawn_probe();

@@ -33,6 +33,12 @@ const char* small_batches =
     "[scheduler]\n"
     "min_batch_size = 10\n"
     "max_batch_size = 200\n";
+/// The same with merging while mapping (`[scheduler] merge_while_mapping`).
+const char* small_batches_merged_while_mapping =
+    "[scheduler]\n"
+    "min_batch_size = 10\n"
+    "max_batch_size = 200\n"
+    "merge_while_mapping = true\n";
 
 /// The node's database, opened beside the node (SQLite allows it).
 std::unique_ptr<weft::storage::database> open_database(const test_node& node) {
@@ -167,8 +173,8 @@ void check_outputs(test_node& node, weft::storage::job_store& store, int64_t id,
 /// finish; checks that it was resumed and the outputs; then runs a fresh job on
 /// the restarted node.
 void kill_and_restart(job_state kill_when, int min_done, const std::string& format,
-                      int64_t split_every) {
-  test_node node(small_batches);
+                      int64_t split_every, const char* config = small_batches) {
+  test_node node(config);
   std::string why;
   BOOST_REQUIRE_MESSAGE(node.start(why), why);
   auto id = submit_big_job(node, format, split_every);
@@ -255,7 +261,7 @@ BOOST_AUTO_TEST_CASE(a_node_killed_while_mapping_maps_again_after_restart_exactl
 // merge batches of it are done already; after the restart it is mapped again, under new
 // attempts, and every record is in the outputs exactly once.
 BOOST_AUTO_TEST_CASE(a_node_killed_while_mapping_after_batches_were_merged_maps_again_once) {
-  kill_and_restart(job_state::mapping, 2, "txt", 10000);
+  kill_and_restart(job_state::mapping, 2, "txt", 10000, small_batches_merged_while_mapping);
 }
 
 // A crash during a job does not lose the jobs after it: a job submitted after
