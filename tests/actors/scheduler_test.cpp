@@ -3,6 +3,7 @@
 // case runs in milliseconds; the multi-process suites (tests/cluster) keep
 // what only real processes show.
 #define BOOST_TEST_MODULE actor_scheduler
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -60,6 +61,22 @@ void job_row_in_store(store_model& store, int64_t id, job_state state = job_stat
 }
 
 }  // namespace
+
+/// The scheduler with a hook for a job submitted to be mapped (the test plays its mapper).
+struct mapping_fixture : scheduler_fixture {
+  /// A queued job is submitted without records: the scheduler starts its mapping (once)
+  /// and the store says it is mapping, as the mapper makes it.
+  void submit_for_mapping(int64_t job) {
+    job_row_in_store(*store, job);
+    auto session = spawn_probe();
+    caf::send_as(session.handle, scheduler, weft::actors::submitted_atom::value, job,
+                 std::string{"{}"}, int64_t{0});
+    run();
+    const auto started = mappings_started();
+    BOOST_TEST(std::count(started.begin(), started.end(), job) == 1);
+    store->jobs[job].state = job_state::mapping;
+  }
+};
 
 BOOST_FIXTURE_TEST_SUITE(scheduler, scheduler_fixture)
 
@@ -582,16 +599,11 @@ BOOST_AUTO_TEST_CASE(a_job_mapped_at_submission_is_planned_without_a_mapper) {
 // stored are handed out and finished while it reads on; when it is done the rest is cut
 // after them, numbered on, and every record is in exactly one merge batch. Nothing is cut
 // over records not stored yet.
-BOOST_AUTO_TEST_CASE(merge_batches_are_handed_out_while_the_job_is_still_mapping) {
+BOOST_FIXTURE_TEST_CASE(merge_batches_are_handed_out_while_the_job_is_still_mapping,
+                        mapping_fixture) {
   settings.scheduler.merge_while_mapping = true;
   start_scheduler();
-  job_row_in_store(*store, 9);
-  auto session = spawn_probe();
-  caf::send_as(session.handle, scheduler, weft::actors::submitted_atom::value, int64_t{9},
-               std::string{"{}"}, int64_t{0});
-  run();
-  BOOST_TEST(mappings_started() == std::vector<int64_t>{9});
-  store->jobs[9].state = job_state::mapping;  // as the mapper sets it
+  submit_for_mapping(9);
   auto e = engine("master");
   auto weaver = engine("master", engine_type::weaver);
   BOOST_TEST(!want(e));  // nothing stored yet: in its long poll
@@ -641,14 +653,10 @@ BOOST_AUTO_TEST_CASE(merge_batches_are_handed_out_while_the_job_is_still_mapping
 }
 
 // Off (the default): nothing is cut before the mapper is done, whatever it stored.
-BOOST_AUTO_TEST_CASE(without_merge_while_mapping_nothing_is_cut_before_the_job_is_mapped) {
+BOOST_FIXTURE_TEST_CASE(without_merge_while_mapping_nothing_is_cut_before_the_job_is_mapped,
+                        mapping_fixture) {
   start_scheduler();
-  job_row_in_store(*store, 9);
-  auto session = spawn_probe();
-  caf::send_as(session.handle, scheduler, weft::actors::submitted_atom::value, int64_t{9},
-               std::string{"{}"}, int64_t{0});
-  run();
-  store->jobs[9].state = job_state::mapping;
+  submit_for_mapping(9);
   auto e = engine("master");
   BOOST_TEST(!want(e));
   map_progress(9, 0);
@@ -666,15 +674,11 @@ BOOST_AUTO_TEST_CASE(without_merge_while_mapping_nothing_is_cut_before_the_job_i
 // batches it had cut are forgotten, the new mapping's batches have higher attempts (the
 // mapper reports the highest it cleared), so the result of an engine that still ran an old
 // one counts for nothing, and every record is merged under the new mapping.
-BOOST_AUTO_TEST_CASE(a_mapping_started_again_cuts_its_batches_above_the_old_attempts) {
+BOOST_FIXTURE_TEST_CASE(a_mapping_started_again_cuts_its_batches_above_the_old_attempts,
+                        mapping_fixture) {
   settings.scheduler.merge_while_mapping = true;
   start_scheduler();
-  job_row_in_store(*store, 9);
-  auto session = spawn_probe();
-  caf::send_as(session.handle, scheduler, weft::actors::submitted_atom::value, int64_t{9},
-               std::string{"{}"}, int64_t{0});
-  run();
-  store->jobs[9].state = job_state::mapping;
+  submit_for_mapping(9);
   auto e = engine("master");
   map_progress(9, 0);
   map_progress(9, 100);
@@ -706,15 +710,11 @@ BOOST_AUTO_TEST_CASE(a_mapping_started_again_cuts_its_batches_above_the_old_atte
 
 // A job cancelled while the batches cut during its mapping are being stored: nothing of it
 // is handed out when the store answers, and later progress cuts nothing.
-BOOST_AUTO_TEST_CASE(a_job_cancelled_while_its_mapping_cuts_batches_hands_nothing_out) {
+BOOST_FIXTURE_TEST_CASE(a_job_cancelled_while_its_mapping_cuts_batches_hands_nothing_out,
+                        mapping_fixture) {
   settings.scheduler.merge_while_mapping = true;
   start_scheduler();
-  job_row_in_store(*store, 9);
-  auto session = spawn_probe();
-  caf::send_as(session.handle, scheduler, weft::actors::submitted_atom::value, int64_t{9},
-               std::string{"{}"}, int64_t{0});
-  run();
-  store->jobs[9].state = job_state::mapping;
+  submit_for_mapping(9);
   auto e = engine("master");
   BOOST_TEST(!want(e));
   store->holding = {"add_batches"};
