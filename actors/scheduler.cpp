@@ -518,6 +518,19 @@ void scheduler::on_done(const std::string& engine, const batch& b, bool accepted
   }
 }
 
+/// Enters stored merge batches as open in `jp` (not done yet, with their record ranges);
+/// returns them for the policy's queue.
+std::vector<batch> open_merge_batches(job_progress& jp,
+                                      const std::vector<storage::batch_row>& rows) {
+  std::vector<batch> bs;
+  for (const auto& r : rows) {
+    bs.push_back(batch_of(r));
+    jp.remaining[0].insert(r.batch_no);
+    jp.open_merge[r.batch_no] = {r.first_seq, r.last_seq};
+  }
+  return bs;
+}
+
 int64_t batch_size_for(const scheduler_state& st, int64_t job, int64_t records) {
   const auto& s = st.ctx.settings->scheduler;
   int64_t engines = std::max(1, st.policy.engines_allowed(job, engine_type::merge));
@@ -565,12 +578,7 @@ void scheduler::on_mapped(int64_t job, int64_t records) {
             auto& jp = it->second;
             jp.records = records;
             jp.state = job_state::merging;
-            std::vector<batch> bs;
-            for (const auto& r : *cbatches) {
-              bs.push_back(batch_of(r));
-              jp.remaining[0].insert(r.batch_no);
-              jp.open_merge[r.batch_no] = {r.first_seq, r.last_seq};
-            }
+            auto bs = open_merge_batches(jp, *cbatches);
             for (const auto& r : *segments) {
               jp.held.push_back(batch_of(r));
               jp.remaining[1].insert(r.batch_no);
@@ -638,13 +646,7 @@ void scheduler::cut_stored(int64_t job) {
             auto& p = it->second;
             p.cutting = false;
             if (storage::finished(p.state)) return;
-            std::vector<batch> bs;
-            for (const auto& r : *rows) {
-              bs.push_back(batch_of(r));
-              p.remaining[0].insert(r.batch_no);
-              p.open_merge[r.batch_no] = {r.first_seq, r.last_seq};
-            }
-            s.policy.add_batches(bs);
+            s.policy.add_batches(open_merge_batches(p, *rows));
             spdlog::debug("job {}: merge batches {}-{} (records {}-{}) cut while mapping", job,
                           rows->front().batch_no, rows->back().batch_no, rows->front().first_seq,
                           rows->back().last_seq);
